@@ -1,0 +1,192 @@
+//! Months and dates: the calendar arithmetic of the rules.
+
+use std::fmt;
+
+use jiff::civil::Date;
+use serde::{Serialize, Serializer};
+
+/// A calendar month such as `2023-11`.
+///
+/// ```
+/// use pcs_core::calendar::Month;
+/// let m: Month = "2023-11".parse().unwrap();
+/// assert_eq!(m.minus(13).to_string(), "2022-10");
+/// assert_eq!(m.last_day().to_string(), "2023-11-30");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    /// Months since year 0: `year * 12 + (month - 1)`.
+    index: i32,
+}
+
+/// Why a text is not a `YYYY-MM` month or a `YYYY-MM-DD` date.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not a {expected}")]
+pub struct CalendarParseError {
+    text: String,
+    expected: &'static str,
+}
+
+impl Month {
+    /// The month of a year, `month` in 1..=12.
+    pub fn new(year: i16, month: i8) -> Option<Month> {
+        if !(1..=12).contains(&month) || !(1..=9999).contains(&year) {
+            return None;
+        }
+        Some(Month {
+            index: i32::from(year) * 12 + i32::from(month) - 1,
+        })
+    }
+
+    /// The month a date falls in.
+    pub fn of(date: Date) -> Month {
+        Month {
+            index: i32::from(date.year()) * 12 + i32::from(date.month()) - 1,
+        }
+    }
+
+    /// The year.
+    pub fn year(self) -> i16 {
+        (self.index.div_euclid(12)) as i16
+    }
+
+    /// The month of the year, 1..=12.
+    pub fn month(self) -> i8 {
+        (self.index.rem_euclid(12) + 1) as i8
+    }
+
+    /// This month shifted `n` months back.
+    pub fn minus(self, n: u32) -> Month {
+        Month {
+            index: self.index - n as i32,
+        }
+    }
+
+    /// This month shifted `n` months forward.
+    pub fn plus(self, n: u32) -> Month {
+        Month {
+            index: self.index + n as i32,
+        }
+    }
+
+    /// Number of months from `other` to `self` (positive when `self` is later).
+    pub fn months_since(self, other: Month) -> i32 {
+        self.index - other.index
+    }
+
+    /// The first day of the month.
+    pub fn first_day(self) -> Date {
+        Date::new(self.year(), self.month(), 1).expect("a valid month has a first day")
+    }
+
+    /// The last day of the month.
+    pub fn last_day(self) -> Date {
+        self.first_day().last_of_month()
+    }
+
+    /// Parses exactly `YYYY-MM` (four-digit year, two-digit month).
+    pub fn parse_strict(text: &str) -> Result<Month, CalendarParseError> {
+        let err = || CalendarParseError {
+            text: text.to_string(),
+            expected: "month (YYYY-MM)",
+        };
+        let b = text.as_bytes();
+        if b.len() != 7 || b[4] != b'-' {
+            return Err(err());
+        }
+        let year = digits(&b[0..4]).ok_or_else(err)?;
+        let month = digits(&b[5..7]).ok_or_else(err)?;
+        Month::new(year as i16, month as i8).ok_or_else(err)
+    }
+}
+
+impl std::str::FromStr for Month {
+    type Err = CalendarParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Month::parse_strict(s)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+impl Serialize for Month {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Parses exactly `YYYY-MM-DD`, rejecting impossible days such as `2023-02-30`.
+///
+/// ```
+/// let d = pcs_core::calendar::parse_date("2024-02-29").unwrap();
+/// assert_eq!(d.to_string(), "2024-02-29");
+/// assert!(pcs_core::calendar::parse_date("2023-02-29").is_err());
+/// ```
+pub fn parse_date(text: &str) -> Result<Date, CalendarParseError> {
+    let err = || CalendarParseError {
+        text: text.to_string(),
+        expected: "date (YYYY-MM-DD)",
+    };
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(err());
+    }
+    let year = digits(&b[0..4]).ok_or_else(err)?;
+    let month = digits(&b[5..7]).ok_or_else(err)?;
+    let day = digits(&b[8..10]).ok_or_else(err)?;
+    if year == 0 {
+        return Err(err());
+    }
+    Date::new(year as i16, month as i8, day as i8).map_err(|_| err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_arithmetic_crosses_years() {
+        let m = Month::new(2023, 1).unwrap();
+        assert_eq!(m.minus(1).to_string(), "2022-12");
+        assert_eq!(m.minus(13).to_string(), "2021-12");
+        assert_eq!(m.plus(12).to_string(), "2024-01");
+        assert_eq!(m.plus(5).months_since(m), 5);
+    }
+
+    #[test]
+    fn month_parsing_is_strict() {
+        assert!(Month::parse_strict("2023-11").is_ok());
+        for bad in ["2023-13", "2023-00", "2023-1", "23-11", "2023/11", "2023-11-01", " 2023-11", "０２３-11"] {
+            assert!(Month::parse_strict(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn last_day_handles_leap_years() {
+        assert_eq!(Month::new(2024, 2).unwrap().last_day().to_string(), "2024-02-29");
+        assert_eq!(Month::new(2023, 2).unwrap().last_day().to_string(), "2023-02-28");
+    }
+
+    #[test]
+    fn date_parsing_is_strict() {
+        assert!(parse_date("2023-11-30").is_ok());
+        for bad in ["2023-11-31", "2023-1-30", "30/11/2023", "2023-11-30T00:00", "0000-01-01"] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The public score object of interface.md, built from a [`PartnerScore`].
+//!
+//! This is the one place that decides the JSON shape users and the HTTP API
+//! rely on; `points` and `total_points` carry at most two decimals.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Number, Value};
+
+use crate::score::{MetricDetail, PartnerScore};
+
+/// A decimal as a JSON number: an integer when whole, else the shortest
+/// binary float that prints back as the same decimal text.
+pub fn number(d: Decimal) -> Value {
+    let d = d.normalize();
+    if d.scale() == 0
+        && let Some(i) = d.to_i64()
+    {
+        return Value::Number(Number::from(i));
+    }
+    match d.to_string().parse::<f64>().ok().and_then(Number::from_f64) {
+        Some(n) => Value::Number(n),
+        None => Value::String(d.to_string()),
+    }
+}
+
+fn opt_number(d: Option<Decimal>) -> Value {
+    d.map_or(Value::Null, number)
+}
+
+/// The score object: the contract's fields plus `rulebook` and `partner_name`.
+///
+/// ```
+/// # use pcs_core::{facts::PartnerFacts, rulebook::RulebookSet, score::{score_partner, Period}};
+/// let set = RulebookSet::builtin();
+/// let rb = &set.versions()[0];
+/// let period = Period::for_month(rb, "2023-11".parse().unwrap());
+/// let s = score_partner(rb, "P1", &PartnerFacts::default(), period);
+/// let json = pcs_core::contract::score_object(&s);
+/// assert_eq!(json["baseline_month"], "2022-10");
+/// assert_eq!(json["metrics"]["usage_growth"]["value"], serde_json::Value::Null);
+/// ```
+pub fn score_object(s: &PartnerScore) -> Value {
+    let mut metrics = Map::new();
+    for m in &s.metrics {
+        let mut o = Map::new();
+        o.insert("value".into(), opt_number(m.value));
+        o.insert("points".into(), number(m.points));
+        o.insert("max_points".into(), number(m.max_points));
+        if let MetricDetail::ConsumptionGrowth {
+            latest_mcv, baseline_mcv, ..
+        } = &m.detail
+        {
+            o.insert("latest_mcv".into(), number(*latest_mcv));
+            o.insert("baseline_mcv".into(), number(*baseline_mcv));
+        }
+        metrics.insert(m.id.clone(), Value::Object(o));
+    }
+    let mut o = Map::new();
+    o.insert("partner_id".into(), s.partner_id.clone().into());
+    if let Some(n) = &s.partner_name {
+        o.insert("partner_name".into(), n.clone().into());
+    }
+    o.insert("solution_area".into(), s.solution_area.clone().into());
+    o.insert("rulebook".into(), s.rulebook.clone().into());
+    o.insert("month".into(), s.period.month.to_string().into());
+    o.insert("latest_month".into(), s.period.latest_month.to_string().into());
+    o.insert("baseline_month".into(), s.period.baseline_month.to_string().into());
+    o.insert("evaluation_date".into(), s.period.evaluation_date.to_string().into());
+    o.insert("classification".into(), s.classification.as_str().into());
+    o.insert("metrics".into(), Value::Object(metrics));
+    o.insert("total_points".into(), number(s.total_points));
+    o.insert("qualified".into(), s.qualified.into());
+    Value::Object(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_keep_their_decimal_text() {
+        let d = |s: &str| s.parse().unwrap();
+        assert_eq!(number(d("15")).to_string(), "15");
+        assert_eq!(number(d("15.00")).to_string(), "15");
+        assert_eq!(number(d("6.42")).to_string(), "6.42");
+        assert_eq!(number(d("17.25")).to_string(), "17.25");
+        assert_eq!(number(d("-3")), json!(-3));
+        assert_eq!(number(d("70350.0")).to_string(), "70350");
+        assert_eq!(number(d("0.2")).to_string(), "0.2");
+    }
+}

@@ -1,0 +1,727 @@
+//! Aggregating raw rows into per-partner facts.
+//!
+//! Readers (CSV, Parquet, a distributed engine) parse rows and hand them to a
+//! [`FactsBuilder`], which applies the rulebook's *filters* (which workloads
+//! and association types count, product roll-ups) and keeps only aggregates:
+//! one sum per (tenant, workload, month) pair, one record per certification.
+//! Rows never need to be held. Each distinct name is resolved once.
+//!
+//! Rows that count for nothing are not dropped silently: they are grouped by
+//! reason into [`Excluded`] items (for explanations) and, for names the
+//! rulebook does not know, into counted [`Warning`]s.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::calendar::Month;
+use crate::name::normalize;
+use crate::rulebook::{AssociationId, CertificationId, Rulebook, UsageName};
+
+/// The tables of a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// Billed revenue.
+    Revenue,
+    /// Monthly usage.
+    Usage,
+    /// People and their certifications.
+    Certifications,
+    /// Partner names and anniversary dates.
+    Partners,
+}
+
+impl Table {
+    /// All tables, in reading order.
+    pub const ALL: [Table; 4] = [Table::Revenue, Table::Usage, Table::Certifications, Table::Partners];
+
+    /// The table's name (and file stem).
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Revenue => "revenue",
+            Table::Usage => "usage",
+            Table::Certifications => "certifications",
+            Table::Partners => "partners",
+        }
+    }
+}
+
+/// One parsed revenue row.
+#[derive(Clone, Debug)]
+pub struct RevenueRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The customer's name, if given.
+    pub customer_name: Option<&'a str>,
+    /// The workload as written.
+    pub workload: &'a str,
+    /// The billing month.
+    pub month: Month,
+    /// Revenue in USD (negative for credits).
+    pub revenue_usd: Decimal,
+    /// The association type as written.
+    pub association: &'a str,
+    /// The row's line (or row number) in its file, for tracing.
+    pub line: u64,
+}
+
+/// One parsed usage row.
+#[derive(Clone, Debug)]
+pub struct UsageRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The customer's name, if given.
+    pub customer_name: Option<&'a str>,
+    /// The workload or product as written.
+    pub workload: &'a str,
+    /// The month.
+    pub month: Month,
+    /// MAU or profiles (never negative: readers reject that).
+    pub quantity: Decimal,
+    /// The association type as written.
+    pub association: &'a str,
+    /// The row's line in its file.
+    pub line: u64,
+}
+
+/// One parsed certification row.
+#[derive(Clone, Debug)]
+pub struct CertificationRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The person.
+    pub person_id: &'a str,
+    /// The person's name, if given.
+    pub person_name: Option<&'a str>,
+    /// The certification as written (name or id).
+    pub certification: &'a str,
+    /// When it was earned.
+    pub earned_on: Date,
+    /// When it expires, if it does.
+    pub expires_on: Option<Date>,
+    /// The row's line in its file.
+    pub line: u64,
+}
+
+/// One parsed partners row.
+#[derive(Clone, Debug)]
+pub struct PartnerRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// Its name, if given.
+    pub name: Option<&'a str>,
+    /// Its anniversary date, when enrolled.
+    pub anniversary_date: Option<Date>,
+    /// The row's line in its file.
+    pub line: u64,
+}
+
+/// Which months a builder keeps aggregates for.
+#[derive(Clone, Debug)]
+pub enum MonthFilter {
+    /// Every month.
+    All,
+    /// Only these months.
+    Only(Vec<Month>),
+}
+
+impl MonthFilter {
+    fn keeps(&self, m: Month) -> bool {
+        match self {
+            MonthFilter::All => true,
+            MonthFilter::Only(ms) => ms.contains(&m),
+        }
+    }
+}
+
+/// Why a row counted for nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// The workload is not in the rulebook for this table.
+    UnknownWorkload,
+    /// The association type is not in the rulebook.
+    UnknownAssociation,
+    /// The association type is known but does not count for this workload.
+    AssociationNotEligible,
+    /// The usage workload is known but has no rate.
+    NoRate,
+}
+
+impl Exclusion {
+    /// A sentence for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Exclusion::UnknownWorkload => "workload is not eligible for this metric (unknown to the rulebook)",
+            Exclusion::UnknownAssociation => "association type is unknown to the rulebook",
+            Exclusion::AssociationNotEligible => "association type does not count for this workload",
+            Exclusion::NoRate => "workload has no rate on the rate card",
+        }
+    }
+}
+
+/// A group of rows that counted for nothing, for one tenant, workload,
+/// association and month.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExcludedKey {
+    /// Revenue or usage.
+    pub table: Table,
+    /// Tenant index in [`PartnerFacts::tenants`].
+    pub tenant: u32,
+    /// The workload: its rulebook name when known, else as first written.
+    pub workload: String,
+    /// The association: its rulebook name when known, else as first written.
+    pub association: String,
+    /// The month.
+    pub month: Month,
+    /// Why.
+    pub reason: Exclusion,
+}
+
+/// A sum of rows with where they came from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Agg {
+    /// Sum of the amounts (USD for revenue, quantity for usage).
+    pub amount: Decimal,
+    /// How many rows.
+    pub rows: u32,
+    /// Their lines, when the builder traces (else empty).
+    pub lines: Vec<u64>,
+}
+
+impl Agg {
+    fn add(&mut self, amount: Decimal, line: u64, trace: bool) {
+        self.amount += amount;
+        self.rows += 1;
+        if trace {
+            self.lines.push(line);
+        }
+    }
+
+    fn merge(&mut self, other: Agg) {
+        self.amount += other.amount;
+        self.rows += other.rows;
+        self.lines.extend(other.lines);
+    }
+}
+
+/// Usage of one rate-card workload, with the products that rolled up into it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UsageAgg {
+    /// The total quantity and rows.
+    pub total: Agg,
+    /// Quantity by product (`None`: the workload itself), in first-seen order.
+    pub by_product: Vec<(Option<u16>, Decimal)>,
+}
+
+impl UsageAgg {
+    fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
+        self.total.add(quantity, line, trace);
+        match self.by_product.iter_mut().find(|(p, _)| *p == product) {
+            Some((_, q)) => *q += quantity,
+            None => self.by_product.push((product, quantity)),
+        }
+    }
+
+    fn merge(&mut self, other: UsageAgg) {
+        self.total.merge(other.total);
+        for (p, q) in other.by_product {
+            match self.by_product.iter_mut().find(|(x, _)| *x == p) {
+                Some((_, s)) => *s += q,
+                None => self.by_product.push((p, q)),
+            }
+        }
+    }
+}
+
+/// A customer tenant of a partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    /// The tenant id.
+    pub id: String,
+    /// The first non-empty customer name seen for it.
+    pub name: Option<String>,
+}
+
+/// A person linked to a partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// The person id.
+    pub id: String,
+    /// The first non-empty name seen.
+    pub name: Option<String>,
+}
+
+/// One certification row of a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertRecord {
+    /// Index in [`PartnerFacts::people`].
+    pub person: u32,
+    /// The certification, or the name as written when the rulebook does not know it.
+    pub certification: Result<CertificationId, String>,
+    /// When earned.
+    pub earned_on: Date,
+    /// When it expires.
+    pub expires_on: Option<Date>,
+    /// Its line.
+    pub line: u64,
+}
+
+/// Key of a revenue or usage pair: (tenant index, workload index, month).
+pub type PairKey = (u32, u16, Month);
+
+/// Everything pcs keeps about one partner: aggregates, never raw rows.
+#[derive(Clone, Debug, Default)]
+pub struct PartnerFacts {
+    /// The partner's name (partners table).
+    pub name: Option<String>,
+    /// The anniversary date, when enrolled.
+    pub anniversary_date: Option<Date>,
+    /// Customer tenants; pair keys index into this.
+    pub tenants: Vec<Tenant>,
+    tenant_index: HashMap<String, u32>,
+    /// Eligible revenue per (tenant, performance workload, month).
+    pub revenue: HashMap<PairKey, Agg>,
+    /// Eligible usage per (tenant, rate-card workload, month).
+    pub usage: HashMap<PairKey, UsageAgg>,
+    /// Rows that counted for nothing, grouped.
+    pub excluded: HashMap<ExcludedKey, Agg>,
+    /// People; certification records index into this.
+    pub people: Vec<Person>,
+    person_index: HashMap<String, u32>,
+    /// Certification rows.
+    pub certifications: Vec<CertRecord>,
+}
+
+impl PartnerFacts {
+    fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
+        if let Some(&i) = self.tenant_index.get(id) {
+            if self.tenants[i as usize].name.is_none()
+                && let Some(n) = name.filter(|n| !n.is_empty())
+            {
+                self.tenants[i as usize].name = Some(n.to_string());
+            }
+            return i;
+        }
+        let i = self.tenants.len() as u32;
+        self.tenants.push(Tenant {
+            id: id.to_string(),
+            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+        });
+        self.tenant_index.insert(id.to_string(), i);
+        i
+    }
+
+    fn person(&mut self, id: &str, name: Option<&str>) -> u32 {
+        if let Some(&i) = self.person_index.get(id) {
+            if self.people[i as usize].name.is_none()
+                && let Some(n) = name.filter(|n| !n.is_empty())
+            {
+                self.people[i as usize].name = Some(n.to_string());
+            }
+            return i;
+        }
+        let i = self.people.len() as u32;
+        self.people.push(Person {
+            id: id.to_string(),
+            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+        });
+        self.person_index.insert(id.to_string(), i);
+        i
+    }
+
+    /// Adds eligible revenue directly (for engines that aggregate elsewhere).
+    pub fn add_revenue_pair(&mut self, tenant: &str, workload: u16, month: Month, amount: Decimal, rows: u32) {
+        let t = self.tenant(tenant, None);
+        let agg = self.revenue.entry((t, workload, month)).or_default();
+        agg.amount += amount;
+        agg.rows += rows;
+    }
+
+    /// Adds eligible usage quantity directly (for engines that aggregate elsewhere).
+    pub fn add_usage_pair(&mut self, tenant: &str, workload: u16, month: Month, quantity: Decimal, rows: u32) {
+        let t = self.tenant(tenant, None);
+        let agg = self.usage.entry((t, workload, month)).or_default();
+        agg.total.amount += quantity;
+        agg.total.rows += rows;
+        match agg.by_product.iter_mut().find(|(p, _)| p.is_none()) {
+            Some((_, q)) => *q += quantity,
+            None => agg.by_product.push((None, quantity)),
+        }
+    }
+
+    /// Merges another partial aggregate of the same partner into this one.
+    pub fn merge(&mut self, other: PartnerFacts) {
+        if self.name.is_none() {
+            self.name = other.name;
+        }
+        if self.anniversary_date.is_none() {
+            self.anniversary_date = other.anniversary_date;
+        }
+        let tenant_map: Vec<u32> = other.tenants.iter().map(|t| self.tenant(&t.id, t.name.as_deref())).collect();
+        for ((t, w, m), agg) in other.revenue {
+            self.revenue.entry((tenant_map[t as usize], w, m)).or_default().merge(agg);
+        }
+        for ((t, w, m), agg) in other.usage {
+            self.usage.entry((tenant_map[t as usize], w, m)).or_default().merge(agg);
+        }
+        for (mut key, agg) in other.excluded {
+            key.tenant = tenant_map[key.tenant as usize];
+            self.excluded.entry(key).or_default().merge(agg);
+        }
+        let person_map: Vec<u32> = other.people.iter().map(|p| self.person(&p.id, p.name.as_deref())).collect();
+        for mut c in other.certifications {
+            c.person = person_map[c.person as usize];
+            self.certifications.push(c);
+        }
+    }
+}
+
+/// What kind of warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A workload the rulebook does not know for this table.
+    UnknownWorkload,
+    /// An association type the rulebook does not know.
+    UnknownAssociation,
+    /// A certification the rulebook does not list.
+    UnknownCertification,
+    /// A usage workload with no rate.
+    NoRate,
+}
+
+/// A counted warning: rows with the same unknown name in one table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The table.
+    pub table: Table,
+    /// What is wrong.
+    pub kind: WarningKind,
+    /// The name as first written.
+    pub name: String,
+    /// How many rows.
+    pub rows: u64,
+    /// The first row's line.
+    pub first_line: u64,
+}
+
+impl Warning {
+    /// A sentence such as `12 rows: workload 'Azure' is not a Business Applications workload`.
+    pub fn describe(&self, area_title: &str) -> String {
+        let rows = if self.rows == 1 { "1 row".to_string() } else { format!("{} rows", self.rows) };
+        let what = match (self.kind, self.table) {
+            (WarningKind::UnknownWorkload, Table::Revenue) => {
+                format!("workload '{}' is not a {area_title} performance workload", self.name)
+            }
+            (WarningKind::UnknownWorkload, _) => {
+                format!("workload '{}' is not a {area_title} customer success workload", self.name)
+            }
+            (WarningKind::UnknownAssociation, _) => format!("association type '{}' is unknown", self.name),
+            (WarningKind::UnknownCertification, _) => {
+                format!("certification '{}' is not eligible for {area_title}", self.name)
+            }
+            (WarningKind::NoRate, _) => format!("workload '{}' has no rate on the rate card: rows skipped", self.name),
+        };
+        format!("{rows}: {what} (first at line {})", self.first_line)
+    }
+}
+
+/// Everything read from a dataset: facts per partner, sorted by partner id,
+/// and the warnings.
+#[derive(Clone, Debug, Default)]
+pub struct DatasetFacts {
+    /// Facts per partner id.
+    pub partners: BTreeMap<String, PartnerFacts>,
+    /// Warnings, by table, kind and name.
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Default)]
+struct Warnings {
+    map: HashMap<(Table, WarningKind, String), Warning>,
+}
+
+impl Warnings {
+    fn add(&mut self, table: Table, kind: WarningKind, name: &str, line: u64) {
+        let key = (table, kind, normalize(name));
+        let w = self.map.entry(key).or_insert_with(|| Warning {
+            table,
+            kind,
+            name: name.trim().to_string(),
+            rows: 0,
+            first_line: line,
+        });
+        w.rows += 1;
+        w.first_line = w.first_line.min(line);
+    }
+}
+
+/// Streams rows into per-partner facts, applying the rulebook's filters.
+///
+/// ```
+/// use pcs_core::facts::{FactsBuilder, MonthFilter, RevenueRow};
+/// use pcs_core::rulebook::RulebookSet;
+/// let set = RulebookSet::builtin();
+/// let rb = &set.versions()[0];
+/// let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+/// b.add_revenue(&RevenueRow {
+///     partner_id: "P1", customer_tenant_id: "T1", customer_name: None,
+///     workload: "power_bi", month: "2023-10".parse().unwrap(),
+///     revenue_usd: "300".parse().unwrap(), association: "CSP Tier 1", line: 2,
+/// });
+/// let facts = b.finish();
+/// assert_eq!(facts.partners["P1"].revenue.len(), 1);
+/// ```
+pub struct FactsBuilder<'r> {
+    rulebook: &'r Rulebook,
+    months: MonthFilter,
+    trace: bool,
+    partners: HashMap<String, PartnerFacts>,
+    revenue_workloads: HashMap<String, Option<u16>>,
+    usage_workloads: HashMap<String, Option<UsageName>>,
+    associations: HashMap<String, Option<AssociationId>>,
+    certifications: HashMap<String, Option<CertificationId>>,
+    warnings: Warnings,
+}
+
+fn cached<T: Copy>(cache: &mut HashMap<String, T>, raw: &str, resolve: impl FnOnce(&str) -> T) -> T {
+    if let Some(&v) = cache.get(raw) {
+        return v;
+    }
+    let v = resolve(raw);
+    cache.insert(raw.to_string(), v);
+    v
+}
+
+impl<'r> FactsBuilder<'r> {
+    /// A builder that keeps aggregates for `months`; with `trace`, every
+    /// aggregate also keeps its source lines.
+    pub fn new(rulebook: &'r Rulebook, months: MonthFilter, trace: bool) -> Self {
+        FactsBuilder {
+            rulebook,
+            months,
+            trace,
+            partners: HashMap::new(),
+            revenue_workloads: HashMap::new(),
+            usage_workloads: HashMap::new(),
+            associations: HashMap::new(),
+            certifications: HashMap::new(),
+            warnings: Warnings::default(),
+        }
+    }
+
+    fn partner(&mut self, id: &str) -> &mut PartnerFacts {
+        if !self.partners.contains_key(id) {
+            self.partners.insert(id.to_string(), PartnerFacts::default());
+        }
+        self.partners.get_mut(id).expect("inserted above")
+    }
+
+    fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
+        let rb = self.rulebook;
+        let a = cached(&mut self.associations, raw, |r| rb.association(r));
+        if a.is_none() {
+            self.warnings.add(table, WarningKind::UnknownAssociation, raw, line);
+        }
+        a
+    }
+
+    fn association_label(&self, id: Option<AssociationId>, raw: &str) -> String {
+        match id {
+            Some(i) => self.rulebook.associations[i as usize].name.clone(),
+            None => raw.trim().to_string(),
+        }
+    }
+
+    /// Adds one revenue row.
+    pub fn add_revenue(&mut self, row: &RevenueRow<'_>) {
+        let rb = self.rulebook;
+        let workload = cached(&mut self.revenue_workloads, row.workload, |r| rb.revenue_workload(r));
+        if workload.is_none() {
+            self.warnings.add(Table::Revenue, WarningKind::UnknownWorkload, row.workload, row.line);
+        }
+        let association = self.association(Table::Revenue, row.association, row.line);
+        let keep = self.months.keeps(row.month);
+        let trace = self.trace;
+        let reason = match (workload, association) {
+            (None, _) => Some(Exclusion::UnknownWorkload),
+            (_, None) => Some(Exclusion::UnknownAssociation),
+            (Some(_), Some(a)) if !rb.revenue.associations.contains(a) => Some(Exclusion::AssociationNotEligible),
+            _ => None,
+        };
+        let excluded_labels = match (keep, reason) {
+            (true, Some(_)) => Some((
+                match workload {
+                    Some(w) => rb.revenue.workloads[w as usize].name.clone(),
+                    None => row.workload.trim().to_string(),
+                },
+                self.association_label(association, row.association),
+            )),
+            _ => None,
+        };
+        let p = self.partner(row.partner_id);
+        if !keep {
+            return;
+        }
+        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        match (reason, workload, excluded_labels) {
+            (None, Some(w), _) => p.revenue.entry((t, w, row.month)).or_default().add(row.revenue_usd, row.line, trace),
+            (Some(reason), _, Some((workload, association))) => {
+                let key = ExcludedKey {
+                    table: Table::Revenue,
+                    tenant: t,
+                    workload,
+                    association,
+                    month: row.month,
+                    reason,
+                };
+                p.excluded.entry(key).or_default().add(row.revenue_usd, row.line, trace);
+            }
+            _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
+        }
+    }
+
+    /// Adds one usage row.
+    pub fn add_usage(&mut self, row: &UsageRow<'_>) {
+        let rb = self.rulebook;
+        let workload = cached(&mut self.usage_workloads, row.workload, |r| rb.usage_workload(r));
+        let association = self.association(Table::Usage, row.association, row.line);
+        let reason = match workload {
+            None => {
+                self.warnings.add(Table::Usage, WarningKind::UnknownWorkload, row.workload, row.line);
+                Some(Exclusion::UnknownWorkload)
+            }
+            Some(u) => {
+                let wl = &rb.usage.workloads[u.workload as usize];
+                if wl.rate.is_none() {
+                    self.warnings.add(Table::Usage, WarningKind::NoRate, row.workload, row.line);
+                    Some(Exclusion::NoRate)
+                } else {
+                    match association {
+                        None => Some(Exclusion::UnknownAssociation),
+                        Some(a) if !rb.usage.families[wl.family].associations.contains(a) => {
+                            Some(Exclusion::AssociationNotEligible)
+                        }
+                        Some(_) => None,
+                    }
+                }
+            }
+        };
+        let keep = self.months.keeps(row.month);
+        let trace = self.trace;
+        let excluded_labels = match (keep, reason) {
+            (true, Some(_)) => Some((
+                match workload {
+                    Some(u) => usage_label(rb, u),
+                    None => row.workload.trim().to_string(),
+                },
+                self.association_label(association, row.association),
+            )),
+            _ => None,
+        };
+        let p = self.partner(row.partner_id);
+        if !keep {
+            return;
+        }
+        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        match (reason, workload, excluded_labels) {
+            (None, Some(u), _) => {
+                p.usage
+                    .entry((t, u.workload, row.month))
+                    .or_default()
+                    .add(u.product, row.quantity, row.line, trace);
+            }
+            (Some(reason), _, Some((workload, association))) => {
+                let key = ExcludedKey {
+                    table: Table::Usage,
+                    tenant: t,
+                    workload,
+                    association,
+                    month: row.month,
+                    reason,
+                };
+                p.excluded.entry(key).or_default().add(row.quantity, row.line, trace);
+            }
+            _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
+        }
+    }
+
+    /// Adds one certification row.
+    pub fn add_certification(&mut self, row: &CertificationRow<'_>) {
+        let rb = self.rulebook;
+        let cert = cached(&mut self.certifications, row.certification, |r| rb.certification(r));
+        if cert.is_none() {
+            self.warnings.add(Table::Certifications, WarningKind::UnknownCertification, row.certification, row.line);
+        }
+        let p = self.partner(row.partner_id);
+        let person = p.person(row.person_id, row.person_name);
+        p.certifications.push(CertRecord {
+            person,
+            certification: cert.ok_or_else(|| row.certification.trim().to_string()),
+            earned_on: row.earned_on,
+            expires_on: row.expires_on,
+            line: row.line,
+        });
+    }
+
+    /// Adds one partners row.
+    pub fn add_partner(&mut self, row: &PartnerRow<'_>) {
+        let p = self.partner(row.partner_id);
+        if let Some(n) = row.name.filter(|n| !n.is_empty()) {
+            p.name.get_or_insert_with(|| n.to_string());
+        }
+        if row.anniversary_date.is_some() {
+            p.anniversary_date = row.anniversary_date;
+        }
+    }
+
+    /// Merges another builder's partial facts (from another part of the data).
+    pub fn merge(&mut self, other: FactsBuilder<'_>) {
+        for (id, facts) in other.partners {
+            match self.partners.get_mut(&id) {
+                Some(p) => p.merge(facts),
+                None => {
+                    self.partners.insert(id, facts);
+                }
+            }
+        }
+        for (key, w) in other.warnings.map {
+            match self.warnings.map.get_mut(&key) {
+                Some(mine) => {
+                    mine.rows += w.rows;
+                    mine.first_line = mine.first_line.min(w.first_line);
+                }
+                None => {
+                    self.warnings.map.insert(key, w);
+                }
+            }
+        }
+    }
+
+    /// The facts, partners sorted by id, warnings sorted by table, kind and name.
+    pub fn finish(self) -> DatasetFacts {
+        let mut warnings: Vec<Warning> = self.warnings.map.into_values().collect();
+        warnings.sort_by(|a, b| (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name))));
+        DatasetFacts {
+            partners: self.partners.into_iter().collect(),
+            warnings,
+        }
+    }
+}
+
+/// The display name of a resolved usage name (`Sales → Customer Engagement`).
+pub fn usage_label(rb: &Rulebook, u: UsageName) -> String {
+    let wl = &rb.usage.workloads[u.workload as usize];
+    match u.product {
+        Some(p) => format!("{} (in {})", wl.includes[p as usize], wl.name),
+        None => wl.name.clone(),
+    }
+}

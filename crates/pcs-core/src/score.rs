@@ -1,0 +1,684 @@
+//! Scoring a partner's facts under a rulebook, with the explanation of every
+//! point.
+//!
+//! [`score_partner`] is the one implementation of the rules: every report
+//! (explain, customers, skilling, history, simulate, plan) reads the
+//! [`PartnerScore`] it returns rather than recomputing a rule.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::calendar::Month;
+use crate::facts::{Exclusion, PartnerFacts, Table};
+use crate::rulebook::{Classification, Metric, PairSource, Rulebook, Shape, Threshold};
+
+/// When a score is computed: the month M and the evaluation date D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// The month the score is for (M).
+    pub month: Month,
+    /// Latest month (M-1).
+    pub latest_month: Month,
+    /// Baseline month (M-13).
+    pub baseline_month: Month,
+    /// The skilling evaluation date.
+    pub evaluation_date: Date,
+}
+
+impl Period {
+    /// The period of month `m`, evaluated on its last day.
+    pub fn for_month(rb: &Rulebook, m: Month) -> Period {
+        Period::new(rb, m, m.last_day())
+    }
+
+    /// The period seen on calendar date `d`: M is d's month from the refresh
+    /// day on, else the month before; D is `d`.
+    pub fn for_date(rb: &Rulebook, d: Date) -> Period {
+        let this = Month::of(d);
+        let m = if d.day() >= rb.calendar.data_refresh_day { this } else { this.minus(1) };
+        Period::new(rb, m, d)
+    }
+
+    fn new(rb: &Rulebook, m: Month, d: Date) -> Period {
+        Period {
+            month: m,
+            latest_month: m.minus(rb.calendar.latest_month_offset),
+            baseline_month: m.minus(rb.calendar.baseline_month_offset),
+            evaluation_date: d,
+        }
+    }
+
+    /// The months whose data this period reads.
+    pub fn data_months(&self) -> [Month; 2] {
+        [self.latest_month, self.baseline_month]
+    }
+}
+
+/// The score of one partner for one period, with its explanation.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartnerScore {
+    /// The partner.
+    pub partner_id: String,
+    /// Its name, if known.
+    pub partner_name: Option<String>,
+    /// The solution area.
+    pub solution_area: String,
+    /// The rulebook version that produced the score (`area/version`).
+    pub rulebook: String,
+    /// When.
+    #[serde(flatten)]
+    pub period: Period,
+    /// Enterprise or SMB.
+    pub classification: Classification,
+    /// Why.
+    pub classification_detail: ClassificationDetail,
+    /// The metrics, in rulebook order.
+    pub metrics: Vec<MetricScore>,
+    /// Sum of the metrics' points.
+    pub total_points: Decimal,
+    /// Whether the partner qualifies this month.
+    pub qualified: bool,
+    /// The minimum total.
+    pub min_total_points: Decimal,
+}
+
+impl PartnerScore {
+    /// The metric with this id.
+    pub fn metric(&self, id: &str) -> Option<&MetricScore> {
+        self.metrics.iter().find(|m| m.id == id)
+    }
+
+    /// Ids of the metrics that score zero points.
+    pub fn zero_metrics(&self) -> Vec<&str> {
+        self.metrics.iter().filter(|m| m.points.is_zero()).map(|m| m.id.as_str()).collect()
+    }
+}
+
+/// The pairs that decided the classification.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassificationDetail {
+    /// A pair counts when its revenue passes this in both months.
+    pub pair_revenue: Threshold,
+    /// Enterprise from this many pairs.
+    pub enterprise_min_pairs: u32,
+    /// Pairs passing in both months.
+    pub counted_pairs: u32,
+    /// Pairs passing in at least one of the two months.
+    pub pairs: Vec<ClassificationPair>,
+}
+
+/// A (tenant, workload) pair considered for classification.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassificationPair {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Workload.
+    pub workload: String,
+    /// Eligible revenue in the latest month.
+    pub latest_amount: Decimal,
+    /// Eligible revenue in the baseline month.
+    pub baseline_amount: Decimal,
+    /// Whether it passes in both.
+    pub counted: bool,
+}
+
+/// One metric's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricScore {
+    /// Key (`net_customer_adds`).
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Category.
+    pub category: String,
+    /// The metric's value (`None`: undefined, e.g. growth on a zero baseline).
+    pub value: Option<Decimal>,
+    /// Points earned.
+    pub points: Decimal,
+    /// The cap.
+    pub max_points: Decimal,
+    /// Points per unit of value for the partner's classification.
+    pub points_per_unit: Decimal,
+    /// How the value and points came about.
+    pub detail: MetricDetail,
+}
+
+/// Why a pair, row group or certification did not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// Rows excluded by a filter (workload, association, rate).
+    Excluded {
+        /// Which filter.
+        exclusion: Exclusion,
+    },
+    /// The pair's amount or MCV is below the threshold.
+    BelowThreshold,
+    /// The certification is not in the rulebook.
+    UnknownCertification,
+    /// Earned after the evaluation date.
+    EarnedAfterDate,
+    /// Expired before the evaluation date.
+    Expired,
+    /// The evaluation date is after the certification's eligibility window.
+    Retired {
+        /// Last day it counted.
+        eligible_until: Date,
+    },
+    /// The evaluation date is before the certification's eligibility window.
+    NotYetEligible {
+        /// First day it counts.
+        eligible_from: Date,
+    },
+    /// The person already counts through another certification.
+    PersonAlreadyCounted,
+}
+
+impl Reason {
+    /// A sentence for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Reason::Excluded { exclusion } => exclusion.describe().to_string(),
+            Reason::BelowThreshold => "below the threshold".to_string(),
+            Reason::UnknownCertification => "certification is not eligible for this solution area".to_string(),
+            Reason::EarnedAfterDate => "earned after the evaluation date".to_string(),
+            Reason::Expired => "expired before the evaluation date".to_string(),
+            Reason::Retired { eligible_until } => format!("retired: counted through {eligible_until}"),
+            Reason::NotYetEligible { eligible_from } => format!("counts only from {eligible_from}"),
+            Reason::PersonAlreadyCounted => "the person already counts with another certification".to_string(),
+        }
+    }
+}
+
+/// A (tenant, workload, month) item: revenue in USD or usage in MCV.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairItem {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Workload.
+    pub workload: String,
+    /// Association type (only for excluded rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association: Option<String>,
+    /// Month.
+    pub month: Month,
+    /// USD (revenue) or MCV (usage).
+    pub amount: Decimal,
+    /// Usage quantity before the rate (usage only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
+    /// Products rolled up into the workload, with their quantities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<(String, Decimal)>,
+    /// Whether it counted for the metric.
+    pub counted: bool,
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// Source rows.
+    pub rows: u32,
+    /// Source lines (when traced).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<u64>,
+}
+
+/// A certification row as judged on the evaluation date.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertItem {
+    /// Person id.
+    pub person_id: String,
+    /// Person name.
+    pub person_name: Option<String>,
+    /// Certification id (rulebook) or the name as written.
+    pub certification: String,
+    /// Full name when known.
+    pub certification_name: Option<String>,
+    /// Earned on.
+    pub earned_on: Date,
+    /// Expires on.
+    pub expires_on: Option<Date>,
+    /// Whether this row made the person count.
+    pub counted: bool,
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// Source line.
+    pub line: u64,
+}
+
+/// The explanation of a metric, by shape.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum MetricDetail {
+    /// Pairs at or above a threshold, latest minus baseline.
+    PairGrowth {
+        /// Revenue or usage.
+        source: PairSource,
+        /// The threshold for the partner's class.
+        threshold: Threshold,
+        /// Qualifying pairs in the latest month.
+        latest_count: u32,
+        /// Qualifying pairs in the baseline month.
+        baseline_count: u32,
+        /// Every eligible pair of the two months, counted or not.
+        items: Vec<PairItem>,
+        /// Row groups excluded by a filter.
+        excluded: Vec<PairItem>,
+    },
+    /// Distinct certified people.
+    CertifiedPeople {
+        /// The level.
+        level: String,
+        /// From this many people on, the maximum.
+        full_points_at: Option<u32>,
+        /// Every certification row of the level (or unknown), counted or not.
+        items: Vec<CertItem>,
+    },
+    /// Growth of total MCV.
+    ConsumptionGrowth {
+        /// Total MCV of the latest month.
+        latest_mcv: Decimal,
+        /// Total MCV of the baseline month.
+        baseline_mcv: Decimal,
+        /// The prerequisite on the baseline.
+        baseline_minimum: Threshold,
+        /// Whether it is met.
+        prerequisite_met: bool,
+        /// Every eligible pair of the two months (all count toward the totals).
+        items: Vec<PairItem>,
+        /// Row groups excluded by a filter.
+        excluded: Vec<PairItem>,
+    },
+}
+
+/// Truncates `a / b × 100` toward zero to `decimals` places, exactly.
+fn percent_growth(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<Decimal> {
+    if baseline.is_zero() {
+        return None;
+    }
+    let diff = latest - baseline;
+    // Exact integer arithmetic: scale both to the same exponent, then divide.
+    let exact = (|| {
+        let scale = diff.scale().max(baseline.scale());
+        let num = i128::try_from(rescale_mantissa(diff, scale)?).ok()?;
+        let den = rescale_mantissa(baseline, scale)?;
+        let num = num.checked_mul(100)?.checked_mul(10i128.checked_pow(decimals)?)?;
+        let q = num / den; // truncates toward zero
+        Some(Decimal::from_i128_with_scale(q, decimals))
+    })();
+    Some(exact.unwrap_or_else(|| {
+        (diff / baseline * Decimal::ONE_HUNDRED)
+            .trunc_with_scale(decimals)
+    }).normalize())
+}
+
+fn rescale_mantissa(d: Decimal, scale: u32) -> Option<i128> {
+    d.mantissa().checked_mul(10i128.checked_pow(scale - d.scale())?)
+}
+
+fn clamp_points(raw: Decimal, max: Decimal) -> Decimal {
+    raw.max(Decimal::ZERO).min(max).normalize()
+}
+
+struct Ctx<'a> {
+    rb: &'a Rulebook,
+    facts: &'a PartnerFacts,
+    period: Period,
+}
+
+impl Ctx<'_> {
+    fn tenant(&self, t: u32) -> (String, Option<String>) {
+        let t = &self.facts.tenants[t as usize];
+        (t.id.clone(), t.name.clone())
+    }
+
+    /// Eligible revenue per (tenant, workload) in a month.
+    fn revenue_in(&self, month: Month) -> HashMap<(u32, u16), Decimal> {
+        self.facts
+            .revenue
+            .iter()
+            .filter(|((_, _, m), _)| *m == month)
+            .map(|(&(t, w, _), agg)| ((t, w), agg.amount))
+            .collect()
+    }
+
+    fn classify(&self) -> (Classification, ClassificationDetail) {
+        let rule = &self.rb.classification;
+        let latest = self.revenue_in(self.period.latest_month);
+        let baseline = self.revenue_in(self.period.baseline_month);
+        let mut keys: Vec<(u32, u16)> = latest.keys().chain(baseline.keys()).copied().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut pairs = Vec::new();
+        let mut counted_pairs = 0u32;
+        for key in keys {
+            let l = latest.get(&key).copied().unwrap_or_default();
+            let b = baseline.get(&key).copied().unwrap_or_default();
+            let (lp, bp) = (rule.pair_revenue.passes(l), rule.pair_revenue.passes(b));
+            if !(lp || bp) {
+                continue;
+            }
+            let counted = lp && bp;
+            counted_pairs += u32::from(counted);
+            let (tenant_id, customer_name) = self.tenant(key.0);
+            pairs.push(ClassificationPair {
+                tenant_id,
+                customer_name,
+                workload: self.rb.revenue.workloads[key.1 as usize].name.clone(),
+                latest_amount: l,
+                baseline_amount: b,
+                counted,
+            });
+        }
+        pairs.sort_by(|a, b| (!a.counted, &a.tenant_id, &a.workload).cmp(&(!b.counted, &b.tenant_id, &b.workload)));
+        let class = if counted_pairs >= rule.enterprise_min_pairs {
+            Classification::Enterprise
+        } else {
+            Classification::Smb
+        };
+        (
+            class,
+            ClassificationDetail {
+                pair_revenue: rule.pair_revenue,
+                enterprise_min_pairs: rule.enterprise_min_pairs,
+                counted_pairs,
+                pairs,
+            },
+        )
+    }
+
+    fn in_period(&self, m: Month) -> bool {
+        m == self.period.latest_month || m == self.period.baseline_month
+    }
+
+    /// Eligible pairs of a source in the two months, amounts in USD or MCV.
+    fn pair_items(&self, source: PairSource) -> Vec<PairItem> {
+        let mut items = Vec::new();
+        match source {
+            PairSource::Revenue => {
+                for (&(t, w, m), agg) in &self.facts.revenue {
+                    if !self.in_period(m) {
+                        continue;
+                    }
+                    let (tenant_id, customer_name) = self.tenant(t);
+                    items.push(PairItem {
+                        tenant_id,
+                        customer_name,
+                        workload: self.rb.revenue.workloads[w as usize].name.clone(),
+                        association: None,
+                        month: m,
+                        amount: agg.amount.normalize(),
+                        quantity: None,
+                        products: Vec::new(),
+                        counted: false,
+                        reason: None,
+                        rows: agg.rows,
+                        lines: agg.lines.clone(),
+                    });
+                }
+            }
+            PairSource::Usage => {
+                for (&(t, w, m), agg) in &self.facts.usage {
+                    if !self.in_period(m) {
+                        continue;
+                    }
+                    let wl = &self.rb.usage.workloads[w as usize];
+                    let rate = wl.rate.expect("only workloads with a rate are aggregated");
+                    let (tenant_id, customer_name) = self.tenant(t);
+                    let products = if agg.by_product.iter().any(|(p, _)| p.is_some()) {
+                        agg.by_product
+                            .iter()
+                            .map(|(p, q)| {
+                                let name = match p {
+                                    Some(i) => wl.includes[*i as usize].clone(),
+                                    None => wl.name.clone(),
+                                };
+                                (name, q.normalize())
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    items.push(PairItem {
+                        tenant_id,
+                        customer_name,
+                        workload: wl.name.clone(),
+                        association: None,
+                        month: m,
+                        amount: (agg.total.amount * rate).normalize(),
+                        quantity: Some(agg.total.amount.normalize()),
+                        products,
+                        counted: false,
+                        reason: None,
+                        rows: agg.total.rows,
+                        lines: agg.total.lines.clone(),
+                    });
+                }
+            }
+        }
+        items.sort_by(|a, b| (b.month, &a.tenant_id, &a.workload).cmp(&(a.month, &b.tenant_id, &b.workload)));
+        items
+    }
+
+    fn excluded_items(&self, table: Table) -> Vec<PairItem> {
+        let mut items: Vec<PairItem> = self
+            .facts
+            .excluded
+            .iter()
+            .filter(|(k, _)| k.table == table && self.in_period(k.month))
+            .map(|(k, agg)| {
+                let (tenant_id, customer_name) = self.tenant(k.tenant);
+                PairItem {
+                    tenant_id,
+                    customer_name,
+                    workload: k.workload.clone(),
+                    association: Some(k.association.clone()),
+                    month: k.month,
+                    amount: agg.amount.normalize(),
+                    quantity: None,
+                    products: Vec::new(),
+                    counted: false,
+                    reason: Some(Reason::Excluded { exclusion: k.reason }),
+                    rows: agg.rows,
+                    lines: agg.lines.clone(),
+                }
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            (b.month, &a.tenant_id, &a.workload, &a.association).cmp(&(a.month, &b.tenant_id, &b.workload, &b.association))
+        });
+        items
+    }
+
+    fn metric(&self, metric: &Metric, class: Classification) -> MetricScore {
+        let ppu = metric.points_per_unit.get(class);
+        let max = metric.max_points;
+        let (value, points, detail) = match &metric.shape {
+            Shape::PairGrowth { source, threshold } => {
+                let threshold = threshold.for_class(class);
+                let mut items = self.pair_items(*source);
+                let (mut latest_count, mut baseline_count) = (0u32, 0u32);
+                for item in &mut items {
+                    item.counted = threshold.passes(item.amount);
+                    if !item.counted {
+                        item.reason = Some(Reason::BelowThreshold);
+                    } else if item.month == self.period.latest_month {
+                        latest_count += 1;
+                    } else {
+                        baseline_count += 1;
+                    }
+                }
+                let value = Decimal::from(latest_count) - Decimal::from(baseline_count);
+                let table = match source {
+                    PairSource::Revenue => Table::Revenue,
+                    PairSource::Usage => Table::Usage,
+                };
+                (
+                    Some(value),
+                    clamp_points(value * ppu, max),
+                    MetricDetail::PairGrowth {
+                        source: *source,
+                        threshold,
+                        latest_count,
+                        baseline_count,
+                        items,
+                        excluded: self.excluded_items(table),
+                    },
+                )
+            }
+            Shape::CertifiedPeople { level, full_points_at } => {
+                let full = full_points_at.map(|f| f.get(class));
+                let items = self.cert_items(level);
+                let people = items.iter().filter(|i| i.counted).count() as u32;
+                let value = Decimal::from(people);
+                let points = if full.is_some_and(|f| people >= f) { max } else { clamp_points(value * ppu, max) };
+                (
+                    Some(value),
+                    points.normalize(),
+                    MetricDetail::CertifiedPeople {
+                        level: level.clone(),
+                        full_points_at: full,
+                        items,
+                    },
+                )
+            }
+            Shape::ConsumptionGrowth { baseline_minimum, decimals } => {
+                let minimum = baseline_minimum.for_class(class);
+                let mut items = self.pair_items(PairSource::Usage);
+                let (mut latest_mcv, mut baseline_mcv) = (Decimal::ZERO, Decimal::ZERO);
+                for item in &mut items {
+                    item.counted = true;
+                    if item.month == self.period.latest_month {
+                        latest_mcv += item.amount;
+                    } else {
+                        baseline_mcv += item.amount;
+                    }
+                }
+                let prerequisite_met = minimum.passes(baseline_mcv);
+                let value = percent_growth(latest_mcv, baseline_mcv, *decimals);
+                let points = match value {
+                    Some(v) if prerequisite_met => clamp_points((v * ppu).trunc_with_scale(*decimals), max),
+                    _ => Decimal::ZERO,
+                };
+                (
+                    value,
+                    points,
+                    MetricDetail::ConsumptionGrowth {
+                        latest_mcv: latest_mcv.normalize(),
+                        baseline_mcv: baseline_mcv.normalize(),
+                        baseline_minimum: minimum,
+                        prerequisite_met,
+                        items,
+                        excluded: self.excluded_items(Table::Usage),
+                    },
+                )
+            }
+        };
+        MetricScore {
+            id: metric.id.clone(),
+            label: metric.label.clone(),
+            category: metric.category.clone(),
+            value,
+            points,
+            max_points: max,
+            points_per_unit: ppu.normalize(),
+            detail,
+        }
+    }
+
+    /// Judges every certification row of `level` (and every unknown one) on D.
+    fn cert_items(&self, level: &str) -> Vec<CertItem> {
+        let d = self.period.evaluation_date;
+        let mut items: Vec<CertItem> = Vec::new();
+        for rec in &self.facts.certifications {
+            let person = &self.facts.people[rec.person as usize];
+            let (certification, certification_name, reason) = match &rec.certification {
+                Err(raw) => (raw.clone(), None, Some(Reason::UnknownCertification)),
+                Ok(c) => {
+                    let cert = &self.rb.certifications[*c as usize];
+                    if cert.level != level {
+                        continue;
+                    }
+                    let reason = if rec.earned_on > d {
+                        Some(Reason::EarnedAfterDate)
+                    } else if rec.expires_on.is_some_and(|e| e < d) {
+                        Some(Reason::Expired)
+                    } else if !cert.eligible_on(d) {
+                        match (cert.eligible_from, cert.eligible_until) {
+                            (Some(from), _) if d < from => Some(Reason::NotYetEligible { eligible_from: from }),
+                            (_, Some(until)) => Some(Reason::Retired { eligible_until: until }),
+                            _ => unreachable!("a certification outside its window has a bound"),
+                        }
+                    } else {
+                        None
+                    };
+                    (cert.id.clone(), Some(cert.name.clone()), reason)
+                }
+            };
+            items.push(CertItem {
+                person_id: person.id.clone(),
+                person_name: person.name.clone(),
+                certification,
+                certification_name,
+                earned_on: rec.earned_on,
+                expires_on: rec.expires_on,
+                counted: reason.is_none(),
+                reason,
+                line: rec.line,
+            });
+        }
+        // One person counts once: rows sort counted-first per person, so the
+        // first eligible row of a person counts and the others are marked.
+        items.sort_by(|a, b| {
+            (&a.person_id, !a.counted, &a.certification, a.earned_on, a.line).cmp(&(
+                &b.person_id,
+                !b.counted,
+                &b.certification,
+                b.earned_on,
+                b.line,
+            ))
+        });
+        let mut seen = std::collections::HashSet::new();
+        for item in &mut items {
+            if item.counted && !seen.insert(item.person_id.clone()) {
+                item.counted = false;
+                item.reason = Some(Reason::PersonAlreadyCounted);
+            }
+        }
+        items
+    }
+}
+
+/// Scores one partner for a period. Pure: the same inputs give the same score.
+pub fn score_partner(rb: &Rulebook, partner_id: &str, facts: &PartnerFacts, period: Period) -> PartnerScore {
+    let ctx = Ctx { rb, facts, period };
+    let (classification, classification_detail) = ctx.classify();
+    let metrics: Vec<MetricScore> = rb.metrics.iter().map(|m| ctx.metric(m, classification)).collect();
+    let total_points: Decimal = metrics.iter().map(|m| m.points).sum::<Decimal>().normalize();
+    let q = &rb.qualification;
+    let qualified = total_points >= q.min_total_points
+        && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));
+    PartnerScore {
+        partner_id: partner_id.to_string(),
+        partner_name: facts.name.clone(),
+        solution_area: rb.solution_area.clone(),
+        rulebook: rb.id(),
+        period,
+        classification,
+        classification_detail,
+        metrics,
+        total_points,
+        qualified,
+        min_total_points: q.min_total_points,
+    }
+}
+
+#[cfg(test)]
+mod tests;
