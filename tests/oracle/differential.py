@@ -95,8 +95,10 @@ def compare(actual: list[dict], expected: list[dict]) -> list[tuple[str, str, st
             diffs.append((pid, "<partner line>", "<missing>", "present"))
         for pid in sorted(a_set - e_set):
             diffs.append((pid, "<partner line>", "present", "<absent>"))
-        if a_set == e_set:
-            diffs.append(("*", "<partner order>", ",".join(map(str, a_ids)), ",".join(e_ids)))
+        a_common = [p for p in a_ids if p in e_set]
+        e_common = [p for p in e_ids if p in a_set]
+        if a_common != e_common:
+            diffs.append(("*", "<partner order>", ",".join(map(str, a_common)), ",".join(e_common)))
         if len(a_ids) != len(set(map(str, a_ids))):
             diffs.append(("*", "<duplicate partner lines>", str(len(a_ids)), str(len(e_ids))))
     by_id = {}
@@ -236,7 +238,10 @@ x,1000001,tA,Sales,2022-10,6000.00,CPOR RevRec,EA
 ,2000002,t4,AI Builder,2022-10,7000,CPOR RevRec,
 ,2000002,t5,Field Service,2023-10,2500,CPOR RevRec,
 ,2000002,t5,Field Service,2023-10,2500.00,CPOR RevRec,
-,2000002,t5,Field Service,2022-10,5000,DPOR,
+,2000002,t5,Field Service,2022-10,6000,DPOR,
+,2000002,t11,Supply Chain,2023-10,6000,DPOR,
+,2000002,t11,Supply Chain,2022-10,4000,DPOR,
+,2000002,t11,Supply Chain,2022-10,1000,DPOR,
 ,2000002,t6,Power Apps,2023-10,250,DPOR,
 ,2000002,t6,Power Apps,2022-10,249.99,DPOR,
 ,2000002,t7,HR,2023-10,100,DPOR,
@@ -381,9 +386,11 @@ def self_test_cases():
             # latest 2 (10,000 exactly counts), baseline 1 -> 4 points.
             _exp("1000001", *A, "enterprise", (1, 3), (4, 4), (7, 15),
                  ("12.34", "12.34", "56172.8", 50000), (1, 4), "38.34", False),
-            # SMB: 4 pairs > $5,000 (t5 is exactly 5000: not more) -> SMB.
-            # NCA >= 250: latest t1..t5, t6 (250), t7 (100+150+0), t8, t9, t10
-            # = 10; baseline t1..t5 = 5 (t6 249.99 not) -> 5 -> 15.
+            # SMB: 4 pairs > $5,000 in both months; t5 (exactly 5000 latest,
+            # 6000 baseline) and t11 (6000 latest, 4000+1000 = 5000 baseline)
+            # are not more than $5,000 in both -> SMB.
+            # NCA >= 250: latest t1..t11 = 11 (t6 250, t7 100+150+0);
+            # baseline t1..t5, t11 = 6 (t6 249.99 not) -> 5 -> 15.
             # Intermediate 3 (b1 Customer Service still eligible, b2 App Maker
             # on its last day, b3 with a comma) -> 12. Advanced 2 -> 15.
             # Usage: baseline 25,000 exactly (SMB prerequisite met); latest
