@@ -171,21 +171,42 @@ mod tests {
     #[test]
     fn month_parsing_is_strict() {
         assert!(Month::parse_strict("2023-11").is_ok());
-        for bad in ["2023-13", "2023-00", "2023-1", "23-11", "2023/11", "2023-11-01", " 2023-11", "０２３-11"] {
+        for bad in [
+            "2023-13",
+            "2023-00",
+            "2023-1",
+            "23-11",
+            "2023/11",
+            "2023-11-01",
+            " 2023-11",
+            "０２３-11",
+        ] {
             assert!(Month::parse_strict(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn last_day_handles_leap_years() {
-        assert_eq!(Month::new(2024, 2).unwrap().last_day().to_string(), "2024-02-29");
-        assert_eq!(Month::new(2023, 2).unwrap().last_day().to_string(), "2023-02-28");
+        assert_eq!(
+            Month::new(2024, 2).unwrap().last_day().to_string(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            Month::new(2023, 2).unwrap().last_day().to_string(),
+            "2023-02-28"
+        );
     }
 
     #[test]
     fn date_parsing_is_strict() {
         assert!(parse_date("2023-11-30").is_ok());
-        for bad in ["2023-11-31", "2023-1-30", "30/11/2023", "2023-11-30T00:00", "0000-01-01"] {
+        for bad in [
+            "2023-11-31",
+            "2023-1-30",
+            "30/11/2023",
+            "2023-11-30T00:00",
+            "0000-01-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }

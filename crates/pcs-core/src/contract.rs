@@ -48,7 +48,9 @@ pub fn score_object(s: &PartnerScore) -> Value {
         o.insert("points".into(), number(m.points));
         o.insert("max_points".into(), number(m.max_points));
         if let MetricDetail::ConsumptionGrowth {
-            latest_mcv, baseline_mcv, ..
+            latest_mcv,
+            baseline_mcv,
+            ..
         } = &m.detail
         {
             o.insert("latest_mcv".into(), number(*latest_mcv));
@@ -64,9 +66,18 @@ pub fn score_object(s: &PartnerScore) -> Value {
     o.insert("solution_area".into(), s.solution_area.clone().into());
     o.insert("rulebook".into(), s.rulebook.clone().into());
     o.insert("month".into(), s.period.month.to_string().into());
-    o.insert("latest_month".into(), s.period.latest_month.to_string().into());
-    o.insert("baseline_month".into(), s.period.baseline_month.to_string().into());
-    o.insert("evaluation_date".into(), s.period.evaluation_date.to_string().into());
+    o.insert(
+        "latest_month".into(),
+        s.period.latest_month.to_string().into(),
+    );
+    o.insert(
+        "baseline_month".into(),
+        s.period.baseline_month.to_string().into(),
+    );
+    o.insert(
+        "evaluation_date".into(),
+        s.period.evaluation_date.to_string().into(),
+    );
     o.insert("classification".into(), s.classification.as_str().into());
     o.insert("metrics".into(), Value::Object(metrics));
     o.insert("total_points".into(), number(s.total_points));

@@ -36,7 +36,12 @@ pub enum Table {
 
 impl Table {
     /// All tables, in reading order.
-    pub const ALL: [Table; 4] = [Table::Revenue, Table::Usage, Table::Certifications, Table::Partners];
+    pub const ALL: [Table; 4] = [
+        Table::Revenue,
+        Table::Usage,
+        Table::Certifications,
+        Table::Partners,
+    ];
 
     /// The table's name (and file stem).
     pub fn name(self) -> &'static str {
@@ -159,9 +164,13 @@ impl Exclusion {
     /// A sentence for people.
     pub fn describe(self) -> &'static str {
         match self {
-            Exclusion::UnknownWorkload => "workload is not eligible for this metric (unknown to the rulebook)",
+            Exclusion::UnknownWorkload => {
+                "workload is not eligible for this metric (unknown to the rulebook)"
+            }
             Exclusion::UnknownAssociation => "association type is unknown to the rulebook",
-            Exclusion::AssociationNotEligible => "association type does not count for this workload",
+            Exclusion::AssociationNotEligible => {
+                "association type does not count for this workload"
+            }
             Exclusion::NoRate => "workload has no rate on the rate card",
         }
     }
@@ -338,7 +347,14 @@ impl PartnerFacts {
     }
 
     /// Adds eligible revenue directly (for engines that aggregate elsewhere).
-    pub fn add_revenue_pair(&mut self, tenant: &str, workload: u16, month: Month, amount: Decimal, rows: u32) {
+    pub fn add_revenue_pair(
+        &mut self,
+        tenant: &str,
+        workload: u16,
+        month: Month,
+        amount: Decimal,
+        rows: u32,
+    ) {
         let t = self.tenant(tenant, None);
         let agg = self.revenue.entry((t, workload, month)).or_default();
         agg.amount += amount;
@@ -346,7 +362,14 @@ impl PartnerFacts {
     }
 
     /// Adds eligible usage quantity directly (for engines that aggregate elsewhere).
-    pub fn add_usage_pair(&mut self, tenant: &str, workload: u16, month: Month, quantity: Decimal, rows: u32) {
+    pub fn add_usage_pair(
+        &mut self,
+        tenant: &str,
+        workload: u16,
+        month: Month,
+        quantity: Decimal,
+        rows: u32,
+    ) {
         let t = self.tenant(tenant, None);
         let agg = self.usage.entry((t, workload, month)).or_default();
         agg.total.amount += quantity;
@@ -365,18 +388,32 @@ impl PartnerFacts {
         if self.anniversary_date.is_none() {
             self.anniversary_date = other.anniversary_date;
         }
-        let tenant_map: Vec<u32> = other.tenants.iter().map(|t| self.tenant(&t.id, t.name.as_deref())).collect();
+        let tenant_map: Vec<u32> = other
+            .tenants
+            .iter()
+            .map(|t| self.tenant(&t.id, t.name.as_deref()))
+            .collect();
         for ((t, w, m), agg) in other.revenue {
-            self.revenue.entry((tenant_map[t as usize], w, m)).or_default().merge(agg);
+            self.revenue
+                .entry((tenant_map[t as usize], w, m))
+                .or_default()
+                .merge(agg);
         }
         for ((t, w, m), agg) in other.usage {
-            self.usage.entry((tenant_map[t as usize], w, m)).or_default().merge(agg);
+            self.usage
+                .entry((tenant_map[t as usize], w, m))
+                .or_default()
+                .merge(agg);
         }
         for (mut key, agg) in other.excluded {
             key.tenant = tenant_map[key.tenant as usize];
             self.excluded.entry(key).or_default().merge(agg);
         }
-        let person_map: Vec<u32> = other.people.iter().map(|p| self.person(&p.id, p.name.as_deref())).collect();
+        let person_map: Vec<u32> = other
+            .people
+            .iter()
+            .map(|p| self.person(&p.id, p.name.as_deref()))
+            .collect();
         for mut c in other.certifications {
             c.person = person_map[c.person as usize];
             self.certifications.push(c);
@@ -416,19 +453,37 @@ pub struct Warning {
 impl Warning {
     /// A sentence such as `12 rows: workload 'Azure' is not a Business Applications workload`.
     pub fn describe(&self, area_title: &str) -> String {
-        let rows = if self.rows == 1 { "1 row".to_string() } else { format!("{} rows", self.rows) };
+        let rows = if self.rows == 1 {
+            "1 row".to_string()
+        } else {
+            format!("{} rows", self.rows)
+        };
         let what = match (self.kind, self.table) {
             (WarningKind::UnknownWorkload, Table::Revenue) => {
-                format!("workload '{}' is not a {area_title} performance workload", self.name)
+                format!(
+                    "workload '{}' is not a {area_title} performance workload",
+                    self.name
+                )
             }
             (WarningKind::UnknownWorkload, _) => {
-                format!("workload '{}' is not a {area_title} customer success workload", self.name)
+                format!(
+                    "workload '{}' is not a {area_title} customer success workload",
+                    self.name
+                )
             }
-            (WarningKind::UnknownAssociation, _) => format!("association type '{}' is unknown", self.name),
+            (WarningKind::UnknownAssociation, _) => {
+                format!("association type '{}' is unknown", self.name)
+            }
             (WarningKind::UnknownCertification, _) => {
-                format!("certification '{}' is not eligible for {area_title}", self.name)
+                format!(
+                    "certification '{}' is not eligible for {area_title}",
+                    self.name
+                )
             }
-            (WarningKind::NoRate, _) => format!("workload '{}' has no rate on the rate card: rows skipped", self.name),
+            (WarningKind::NoRate, _) => format!(
+                "workload '{}' has no rate on the rate card: rows skipped",
+                self.name
+            ),
         };
         format!("{rows}: {what} (first at line {})", self.first_line)
     }
@@ -492,7 +547,11 @@ pub struct FactsBuilder<'r> {
     warnings: Warnings,
 }
 
-fn cached<T: Copy>(cache: &mut HashMap<String, T>, raw: &str, resolve: impl FnOnce(&str) -> T) -> T {
+fn cached<T: Copy>(
+    cache: &mut HashMap<String, T>,
+    raw: &str,
+    resolve: impl FnOnce(&str) -> T,
+) -> T {
     if let Some(&v) = cache.get(raw) {
         return v;
     }
@@ -520,7 +579,8 @@ impl<'r> FactsBuilder<'r> {
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
         if !self.partners.contains_key(id) {
-            self.partners.insert(id.to_string(), PartnerFacts::default());
+            self.partners
+                .insert(id.to_string(), PartnerFacts::default());
         }
         self.partners.get_mut(id).expect("inserted above")
     }
@@ -529,7 +589,8 @@ impl<'r> FactsBuilder<'r> {
         let rb = self.rulebook;
         let a = cached(&mut self.associations, raw, |r| rb.association(r));
         if a.is_none() {
-            self.warnings.add(table, WarningKind::UnknownAssociation, raw, line);
+            self.warnings
+                .add(table, WarningKind::UnknownAssociation, raw, line);
         }
         a
     }
@@ -544,9 +605,16 @@ impl<'r> FactsBuilder<'r> {
     /// Adds one revenue row.
     pub fn add_revenue(&mut self, row: &RevenueRow<'_>) {
         let rb = self.rulebook;
-        let workload = cached(&mut self.revenue_workloads, row.workload, |r| rb.revenue_workload(r));
+        let workload = cached(&mut self.revenue_workloads, row.workload, |r| {
+            rb.revenue_workload(r)
+        });
         if workload.is_none() {
-            self.warnings.add(Table::Revenue, WarningKind::UnknownWorkload, row.workload, row.line);
+            self.warnings.add(
+                Table::Revenue,
+                WarningKind::UnknownWorkload,
+                row.workload,
+                row.line,
+            );
         }
         let association = self.association(Table::Revenue, row.association, row.line);
         let keep = self.months.keeps(row.month);
@@ -554,7 +622,9 @@ impl<'r> FactsBuilder<'r> {
         let reason = match (workload, association) {
             (None, _) => Some(Exclusion::UnknownWorkload),
             (_, None) => Some(Exclusion::UnknownAssociation),
-            (Some(_), Some(a)) if !rb.revenue.associations.contains(a) => Some(Exclusion::AssociationNotEligible),
+            (Some(_), Some(a)) if !rb.revenue.associations.contains(a) => {
+                Some(Exclusion::AssociationNotEligible)
+            }
             _ => None,
         };
         let excluded_labels = match (keep, reason) {
@@ -573,7 +643,11 @@ impl<'r> FactsBuilder<'r> {
         }
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
-            (None, Some(w), _) => p.revenue.entry((t, w, row.month)).or_default().add(row.revenue_usd, row.line, trace),
+            (None, Some(w), _) => p.revenue.entry((t, w, row.month)).or_default().add(
+                row.revenue_usd,
+                row.line,
+                trace,
+            ),
             (Some(reason), _, Some((workload, association))) => {
                 let key = ExcludedKey {
                     table: Table::Revenue,
@@ -583,7 +657,10 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded.entry(key).or_default().add(row.revenue_usd, row.line, trace);
+                p.excluded
+                    .entry(key)
+                    .or_default()
+                    .add(row.revenue_usd, row.line, trace);
             }
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
@@ -592,17 +669,25 @@ impl<'r> FactsBuilder<'r> {
     /// Adds one usage row.
     pub fn add_usage(&mut self, row: &UsageRow<'_>) {
         let rb = self.rulebook;
-        let workload = cached(&mut self.usage_workloads, row.workload, |r| rb.usage_workload(r));
+        let workload = cached(&mut self.usage_workloads, row.workload, |r| {
+            rb.usage_workload(r)
+        });
         let association = self.association(Table::Usage, row.association, row.line);
         let reason = match workload {
             None => {
-                self.warnings.add(Table::Usage, WarningKind::UnknownWorkload, row.workload, row.line);
+                self.warnings.add(
+                    Table::Usage,
+                    WarningKind::UnknownWorkload,
+                    row.workload,
+                    row.line,
+                );
                 Some(Exclusion::UnknownWorkload)
             }
             Some(u) => {
                 let wl = &rb.usage.workloads[u.workload as usize];
                 if wl.rate.is_none() {
-                    self.warnings.add(Table::Usage, WarningKind::NoRate, row.workload, row.line);
+                    self.warnings
+                        .add(Table::Usage, WarningKind::NoRate, row.workload, row.line);
                     Some(Exclusion::NoRate)
                 } else {
                     match association {
@@ -634,10 +719,12 @@ impl<'r> FactsBuilder<'r> {
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
             (None, Some(u), _) => {
-                p.usage
-                    .entry((t, u.workload, row.month))
-                    .or_default()
-                    .add(u.product, row.quantity, row.line, trace);
+                p.usage.entry((t, u.workload, row.month)).or_default().add(
+                    u.product,
+                    row.quantity,
+                    row.line,
+                    trace,
+                );
             }
             (Some(reason), _, Some((workload, association))) => {
                 let key = ExcludedKey {
@@ -648,7 +735,10 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded.entry(key).or_default().add(row.quantity, row.line, trace);
+                p.excluded
+                    .entry(key)
+                    .or_default()
+                    .add(row.quantity, row.line, trace);
             }
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
@@ -657,9 +747,16 @@ impl<'r> FactsBuilder<'r> {
     /// Adds one certification row.
     pub fn add_certification(&mut self, row: &CertificationRow<'_>) {
         let rb = self.rulebook;
-        let cert = cached(&mut self.certifications, row.certification, |r| rb.certification(r));
+        let cert = cached(&mut self.certifications, row.certification, |r| {
+            rb.certification(r)
+        });
         if cert.is_none() {
-            self.warnings.add(Table::Certifications, WarningKind::UnknownCertification, row.certification, row.line);
+            self.warnings.add(
+                Table::Certifications,
+                WarningKind::UnknownCertification,
+                row.certification,
+                row.line,
+            );
         }
         let p = self.partner(row.partner_id);
         let person = p.person(row.person_id, row.person_name);
@@ -709,7 +806,9 @@ impl<'r> FactsBuilder<'r> {
     /// The facts, partners sorted by id, warnings sorted by table, kind and name.
     pub fn finish(self) -> DatasetFacts {
         let mut warnings: Vec<Warning> = self.warnings.map.into_values().collect();
-        warnings.sort_by(|a, b| (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name))));
+        warnings.sort_by(|a, b| {
+            (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
+        });
         DatasetFacts {
             partners: self.partners.into_iter().collect(),
             warnings,

@@ -36,4 +36,5 @@ pub mod name;
 pub mod rulebook;
 pub mod score;
 
+pub use jiff;
 pub use rust_decimal::Decimal;

@@ -38,7 +38,11 @@ impl Period {
     /// day on, else the month before; D is `d`.
     pub fn for_date(rb: &Rulebook, d: Date) -> Period {
         let this = Month::of(d);
-        let m = if d.day() >= rb.calendar.data_refresh_day { this } else { this.minus(1) };
+        let m = if d.day() >= rb.calendar.data_refresh_day {
+            this
+        } else {
+            this.minus(1)
+        };
         Period::new(rb, m, d)
     }
 
@@ -93,7 +97,11 @@ impl PartnerScore {
 
     /// Ids of the metrics that score zero points.
     pub fn zero_metrics(&self) -> Vec<&str> {
-        self.metrics.iter().filter(|m| m.points.is_zero()).map(|m| m.id.as_str()).collect()
+        self.metrics
+            .iter()
+            .filter(|m| m.points.is_zero())
+            .map(|m| m.id.as_str())
+            .collect()
     }
 }
 
@@ -185,12 +193,18 @@ impl Reason {
         match self {
             Reason::Excluded { exclusion } => exclusion.describe().to_string(),
             Reason::BelowThreshold => "below the threshold".to_string(),
-            Reason::UnknownCertification => "certification is not eligible for this solution area".to_string(),
+            Reason::UnknownCertification => {
+                "certification is not eligible for this solution area".to_string()
+            }
             Reason::EarnedAfterDate => "earned after the evaluation date".to_string(),
             Reason::Expired => "expired before the evaluation date".to_string(),
-            Reason::Retired { eligible_until } => format!("retired: counted through {eligible_until}"),
+            Reason::Retired { eligible_until } => {
+                format!("retired: counted through {eligible_until}")
+            }
             Reason::NotYetEligible { eligible_from } => format!("counts only from {eligible_from}"),
-            Reason::PersonAlreadyCounted => "the person already counts with another certification".to_string(),
+            Reason::PersonAlreadyCounted => {
+                "the person already counts with another certification".to_string()
+            }
         }
     }
 }
@@ -309,18 +323,22 @@ fn percent_growth(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<D
         let scale = diff.scale().max(baseline.scale());
         let num = i128::try_from(rescale_mantissa(diff, scale)?).ok()?;
         let den = rescale_mantissa(baseline, scale)?;
-        let num = num.checked_mul(100)?.checked_mul(10i128.checked_pow(decimals)?)?;
+        let num = num
+            .checked_mul(100)?
+            .checked_mul(10i128.checked_pow(decimals)?)?;
         let q = num / den; // truncates toward zero
         Some(Decimal::from_i128_with_scale(q, decimals))
     })();
-    Some(exact.unwrap_or_else(|| {
-        (diff / baseline * Decimal::ONE_HUNDRED)
-            .trunc_with_scale(decimals)
-    }).normalize())
+    Some(
+        exact
+            .unwrap_or_else(|| (diff / baseline * Decimal::ONE_HUNDRED).trunc_with_scale(decimals))
+            .normalize(),
+    )
 }
 
 fn rescale_mantissa(d: Decimal, scale: u32) -> Option<i128> {
-    d.mantissa().checked_mul(10i128.checked_pow(scale - d.scale())?)
+    d.mantissa()
+        .checked_mul(10i128.checked_pow(scale - d.scale())?)
 }
 
 fn clamp_points(raw: Decimal, max: Decimal) -> Decimal {
@@ -377,7 +395,9 @@ impl Ctx<'_> {
                 counted,
             });
         }
-        pairs.sort_by(|a, b| (!a.counted, &a.tenant_id, &a.workload).cmp(&(!b.counted, &b.tenant_id, &b.workload)));
+        pairs.sort_by(|a, b| {
+            (!a.counted, &a.tenant_id, &a.workload).cmp(&(!b.counted, &b.tenant_id, &b.workload))
+        });
         let class = if counted_pairs >= rule.enterprise_min_pairs {
             Classification::Enterprise
         } else {
@@ -463,7 +483,9 @@ impl Ctx<'_> {
                 }
             }
         }
-        items.sort_by(|a, b| (b.month, &a.tenant_id, &a.workload).cmp(&(a.month, &b.tenant_id, &b.workload)));
+        items.sort_by(|a, b| {
+            (b.month, &a.tenant_id, &a.workload).cmp(&(a.month, &b.tenant_id, &b.workload))
+        });
         items
     }
 
@@ -485,14 +507,21 @@ impl Ctx<'_> {
                     quantity: None,
                     products: Vec::new(),
                     counted: false,
-                    reason: Some(Reason::Excluded { exclusion: k.reason }),
+                    reason: Some(Reason::Excluded {
+                        exclusion: k.reason,
+                    }),
                     rows: agg.rows,
                     lines: agg.lines.clone(),
                 }
             })
             .collect();
         items.sort_by(|a, b| {
-            (b.month, &a.tenant_id, &a.workload, &a.association).cmp(&(a.month, &b.tenant_id, &b.workload, &b.association))
+            (b.month, &a.tenant_id, &a.workload, &a.association).cmp(&(
+                a.month,
+                &b.tenant_id,
+                &b.workload,
+                &b.association,
+            ))
         });
         items
     }
@@ -533,12 +562,19 @@ impl Ctx<'_> {
                     },
                 )
             }
-            Shape::CertifiedPeople { level, full_points_at } => {
+            Shape::CertifiedPeople {
+                level,
+                full_points_at,
+            } => {
                 let full = full_points_at.map(|f| f.get(class));
                 let items = self.cert_items(level);
                 let people = items.iter().filter(|i| i.counted).count() as u32;
                 let value = Decimal::from(people);
-                let points = if full.is_some_and(|f| people >= f) { max } else { clamp_points(value * ppu, max) };
+                let points = if full.is_some_and(|f| people >= f) {
+                    max
+                } else {
+                    clamp_points(value * ppu, max)
+                };
                 (
                     Some(value),
                     points.normalize(),
@@ -549,7 +585,10 @@ impl Ctx<'_> {
                     },
                 )
             }
-            Shape::ConsumptionGrowth { baseline_minimum, decimals } => {
+            Shape::ConsumptionGrowth {
+                baseline_minimum,
+                decimals,
+            } => {
                 let minimum = baseline_minimum.for_class(class);
                 let mut items = self.pair_items(PairSource::Usage);
                 let (mut latest_mcv, mut baseline_mcv) = (Decimal::ZERO, Decimal::ZERO);
@@ -564,7 +603,9 @@ impl Ctx<'_> {
                 let prerequisite_met = minimum.passes(baseline_mcv);
                 let value = percent_growth(latest_mcv, baseline_mcv, *decimals);
                 let points = match value {
-                    Some(v) if prerequisite_met => clamp_points((v * ppu).trunc_with_scale(*decimals), max),
+                    Some(v) if prerequisite_met => {
+                        clamp_points((v * ppu).trunc_with_scale(*decimals), max)
+                    }
                     _ => Decimal::ZERO,
                 };
                 (
@@ -612,8 +653,12 @@ impl Ctx<'_> {
                         Some(Reason::Expired)
                     } else if !cert.eligible_on(d) {
                         match (cert.eligible_from, cert.eligible_until) {
-                            (Some(from), _) if d < from => Some(Reason::NotYetEligible { eligible_from: from }),
-                            (_, Some(until)) => Some(Reason::Retired { eligible_until: until }),
+                            (Some(from), _) if d < from => Some(Reason::NotYetEligible {
+                                eligible_from: from,
+                            }),
+                            (_, Some(until)) => Some(Reason::Retired {
+                                eligible_until: until,
+                            }),
                             _ => unreachable!("a certification outside its window has a bound"),
                         }
                     } else {
@@ -637,13 +682,20 @@ impl Ctx<'_> {
         // One person counts once: rows sort counted-first per person, so the
         // first eligible row of a person counts and the others are marked.
         items.sort_by(|a, b| {
-            (&a.person_id, !a.counted, &a.certification, a.earned_on, a.line).cmp(&(
-                &b.person_id,
-                !b.counted,
-                &b.certification,
-                b.earned_on,
-                b.line,
-            ))
+            (
+                &a.person_id,
+                !a.counted,
+                &a.certification,
+                a.earned_on,
+                a.line,
+            )
+                .cmp(&(
+                    &b.person_id,
+                    !b.counted,
+                    &b.certification,
+                    b.earned_on,
+                    b.line,
+                ))
         });
         let mut seen = std::collections::HashSet::new();
         for item in &mut items {
@@ -657,11 +709,24 @@ impl Ctx<'_> {
 }
 
 /// Scores one partner for a period. Pure: the same inputs give the same score.
-pub fn score_partner(rb: &Rulebook, partner_id: &str, facts: &PartnerFacts, period: Period) -> PartnerScore {
+pub fn score_partner(
+    rb: &Rulebook,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+) -> PartnerScore {
     let ctx = Ctx { rb, facts, period };
     let (classification, classification_detail) = ctx.classify();
-    let metrics: Vec<MetricScore> = rb.metrics.iter().map(|m| ctx.metric(m, classification)).collect();
-    let total_points: Decimal = metrics.iter().map(|m| m.points).sum::<Decimal>().normalize();
+    let metrics: Vec<MetricScore> = rb
+        .metrics
+        .iter()
+        .map(|m| ctx.metric(m, classification))
+        .collect();
+    let total_points: Decimal = metrics
+        .iter()
+        .map(|m| m.points)
+        .sum::<Decimal>()
+        .normalize();
     let q = &rb.qualification;
     let qualified = total_points >= q.min_total_points
         && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));

@@ -1,1 +1,192 @@
-//! placeholder
+//! Reading pcs datasets: a directory of tables (`revenue`, `usage`,
+//! `certifications`, `partners`), each as CSV or Parquet.
+//!
+//! Rows stream into a [`pcs_core::facts::FactsBuilder`]; nothing but the
+//! per-partner aggregates is kept. The first malformed value stops the read
+//! with a [`DataError`] that names the file, the line (or Parquet row), the
+//! column and the value.
+//!
+//! ```no_run
+//! use pcs_core::facts::MonthFilter;
+//! use pcs_core::rulebook::RulebookSet;
+//! let set = RulebookSet::builtin();
+//! let rb = &set.versions()[0];
+//! let dataset = pcs_data::Dataset::open("examples/contoso".as_ref())?;
+//! let facts = dataset.load(rb, &pcs_data::LoadOptions::default())?;
+//! println!("{} partners", facts.partners.len());
+//! # Ok::<(), pcs_data::DataError>(())
+//! ```
+
+mod csv_table;
+mod error;
+mod parquet_table;
+mod record;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use pcs_core::facts::{DatasetFacts, FactsBuilder, MonthFilter, Table};
+use pcs_core::rulebook::Rulebook;
+
+pub use error::{DataError, ErrorKind};
+pub use record::parse_decimal;
+pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, columns, match_header};
+
+/// The file format of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// UTF-8 CSV with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// One table file of a dataset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableFile {
+    /// Which table.
+    pub table: Table,
+    /// Its path.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+}
+
+/// A dataset directory and the table files found in it.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    dir: PathBuf,
+    tables: Vec<TableFile>,
+}
+
+/// How to load a dataset.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Months to keep aggregates for.
+    pub months: MonthFilter,
+    /// Keep source lines of every aggregate (for explanations).
+    pub trace: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            months: MonthFilter::All,
+            trace: false,
+        }
+    }
+}
+
+/// Rows read per table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// (table, file, data rows).
+    pub tables: Vec<(Table, PathBuf, u64)>,
+}
+
+impl Dataset {
+    /// Finds the tables in `dir`: `NAME.csv` or `NAME.parquet` (file names
+    /// matched case-insensitively). A table in both formats is an error; a
+    /// missing table is empty; a directory with no table is an error.
+    pub fn open(dir: &Path) -> Result<Dataset, DataError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            DataError::new(
+                ErrorKind::Io,
+                dir,
+                format!("cannot read the dataset directory: {e}"),
+            )
+        })?;
+        let mut tables: Vec<TableFile> = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| DataError::new(ErrorKind::Io, dir, e.to_string()))?;
+            let name = entry.file_name().to_string_lossy().to_lowercase();
+            let Some((stem, ext)) = name.rsplit_once('.') else {
+                continue;
+            };
+            let format = match ext {
+                "csv" => Format::Csv,
+                "parquet" => Format::Parquet,
+                _ => continue,
+            };
+            let Some(table) = Table::ALL.into_iter().find(|t| t.name() == stem) else {
+                continue;
+            };
+            if let Some(other) = tables.iter().find(|t| t.table == table) {
+                return Err(DataError::new(
+                    ErrorKind::Layout,
+                    &entry.path(),
+                    format!(
+                        "the {} table is given twice (also {}): keep one file per table",
+                        table.name(),
+                        other.path.display()
+                    ),
+                ));
+            }
+            tables.push(TableFile {
+                table,
+                path: entry.path(),
+                format,
+            });
+        }
+        if tables.is_empty() {
+            return Err(DataError::new(
+                ErrorKind::Layout,
+                dir,
+                "no table found: expected revenue, usage, certifications or partners as .csv or .parquet",
+            ));
+        }
+        tables.sort_by_key(|t| t.table);
+        Ok(Dataset {
+            dir: dir.to_path_buf(),
+            tables,
+        })
+    }
+
+    /// The dataset directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The table files found.
+    pub fn tables(&self) -> &[TableFile] {
+        &self.tables
+    }
+
+    /// Reads every table into per-partner facts under `rulebook`.
+    pub fn load(
+        &self,
+        rulebook: &Rulebook,
+        options: &LoadOptions,
+    ) -> Result<DatasetFacts, DataError> {
+        self.load_with_stats(rulebook, options)
+            .map(|(facts, _)| facts)
+    }
+
+    /// Like [`Dataset::load`], also returning rows read per table.
+    pub fn load_with_stats(
+        &self,
+        rulebook: &Rulebook,
+        options: &LoadOptions,
+    ) -> Result<(DatasetFacts, ReadStats), DataError> {
+        let mut builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace);
+        let mut stats = ReadStats::default();
+        for t in &self.tables {
+            let rows = match t.format {
+                Format::Csv => csv_table::read(t.table, &t.path, &mut builder)?,
+                Format::Parquet => parquet_table::read(t.table, &t.path, &mut builder)?,
+            };
+            stats.tables.push((t.table, t.path.clone(), rows));
+        }
+        Ok((builder.finish(), stats))
+    }
+}

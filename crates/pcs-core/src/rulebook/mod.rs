@@ -328,7 +328,8 @@ pub struct Certification {
 impl Certification {
     /// Whether it is eligible on `date` (inside its window).
     pub fn eligible_on(&self, date: Date) -> bool {
-        self.eligible_from.is_none_or(|f| date >= f) && self.eligible_until.is_none_or(|u| date <= u)
+        self.eligible_from.is_none_or(|f| date >= f)
+            && self.eligible_until.is_none_or(|u| date <= u)
     }
 }
 
@@ -471,8 +472,8 @@ impl Rulebook {
 
     /// Parses and validates one rulebook version. `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Rulebook, RulebookError> {
-        let raw: RawRulebook =
-            toml::from_str(text).map_err(|e| RulebookError::new(origin, e.to_string().trim_end().to_string()))?;
+        let raw: RawRulebook = toml::from_str(text)
+            .map_err(|e| RulebookError::new(origin, e.to_string().trim_end().to_string()))?;
         Validator { origin }.build(raw)
     }
 }
@@ -498,7 +499,8 @@ impl Validator<'_> {
     }
 
     fn comparison(&self, what: &str, text: &str) -> Result<Comparison, RulebookError> {
-        Comparison::parse(text).ok_or_else(|| self.err(format!("{what}: comparison '{text}' is not '>=' or '>'")))
+        Comparison::parse(text)
+            .ok_or_else(|| self.err(format!("{what}: comparison '{text}' is not '>=' or '>'")))
     }
 
     fn per_class(&self, what: &str, raw: &RawPerClass) -> Result<PerClass<Decimal>, RulebookError> {
@@ -508,7 +510,11 @@ impl Validator<'_> {
         })
     }
 
-    fn class_threshold(&self, what: &str, raw: &RawClassThreshold) -> Result<ClassThreshold, RulebookError> {
+    fn class_threshold(
+        &self,
+        what: &str,
+        raw: &RawClassThreshold,
+    ) -> Result<ClassThreshold, RulebookError> {
         Ok(ClassThreshold {
             comparison: self.comparison(what, &raw.comparison)?,
             values: PerClass {
@@ -558,7 +564,9 @@ impl Validator<'_> {
             Some(t) => {
                 let d = self.date("effective_until", t)?;
                 if d < effective_from {
-                    return Err(self.err(format!("effective_until {d} is before effective_from {effective_from}")));
+                    return Err(self.err(format!(
+                        "effective_until {d} is before effective_from {effective_from}"
+                    )));
                 }
                 Some(d)
             }
@@ -573,7 +581,9 @@ impl Validator<'_> {
             )));
         }
         if cal.latest_month_offset >= cal.baseline_month_offset {
-            return Err(self.err("calendar.latest_month_offset must be smaller than baseline_month_offset"));
+            return Err(
+                self.err("calendar.latest_month_offset must be smaller than baseline_month_offset")
+            );
         }
         let calendar = CalendarRules {
             latest_month_offset: cal.latest_month_offset,
@@ -583,8 +593,14 @@ impl Validator<'_> {
 
         let classification = ClassificationRules {
             pair_revenue: Threshold {
-                comparison: self.comparison("classification.pair_revenue", &raw.classification.pair_revenue.comparison)?,
-                value: self.non_negative("classification.pair_revenue.value", raw.classification.pair_revenue.value)?,
+                comparison: self.comparison(
+                    "classification.pair_revenue",
+                    &raw.classification.pair_revenue.comparison,
+                )?,
+                value: self.non_negative(
+                    "classification.pair_revenue.value",
+                    raw.classification.pair_revenue.value,
+                )?,
             },
             enterprise_min_pairs: raw.classification.enterprise_min_pairs,
         };
@@ -593,7 +609,8 @@ impl Validator<'_> {
             return Err(self.err("qualification.window_months must be at least 1"));
         }
         let qualification = QualificationRules {
-            min_total_points: self.non_negative("qualification.min_total_points", q.min_total_points)?,
+            min_total_points: self
+                .non_negative("qualification.min_total_points", q.min_total_points)?,
             every_metric_above_zero: q.every_metric_above_zero,
             window_months: q.window_months,
             renewal_months_before_anniversary: q.renewal_months_before_anniversary,
@@ -649,9 +666,13 @@ impl Validator<'_> {
         };
         for (i, w) in raw.revenue.workloads.iter().enumerate() {
             for n in std::iter::once(&w.name).chain(&w.aliases) {
-                self.insert_name(&mut index.revenue_workloads, "revenue.workloads", n, i as u16, |x| {
-                    raw.revenue.workloads[x as usize].name.clone()
-                })?;
+                self.insert_name(
+                    &mut index.revenue_workloads,
+                    "revenue.workloads",
+                    n,
+                    i as u16,
+                    |x| raw.revenue.workloads[x as usize].name.clone(),
+                )?;
             }
         }
 
@@ -670,10 +691,15 @@ impl Validator<'_> {
         let mut usage_workloads = Vec::new();
         for (i, w) in raw.usage.workload.iter().enumerate() {
             let Some(family) = families.iter().position(|f| f.id == w.family) else {
-                return Err(self.err(format!("usage workload '{}': unknown family '{}'", w.name, w.family)));
+                return Err(self.err(format!(
+                    "usage workload '{}': unknown family '{}'",
+                    w.name, w.family
+                )));
             };
             let rate = match w.rate {
-                Some(r) => Some(self.non_negative(&format!("usage workload '{}' rate", w.name), r)?),
+                Some(r) => {
+                    Some(self.non_negative(&format!("usage workload '{}' rate", w.name), r)?)
+                }
                 None => None,
             };
             let describe = |x: UsageName| {
@@ -688,14 +714,26 @@ impl Validator<'_> {
                 product: None,
             };
             for n in std::iter::once(&w.name).chain(&w.aliases) {
-                self.insert_name(&mut index.usage_workloads, "usage.workload", n, whole, describe)?;
+                self.insert_name(
+                    &mut index.usage_workloads,
+                    "usage.workload",
+                    n,
+                    whole,
+                    describe,
+                )?;
             }
             for (p, product) in w.includes.iter().enumerate() {
                 let name = UsageName {
                     workload: i as u16,
                     product: Some(p as u16),
                 };
-                self.insert_name(&mut index.usage_workloads, "usage.workload includes", product, name, describe)?;
+                self.insert_name(
+                    &mut index.usage_workloads,
+                    "usage.workload includes",
+                    product,
+                    name,
+                    describe,
+                )?;
             }
             usage_workloads.push(UsageWorkload {
                 name: w.name.clone(),
@@ -721,12 +759,22 @@ impl Validator<'_> {
         let mut certifications = Vec::new();
         for (i, c) in raw.certification.iter().enumerate() {
             let what = format!("certification '{}'", c.id);
-            let eligible_from = c.eligible_from.as_deref().map(|t| self.date(&format!("{what} eligible_from"), t)).transpose()?;
-            let eligible_until = c.eligible_until.as_deref().map(|t| self.date(&format!("{what} eligible_until"), t)).transpose()?;
+            let eligible_from = c
+                .eligible_from
+                .as_deref()
+                .map(|t| self.date(&format!("{what} eligible_from"), t))
+                .transpose()?;
+            let eligible_until = c
+                .eligible_until
+                .as_deref()
+                .map(|t| self.date(&format!("{what} eligible_until"), t))
+                .transpose()?;
             if let (Some(f), Some(u)) = (eligible_from, eligible_until)
                 && u < f
             {
-                return Err(self.err(format!("{what}: eligible_until {u} is before eligible_from {f}")));
+                return Err(self.err(format!(
+                    "{what}: eligible_until {u} is before eligible_from {f}"
+                )));
             }
             let describe = |x: CertificationId| raw.certification[x as usize].id.clone();
             let id = i as CertificationId;
@@ -738,7 +786,13 @@ impl Validator<'_> {
                 if !prefix_key.is_empty()
                     && let Some(rest) = key.strip_prefix(&prefix_key)
                 {
-                    self.insert_name(&mut index.certifications, "certification", rest, id, describe)?;
+                    self.insert_name(
+                        &mut index.certifications,
+                        "certification",
+                        rest,
+                        id,
+                        describe,
+                    )?;
                 }
             }
             certifications.push(Certification {
@@ -786,7 +840,9 @@ impl Validator<'_> {
     fn metric(&self, m: &RawMetric, certs: &[Certification]) -> Result<Metric, RulebookError> {
         let what = format!("metric '{}'", m.id);
         let Some(max) = m.max_points else {
-            return Err(self.err(format!("{what} has no max_points: every metric needs a cap")));
+            return Err(self.err(format!(
+                "{what} has no max_points: every metric needs a cap"
+            )));
         };
         let max_points = self.non_negative(&format!("{what} max_points"), max)?;
         let Some(ppu) = &m.points_per_unit else {
@@ -795,7 +851,10 @@ impl Validator<'_> {
         let points_per_unit = self.per_class(&format!("{what} points_per_unit"), ppu)?;
         let forbid = |present: bool, key: &str| -> Result<(), RulebookError> {
             if present {
-                Err(self.err(format!("{what}: '{key}' does not apply to shape '{}'", m.shape)))
+                Err(self.err(format!(
+                    "{what}: '{key}' does not apply to shape '{}'",
+                    m.shape
+                )))
             } else {
                 Ok(())
             }
@@ -809,11 +868,19 @@ impl Validator<'_> {
                 let source = match m.source.as_deref() {
                     Some("revenue") => PairSource::Revenue,
                     Some("usage") => PairSource::Usage,
-                    Some(other) => return Err(self.err(format!("{what}: source '{other}' is not 'revenue' or 'usage'"))),
-                    None => return Err(self.err(format!("{what}: shape 'pair_growth' needs a source"))),
+                    Some(other) => {
+                        return Err(self.err(format!(
+                            "{what}: source '{other}' is not 'revenue' or 'usage'"
+                        )));
+                    }
+                    None => {
+                        return Err(self.err(format!("{what}: shape 'pair_growth' needs a source")));
+                    }
                 };
                 let Some(t) = &m.pair_threshold else {
-                    return Err(self.err(format!("{what}: shape 'pair_growth' needs a pair_threshold")));
+                    return Err(self.err(format!(
+                        "{what}: shape 'pair_growth' needs a pair_threshold"
+                    )));
                 };
                 Shape::PairGrowth {
                     source,
@@ -836,10 +903,13 @@ impl Validator<'_> {
                         let pc = self.per_class(&format!("{what} full_points_at"), f)?;
                         let whole = |d: Decimal| -> Result<u32, RulebookError> {
                             if d.fract().is_zero() && d > Decimal::ZERO {
-                                u32::try_from(d.mantissa() / 10i128.pow(d.scale()))
-                                    .map_err(|_| self.err(format!("{what}: full_points_at {d} is too large")))
+                                u32::try_from(d.mantissa() / 10i128.pow(d.scale())).map_err(|_| {
+                                    self.err(format!("{what}: full_points_at {d} is too large"))
+                                })
                             } else {
-                                Err(self.err(format!("{what}: full_points_at {d} is not a positive whole number")))
+                                Err(self.err(format!(
+                                    "{what}: full_points_at {d} is not a positive whole number"
+                                )))
                             }
                         };
                         Some(PerClass {
@@ -849,7 +919,10 @@ impl Validator<'_> {
                     }
                     None => None,
                 };
-                Shape::CertifiedPeople { level, full_points_at }
+                Shape::CertifiedPeople {
+                    level,
+                    full_points_at,
+                }
             }
             "consumption_growth" => {
                 forbid(m.source.is_some(), "source")?;
@@ -857,14 +930,17 @@ impl Validator<'_> {
                 forbid(m.level.is_some(), "level")?;
                 forbid(m.full_points_at.is_some(), "full_points_at")?;
                 let Some(b) = &m.baseline_minimum else {
-                    return Err(self.err(format!("{what}: shape 'consumption_growth' needs a baseline_minimum")));
+                    return Err(self.err(format!(
+                        "{what}: shape 'consumption_growth' needs a baseline_minimum"
+                    )));
                 };
                 let decimals = m.decimals.unwrap_or(2);
                 if decimals > 6 {
                     return Err(self.err(format!("{what}: decimals {decimals} is more than 6")));
                 }
                 Shape::ConsumptionGrowth {
-                    baseline_minimum: self.class_threshold(&format!("{what} baseline_minimum"), b)?,
+                    baseline_minimum: self
+                        .class_threshold(&format!("{what} baseline_minimum"), b)?,
                     decimals,
                 }
             }
@@ -906,7 +982,8 @@ impl RulebookSet {
         let versions = BUILTIN
             .iter()
             .map(|(path, text)| {
-                Rulebook::from_toml(text, &format!("builtin:{path}")).expect("built-in rulebooks are valid (tested)")
+                Rulebook::from_toml(text, &format!("builtin:{path}"))
+                    .expect("built-in rulebooks are valid (tested)")
             })
             .collect();
         RulebookSet::new(versions).expect("built-in rulebooks do not overlap (tested)")
@@ -914,13 +991,16 @@ impl RulebookSet {
 
     /// Builds a set, rejecting versions of one solution area whose periods overlap.
     pub fn new(mut versions: Vec<Rulebook>) -> Result<RulebookSet, RulebookError> {
-        versions.sort_by(|a, b| (&a.solution_area, a.effective_from).cmp(&(&b.solution_area, b.effective_from)));
+        versions.sort_by(|a, b| {
+            (&a.solution_area, a.effective_from).cmp(&(&b.solution_area, b.effective_from))
+        });
         for pair in versions.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             if a.solution_area != b.solution_area {
                 continue;
             }
-            let overlaps = a.effective_from == b.effective_from || a.effective_until.is_some_and(|u| u >= b.effective_from);
+            let overlaps = a.effective_from == b.effective_from
+                || a.effective_until.is_some_and(|u| u >= b.effective_from);
             if overlaps {
                 return Err(RulebookError::new(
                     &b.origin,
@@ -931,7 +1011,9 @@ impl RulebookSet {
                         a.version,
                         a.origin,
                         a.effective_from,
-                        a.effective_until.map(|u| format!(" until {u}")).unwrap_or_default()
+                        a.effective_until
+                            .map(|u| format!(" until {u}"))
+                            .unwrap_or_default()
                     ),
                 ));
             }
@@ -963,7 +1045,9 @@ impl RulebookSet {
                         "{} from {}{}",
                         r.version,
                         r.effective_from,
-                        r.effective_until.map(|u| format!(" until {u}")).unwrap_or_default()
+                        r.effective_until
+                            .map(|u| format!(" until {u}"))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();

@@ -1,0 +1,149 @@
+//! Command-line flags, exactly as typed (the "low" layer). Each command
+//! resolves these into the objects it works with.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// pcs computes Microsoft's Partner Capability Score for the Solutions
+/// Partner for Business Applications designation from a partner's raw
+/// records, and explains every point.
+#[derive(Parser, Debug)]
+#[command(name = "pcs", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Score every partner of a dataset (or those named with --partner).
+    Score(ScoreArgs),
+    /// Write a deterministic synthetic dataset (for demos, tests and benchmarks).
+    Generate(GenerateArgs),
+    /// List, check or show rulebooks.
+    #[command(subcommand)]
+    Rulebook(RulebookCommand),
+}
+
+/// Output formats of `pcs score`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScoreFormat {
+    /// A scorecard per partner, for people.
+    Table,
+    /// A JSON array of score objects.
+    Json,
+    /// One score object per line.
+    Jsonl,
+    /// One row per partner.
+    Csv,
+}
+
+/// Which rulebooks to use and when.
+#[derive(Args, Debug, Clone)]
+pub struct RulebookArgs {
+    /// Use these rulebook files (TOML) instead of the built-in ones. Repeat
+    /// for several versions; the one in force on the evaluation date is used.
+    #[arg(long = "rulebook", value_name = "FILE")]
+    pub rulebooks: Vec<PathBuf>,
+}
+
+/// When to score.
+#[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
+pub struct WhenArgs {
+    /// The month to score (M): latest month M-1, baseline M-13, skilling on M's last day.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+    /// The day you look (as the dashboard would): M is this month from the
+    /// data refresh day (the 20th) on, else the month before; skilling on this date.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+}
+
+/// `pcs score`.
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// The dataset directory (revenue, usage, certifications, partners as .csv or .parquet).
+    pub dataset: PathBuf,
+    /// When.
+    #[command(flatten)]
+    pub when: WhenArgs,
+    /// Score only this partner (repeatable).
+    #[arg(long = "partner", value_name = "ID")]
+    pub partners: Vec<String>,
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<ScoreFormat>,
+    /// Treat warnings (unknown workloads, association types, certifications,
+    /// workloads without a rate) as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Add the full explanation (every counted and not-counted item with its
+    /// reason and source lines) to json and jsonl output.
+    #[arg(long)]
+    pub explain: bool,
+    /// Do not print the warnings summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Rulebooks.
+    #[command(flatten)]
+    pub rulebook: RulebookArgs,
+}
+
+/// File format of generated tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// CSV with a header row.
+    Csv,
+    /// Apache Parquet (zstd compressed).
+    Parquet,
+}
+
+/// `pcs generate`.
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// The directory to write (created; must not exist unless --force).
+    pub out: PathBuf,
+    /// Number of partners.
+    #[arg(long, default_value_t = 100)]
+    pub partners: u32,
+    /// Average number of customer tenants per partner.
+    #[arg(long, default_value_t = 4)]
+    pub tenants: u32,
+    /// Number of months of data, ending with --end-month.
+    #[arg(long, default_value_t = 25)]
+    pub months: u32,
+    /// The last month with data; score with the month after it.
+    #[arg(long, value_name = "YYYY-MM", default_value = "2024-06")]
+    pub end_month: String,
+    /// Random seed: the same seed and options give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+    pub format: TableFormat,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `pcs rulebook ...`.
+#[derive(Subcommand, Debug)]
+pub enum RulebookCommand {
+    /// List the rulebook versions (built-in, or the given files) and their periods.
+    List(RulebookArgs),
+    /// Validate rulebook files; exit 2 with a clear message if one is wrong.
+    Check {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a built-in rulebook's text (a starting point for your own).
+    Show {
+        /// The version, e.g. `2023-06` (default: the newest).
+        version: Option<String>,
+    },
+}

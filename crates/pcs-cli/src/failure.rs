@@ -1,0 +1,41 @@
+//! How a command fails: bad input (exit 2) or anything else (exit 1).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// A failed command.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input is bad: a malformed file, an invalid rulebook, a warning under --strict.
+    BadInput(anyhow::Error),
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+impl Failure {
+    /// Prints the error chain on stderr and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        let (code, err) = match self {
+            Failure::BadInput(e) => (2, e),
+            Failure::Other(e) => (1, e),
+        };
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "error: {err}");
+        for cause in err.chain().skip(1) {
+            let _ = writeln!(stderr, "  caused by: {cause}");
+        }
+        ExitCode::from(code)
+    }
+}
+
+impl From<pcs_data::DataError> for Failure {
+    fn from(e: pcs_data::DataError) -> Self {
+        Failure::BadInput(e.into())
+    }
+}
+
+impl From<pcs_core::rulebook::RulebookError> for Failure {
+    fn from(e: pcs_core::rulebook::RulebookError) -> Self {
+        Failure::BadInput(e.into())
+    }
+}

@@ -1,0 +1,348 @@
+//! Writing scores: a scorecard table for people, JSON, JSON lines and CSV.
+
+use std::io::Write;
+
+use pcs_core::Decimal;
+use pcs_core::contract::score_object;
+use pcs_core::rulebook::Rulebook;
+use pcs_core::score::{MetricDetail, MetricScore, PartnerScore};
+
+/// A broken pipe (`pcs score ... | head`) is not an error.
+pub fn ignore_broken_pipe(e: anyhow::Error) -> anyhow::Result<()> {
+    match e.downcast_ref::<std::io::Error>() {
+        Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        _ => Err(e),
+    }
+}
+
+/// One JSON object per partner per line; with `explain`, each carries the
+/// full explanation under `"explanation"`.
+pub fn jsonl(out: &mut impl Write, scores: &[PartnerScore], explain: bool) -> anyhow::Result<()> {
+    for s in scores {
+        serde_json::to_writer(&mut *out, &object(s, explain)?)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// A pretty JSON array of score objects.
+pub fn json(out: &mut impl Write, scores: &[PartnerScore], explain: bool) -> anyhow::Result<()> {
+    let all: Vec<serde_json::Value> = scores
+        .iter()
+        .map(|s| object(s, explain))
+        .collect::<Result<_, _>>()?;
+    serde_json::to_writer_pretty(&mut *out, &all)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn object(s: &PartnerScore, explain: bool) -> anyhow::Result<serde_json::Value> {
+    let mut o = score_object(s);
+    if explain {
+        o["explanation"] = serde_json::json!({
+            "classification": serde_json::to_value(&s.classification_detail)?,
+            "metrics": serde_json::to_value(&s.metrics)?,
+        });
+    }
+    Ok(o)
+}
+
+/// One CSV row per partner.
+pub fn csv(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyhow::Result<()> {
+    let mut w = ::csv::Writer::from_writer(out);
+    let mut header: Vec<String> = [
+        "partner_id",
+        "partner_name",
+        "month",
+        "latest_month",
+        "baseline_month",
+        "evaluation_date",
+        "classification",
+    ]
+    .map(String::from)
+    .to_vec();
+    for m in &rb.metrics {
+        header.push(format!("{}_value", m.id));
+        header.push(format!("{}_points", m.id));
+        if matches!(m.shape, pcs_core::rulebook::Shape::ConsumptionGrowth { .. }) {
+            header.push(format!("{}_latest_mcv", m.id));
+            header.push(format!("{}_baseline_mcv", m.id));
+        }
+    }
+    header.extend(["total_points", "qualified", "rulebook"].map(String::from));
+    w.write_record(&header)?;
+    for s in scores {
+        let mut row: Vec<String> = vec![
+            s.partner_id.clone(),
+            s.partner_name.clone().unwrap_or_default(),
+            s.period.month.to_string(),
+            s.period.latest_month.to_string(),
+            s.period.baseline_month.to_string(),
+            s.period.evaluation_date.to_string(),
+            s.classification.as_str().to_string(),
+        ];
+        for m in &s.metrics {
+            row.push(
+                m.value
+                    .map(|v| v.normalize().to_string())
+                    .unwrap_or_default(),
+            );
+            row.push(m.points.normalize().to_string());
+            if let MetricDetail::ConsumptionGrowth {
+                latest_mcv,
+                baseline_mcv,
+                ..
+            } = &m.detail
+            {
+                row.push(latest_mcv.normalize().to_string());
+                row.push(baseline_mcv.normalize().to_string());
+            }
+        }
+        row.push(s.total_points.normalize().to_string());
+        row.push(s.qualified.to_string());
+        row.push(s.rulebook.clone());
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `1234567.5` as `1,234,567.5`.
+pub fn thousands(d: Decimal) -> String {
+    let text = d.normalize().to_string();
+    let (sign, rest) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Points with two decimals (`6.42`, `15.00`).
+fn points(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(2);
+    d.to_string()
+}
+
+fn bar(points: Decimal, max: Decimal, width: usize) -> String {
+    let filled = if max.is_zero() {
+        0
+    } else {
+        let ratio = (points / max).min(Decimal::ONE).max(Decimal::ZERO);
+        let cells = (ratio * Decimal::from(width as u64)).round();
+        usize::try_from(cells.mantissa() / 10i128.pow(cells.scale())).unwrap_or(0)
+    };
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn value_text(m: &MetricScore) -> String {
+    match (&m.detail, m.value) {
+        (MetricDetail::ConsumptionGrowth { .. }, Some(v)) => format!("{} %", v.normalize()),
+        (MetricDetail::ConsumptionGrowth { .. }, None) => "n/a".to_string(),
+        (_, Some(v)) => v.normalize().to_string(),
+        (_, None) => "n/a".to_string(),
+    }
+}
+
+/// Why a metric scores what it does, in one line.
+fn metric_note(m: &MetricScore) -> String {
+    match &m.detail {
+        MetricDetail::PairGrowth {
+            threshold,
+            latest_count,
+            baseline_count,
+            source,
+            ..
+        } => {
+            let unit = match source {
+                pcs_core::rulebook::PairSource::Revenue => {
+                    format!("${}", thousands(threshold.value))
+                }
+                pcs_core::rulebook::PairSource::Usage => {
+                    format!("{} MCV", thousands(threshold.value))
+                }
+            };
+            format!(
+                "{latest_count} customer workloads {} {unit} in the latest month − {baseline_count} in the baseline month",
+                threshold.comparison.symbol()
+            )
+        }
+        MetricDetail::CertifiedPeople { items, .. } => {
+            let not = items.iter().filter(|i| !i.counted).count();
+            format!(
+                "{} certified people counted × {} points{}",
+                items.iter().filter(|i| i.counted).count(),
+                m.points_per_unit,
+                if not > 0 {
+                    format!("; {not} certification rows did not count")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        MetricDetail::ConsumptionGrowth {
+            latest_mcv,
+            baseline_mcv,
+            baseline_minimum,
+            prerequisite_met,
+            ..
+        } => {
+            let mut s = format!(
+                "MCV {} (latest) vs {} (baseline)",
+                thousands(*latest_mcv),
+                thousands(*baseline_mcv)
+            );
+            if !prerequisite_met {
+                s.push_str(&format!(
+                    "; baseline is below the {} {} prerequisite: scores 0",
+                    baseline_minimum.comparison.symbol(),
+                    thousands(baseline_minimum.value)
+                ));
+            }
+            s
+        }
+    }
+}
+
+/// A scorecard per partner.
+pub fn table(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyhow::Result<()> {
+    let max_total: Decimal = rb.metrics.iter().map(|m| m.max_points).sum();
+    for (i, s) in scores.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let who = match &s.partner_name {
+            Some(n) => format!("{n} ({})", s.partner_id),
+            None => s.partner_id.clone(),
+        };
+        writeln!(out, "{who}")?;
+        writeln!(
+            out,
+            "  {} · month {} (latest {}, baseline {}) · skilling on {}",
+            rb.title.as_deref().unwrap_or(&s.solution_area),
+            s.period.month,
+            s.period.latest_month,
+            s.period.baseline_month,
+            s.period.evaluation_date
+        )?;
+        let c = &s.classification_detail;
+        writeln!(
+            out,
+            "  Classification: {} ({} customer workloads {} ${} in both months; Enterprise from {})",
+            s.classification,
+            c.counted_pairs,
+            c.pair_revenue.comparison.symbol(),
+            thousands(c.pair_revenue.value),
+            c.enterprise_min_pairs
+        )?;
+        writeln!(out)?;
+        let label_w = s
+            .metrics
+            .iter()
+            .map(|m| m.label.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        writeln!(
+            out,
+            "  {:<label_w$}  {:>10}  {:>13}",
+            "Metric", "Value", "Points"
+        )?;
+        for m in &s.metrics {
+            writeln!(
+                out,
+                "  {:<label_w$}  {:>10}  {:>13}  {}",
+                m.label,
+                value_text(m),
+                format!("{} / {}", points(m.points), m.max_points.normalize()),
+                bar(m.points, m.max_points, 20)
+            )?;
+        }
+        writeln!(
+            out,
+            "  {:<label_w$}  {:>10}  {:>13}  {}",
+            "Total",
+            "",
+            format!("{} / {}", points(s.total_points), max_total.normalize()),
+            bar(s.total_points, max_total, 20)
+        )?;
+        writeln!(out)?;
+        let zero = s.zero_metrics();
+        if s.qualified {
+            writeln!(
+                out,
+                "  QUALIFIED: {} points ≥ {} and every metric above zero",
+                points(s.total_points),
+                s.min_total_points
+            )?;
+        } else {
+            let mut why = Vec::new();
+            if s.total_points < s.min_total_points {
+                why.push(format!(
+                    "{} more points to reach {}",
+                    points(s.min_total_points - s.total_points),
+                    s.min_total_points
+                ));
+            }
+            if !zero.is_empty() {
+                why.push(format!("{} at zero", zero.len()));
+            }
+            writeln!(out, "  NOT QUALIFIED: {}", why.join("; "))?;
+        }
+        let zero_labels: Vec<&str> = s
+            .metrics
+            .iter()
+            .filter(|m| m.points.is_zero())
+            .map(|m| m.label.as_str())
+            .collect();
+        writeln!(
+            out,
+            "  At zero: {}",
+            if zero_labels.is_empty() {
+                "none".to_string()
+            } else {
+                zero_labels.join(", ")
+            }
+        )?;
+        for m in &s.metrics {
+            writeln!(out, "    {}: {}", m.label, metric_note(m))?;
+        }
+        writeln!(out, "  Rulebook: {}", s.rulebook)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(thousands(d("1234567.5")), "1,234,567.5");
+        assert_eq!(thousands(d("-25000")), "-25,000");
+        assert_eq!(thousands(d("999")), "999");
+        assert_eq!(thousands(d("1000.00")), "1,000");
+    }
+
+    #[test]
+    fn bars_are_proportional_and_bounded() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(bar(d("0"), d("15"), 10), "░░░░░░░░░░");
+        assert_eq!(bar(d("15"), d("15"), 10), "██████████");
+        assert_eq!(bar(d("7.5"), d("15"), 10), "█████░░░░░");
+        assert_eq!(bar(d("99"), d("15"), 4), "████");
+    }
+}

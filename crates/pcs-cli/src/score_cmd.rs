@@ -1,0 +1,145 @@
+//! `pcs score`: resolve the flags, read the dataset, score, print.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::anyhow;
+use pcs_core::calendar::{Month, parse_date};
+use pcs_core::facts::{DatasetFacts, MonthFilter, Table};
+use pcs_core::rulebook::{Rulebook, RulebookSet};
+use pcs_core::score::{PartnerScore, Period, score_partner};
+use pcs_data::{Dataset, LoadOptions};
+
+use crate::args::{ScoreArgs, ScoreFormat, WhenArgs};
+use crate::failure::Failure;
+use crate::output;
+
+/// The solution area pcs scores.
+pub const SOLUTION_AREA: &str = "business_applications";
+
+/// Picks the rulebook and the period from `--month` or `--date`.
+pub fn resolve_when<'s>(
+    set: &'s RulebookSet,
+    when: &WhenArgs,
+) -> Result<(&'s Rulebook, Period), Failure> {
+    let bad = |e: &dyn std::fmt::Display| Failure::Other(anyhow!("{e}"));
+    if let Some(m) = &when.month {
+        let month = Month::parse_strict(m).map_err(|e| bad(&format!("--month: {e}")))?;
+        let rb = set
+            .in_force(SOLUTION_AREA, month.last_day())
+            .map_err(|e| Failure::Other(e.into()))?;
+        Ok((rb, Period::for_month(rb, month)))
+    } else {
+        let text = when
+            .date
+            .as_deref()
+            .expect("clap requires --month or --date");
+        let date = parse_date(text).map_err(|e| bad(&format!("--date: {e}")))?;
+        let rb = set
+            .in_force(SOLUTION_AREA, date)
+            .map_err(|e| Failure::Other(e.into()))?;
+        Ok((rb, Period::for_date(rb, date)))
+    }
+}
+
+/// Prints the warnings summary; under `strict`, warnings are an error.
+pub fn report_warnings(
+    facts: &DatasetFacts,
+    dataset: &Dataset,
+    rb: &Rulebook,
+    strict: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if facts.warnings.is_empty() {
+        return Ok(());
+    }
+    let title = rb
+        .title
+        .as_deref()
+        .map(short_title)
+        .unwrap_or("this solution area");
+    let file_of = |t: Table| {
+        dataset
+            .tables()
+            .iter()
+            .find(|f| f.table == t)
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_else(|| t.name().to_string())
+    };
+    let lines: Vec<String> = facts
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", file_of(w.table), w.describe(title)))
+        .collect();
+    if strict {
+        return Err(Failure::BadInput(anyhow!(
+            "--strict: {} warning{} in the data:\n  {}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join("\n  ")
+        )));
+    }
+    if !quiet {
+        let rows: u64 = facts.warnings.iter().map(|w| w.rows).sum();
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "warning: {rows} rows counted for nothing:");
+        for l in &lines {
+            let _ = writeln!(err, "  {l}");
+        }
+    }
+    Ok(())
+}
+
+fn short_title(title: &str) -> &str {
+    // "Solutions Partner for Business Applications (June 2023)" -> "Business Applications"
+    let t = title
+        .strip_prefix("Solutions Partner for ")
+        .unwrap_or(title);
+    t.split(" (").next().unwrap_or(t)
+}
+
+/// Runs `pcs score`.
+pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
+    let set = crate::rulebooks::load(&args.rulebook)?;
+    let (rb, period) = resolve_when(&set, &args.when)?;
+    let dataset = Dataset::open(&args.dataset)?;
+    let options = LoadOptions {
+        months: MonthFilter::Only(period.data_months().to_vec()),
+        trace: args.explain,
+    };
+    let facts = dataset.load(rb, &options)?;
+    report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;
+
+    for p in &args.partners {
+        if !facts.partners.contains_key(p) {
+            return Err(Failure::Other(anyhow!(
+                "partner '{p}' does not appear in any table of {}",
+                args.dataset.display()
+            )));
+        }
+    }
+    let selected = |id: &String| args.partners.is_empty() || args.partners.contains(id);
+    let scores: Vec<PartnerScore> = facts
+        .partners
+        .iter()
+        .filter(|(id, _)| selected(id))
+        .map(|(id, f)| score_partner(rb, id, f, period))
+        .collect();
+
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        ScoreFormat::Table
+    } else {
+        ScoreFormat::Jsonl
+    });
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match format {
+        ScoreFormat::Table => output::table(&mut out, rb, &scores),
+        ScoreFormat::Json => output::json(&mut out, &scores, args.explain),
+        ScoreFormat::Jsonl => output::jsonl(&mut out, &scores, args.explain),
+        ScoreFormat::Csv => output::csv(&mut out, rb, &scores),
+    };
+    written
+        .and_then(|()| out.flush().map_err(Into::into))
+        .or_else(output::ignore_broken_pipe)
+        .map_err(Failure::Other)
+}

@@ -1,0 +1,117 @@
+//! The one error of pcs-data: where the bad input is and what is wrong.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What kind of problem a [`DataError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The dataset directory or a table file cannot be read.
+    Io,
+    /// The dataset layout is wrong (no tables, a table in two formats).
+    Layout,
+    /// A required column is missing, or two columns mean the same thing.
+    Header,
+    /// A value is malformed (empty id, bad month, date or number, negative quantity).
+    Value,
+    /// The file is not UTF-8 CSV or readable Parquet.
+    Format,
+    /// A warning turned into an error by strict mode.
+    Strict,
+}
+
+/// Bad input: names the file, and where known the line, the column and the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataError {
+    kind: ErrorKind,
+    file: PathBuf,
+    line: Option<u64>,
+    line_word: &'static str,
+    column: Option<(usize, String)>,
+    value: Option<String>,
+    message: String,
+}
+
+impl DataError {
+    pub(crate) fn new(kind: ErrorKind, file: &Path, message: impl Into<String>) -> Self {
+        DataError {
+            kind,
+            file: file.to_path_buf(),
+            line: None,
+            line_word: "line",
+            column: None,
+            value: None,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    pub(crate) fn at_row(mut self, row: u64) -> Self {
+        self.line = Some(row);
+        self.line_word = "row";
+        self
+    }
+
+    pub(crate) fn in_column(mut self, index: usize, name: &str) -> Self {
+        self.column = Some((index, name.to_string()));
+        self
+    }
+
+    pub(crate) fn with_value(mut self, value: &str) -> Self {
+        self.value = Some(value.to_string());
+        self
+    }
+
+    /// The kind of problem.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The file (or directory) at fault.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The 1-based line (CSV) or data row (Parquet), when known.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// The 1-based column number and the column's name, when known.
+    pub fn column(&self) -> Option<(usize, &str)> {
+        self.column.as_ref().map(|(i, n)| (*i, n.as_str()))
+    }
+
+    /// The offending value, when there is one.
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    /// What is wrong, without the location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", {} {line}", self.line_word)?;
+        }
+        if let Some((i, name)) = &self.column {
+            write!(f, ", column {i} ({name})")?;
+        }
+        if let Some(v) = &self.value {
+            write!(f, ", value '{}'", v.escape_debug())?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for DataError {}

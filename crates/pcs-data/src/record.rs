@@ -1,0 +1,192 @@
+//! Turning one record's text fields into a typed row, with exact errors.
+//!
+//! CSV and Parquet readers both end here, so a value is judged the same way
+//! whatever file it came from.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use pcs_core::Decimal;
+use pcs_core::calendar::{Month, parse_date};
+use pcs_core::facts::{CertificationRow, FactsBuilder, PartnerRow, RevenueRow, Table, UsageRow};
+use pcs_core::jiff::civil::Date;
+
+use crate::error::{DataError, ErrorKind};
+use crate::schema::{HeaderMap, col, columns};
+
+/// Where a record is: file, line (CSV) or row (Parquet), and its header.
+pub(crate) struct Loc<'a> {
+    pub file: &'a Path,
+    pub table: Table,
+    pub header: &'a HeaderMap,
+    pub line: u64,
+    pub is_row: bool,
+}
+
+impl Loc<'_> {
+    fn err(&self, c: usize, value: &str, message: impl Into<String>) -> DataError {
+        let mut e = DataError::new(ErrorKind::Value, self.file, message);
+        e = if self.is_row {
+            e.at_row(self.line)
+        } else {
+            e.at_line(self.line)
+        };
+        let name = columns(self.table)[c].name;
+        if let Some(i) = self.header.index[c] {
+            e = e.in_column(i + 1, name);
+        }
+        e.with_value(value)
+    }
+}
+
+/// Parses a plain decimal: optional sign, digits, optional fraction. No
+/// thousands separators, exponents, underscores or currency signs.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let b = text.as_bytes();
+    let digits = b
+        .strip_prefix(b"-")
+        .or_else(|| b.strip_prefix(b"+"))
+        .unwrap_or(b);
+    let mut seen_digit = false;
+    let mut seen_dot = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => seen_digit = true,
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if !seen_digit {
+        return None;
+    }
+    Decimal::from_str(text).ok()
+}
+
+pub(crate) struct Fields<'a, 'l> {
+    pub values: &'a [&'a str],
+    pub loc: &'a Loc<'l>,
+}
+
+impl<'a> Fields<'a, '_> {
+    fn raw(&self, c: usize) -> &'a str {
+        self.values.get(c).copied().unwrap_or("").trim()
+    }
+
+    fn id(&self, c: usize) -> Result<&'a str, DataError> {
+        let v = self.raw(c);
+        if v.is_empty() {
+            return Err(self.loc.err(c, v, "empty id"));
+        }
+        Ok(v)
+    }
+
+    fn name(&self, c: usize) -> Result<&'a str, DataError> {
+        let v = self.raw(c);
+        if v.is_empty() {
+            return Err(self.loc.err(c, v, "empty value in a required column"));
+        }
+        Ok(v)
+    }
+
+    fn opt(&self, c: usize) -> Option<&'a str> {
+        Some(self.raw(c)).filter(|v| !v.is_empty())
+    }
+
+    fn month(&self, c: usize) -> Result<Month, DataError> {
+        let v = self.raw(c);
+        Month::parse_strict(v).map_err(|_| self.loc.err(c, v, "not a month (YYYY-MM)"))
+    }
+
+    fn date(&self, c: usize) -> Result<Date, DataError> {
+        let v = self.raw(c);
+        parse_date(v).map_err(|_| self.loc.err(c, v, "not a date (YYYY-MM-DD)"))
+    }
+
+    fn opt_date(&self, c: usize) -> Result<Option<Date>, DataError> {
+        if self.raw(c).is_empty() {
+            Ok(None)
+        } else {
+            self.date(c).map(Some)
+        }
+    }
+
+    fn decimal(&self, c: usize) -> Result<Decimal, DataError> {
+        let v = self.raw(c);
+        parse_decimal(v).ok_or_else(|| self.loc.err(c, v, "not a number"))
+    }
+}
+
+/// Validates one record of `loc.table` and adds it to the builder.
+pub(crate) fn feed(
+    values: &[&str],
+    loc: &Loc<'_>,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<(), DataError> {
+    let f = Fields { values, loc };
+    match loc.table {
+        Table::Revenue => builder.add_revenue(&RevenueRow {
+            partner_id: f.id(col::R_PARTNER)?,
+            customer_tenant_id: f.id(col::R_TENANT)?,
+            customer_name: f.opt(col::R_CUSTOMER),
+            workload: f.name(col::R_WORKLOAD)?,
+            month: f.month(col::R_MONTH)?,
+            revenue_usd: f.decimal(col::R_REVENUE)?,
+            association: f.name(col::R_ASSOCIATION)?,
+            line: loc.line,
+        }),
+        Table::Usage => {
+            let quantity = f.decimal(col::U_QUANTITY)?;
+            if quantity.is_sign_negative() && !quantity.is_zero() {
+                return Err(loc.err(
+                    col::U_QUANTITY,
+                    f.raw(col::U_QUANTITY),
+                    "negative usage quantity",
+                ));
+            }
+            builder.add_usage(&UsageRow {
+                partner_id: f.id(col::U_PARTNER)?,
+                customer_tenant_id: f.id(col::U_TENANT)?,
+                customer_name: f.opt(col::U_CUSTOMER),
+                workload: f.name(col::U_WORKLOAD)?,
+                month: f.month(col::U_MONTH)?,
+                quantity,
+                association: f.name(col::U_ASSOCIATION)?,
+                line: loc.line,
+            })
+        }
+        Table::Certifications => builder.add_certification(&CertificationRow {
+            partner_id: f.id(col::C_PARTNER)?,
+            person_id: f.id(col::C_PERSON)?,
+            person_name: f.opt(col::C_PERSON_NAME),
+            certification: f.name(col::C_CERTIFICATION)?,
+            earned_on: f.date(col::C_EARNED)?,
+            expires_on: f.opt_date(col::C_EXPIRES)?,
+            line: loc.line,
+        }),
+        Table::Partners => builder.add_partner(&PartnerRow {
+            partner_id: f.id(col::P_PARTNER)?,
+            name: f.opt(col::P_NAME),
+            anniversary_date: f.opt_date(col::P_ANNIVERSARY)?,
+            line: loc.line,
+        }),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_decimal;
+
+    #[test]
+    fn plain_decimals_only() {
+        assert_eq!(parse_decimal("1500").unwrap().to_string(), "1500");
+        assert_eq!(parse_decimal("-12.50").unwrap().to_string(), "-12.50");
+        assert_eq!(parse_decimal("+3").unwrap().to_string(), "3");
+        assert_eq!(parse_decimal(".5").unwrap().to_string(), "0.5");
+        for bad in [
+            "", "-", ".", "1,500", "1_000", "1e3", "$5", "NaN", "1.2.3", "12 000", "0x10",
+        ] {
+            assert!(parse_decimal(bad).is_none(), "{bad}");
+        }
+    }
+}
