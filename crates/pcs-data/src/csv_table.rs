@@ -1,7 +1,7 @@
 //! Streaming a CSV table into the facts builder.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use pcs_core::facts::{FactsBuilder, Table};
@@ -59,10 +59,20 @@ pub(crate) fn read(
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
+    read_from(table, path, BufReader::with_capacity(1 << 20, file), builder)
+}
+
+/// Reads CSV text of the table `table` from `input`; `path` names it in errors.
+pub(crate) fn read_from(
+    table: Table,
+    path: &Path,
+    input: impl Read,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<u64, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+        .from_reader(input);
     let mut record = csv::ByteRecord::new();
     let csv_err = |e: csv::Error| {
         let line = e.position().map(|p| p.line()).unwrap_or(0);

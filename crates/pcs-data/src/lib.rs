@@ -22,6 +22,8 @@ mod error;
 mod parquet_table;
 mod record;
 mod schema;
+/// Writing tables (CSV, Parquet) and whole dataset directories atomically.
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +33,26 @@ use pcs_core::rulebook::Rulebook;
 pub use error::{DataError, ErrorKind};
 pub use record::parse_decimal;
 pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, columns, match_header};
+
+/// Reads one CSV table from any reader into `builder` (the path only names
+/// the input in errors). Returns the number of data records.
+///
+/// ```
+/// use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
+/// let set = pcs_core::rulebook::RulebookSet::builtin();
+/// let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, false);
+/// let csv = "partner_id,name\nP1,Contoso\n";
+/// let rows = pcs_data::read_csv(Table::Partners, "partners.csv".as_ref(), csv.as_bytes(), &mut b).unwrap();
+/// assert_eq!(rows, 1);
+/// ```
+pub fn read_csv(
+    table: Table,
+    path: &Path,
+    input: impl std::io::Read,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<u64, DataError> {
+    csv_table::read_from(table, path, input, builder)
+}
 
 /// The file format of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
