@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pcs_core::calendar::{Month, parse_date};
+use pcs_core::jiff::civil::Date;
 
 /// pcs computes Microsoft's Partner Capability Score for the Solutions
 /// Partner for Business Applications designation from a partner's raw
@@ -55,12 +57,12 @@ pub struct RulebookArgs {
 #[group(required = true, multiple = false)]
 pub struct WhenArgs {
     /// The month to score (M): latest month M-1, baseline M-13, skilling on M's last day.
-    #[arg(long, value_name = "YYYY-MM")]
-    pub month: Option<String>,
+    #[arg(long, value_name = "YYYY-MM", value_parser = Month::parse_strict)]
+    pub month: Option<Month>,
     /// The day you look (as the dashboard would): M is this month from the
     /// data refresh day (the 20th) on, else the month before; skilling on this date.
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub date: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<Date>,
 }
 
 /// `pcs score`.
@@ -144,6 +146,7 @@ pub enum RulebookCommand {
     /// Print a built-in rulebook's text (a starting point for your own).
     Show {
         /// The version, e.g. `2023-06` (default: the newest).
+        #[arg(id = "rulebook_version", value_name = "VERSION")]
         version: Option<String>,
     },
 }

@@ -3,7 +3,6 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::anyhow;
-use pcs_core::calendar::{Month, parse_date};
 use pcs_core::facts::{DatasetFacts, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
 use pcs_core::score::{PartnerScore, Period, score_partner};
@@ -21,23 +20,20 @@ pub fn resolve_when<'s>(
     set: &'s RulebookSet,
     when: &WhenArgs,
 ) -> Result<(&'s Rulebook, Period), Failure> {
-    let bad = |e: &dyn std::fmt::Display| Failure::Other(anyhow!("{e}"));
-    if let Some(m) = &when.month {
-        let month = Month::parse_strict(m).map_err(|e| bad(&format!("--month: {e}")))?;
-        let rb = set
-            .in_force(SOLUTION_AREA, month.last_day())
-            .map_err(|e| Failure::Other(e.into()))?;
-        Ok((rb, Period::for_month(rb, month)))
-    } else {
-        let text = when
-            .date
-            .as_deref()
-            .expect("clap requires --month or --date");
-        let date = parse_date(text).map_err(|e| bad(&format!("--date: {e}")))?;
-        let rb = set
-            .in_force(SOLUTION_AREA, date)
-            .map_err(|e| Failure::Other(e.into()))?;
-        Ok((rb, Period::for_date(rb, date)))
+    let in_force = |d| {
+        set.in_force(SOLUTION_AREA, d)
+            .map_err(|e| Failure::Other(e.into()))
+    };
+    match (when.month, when.date) {
+        (Some(month), _) => {
+            let rb = in_force(month.last_day())?;
+            Ok((rb, Period::for_month(rb, month)))
+        }
+        (None, Some(date)) => {
+            let rb = in_force(date)?;
+            Ok((rb, Period::for_date(rb, date)))
+        }
+        (None, None) => unreachable!("clap requires --month or --date"),
     }
 }
 

@@ -321,7 +321,7 @@ fn percent_growth(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<D
     // Exact integer arithmetic: scale both to the same exponent, then divide.
     let exact = (|| {
         let scale = diff.scale().max(baseline.scale());
-        let num = i128::try_from(rescale_mantissa(diff, scale)?).ok()?;
+        let num = rescale_mantissa(diff, scale)?;
         let den = rescale_mantissa(baseline, scale)?;
         let num = num
             .checked_mul(100)?

@@ -1,5 +1,6 @@
 //! Streaming a CSV table into the facts builder.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -59,7 +60,12 @@ pub(crate) fn read(
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    read_from(table, path, BufReader::with_capacity(1 << 20, file), builder)
+    read_from(
+        table,
+        path,
+        BufReader::with_capacity(1 << 20, file),
+        builder,
+    )
 }
 
 /// Reads CSV text of the table `table` from `input`; `path` names it in errors.
@@ -72,13 +78,14 @@ pub(crate) fn read_from(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(LineCounter::new(input));
     let mut record = csv::ByteRecord::new();
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let csv_err = |e: csv::Error, lines: &mut LineCounter<_>| {
+        let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
         DataError::new(ErrorKind::Format, path, format!("not valid CSV: {e}")).at_line(line)
     };
-    if !reader.read_byte_record(&mut record).map_err(csv_err)? {
+    let first = reader.read_byte_record(&mut record);
+    if !first.map_err(|e| csv_err(e, reader.get_mut()))? {
         return Err(DataError::new(
             ErrorKind::Header,
             path,
@@ -86,7 +93,11 @@ pub(crate) fn read_from(
         )
         .at_line(1));
     }
-    let header = utf8_fields(&record, path, 1)?;
+    let header_line = record
+        .position()
+        .map(|p| reader.get_mut().line_at(p.byte()))
+        .unwrap_or(1);
+    let header = utf8_fields(&record, path, header_line)?;
     let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
     let map: HeaderMap =
         match_header(table, &header).map_err(|p| header_error(table, path, &header, p))?;
@@ -94,10 +105,27 @@ pub(crate) fn read_from(
     let mut rows = 0u64;
     let mut record = csv::ByteRecord::new();
     let width = header.len();
-    while reader.read_byte_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // a blank line
+    loop {
+        let more = reader.read_byte_record(&mut record);
+        if !more.map_err(|e| csv_err(e, reader.get_mut()))? {
+            break;
+        }
+        // The csv crate's own line numbers are off after blank lines and in
+        // CRLF files; count newlines before the record's first byte instead.
+        let line = record
+            .position()
+            .map(|p| reader.get_mut().line_at(p.byte()))
+            .unwrap_or(0);
+        // Every field must be text, the ignored ones too.
+        if let Some(i) = (0..record.len())
+            .find(|&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
+        {
+            let bytes = record.get(i).unwrap_or_default();
+            let name = header.get(i).map(String::as_str).unwrap_or("");
+            return Err(DataError::new(ErrorKind::Format, path, "not UTF-8 text")
+                .at_line(line)
+                .in_column(i + 1, name)
+                .with_value(&String::from_utf8_lossy(bytes)));
         }
         if record.len() != width {
             return Err(DataError::new(
@@ -115,12 +143,7 @@ pub(crate) fn read_from(
             let v = match idx {
                 Some(i) => {
                     let bytes = record.get(*i).unwrap_or_default();
-                    std::str::from_utf8(bytes).map_err(|_| {
-                        DataError::new(ErrorKind::Format, path, "not UTF-8 text")
-                            .at_line(line)
-                            .in_column(i + 1, &header[*i])
-                            .with_value(&String::from_utf8_lossy(bytes))
-                    })?
+                    std::str::from_utf8(bytes).expect("every field was checked above")
                 }
                 None => "",
             };
@@ -156,4 +179,61 @@ fn utf8_fields<'r>(
             })
         })
         .collect()
+}
+
+/// Wraps the input to remember where its line breaks are, so that a record's
+/// line number can be computed from its byte offset.
+///
+/// The csv crate reports a record's offset as where its parser started:
+/// before blank lines it skipped, and on the `\n` of a `\r\n`. The record's
+/// text starts at the first byte from there that is not a line break.
+struct LineCounter<R> {
+    inner: R,
+    offset: u64,
+    /// Positions of `\r` and `\n` bytes not yet passed, and whether each is `\n`.
+    breaks: VecDeque<(u64, bool)>,
+    /// `\n` bytes passed.
+    passed: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            breaks: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The 1-based line of the record whose parse started at `offset`.
+    /// Offsets must not decrease between calls.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut start = offset;
+        while let Some(&(pos, lf)) = self.breaks.front() {
+            if pos <= start {
+                if pos == start {
+                    start += 1;
+                }
+                self.breaks.pop_front();
+                self.passed += u64::from(lf);
+            } else {
+                break;
+            }
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let base = self.offset;
+        self.breaks.extend(
+            memchr::memchr2_iter(b'\n', b'\r', &buf[..n])
+                .map(|i| (base + i as u64, buf[i] == b'\n')),
+        );
+        self.offset += n as u64;
+        Ok(n)
+    }
 }

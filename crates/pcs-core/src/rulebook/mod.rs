@@ -1032,8 +1032,7 @@ impl RulebookSet {
         let found = self
             .versions
             .iter()
-            .filter(|r| r.solution_area == area && r.effective_from <= date)
-            .next_back()
+            .rfind(|r| r.solution_area == area && r.effective_from <= date)
             .filter(|r| r.effective_until.is_none_or(|u| date <= u));
         found.ok_or_else(|| {
             let known: Vec<String> = self
