@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use pcs_core::Decimal;
-use pcs_core::contract::score_object;
+use pcs_core::contract::{score_object, tidy_numbers};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{MetricDetail, MetricScore, PartnerScore};
 
@@ -39,10 +39,16 @@ pub fn json(out: &mut impl Write, scores: &[PartnerScore], explain: bool) -> any
 fn object(s: &PartnerScore, explain: bool) -> anyhow::Result<serde_json::Value> {
     let mut o = score_object(s);
     if explain {
-        o["explanation"] = serde_json::json!({
+        let mut metrics = serde_json::Map::new();
+        for m in &s.metrics {
+            metrics.insert(m.id.clone(), serde_json::to_value(m)?);
+        }
+        let mut e = serde_json::json!({
             "classification": serde_json::to_value(&s.classification_detail)?,
-            "metrics": serde_json::to_value(&s.metrics)?,
+            "metrics": metrics,
         });
+        tidy_numbers(&mut e);
+        o["explanation"] = e;
     }
     Ok(o)
 }
@@ -129,6 +135,10 @@ pub fn thousands(d: Decimal) -> String {
     }
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Points with two decimals (`6.42`, `15.00`).
 fn points(d: Decimal) -> String {
     let mut d = d;
@@ -180,13 +190,22 @@ fn metric_note(m: &MetricScore) -> String {
             )
         }
         MetricDetail::CertifiedPeople { items, .. } => {
-            let not = items.iter().filter(|i| !i.counted).count();
+            let counted = items.iter().filter(|i| i.counted).count();
+            let not = items.len() - counted;
             format!(
-                "{} certified people counted × {} points{}",
-                items.iter().filter(|i| i.counted).count(),
+                "{} × {} {} each{}",
+                plural(counted, "certified person", "certified people"),
                 m.points_per_unit,
+                if m.points_per_unit == Decimal::ONE {
+                    "point"
+                } else {
+                    "points"
+                },
                 if not > 0 {
-                    format!("; {not} certification rows did not count")
+                    format!(
+                        "; {} did not count",
+                        plural(not, "certification row", "certification rows")
+                    )
                 } else {
                     String::new()
                 }

@@ -1525,10 +1525,11 @@ mod formats {
             let pid = o["partner_id"].as_str().unwrap();
             let latest = o["latest_month"].as_str().unwrap();
             let baseline = o["baseline_month"].as_str().unwrap();
-            let metrics = o["explanation"]["metrics"].as_array().expect("metrics");
+            let metrics = o["explanation"]["metrics"].as_object().expect("metrics by id");
             assert_eq!(metrics.len(), 5, "{pid}");
-            for m in metrics {
+            for (key, m) in metrics {
                 let id = m["id"].as_str().unwrap();
+                assert_eq!(key, id);
                 let contract = &o["metrics"][id];
                 let d = &m["detail"];
                 let what = format!("{pid} {id}");

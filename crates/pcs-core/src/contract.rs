@@ -24,6 +24,24 @@ pub fn number(d: Decimal) -> Value {
     }
 }
 
+/// Rewrites whole floats (`15.0`) as integers (`15`) throughout a JSON value,
+/// so serialized explanations print numbers the way the score object does.
+pub fn tidy_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *n = Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(tidy_numbers),
+        Value::Object(map) => map.values_mut().for_each(tidy_numbers),
+        _ => {}
+    }
+}
+
 fn opt_number(d: Option<Decimal>) -> Value {
     d.map_or(Value::Null, number)
 }
@@ -100,5 +118,12 @@ mod tests {
         assert_eq!(number(d("-3")), json!(-3));
         assert_eq!(number(d("70350.0")).to_string(), "70350");
         assert_eq!(number(d("0.2")).to_string(), "0.2");
+    }
+
+    #[test]
+    fn tidy_numbers_turns_whole_floats_into_integers() {
+        let mut v = json!({"a": 15.0, "b": [1.5, -2.0], "c": {"d": 3}});
+        super::tidy_numbers(&mut v);
+        assert_eq!(v.to_string(), r#"{"a":15,"b":[1.5,-2],"c":{"d":3}}"#);
     }
 }
