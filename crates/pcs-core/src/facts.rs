@@ -63,6 +63,8 @@ pub struct RevenueRow<'a> {
     pub customer_tenant_id: &'a str,
     /// The customer's name, if given.
     pub customer_name: Option<&'a str>,
+    /// The subscription, if given.
+    pub subscription_id: Option<&'a str>,
     /// The workload as written.
     pub workload: &'a str,
     /// The billing month.
@@ -203,6 +205,8 @@ pub struct Agg {
     pub rows: u32,
     /// Their lines, when the builder traces (else empty).
     pub lines: Vec<u64>,
+    /// Amount by subscription, when the builder traces and rows name one.
+    pub subscriptions: Vec<(String, Decimal)>,
 }
 
 impl Agg {
@@ -214,10 +218,21 @@ impl Agg {
         }
     }
 
+    fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
+        let Some(sub) = subscription else { return };
+        match self.subscriptions.iter_mut().find(|(s, _)| s == sub) {
+            Some((_, a)) => *a += amount,
+            None => self.subscriptions.push((sub.to_string(), amount)),
+        }
+    }
+
     fn merge(&mut self, other: Agg) {
         self.amount += other.amount;
         self.rows += other.rows;
         self.lines.extend(other.lines);
+        for (sub, amount) in other.subscriptions {
+            self.add_subscription(Some(&sub), amount);
+        }
     }
 }
 
@@ -380,6 +395,33 @@ impl PartnerFacts {
         }
     }
 
+    /// Forgets everything about a customer tenant (for what-if scenarios).
+    /// Returns whether the tenant was known.
+    pub fn remove_tenant(&mut self, id: &str) -> bool {
+        let Some(&t) = self.tenant_index.get(id) else {
+            return false;
+        };
+        self.revenue.retain(|k, _| k.0 != t);
+        self.usage.retain(|k, _| k.0 != t);
+        self.excluded.retain(|k, _| k.tenant != t);
+        true
+    }
+
+    /// Forgets every certification of a person (for what-if scenarios).
+    /// Returns whether the person was known.
+    pub fn remove_person(&mut self, id: &str) -> bool {
+        let Some(&p) = self.person_index.get(id) else {
+            return false;
+        };
+        self.certifications.retain(|c| c.person != p);
+        true
+    }
+
+    /// The index of a tenant id, if known.
+    pub fn tenant_index(&self, id: &str) -> Option<u32> {
+        self.tenant_index.get(id).copied()
+    }
+
     /// Merges another partial aggregate of the same partner into this one.
     pub fn merge(&mut self, other: PartnerFacts) {
         if self.name.is_none() {
@@ -529,7 +571,7 @@ impl Warnings {
 /// let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
 /// b.add_revenue(&RevenueRow {
 ///     partner_id: "P1", customer_tenant_id: "T1", customer_name: None,
-///     workload: "power_bi", month: "2023-10".parse().unwrap(),
+///     subscription_id: None, workload: "power_bi", month: "2023-10".parse().unwrap(),
 ///     revenue_usd: "300".parse().unwrap(), association: "CSP Tier 1", line: 2,
 /// });
 /// let facts = b.finish();
@@ -602,6 +644,24 @@ impl<'r> FactsBuilder<'r> {
         }
     }
 
+    /// A builder that continues from facts read earlier (to add what-if
+    /// rows to a real dataset).
+    pub fn from_facts(
+        rulebook: &'r Rulebook,
+        months: MonthFilter,
+        trace: bool,
+        facts: DatasetFacts,
+    ) -> Self {
+        let mut b = FactsBuilder::new(rulebook, months, trace);
+        b.partners = facts.partners.into_iter().collect();
+        for w in facts.warnings {
+            b.warnings
+                .map
+                .insert((w.table, w.kind, normalize(&w.name)), w);
+        }
+        b
+    }
+
     /// Adds one revenue row.
     pub fn add_revenue(&mut self, row: &RevenueRow<'_>) {
         let rb = self.rulebook;
@@ -643,11 +703,13 @@ impl<'r> FactsBuilder<'r> {
         }
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
-            (None, Some(w), _) => p.revenue.entry((t, w, row.month)).or_default().add(
-                row.revenue_usd,
-                row.line,
-                trace,
-            ),
+            (None, Some(w), _) => {
+                let agg = p.revenue.entry((t, w, row.month)).or_default();
+                agg.add(row.revenue_usd, row.line, trace);
+                if trace {
+                    agg.add_subscription(row.subscription_id, row.revenue_usd);
+                }
+            }
             (Some(reason), _, Some((workload, association))) => {
                 let key = ExcludedKey {
                     table: Table::Revenue,

@@ -20,7 +20,7 @@
 //! let mut b = FactsBuilder::new(rb, MonthFilter::Only(period.data_months().to_vec()), false);
 //! b.add_revenue(&RevenueRow {
 //!     partner_id: "P1", customer_tenant_id: "contoso", customer_name: Some("Contoso"),
-//!     workload: "Sales", month: "2023-10".parse().unwrap(),
+//!     subscription_id: None, workload: "Sales", month: "2023-10".parse().unwrap(),
 //!     revenue_usd: "1620".parse().unwrap(), association: "CSP Tier 1", line: 2,
 //! });
 //! let facts = b.finish();
@@ -33,6 +33,7 @@ pub mod calendar;
 pub mod contract;
 pub mod facts;
 pub mod name;
+pub mod num;
 pub mod rulebook;
 pub mod score;
 

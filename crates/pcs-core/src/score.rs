@@ -241,6 +241,9 @@ pub struct PairItem {
     /// Source lines (when traced).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<u64>,
+    /// Revenue by subscription (when traced and the data names them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<(String, Decimal)>,
 }
 
 /// A certification row as judged on the evaluation date.
@@ -441,6 +444,7 @@ impl Ctx<'_> {
                         reason: None,
                         rows: agg.rows,
                         lines: agg.lines.clone(),
+                        subscriptions: agg.subscriptions.clone(),
                     });
                 }
             }
@@ -479,6 +483,7 @@ impl Ctx<'_> {
                         reason: None,
                         rows: agg.total.rows,
                         lines: agg.total.lines.clone(),
+                        subscriptions: Vec::new(),
                     });
                 }
             }
@@ -512,6 +517,7 @@ impl Ctx<'_> {
                     }),
                     rows: agg.rows,
                     lines: agg.lines.clone(),
+                    subscriptions: agg.subscriptions.clone(),
                 }
             })
             .collect();

@@ -128,6 +128,7 @@ pub(crate) fn feed(
             partner_id: f.id(col::R_PARTNER)?,
             customer_tenant_id: f.id(col::R_TENANT)?,
             customer_name: f.opt(col::R_CUSTOMER),
+            subscription_id: f.opt(col::R_SUBSCRIPTION),
             workload: f.name(col::R_WORKLOAD)?,
             month: f.month(col::R_MONTH)?,
             revenue_usd: f.decimal(col::R_REVENUE)?,

@@ -33,6 +33,7 @@ pub(crate) mod col {
     pub const R_PARTNER: usize = 0;
     pub const R_TENANT: usize = 1;
     pub const R_CUSTOMER: usize = 2;
+    pub const R_SUBSCRIPTION: usize = 3;
     pub const R_WORKLOAD: usize = 4;
     pub const R_MONTH: usize = 5;
     pub const R_REVENUE: usize = 6;

@@ -3,45 +3,16 @@
 //! Every struct denies unknown keys so that a misspelt key is an error, not a
 //! silently ignored rule.
 
-use std::fmt;
-
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde::de::{self, Visitor};
 
 /// A number in a rulebook: a TOML integer, float or string, read exactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Num(pub(crate) Decimal);
 
 impl<'de> Deserialize<'de> for Num {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Num;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
-                Ok(Num(Decimal::from(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
-                Ok(Num(Decimal::from(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
-                // Rust prints the shortest text that reads back as `v`, so
-                // `2.14` becomes exactly 2.14, not its binary approximation.
-                v.to_string()
-                    .parse::<Decimal>()
-                    .map(Num)
-                    .map_err(|_| E::custom(format!("{v} is not a finite decimal number")))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
-                Decimal::from_str_exact(v.trim())
-                    .map(Num)
-                    .map_err(|_| E::custom(format!("'{v}' is not a decimal number")))
-            }
-        }
-        d.deserialize_any(V)
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::num::deserialize(d).map(Num)
     }
 }
 

@@ -101,6 +101,7 @@ impl Case {
                     partner_id: "P",
                     customer_tenant_id: t,
                     customer_name: None,
+                    subscription_id: Some("sub-1"),
                     workload: w,
                     month: m.parse().unwrap(),
                     revenue_usd: d(a),
