@@ -25,9 +25,139 @@ pub enum Command {
     Score(ScoreArgs),
     /// Write a deterministic synthetic dataset (for demos, tests and benchmarks).
     Generate(GenerateArgs),
+    /// Explain each metric of a partner: what counted, what did not, and why.
+    Explain(ExplainArgs),
+    /// Customer eligibility and details: per customer and metric, met or not and the effect.
+    Customers(CustomersArgs),
+    /// People, their certifications, what counts, and what stops counting soon.
+    Skilling(SkillingArgs),
+    /// The score of each of the last months, trends, and the qualification status.
+    History(HistoryArgs),
+    /// Score a partner with hypothetical records added or removed.
+    Simulate(SimulateArgs),
+    /// Actions ranked by the points they gain or protect.
+    Recommend(RecommendArgs),
+    /// The cheapest set of actions that makes the partner qualified.
+    Plan(PlanArgs),
     /// List, check or show rulebooks.
     #[command(subcommand)]
     Rulebook(RulebookCommand),
+}
+
+/// Output formats of the reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Table,
+    /// JSON.
+    Json,
+    /// CSV (the "download").
+    Csv,
+}
+
+/// A dataset, a partner and a period: what every report needs.
+#[derive(Args, Debug, Clone)]
+pub struct PartnerArgs {
+    /// The dataset directory.
+    pub dataset: PathBuf,
+    /// The partner.
+    #[arg(long)]
+    pub partner: String,
+    /// When (default: today, as the dashboard would show it).
+    #[command(flatten)]
+    pub when: WhenArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Treat data warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not print the warnings summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Rulebooks.
+    #[command(flatten)]
+    pub rulebook: RulebookArgs,
+}
+
+/// `pcs explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// Only this metric (e.g. `usage_growth`).
+    #[arg(long)]
+    pub metric: Option<String>,
+}
+
+/// `pcs customers`.
+#[derive(Args, Debug)]
+pub struct CustomersArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// Only customers whose id or name contains this text.
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+/// `pcs skilling`.
+#[derive(Args, Debug)]
+pub struct SkillingArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// Look this many days ahead for certifications that stop counting.
+    #[arg(long, default_value_t = 90)]
+    pub within: u32,
+}
+
+/// `pcs history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// How many months, ending with M.
+    #[arg(long, default_value_t = 6)]
+    pub months: u32,
+}
+
+/// `pcs simulate`.
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// The scenario (TOML or JSON): records to add and remove.
+    #[arg(long)]
+    pub scenario: PathBuf,
+}
+
+/// `pcs recommend`.
+#[derive(Args, Debug)]
+pub struct RecommendArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// Look this many days ahead for risks.
+    #[arg(long, default_value_t = 90)]
+    pub within: u32,
+}
+
+/// `pcs plan`.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Dataset, partner, period, format.
+    #[command(flatten)]
+    pub common: PartnerArgs,
+    /// Per-action costs (TOML); the documented defaults otherwise.
+    #[arg(long)]
+    pub costs: Option<PathBuf>,
+    /// Also write the plan as a scenario file (for `pcs simulate`).
+    #[arg(long, value_name = "FILE")]
+    pub write_scenario: Option<PathBuf>,
 }
 
 /// Output formats of `pcs score`.
@@ -54,7 +184,7 @@ pub struct RulebookArgs {
 
 /// When to score.
 #[derive(Args, Debug, Clone)]
-#[group(required = true, multiple = false)]
+#[group(required = false, multiple = false)]
 pub struct WhenArgs {
     /// The month to score (M): latest month M-1, baseline M-13, skilling on M's last day.
     #[arg(long, value_name = "YYYY-MM", value_parser = Month::parse_strict)]

@@ -126,6 +126,9 @@ const LAST_NAMES: &[&str] = &[
     "Tanaka", "Ueda", "Virtanen", "Wang", "Yilmaz",
 ];
 
+/// The most months of data (a hundred years).
+const MAX_MONTHS: u32 = 1200;
+
 /// Validated options.
 #[derive(Clone, Debug)]
 struct Plan {
@@ -150,10 +153,19 @@ impl Plan {
                 "--months must be at least 14: a score as of month M needs data from M-13 (the baseline month) to M-1 (the latest month)"
             );
         }
-        let end = Month::parse_strict(&args.end_month).with_context(|| "--end-month")?;
-        if end.year() < 1900 || end.plus(1).year() > 9999 || end.minus(args.months).year() < 1 {
+        if args.months > MAX_MONTHS {
+            bail!("--months must be at most {MAX_MONTHS}");
+        }
+        let end = Month::parse_strict(&args.end_month).with_context(|| {
+            format!("--end-month '{}' is not a month (YYYY-MM)", args.end_month)
+        })?;
+        // Dates are written as YYYY-MM-DD: keep every generated date (data
+        // months, certifications earned years before, expiries and
+        // anniversaries years after) within four-digit years.
+        let first = end.minus(args.months - 1);
+        if first.year() < 1000 || end.year() > 9000 {
             bail!(
-                "--end-month {end} with --months {} leaves the supported years",
+                "--end-month {end} with --months {} reaches outside the years 1000 to 9000",
                 args.months
             );
         }
@@ -527,10 +539,13 @@ fn put_fixed(buf: &mut String, units: i64, scale: u32) {
 // ------------------------------------------------------------------ the generator
 
 /// A (tenant, performance workload) subscription.
+#[derive(Clone)]
 struct RevenuePair {
     workload: usize,
     association: String,
     subscription: String,
+    /// A second subscription billing a share of each month's amount.
+    second: Option<(String, f64)>,
     channel: &'static str,
     start: usize,
     end: usize,
@@ -610,7 +625,8 @@ impl<'a> Generator<'a> {
         let rng = &mut rng;
         let id = format!("P{:06}", u64::from(index) + 1);
         let enterprise = rng.random_bool(0.10);
-        let strength: f64 = rng.random();
+        // Skewed up: more partners are strong than weak.
+        let strength: f64 = rng.random::<f64>().powf(0.75);
 
         // partners
         let name = format!("{} {}", pick(rng, NAME_STEMS), pick(rng, PARTNER_SUFFIXES));
@@ -671,7 +687,7 @@ impl<'a> Generator<'a> {
         let count = if enterprise {
             if rng.random_bool(0.4) { 2 } else { 3 }
         } else {
-            *pick_weighted(rng, &[(1, 0.45), (2, 0.35), (3, 0.20)])
+            *pick_weighted(rng, &[(1, 0.3), (2, 0.4), (3, 0.3)])
         };
         let total = *cat
             .revenue_cumulative
@@ -696,7 +712,8 @@ impl<'a> Generator<'a> {
                     workload,
                     association: pick(rng, &cat.revenue_associations).clone(),
                     subscription: guid(rng),
-                    channel: *pick_weighted(rng, CHANNELS),
+                    second: None,
+                    channel: pick_weighted::<&str>(rng, CHANNELS),
                     start: rng.random_range(0..=self.baseline.saturating_sub(1)),
                     end: self.latest,
                     level: log_uniform(rng, 9_000.0, 40_000.0),
@@ -706,8 +723,8 @@ impl<'a> Generator<'a> {
             } else {
                 let (start, end) = self.lifecycle(
                     rng,
-                    0.08 + 0.55 * strength,
-                    0.05 + 0.30 * (1.0 - strength),
+                    0.05 + 0.7 * strength,
+                    0.03 + 0.35 * (1.0 - strength),
                     0.08,
                 );
                 let association = if rng.random_bool(0.9) || cat.other_associations.is_empty() {
@@ -723,18 +740,34 @@ impl<'a> Generator<'a> {
                     } else {
                         String::new()
                     },
-                    channel: *pick_weighted(rng, CHANNELS),
+                    second: if rng.random_bool(0.28) {
+                        Some((guid(rng), rng.random_range(0.2..0.5)))
+                    } else {
+                        None
+                    },
+                    channel: pick_weighted::<&str>(rng, CHANNELS),
                     start,
                     end,
                     level: if enterprise {
                         log_uniform(rng, 600.0, 30_000.0)
                     } else {
-                        log_uniform(rng, 120.0, 4_000.0)
+                        log_uniform(rng, 150.0, 5_000.0)
                     },
                     trend: 0.01 * normal(rng),
                     anchor: false,
                 }
             };
+            // A customer coming back: new in the last twelve months, after an
+            // earlier subscription that stopped before the baseline month.
+            if !anchor && pair.start > self.baseline && self.baseline >= 1 && rng.random_bool(0.5) {
+                let mut earlier = pair.clone();
+                earlier.start = rng.random_range(0..self.baseline);
+                earlier.end = rng.random_range(earlier.start..self.baseline);
+                if !earlier.subscription.is_empty() {
+                    earlier.subscription = guid(rng);
+                }
+                self.revenue_rows(rng, w, partner, tenant, customer, &earlier)?;
+            }
             self.revenue_rows(rng, w, partner, tenant, customer, &pair)?;
         }
         Ok(())
@@ -763,24 +796,40 @@ impl<'a> Generator<'a> {
                 amount = *pick(rng, &[250.0, 1_500.0, 5_000.0]);
             }
             let cents = ((amount * 100.0).round() as i64).max(1);
-            put_fixed(&mut self.amount, cents, 2);
             let workload = spelling(rng, spelled, 0.03);
             let association = variant(rng, &p.association, 0.03);
             let month = &self.months[i];
-            let row = [
-                partner,
-                tenant,
-                customer,
-                &p.subscription,
-                &workload,
-                month,
-                &self.amount,
-                &association,
-                p.channel,
-            ];
-            w.revenue.write_row(&row)?;
-            if rng.random_bool(0.01) {
-                w.revenue.write_row(&row)?; // a duplicate
+            // A second subscription bills part of the month's amount.
+            let parts = match &p.second {
+                Some((subscription, share)) => {
+                    let b = ((cents as f64 * share).round() as i64).clamp(1, (cents - 1).max(1));
+                    [
+                        (p.subscription.as_str(), cents - b),
+                        (subscription.as_str(), b),
+                    ]
+                }
+                None => [(p.subscription.as_str(), cents), ("", 0)],
+            };
+            for (subscription, part) in parts {
+                if part <= 0 {
+                    continue;
+                }
+                put_fixed(&mut self.amount, part, 2);
+                let row = [
+                    partner,
+                    tenant,
+                    customer,
+                    subscription,
+                    &workload,
+                    month,
+                    &self.amount,
+                    &association,
+                    p.channel,
+                ];
+                w.revenue.write_row(&row)?;
+                if rng.random_bool(0.01) {
+                    w.revenue.write_row(&row)?; // a duplicate
+                }
             }
             if !p.anchor && rng.random_bool(0.02) {
                 let credit = -((cents as f64 * rng.random_range(0.05..0.3)).round() as i64).max(1);
@@ -831,7 +880,14 @@ impl<'a> Generator<'a> {
         let count = if enterprise {
             *pick_weighted(rng, &[(0usize, 0.1), (1, 0.5), (2, 0.4)])
         } else {
-            *pick_weighted(rng, &[(0usize, 0.2), (1, 0.55), (2, 0.25)])
+            *pick_weighted(
+                rng,
+                &[
+                    (0usize, 0.3 - 0.2 * strength),
+                    (1, 0.5),
+                    (2, 0.15 + 0.15 * strength),
+                ],
+            )
         };
         let mut pairs: Vec<UsagePair> = Vec::with_capacity(count + 1);
         for _ in 0..count {
@@ -844,17 +900,17 @@ impl<'a> Generator<'a> {
             }
             let (start, end) = self.lifecycle(
                 rng,
-                0.05 + 0.35 * strength,
+                0.05 + 0.45 * strength,
                 0.03 + 0.15 * (1.0 - strength),
                 0.03,
             );
             let median = if enterprise {
                 9_000.0 + 12_000.0 * strength
             } else {
-                3_000.0 + 5_000.0 * strength
+                8_000.0 + 16_000.0 * strength
             };
             let level = median * (0.7 * normal(rng)).exp();
-            let trend = -0.025 + 0.05 * strength + 0.012 * normal(rng);
+            let trend = -0.02 + 0.05 * strength + 0.012 * normal(rng);
             let association = self.usage_association(rng, item.family);
             let fractional = item.profiles && rng.random_bool(0.3);
             pairs.push(UsagePair {
@@ -867,7 +923,7 @@ impl<'a> Generator<'a> {
                 fractional,
             });
         }
-        if !cat.unrated_items.is_empty() && rng.random_bool(0.03) {
+        if !cat.unrated_items.is_empty() && rng.random_bool(0.01) {
             let item = pick(rng, &cat.unrated_items).clone();
             let (start, end) = self.lifecycle(rng, 0.3, 0.1, 0.05);
             let association = self.usage_association(rng, item.family);
@@ -953,7 +1009,7 @@ impl<'a> Generator<'a> {
         } else if rng.random_bool(0.08) {
             0
         } else {
-            (1.0 + 9.0 * strength + 2.0 * normal(rng))
+            (1.0 + 11.0 * strength + 2.0 * normal(rng))
                 .round()
                 .clamp(1.0, 30.0) as usize
         };
@@ -972,7 +1028,7 @@ impl<'a> Generator<'a> {
             } else {
                 String::new()
             };
-            let count = *pick_weighted(rng, &[(1usize, 0.35), (2, 0.4), (3, 0.25)]);
+            let count = *pick_weighted(rng, &[(1usize, 0.3), (2, 0.4), (3, 0.3)]);
             let mut held: Vec<&str> = Vec::with_capacity(count);
             for _ in 0..count {
                 let (written, until): (Cow<'_, str>, Option<Date>) = if rng.random_bool(0.03)
@@ -1241,7 +1297,70 @@ mod tests {
     #[test]
     #[ignore]
     fn report() {
-        let (n, enterprise, qualified, rows) = mix(1000, TableFormat::Csv);
-        eprintln!("{n} partners: {enterprise} enterprise, {qualified} qualified, rows {rows:?}");
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("d");
+        run(&args(&out, 1000, 1, TableFormat::Csv)).unwrap();
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let period = Period::for_month(rb, Month::parse_strict("2024-07").unwrap());
+        let facts = pcs_data::Dataset::open(&out)
+            .unwrap()
+            .load(rb, &pcs_data::LoadOptions::default())
+            .unwrap();
+        for class in [Classification::Smb, Classification::Enterprise] {
+            let scores: Vec<_> = facts
+                .partners
+                .iter()
+                .map(|(id, f)| score_partner(rb, id, f, period))
+                .filter(|s| s.classification == class)
+                .collect();
+            let n = scores.len() as f64;
+            let q = scores.iter().filter(|s| s.qualified).count();
+            let t: f64 = scores
+                .iter()
+                .map(|s| s.total_points.to_string().parse::<f64>().unwrap())
+                .sum();
+            eprintln!(
+                "{class}: {} partners, {q} qualified, mean total {:.1}",
+                scores.len(),
+                t / n
+            );
+            let (mut low, mut down) = (0, 0);
+            for sc in &scores {
+                if let pcs_core::score::MetricDetail::ConsumptionGrowth {
+                    latest_mcv,
+                    baseline_mcv,
+                    ..
+                } = &sc.metric("usage_growth").unwrap().detail
+                {
+                    let Some(Shape::ConsumptionGrowth {
+                        baseline_minimum, ..
+                    }) = rb.metric("usage_growth").map(|m| &m.shape)
+                    else {
+                        unreachable!("the built-in rulebook has usage growth")
+                    };
+                    let enough = baseline_minimum.for_class(class).passes(*baseline_mcv);
+                    low += usize::from(!enough);
+                    down += usize::from(enough && latest_mcv <= baseline_mcv);
+                }
+            }
+            eprintln!("  usage baseline below minimum: {low}, not growing: {down}");
+            for m in &rb.metrics {
+                let pts: Vec<f64> = scores
+                    .iter()
+                    .map(|s| s.metric(&m.id).unwrap().points.to_string().parse().unwrap())
+                    .collect();
+                let zero = pts.iter().filter(|p| **p <= 0.0).count();
+                eprintln!(
+                    "  {:28} mean {:5.1}  zero {:4.0}%",
+                    m.id,
+                    pts.iter().sum::<f64>() / n,
+                    100.0 * zero as f64 / n
+                );
+            }
+        }
+        for w in &facts.warnings {
+            eprintln!("  warning: {}", w.describe("Business Applications"));
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use pcs_core::Decimal;
 use pcs_core::contract::{score_object, tidy_numbers};
+use pcs_core::display::{plural, thousands};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{MetricDetail, MetricScore, PartnerScore};
 
@@ -111,32 +112,6 @@ pub fn csv(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyh
     }
     w.flush()?;
     Ok(())
-}
-
-/// `1234567.5` as `1,234,567.5`.
-pub fn thousands(d: Decimal) -> String {
-    let text = d.normalize().to_string();
-    let (sign, rest) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |r| ("-", r));
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Points with two decimals (`6.42`, `15.00`).
@@ -346,15 +321,6 @@ pub fn table(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> an
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        let d = |s: &str| s.parse::<Decimal>().unwrap();
-        assert_eq!(thousands(d("1234567.5")), "1,234,567.5");
-        assert_eq!(thousands(d("-25000")), "-25,000");
-        assert_eq!(thousands(d("999")), "999");
-        assert_eq!(thousands(d("1000.00")), "1,000");
-    }
 
     #[test]
     fn bars_are_proportional_and_bounded() {

@@ -33,7 +33,9 @@ pub fn resolve_when<'s>(
             let rb = in_force(date)?;
             Ok((rb, Period::for_date(rb, date)))
         }
-        (None, None) => unreachable!("clap requires --month or --date"),
+        (None, None) => Err(Failure::BadInput(anyhow!(
+            "give --month YYYY-MM or --date YYYY-MM-DD"
+        ))),
     }
 }
 

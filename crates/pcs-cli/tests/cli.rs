@@ -1525,7 +1525,9 @@ mod formats {
             let pid = o["partner_id"].as_str().unwrap();
             let latest = o["latest_month"].as_str().unwrap();
             let baseline = o["baseline_month"].as_str().unwrap();
-            let metrics = o["explanation"]["metrics"].as_object().expect("metrics by id");
+            let metrics = o["explanation"]["metrics"]
+                .as_object()
+                .expect("metrics by id");
             assert_eq!(metrics.len(), 5, "{pid}");
             for (key, m) in metrics {
                 let id = m["id"].as_str().unwrap();

@@ -31,6 +31,7 @@
 
 pub mod calendar;
 pub mod contract;
+pub mod display;
 pub mod facts;
 pub mod name;
 pub mod num;

@@ -23,7 +23,10 @@ pub enum ErrorKind {
 
 /// Bad input: names the file, and where known the line, the column and the value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataError {
+pub struct DataError(Box<Inner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     file: PathBuf,
     line: Option<u64>,
@@ -35,7 +38,7 @@ pub struct DataError {
 
 impl DataError {
     pub(crate) fn new(kind: ErrorKind, file: &Path, message: impl Into<String>) -> Self {
-        DataError {
+        DataError(Box::new(Inner {
             kind,
             file: file.to_path_buf(),
             line: None,
@@ -43,74 +46,75 @@ impl DataError {
             column: None,
             value: None,
             message: message.into(),
-        }
+        }))
     }
 
     pub(crate) fn at_line(mut self, line: u64) -> Self {
-        self.line = Some(line);
+        self.0.line = Some(line);
         self
     }
 
     pub(crate) fn at_row(mut self, row: u64) -> Self {
-        self.line = Some(row);
-        self.line_word = "row";
+        self.0.line = Some(row);
+        self.0.line_word = "row";
         self
     }
 
     pub(crate) fn in_column(mut self, index: usize, name: &str) -> Self {
-        self.column = Some((index, name.to_string()));
+        self.0.column = Some((index, name.to_string()));
         self
     }
 
     pub(crate) fn with_value(mut self, value: &str) -> Self {
-        self.value = Some(value.to_string());
+        self.0.value = Some(value.to_string());
         self
     }
 
     /// The kind of problem.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The file (or directory) at fault.
     pub fn file(&self) -> &Path {
-        &self.file
+        &self.0.file
     }
 
     /// The 1-based line (CSV) or data row (Parquet), when known.
     pub fn line(&self) -> Option<u64> {
-        self.line
+        self.0.line
     }
 
     /// The 1-based column number and the column's name, when known.
     pub fn column(&self) -> Option<(usize, &str)> {
-        self.column.as_ref().map(|(i, n)| (*i, n.as_str()))
+        self.0.column.as_ref().map(|(i, n)| (*i, n.as_str()))
     }
 
     /// The offending value, when there is one.
     pub fn value(&self) -> Option<&str> {
-        self.value.as_deref()
+        self.0.value.as_deref()
     }
 
     /// What is wrong, without the location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ", {} {line}", self.line_word)?;
+        let e = &self.0;
+        write!(f, "{}", e.file.display())?;
+        if let Some(line) = e.line {
+            write!(f, ", {} {line}", e.line_word)?;
         }
-        if let Some((i, name)) = &self.column {
+        if let Some((i, name)) = &e.column {
             write!(f, ", column {i} ({name})")?;
         }
-        if let Some(v) = &self.value {
+        if let Some(v) = &e.value {
             write!(f, ", value '{}'", v.escape_debug())?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", e.message)
     }
 }
 

@@ -175,7 +175,7 @@ pub struct TableWriter<W: Write + Send = BufWriter<File>> {
 
 enum Sink<W: Write + Send> {
     Csv(csv::Writer<W>),
-    Parquet(Box<ParquetSink<W>>),
+    Parquet(ParquetSink<W>),
 }
 
 struct ParquetSink<W: Write + Send> {
@@ -368,13 +368,13 @@ impl<W: Write + Send> TableWriter<W> {
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .build();
                 let writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
-                Sink::Parquet(Box::new(ParquetSink {
+                Sink::Parquet(ParquetSink {
                     writer,
                     schema,
                     columns: Vec::new(),
                     buffered: 0,
                     batch_rows: BATCH_ROWS,
-                }))
+                })
             }
         };
         Ok(TableWriter {
@@ -840,10 +840,21 @@ mod tests {
         let bytes = w.finish().unwrap();
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(&bytes).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let fields: Vec<(String, DataType, bool)> = reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone(), f.is_nullable()))
+            .collect();
+        let expected: Vec<(String, DataType, bool)> = arrow_schema(Table::Revenue)
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone(), f.is_nullable()))
+            .collect();
+        assert_eq!(fields, expected);
+        let reader = reader.build().unwrap();
         let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 2);
 

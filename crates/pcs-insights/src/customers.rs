@@ -4,6 +4,7 @@
 //! effect on the score.
 
 use pcs_core::Decimal;
+use pcs_core::display::{mcv, money};
 use pcs_core::rulebook::PairSource;
 use pcs_core::score::{MetricDetail, PairItem, PartnerScore, Reason};
 use serde::Serialize;
@@ -56,14 +57,6 @@ pub struct CustomerReport {
     pub month: String,
     /// Lines, by customer then metric.
     pub lines: Vec<CustomerLine>,
-}
-
-fn money(d: Decimal) -> String {
-    format!("${}", d.normalize())
-}
-
-fn mcv(d: Decimal) -> String {
-    format!("{} MCV", d.normalize())
 }
 
 fn who(name: &Option<String>, id: &str) -> String {
@@ -190,12 +183,16 @@ pub fn customers(score: &PartnerScore, search: Option<&str>) -> CustomerReport {
                         value: mcv(l),
                         effect,
                         sentence: format!(
-                            "{} / {} usage {} in {latest} against {} in {baseline}: {} of {}",
+                            "{} / {} usage {} in {latest} against {} in {baseline}: {} {}",
                             who(&p.customer_name, &p.tenant_id),
                             p.workload,
                             mcv(l),
                             mcv(b),
-                            if l >= b { "adds" } else { "takes" },
+                            if l >= b {
+                                "grows total MCV by"
+                            } else {
+                                "shrinks total MCV by"
+                            },
                             mcv((l - b).abs())
                         ),
                     });
@@ -309,7 +306,7 @@ mod tests {
         assert_eq!(c.effect, Effect::Positive);
         assert_eq!(
             c.sentence,
-            "contoso / Sales revenue $1620 ≥ $250: counts for net customer adds (+1)"
+            "contoso / Sales revenue $1,620 ≥ $250: counts for net customer adds (+1)"
         );
         let f = r.lines.iter().find(|l| l.tenant_id == "fabrikam").unwrap();
         assert_eq!(f.effect, Effect::Negative);

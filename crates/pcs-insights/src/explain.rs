@@ -3,6 +3,7 @@
 
 use pcs_core::Decimal;
 use pcs_core::calendar::Month;
+use pcs_core::display::{mcv, money, thousands};
 use pcs_core::rulebook::PairSource;
 use pcs_core::score::{CertItem, MetricDetail, MetricScore, PairItem, PartnerScore};
 use serde::Serialize;
@@ -142,8 +143,8 @@ pub fn summary(score: &PartnerScore, m: &MetricScore) -> String {
             ..
         } => {
             let unit = match source {
-                PairSource::Revenue => format!("${}", fmt(threshold.value)),
-                PairSource::Usage => format!("{} MCV", fmt(threshold.value)),
+                PairSource::Revenue => money(threshold.value),
+                PairSource::Usage => mcv(threshold.value),
             };
             format!(
                 "{latest_count} customer workloads {} {unit} in {} minus {baseline_count} in {} = {}; {} points each, between 0 and {}: {pts}.",
@@ -186,20 +187,20 @@ pub fn summary(score: &PartnerScore, m: &MetricScore) -> String {
                 format!(
                     "the baseline meets the {} {} prerequisite",
                     baseline_minimum.comparison.symbol(),
-                    fmt(baseline_minimum.value)
+                    thousands(baseline_minimum.value)
                 )
             } else {
                 format!(
                     "the baseline is below the {} {} prerequisite, so the metric scores 0",
                     baseline_minimum.comparison.symbol(),
-                    fmt(baseline_minimum.value)
+                    thousands(baseline_minimum.value)
                 )
             };
             format!(
                 "Total MCV {} in {} against {} in {}: {growth}; {prereq}: {pts}.",
-                fmt(*latest_mcv),
+                thousands(*latest_mcv),
                 p.latest_month,
-                fmt(*baseline_mcv),
+                thousands(*baseline_mcv),
                 p.baseline_month
             )
         }
@@ -210,11 +211,11 @@ pub fn summary(score: &PartnerScore, m: &MetricScore) -> String {
 pub fn explain(score: &PartnerScore, metric: Option<&str>) -> Explanation {
     let c = &score.classification_detail;
     let classification_summary = format!(
-        "{}: {} customer workloads have eligible revenue {} ${} in both {} and {} (Enterprise from {}).",
+        "{}: {} customer workloads have eligible revenue {} {} in both {} and {} (Enterprise from {}).",
         score.classification,
         c.counted_pairs,
         c.pair_revenue.comparison.symbol(),
-        fmt(c.pair_revenue.value),
+        money(c.pair_revenue.value),
         score.period.latest_month,
         score.period.baseline_month,
         c.enterprise_min_pairs
@@ -301,7 +302,7 @@ mod tests {
         assert!(
             e.metrics[0]
                 .summary
-                .contains("below the ≥ 25000 prerequisite"),
+                .contains("below the ≥ 25,000 prerequisite"),
             "{}",
             e.metrics[0].summary
         );
