@@ -1,8 +1,14 @@
 //! Writing scores: a scorecard table for people, JSON, JSON lines and CSV.
+//!
+//! `pcs score` writes a header ([`begin`]), one rendering per partner
+//! ([`render`]), and a footer ([`end`]). Renderings are independent, so
+//! partners are rendered in parallel and written in order.
 
 use std::io::Write;
 
 use pcs_core::Decimal;
+
+use crate::args::ScoreFormat;
 use pcs_core::contract::{score_object, tidy_numbers};
 use pcs_core::display::{plural, thousands};
 use pcs_core::rulebook::Rulebook;
@@ -16,24 +22,58 @@ pub fn ignore_broken_pipe(e: anyhow::Error) -> anyhow::Result<()> {
     }
 }
 
-/// One JSON object per partner per line; with `explain`, each carries the
-/// full explanation under `"explanation"`.
-pub fn jsonl(out: &mut impl Write, scores: &[PartnerScore], explain: bool) -> anyhow::Result<()> {
-    for s in scores {
-        serde_json::to_writer(&mut *out, &object(s, explain)?)?;
-        out.write_all(b"\n")?;
+/// Writes what comes before the first partner.
+pub fn begin(out: &mut impl Write, format: ScoreFormat, rb: &Rulebook) -> anyhow::Result<()> {
+    match format {
+        ScoreFormat::Json => out.write_all(b"[")?,
+        ScoreFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(&mut *out);
+            w.write_record(csv_header(rb))?;
+            w.flush()?;
+        }
+        ScoreFormat::Table | ScoreFormat::Jsonl => {}
     }
     Ok(())
 }
 
-/// A pretty JSON array of score objects.
-pub fn json(out: &mut impl Write, scores: &[PartnerScore], explain: bool) -> anyhow::Result<()> {
-    let all: Vec<serde_json::Value> = scores
-        .iter()
-        .map(|s| object(s, explain))
-        .collect::<Result<_, _>>()?;
-    serde_json::to_writer_pretty(&mut *out, &all)?;
-    out.write_all(b"\n")?;
+/// Renders one partner; `first` says whether it is the first one written.
+pub fn render(
+    format: ScoreFormat,
+    rb: &Rulebook,
+    s: &PartnerScore,
+    explain: bool,
+    first: bool,
+) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    match format {
+        ScoreFormat::Jsonl => {
+            serde_json::to_writer(&mut out, &object(s, explain)?)?;
+            out.push(b'\n');
+        }
+        ScoreFormat::Json => {
+            out.extend_from_slice(if first { b"\n" } else { b",\n" });
+            serde_json::to_writer_pretty(&mut out, &object(s, explain)?)?;
+        }
+        ScoreFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(&mut out);
+            w.write_record(csv_row(s))?;
+            w.flush()?;
+        }
+        ScoreFormat::Table => {
+            if !first {
+                out.push(b'\n');
+            }
+            table_one(&mut out, rb, s)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes what comes after the last partner.
+pub fn end(out: &mut impl Write, format: ScoreFormat, any: bool) -> anyhow::Result<()> {
+    if format == ScoreFormat::Json {
+        out.write_all(if any { b"\n]\n" } else { b"]\n" })?;
+    }
     Ok(())
 }
 
@@ -54,9 +94,7 @@ fn object(s: &PartnerScore, explain: bool) -> anyhow::Result<serde_json::Value> 
     Ok(o)
 }
 
-/// One CSV row per partner.
-pub fn csv(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyhow::Result<()> {
-    let mut w = ::csv::Writer::from_writer(out);
+fn csv_header(rb: &Rulebook) -> Vec<String> {
     let mut header: Vec<String> = [
         "partner_id",
         "partner_name",
@@ -77,41 +115,40 @@ pub fn csv(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyh
         }
     }
     header.extend(["total_points", "qualified", "rulebook"].map(String::from));
-    w.write_record(&header)?;
-    for s in scores {
-        let mut row: Vec<String> = vec![
-            s.partner_id.clone(),
-            s.partner_name.clone().unwrap_or_default(),
-            s.period.month.to_string(),
-            s.period.latest_month.to_string(),
-            s.period.baseline_month.to_string(),
-            s.period.evaluation_date.to_string(),
-            s.classification.as_str().to_string(),
-        ];
-        for m in &s.metrics {
-            row.push(
-                m.value
-                    .map(|v| v.normalize().to_string())
-                    .unwrap_or_default(),
-            );
-            row.push(m.points.normalize().to_string());
-            if let MetricDetail::ConsumptionGrowth {
-                latest_mcv,
-                baseline_mcv,
-                ..
-            } = &m.detail
-            {
-                row.push(latest_mcv.normalize().to_string());
-                row.push(baseline_mcv.normalize().to_string());
-            }
+    header
+}
+
+fn csv_row(s: &PartnerScore) -> Vec<String> {
+    let mut row: Vec<String> = vec![
+        s.partner_id.clone(),
+        s.partner_name.clone().unwrap_or_default(),
+        s.period.month.to_string(),
+        s.period.latest_month.to_string(),
+        s.period.baseline_month.to_string(),
+        s.period.evaluation_date.to_string(),
+        s.classification.as_str().to_string(),
+    ];
+    for m in &s.metrics {
+        row.push(
+            m.value
+                .map(|v| v.normalize().to_string())
+                .unwrap_or_default(),
+        );
+        row.push(m.points.normalize().to_string());
+        if let MetricDetail::ConsumptionGrowth {
+            latest_mcv,
+            baseline_mcv,
+            ..
+        } = &m.detail
+        {
+            row.push(latest_mcv.normalize().to_string());
+            row.push(baseline_mcv.normalize().to_string());
         }
-        row.push(s.total_points.normalize().to_string());
-        row.push(s.qualified.to_string());
-        row.push(s.rulebook.clone());
-        w.write_record(&row)?;
     }
-    w.flush()?;
-    Ok(())
+    row.push(s.total_points.normalize().to_string());
+    row.push(s.qualified.to_string());
+    row.push(s.rulebook.clone());
+    row
 }
 
 /// Points with two decimals (`6.42`, `15.00`).
@@ -210,13 +247,10 @@ fn metric_note(m: &MetricScore) -> String {
     }
 }
 
-/// A scorecard per partner.
-pub fn table(out: &mut impl Write, rb: &Rulebook, scores: &[PartnerScore]) -> anyhow::Result<()> {
+/// One partner's scorecard.
+fn table_one(out: &mut impl Write, rb: &Rulebook, s: &PartnerScore) -> anyhow::Result<()> {
     let max_total: Decimal = rb.metrics.iter().map(|m| m.max_points).sum();
-    for (i, s) in scores.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
+    {
         let who = match &s.partner_name {
             Some(n) => format!("{n} ({})", s.partner_id),
             None => s.partner_id.clone(),

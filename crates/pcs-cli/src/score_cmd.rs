@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::anyhow;
 use pcs_core::facts::{DatasetFacts, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
-use pcs_core::score::{PartnerScore, Period, score_partner};
+use pcs_core::score::{Period, score_partner};
 use pcs_data::{Dataset, LoadOptions};
 
 use crate::args::{ScoreArgs, ScoreFormat, WhenArgs};
@@ -115,12 +115,10 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
             )));
         }
     }
-    let selected = |id: &String| args.partners.is_empty() || args.partners.contains(id);
-    let scores: Vec<PartnerScore> = facts
+    let selected: Vec<(&String, &pcs_core::facts::PartnerFacts)> = facts
         .partners
         .iter()
-        .filter(|(id, _)| selected(id))
-        .map(|(id, f)| score_partner(rb, id, f, period))
+        .filter(|(id, _)| args.partners.is_empty() || args.partners.contains(id))
         .collect();
 
     let stdout = std::io::stdout();
@@ -129,15 +127,39 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     } else {
         ScoreFormat::Jsonl
     });
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match format {
-        ScoreFormat::Table => output::table(&mut out, rb, &scores),
-        ScoreFormat::Json => output::json(&mut out, &scores, args.explain),
-        ScoreFormat::Jsonl => output::jsonl(&mut out, &scores, args.explain),
-        ScoreFormat::Csv => output::csv(&mut out, rb, &scores),
-    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = write_scores(&mut out, format, rb, period, &selected, args.explain);
     written
         .and_then(|()| out.flush().map_err(Into::into))
         .or_else(output::ignore_broken_pipe)
         .map_err(Failure::Other)
+}
+
+/// Scores and renders partners in parallel, in chunks so that memory stays
+/// bounded, and writes them in partner order.
+fn write_scores(
+    out: &mut impl Write,
+    format: ScoreFormat,
+    rb: &Rulebook,
+    period: Period,
+    partners: &[(&String, &pcs_core::facts::PartnerFacts)],
+    explain: bool,
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 2048;
+    output::begin(out, format, rb)?;
+    for (c, chunk) in partners.chunks(CHUNK).enumerate() {
+        let rendered: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, (id, f))| {
+                let score = score_partner(rb, id, f, period);
+                output::render(format, rb, &score, explain, c == 0 && i == 0)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for r in rendered {
+            out.write_all(&r)?;
+        }
+    }
+    output::end(out, format, !partners.is_empty())
 }

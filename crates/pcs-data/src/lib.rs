@@ -19,10 +19,12 @@
 
 mod csv_table;
 mod error;
+#[cfg(feature = "parquet")]
 mod parquet_table;
 mod record;
 mod schema;
 /// Writing tables (CSV, Parquet) and whole dataset directories atomically.
+#[cfg(feature = "parquet")]
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -205,7 +207,16 @@ impl Dataset {
         for t in &self.tables {
             let rows = match t.format {
                 Format::Csv => csv_table::read(t.table, &t.path, &mut builder)?,
+                #[cfg(feature = "parquet")]
                 Format::Parquet => parquet_table::read(t.table, &t.path, &mut builder)?,
+                #[cfg(not(feature = "parquet"))]
+                Format::Parquet => {
+                    return Err(DataError::new(
+                        ErrorKind::Format,
+                        &t.path,
+                        "this build of pcs reads CSV only (built without the parquet feature)",
+                    ));
+                }
             };
             stats.tables.push((t.table, t.path.clone(), rows));
         }
