@@ -1256,6 +1256,7 @@ mod tests {
         let options = pcs_data::LoadOptions {
             months: MonthFilter::Only(period.data_months().to_vec()),
             trace: false,
+            ..pcs_data::LoadOptions::default()
         };
         let (facts, stats) = pcs_data::Dataset::open(&out)
             .unwrap()

@@ -68,6 +68,7 @@ pub(crate) fn load(
     let options = LoadOptions {
         months: filter,
         trace: true,
+        ..LoadOptions::default()
     };
     let mut facts = dataset.load(rb, &options)?;
     report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;
@@ -87,6 +88,7 @@ pub(crate) fn load(
             &LoadOptions {
                 months: wanted,
                 trace: true,
+                ..LoadOptions::default()
             },
         )?;
     }

@@ -103,6 +103,7 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let options = LoadOptions {
         months: MonthFilter::Only(period.data_months().to_vec()),
         trace: args.explain,
+        ..LoadOptions::default()
     };
     let facts = dataset.load(rb, &options)?;
     report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;

@@ -842,6 +842,12 @@ impl<'r> FactsBuilder<'r> {
         }
     }
 
+    /// An empty builder with the same rulebook, months and tracing, for
+    /// reading another part of the data in parallel (then [`FactsBuilder::merge`]).
+    pub fn empty_like(&self) -> FactsBuilder<'r> {
+        FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
+    }
+
     /// Merges another builder's partial facts (from another part of the data).
     pub fn merge(&mut self, other: FactsBuilder<'_>) {
         for (id, facts) in other.partners {

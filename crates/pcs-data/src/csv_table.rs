@@ -2,7 +2,9 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+
+use rayon::prelude::*;
 use std::path::Path;
 
 use pcs_core::facts::{FactsBuilder, Table};
@@ -52,40 +54,38 @@ pub(crate) fn header_error(
     }
 }
 
-/// Reads `path` as the CSV table `table`, feeding every record to `builder`.
-/// Returns the number of data records.
-pub(crate) fn read(
-    table: Table,
-    path: &Path,
-    builder: &mut FactsBuilder<'_>,
-) -> Result<u64, DataError> {
-    let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    read_from(
-        table,
-        path,
-        BufReader::with_capacity(1 << 20, file),
-        builder,
-    )
+/// Files smaller than this are read by one thread.
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+/// The header of a CSV table, matched against the table's columns.
+struct Header {
+    names: Vec<String>,
+    map: HeaderMap,
 }
 
-/// Reads CSV text of the table `table` from `input`; `path` names it in errors.
-pub(crate) fn read_from(
-    table: Table,
-    path: &Path,
-    input: impl Read,
-    builder: &mut FactsBuilder<'_>,
-) -> Result<u64, DataError> {
-    let mut reader = csv::ReaderBuilder::new()
+type CsvReader<R> = csv::Reader<LineCounter<R>>;
+
+fn csv_reader<R: Read>(input: R, lines_before: u64) -> CsvReader<R> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineCounter::new(input));
+        .from_reader(LineCounter::new(input, lines_before))
+}
+
+fn csv_error<R: Read>(path: &Path, e: csv::Error, lines: &mut LineCounter<R>) -> DataError {
+    let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
+    DataError::new(ErrorKind::Format, path, format!("not valid CSV: {e}")).at_line(line)
+}
+
+/// Reads and matches the header row.
+fn read_header<R: Read>(
+    table: Table,
+    path: &Path,
+    reader: &mut CsvReader<R>,
+) -> Result<Header, DataError> {
     let mut record = csv::ByteRecord::new();
-    let csv_err = |e: csv::Error, lines: &mut LineCounter<_>| {
-        let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
-        DataError::new(ErrorKind::Format, path, format!("not valid CSV: {e}")).at_line(line)
-    };
     let first = reader.read_byte_record(&mut record);
-    if !first.map_err(|e| csv_err(e, reader.get_mut()))? {
+    if !first.map_err(|e| csv_error(path, e, reader.get_mut()))? {
         return Err(DataError::new(
             ErrorKind::Header,
             path,
@@ -97,17 +97,185 @@ pub(crate) fn read_from(
         .position()
         .map(|p| reader.get_mut().line_at(p.byte()))
         .unwrap_or(1);
-    let header = utf8_fields(&record, path, header_line)?;
-    let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
-    let map: HeaderMap =
-        match_header(table, &header).map_err(|p| header_error(table, path, &header, p))?;
+    let names: Vec<String> = utf8_fields(&record, path, header_line)?
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let map = match_header(table, &names).map_err(|p| header_error(table, path, &names, p))?;
+    Ok(Header { names, map })
+}
+
+/// Reads `path` as the CSV table `table`, feeding every record to `builder`.
+/// Large files are split at record boundaries and read by `threads` threads,
+/// each into its own builder; the parts are merged in file order. Returns the
+/// number of data records.
+pub(crate) fn read(
+    table: Table,
+    path: &Path,
+    builder: &mut FactsBuilder<'_>,
+    threads: usize,
+) -> Result<u64, DataError> {
+    read_split(table, path, builder, threads, PARALLEL_MIN_BYTES)
+}
+
+fn read_split(
+    table: Table,
+    path: &Path,
+    builder: &mut FactsBuilder<'_>,
+    threads: usize,
+    parallel_min_bytes: u64,
+) -> Result<u64, DataError> {
+    let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
+    let file = File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if threads <= 1 || size < parallel_min_bytes {
+        return read_from(
+            table,
+            path,
+            BufReader::with_capacity(1 << 20, file),
+            builder,
+        );
+    }
+    let mut reader = csv_reader(BufReader::with_capacity(1 << 16, file), 0);
+    let header = read_header(table, path, &mut reader)?;
+    let header_end = reader.position().byte();
+    let chunks = split(path, header_end, size, threads)?;
+    let parts: Vec<Result<(FactsBuilder<'_>, u64), DataError>> = chunks
+        .par_iter()
+        .map(|c| {
+            let mut part = builder.empty_like();
+            let mut file = File::open(path).map_err(io)?;
+            file.seek(SeekFrom::Start(c.start)).map_err(io)?;
+            let input = BufReader::with_capacity(1 << 20, file.take(c.end - c.start));
+            let mut reader = csv_reader(input, c.lines_before);
+            let rows = read_records(table, path, &header, &mut reader, &mut part)?;
+            Ok((part, rows))
+        })
+        .collect();
+    let mut rows = 0;
+    for part in parts {
+        let (part, n) = part?; // the first error in file order
+        builder.merge(part);
+        rows += n;
+    }
+    Ok(rows)
+}
+
+/// A byte range of a CSV file that starts at a record boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    start: u64,
+    end: u64,
+    /// Line feeds before `start`.
+    lines_before: u64,
+}
+
+/// Splits the records after the header into about `n` chunks. A chunk starts
+/// just after a line feed outside quotes: the quote characters before it are
+/// even in number (RFC 4180 escapes a quote by doubling it).
+fn split(path: &Path, header_end: u64, size: u64, n: usize) -> Result<Vec<Chunk>, DataError> {
+    let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
+    let n = n.max(1) as u64;
+    let targets: Vec<u64> = (0..=n)
+        .map(|k| header_end + (size - header_end) * k / n)
+        .collect();
+    // Line feeds and quotes in [0, header_end) and in each raw slice, in parallel.
+    let count = |from: u64, to: u64| -> Result<(u64, u64), DataError> {
+        let mut file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(from)).map_err(io)?;
+        let mut input = file.take(to - from);
+        let mut buf = vec![0u8; 1 << 20];
+        let (mut lf, mut quotes) = (0u64, 0u64);
+        loop {
+            let got = input.read(&mut buf).map_err(io)?;
+            if got == 0 {
+                break;
+            }
+            lf += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+            quotes += memchr::memchr_iter(b'"', &buf[..got]).count() as u64;
+        }
+        Ok((lf, quotes))
+    };
+    let (header_lf, _) = count(0, header_end)?;
+    let slices: Vec<(u64, u64)> = targets
+        .windows(2)
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|w| count(w[0], w[1]))
+        .collect::<Result<_, _>>()?;
+    let mut chunks = vec![Chunk {
+        start: header_end,
+        end: size,
+        lines_before: header_lf,
+    }];
+    let (mut lf_before, mut quotes_before) = (header_lf, 0u64);
+    for k in 1..n as usize {
+        lf_before += slices[k - 1].0;
+        quotes_before += slices[k - 1].1;
+        // From the raw target, find the first line feed outside quotes.
+        let mut file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(targets[k])).map_err(io)?;
+        let mut input = BufReader::with_capacity(1 << 16, file.take(size - targets[k]));
+        let mut parity = quotes_before % 2;
+        let (mut pos, mut lf) = (targets[k], 0u64);
+        let mut found = None;
+        let mut byte = [0u8; 1];
+        while input.read(&mut byte).map_err(io)? == 1 {
+            match byte[0] {
+                b'"' => parity ^= 1,
+                b'\n' => {
+                    lf += 1;
+                    if parity == 0 {
+                        found = Some(pos + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            pos += 1;
+        }
+        let Some(start) = found else { break };
+        let last = chunks.last_mut().expect("one chunk at least");
+        if start <= last.start || start >= size {
+            continue;
+        }
+        last.end = start;
+        chunks.push(Chunk {
+            start,
+            end: size,
+            lines_before: lf_before + lf,
+        });
+    }
+    Ok(chunks)
+}
+
+/// Reads CSV text of the table `table` from `input`; `path` names it in errors.
+pub(crate) fn read_from(
+    table: Table,
+    path: &Path,
+    input: impl Read,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<u64, DataError> {
+    let mut reader = csv_reader(input, 0);
+    let header = read_header(table, path, &mut reader)?;
+    read_records(table, path, &header, &mut reader, builder)
+}
+
+/// Feeds every record after the header to `builder`.
+fn read_records<R: Read>(
+    table: Table,
+    path: &Path,
+    header: &Header,
+    reader: &mut CsvReader<R>,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<u64, DataError> {
     let specs = columns(table);
     let mut rows = 0u64;
     let mut record = csv::ByteRecord::new();
-    let width = header.len();
+    let width = header.names.len();
     loop {
         let more = reader.read_byte_record(&mut record);
-        if !more.map_err(|e| csv_err(e, reader.get_mut()))? {
+        if !more.map_err(|e| csv_error(path, e, reader.get_mut()))? {
             break;
         }
         // The csv crate's own line numbers are off after blank lines and in
@@ -121,7 +289,7 @@ pub(crate) fn read_from(
             .find(|&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
         {
             let bytes = record.get(i).unwrap_or_default();
-            let name = header.get(i).map(String::as_str).unwrap_or("");
+            let name = header.names.get(i).map(String::as_str).unwrap_or("");
             return Err(DataError::new(ErrorKind::Format, path, "not UTF-8 text")
                 .at_line(line)
                 .in_column(i + 1, name)
@@ -139,20 +307,16 @@ pub(crate) fn read_from(
             .at_line(line));
         }
         let mut values = [""; MAX_COLUMNS];
-        for (slot, idx) in values.iter_mut().zip(&map.index) {
-            let v = match idx {
-                Some(i) => {
-                    let bytes = record.get(*i).unwrap_or_default();
-                    std::str::from_utf8(bytes).expect("every field was checked above")
-                }
-                None => "",
-            };
-            *slot = v;
+        for (slot, idx) in values.iter_mut().zip(&header.map.index) {
+            if let Some(i) = idx {
+                let bytes = record.get(*i).unwrap_or_default();
+                *slot = std::str::from_utf8(bytes).expect("every field was checked above");
+            }
         }
         let loc = Loc {
             file: path,
             table,
-            header: &map,
+            header: &header.map,
             line,
             is_row: false,
         };
@@ -192,17 +356,18 @@ struct LineCounter<R> {
     offset: u64,
     /// Positions of `\r` and `\n` bytes not yet passed, and whether each is `\n`.
     breaks: VecDeque<(u64, bool)>,
-    /// `\n` bytes passed.
+    /// `\n` bytes passed (including those before the input started).
     passed: u64,
 }
 
 impl<R: Read> LineCounter<R> {
-    fn new(inner: R) -> Self {
+    /// Counts lines of `inner`, which starts after `lines_before` line feeds.
+    fn new(inner: R, lines_before: u64) -> Self {
         LineCounter {
             inner,
             offset: 0,
             breaks: VecDeque::new(),
-            passed: 0,
+            passed: lines_before,
         }
     }
 
@@ -235,5 +400,110 @@ impl<R: Read> Read for LineCounter<R> {
         );
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcs_core::facts::{DatasetFacts, MonthFilter};
+    use pcs_core::rulebook::RulebookSet;
+    use std::io::Write;
+
+    const HEADER: &str =
+        "partner_id,customer_tenant_id,customer_name,workload,month,revenue_usd,association";
+
+    /// A revenue file with quoted commas, quoted line breaks and CRLF lines.
+    fn sample(rows: usize, bad_row: Option<usize>) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "{HEADER}").unwrap();
+        for i in 0..rows {
+            let name = match i % 7 {
+                0 => format!("\"Coho Winery, S.A. {i}\""),
+                3 => format!("\"Multi\nline \"\"{i}\"\"\""),
+                _ => format!("Customer {i}"),
+            };
+            let amount = if Some(i) == bad_row {
+                "abc".to_string()
+            } else {
+                format!("{}.{:02}", i % 900, i % 100)
+            };
+            let end = if i % 5 == 0 { "\r\n" } else { "\n" };
+            write!(
+                f,
+                "P{},T{},{name},Sales,2023-10,{amount},DPOR{end}",
+                i % 13,
+                i % 17
+            )
+            .unwrap();
+        }
+        f.flush().unwrap();
+        f
+    }
+
+    fn load(path: &Path, threads: usize) -> Result<(DatasetFacts, u64), DataError> {
+        let set = RulebookSet::builtin();
+        let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
+        let rows = read_split(Table::Revenue, path, &mut b, threads, 0)?;
+        Ok((b.finish(), rows))
+    }
+
+    #[test]
+    fn chunks_start_at_record_boundaries_and_cover_the_file() {
+        let f = sample(3000, None);
+        let size = f.as_file().metadata().unwrap().len();
+        let header_end = HEADER.len() as u64 + 1;
+        let chunks = split(f.path(), header_end, size, 7).unwrap();
+        assert!(chunks.len() > 3, "{chunks:?}");
+        assert_eq!(chunks[0].start, header_end);
+        assert_eq!(chunks.last().unwrap().end, size);
+        let text = std::fs::read(f.path()).unwrap();
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            assert_eq!(text[w[1].start as usize - 1], b'\n');
+            let before = &text[..w[1].start as usize];
+            assert_eq!(memchr::memchr_iter(b'"', before).count() % 2, 0);
+            assert_eq!(
+                memchr::memchr_iter(b'\n', before).count() as u64,
+                w[1].lines_before
+            );
+        }
+    }
+
+    #[test]
+    fn parallel_reading_gives_the_same_facts_and_lines() {
+        let f = sample(5000, None);
+        let (one, rows1) = load(f.path(), 1).unwrap();
+        let (four, rows4) = load(f.path(), 4).unwrap();
+        assert_eq!(rows1, 5000);
+        assert_eq!(rows1, rows4);
+        assert_eq!(one.partners.len(), four.partners.len());
+        for (id, a) in &one.partners {
+            let b = &four.partners[id];
+            let mut la: Vec<_> = a.revenue.values().flat_map(|x| x.lines.clone()).collect();
+            let mut lb: Vec<_> = b.revenue.values().flat_map(|x| x.lines.clone()).collect();
+            la.sort_unstable();
+            lb.sort_unstable();
+            assert_eq!(la, lb, "partner {id}");
+            let sum = |f: &pcs_core::facts::PartnerFacts| {
+                f.revenue
+                    .values()
+                    .map(|x| x.amount)
+                    .sum::<pcs_core::Decimal>()
+            };
+            assert_eq!(sum(a), sum(b));
+        }
+    }
+
+    #[test]
+    fn the_first_error_in_file_order_is_reported_with_its_line() {
+        let f = sample(5000, Some(4321));
+        let one = load(f.path(), 1).unwrap_err().to_string();
+        let four = load(f.path(), 4).unwrap_err().to_string();
+        assert_eq!(one, four);
+        assert!(one.contains("value 'abc'"), "{one}");
+        // Row 4321 is on line 4321 + 2 + one extra line per multi-line name before it.
+        let extra = (0..4321).filter(|i| i % 7 == 3).count();
+        assert!(one.contains(&format!("line {}", 4321 + 2 + extra)), "{one}");
     }
 }

@@ -100,6 +100,8 @@ pub struct LoadOptions {
     pub months: MonthFilter,
     /// Keep source lines of every aggregate (for explanations).
     pub trace: bool,
+    /// Threads for reading a large file (1: one thread).
+    pub threads: usize,
 }
 
 impl Default for LoadOptions {
@@ -107,6 +109,7 @@ impl Default for LoadOptions {
         LoadOptions {
             months: MonthFilter::All,
             trace: false,
+            threads: rayon::current_num_threads(),
         }
     }
 }
@@ -206,7 +209,7 @@ impl Dataset {
         let mut stats = ReadStats::default();
         for t in &self.tables {
             let rows = match t.format {
-                Format::Csv => csv_table::read(t.table, &t.path, &mut builder)?,
+                Format::Csv => csv_table::read(t.table, &t.path, &mut builder, options.threads)?,
                 #[cfg(feature = "parquet")]
                 Format::Parquet => parquet_table::read(t.table, &t.path, &mut builder)?,
                 #[cfg(not(feature = "parquet"))]
