@@ -10,7 +10,11 @@
 //! reason into [`Excluded`] items (for explanations) and, for names the
 //! rulebook does not know, into counted [`Warning`]s.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// The hash map of the facts: foldhash is several times faster than the
+/// default SipHash on short keys, with per-process random seeds.
+pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -610,11 +614,11 @@ impl<'r> FactsBuilder<'r> {
             rulebook,
             months,
             trace,
-            partners: HashMap::new(),
-            revenue_workloads: HashMap::new(),
-            usage_workloads: HashMap::new(),
-            associations: HashMap::new(),
-            certifications: HashMap::new(),
+            partners: HashMap::default(),
+            revenue_workloads: HashMap::default(),
+            usage_workloads: HashMap::default(),
+            associations: HashMap::default(),
+            certifications: HashMap::default(),
             warnings: Warnings::default(),
         }
     }

@@ -5,14 +5,12 @@
 //! (explain, customers, skilling, history, simulate, plan) reads the
 //! [`PartnerScore`] it returns rather than recomputing a rule.
 
-use std::collections::HashMap;
-
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::calendar::Month;
-use crate::facts::{Exclusion, PartnerFacts, Table};
+use crate::facts::{Exclusion, HashMap, PartnerFacts, Table};
 use crate::rulebook::{Classification, Metric, PairSource, Rulebook, Shape, Threshold};
 
 /// When a score is computed: the month M and the evaluation date D.

@@ -271,30 +271,34 @@ fn read_records<R: Read>(
 ) -> Result<u64, DataError> {
     let specs = columns(table);
     let mut rows = 0u64;
-    let mut record = csv::ByteRecord::new();
+    let mut bytes = csv::ByteRecord::new();
     let width = header.names.len();
     loop {
-        let more = reader.read_byte_record(&mut record);
+        let more = reader.read_byte_record(&mut bytes);
         if !more.map_err(|e| csv_error(path, e, reader.get_mut()))? {
             break;
         }
         // The csv crate's own line numbers are off after blank lines and in
         // CRLF files; count newlines before the record's first byte instead.
-        let line = record
+        let line = bytes
             .position()
             .map(|p| reader.get_mut().line_at(p.byte()))
             .unwrap_or(0);
-        // Every field must be text, the ignored ones too.
-        if let Some(i) = (0..record.len())
-            .find(|&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
-        {
-            let bytes = record.get(i).unwrap_or_default();
-            let name = header.names.get(i).map(String::as_str).unwrap_or("");
-            return Err(DataError::new(ErrorKind::Format, path, "not UTF-8 text")
-                .at_line(line)
-                .in_column(i + 1, name)
-                .with_value(&String::from_utf8_lossy(bytes)));
-        }
+        // Every field must be text, the ignored ones too: one check of the
+        // whole record (the buffer is reused, not copied).
+        let record = match csv::StringRecord::from_byte_record(bytes) {
+            Ok(record) => record,
+            Err(e) => {
+                let i = e.utf8_error().field();
+                let raw = e.into_byte_record();
+                let value = raw.get(i).unwrap_or_default();
+                let name = header.names.get(i).map(String::as_str).unwrap_or("");
+                return Err(DataError::new(ErrorKind::Format, path, "not UTF-8 text")
+                    .at_line(line)
+                    .in_column(i + 1, name)
+                    .with_value(&String::from_utf8_lossy(value)));
+            }
+        };
         if record.len() != width {
             return Err(DataError::new(
                 ErrorKind::Format,
@@ -309,8 +313,7 @@ fn read_records<R: Read>(
         let mut values = [""; MAX_COLUMNS];
         for (slot, idx) in values.iter_mut().zip(&header.map.index) {
             if let Some(i) = idx {
-                let bytes = record.get(*i).unwrap_or_default();
-                *slot = std::str::from_utf8(bytes).expect("every field was checked above");
+                *slot = record.get(*i).unwrap_or_default();
             }
         }
         let loc = Loc {
@@ -322,6 +325,7 @@ fn read_records<R: Read>(
         };
         feed(&values[..specs.len()], &loc, builder)?;
         rows += 1;
+        bytes = record.into_byte_record();
     }
     Ok(rows)
 }
