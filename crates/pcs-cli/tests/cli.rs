@@ -1811,3 +1811,307 @@ mod differential {
         python(&["--self-test"]);
     }
 }
+
+/// The reports of "Why, what if, and what next", checked against `pcs score`.
+mod reports {
+    use super::support::*;
+    use serde_json::Value;
+
+    const MONTH: &str = "2023-11";
+
+    /// `pcs CMD examples/contoso --partner P --month 2023-11 ARGS...`, which must succeed.
+    #[track_caller]
+    fn report(cmd: &str, partner: &str, args: &[&str]) -> Run {
+        let ex = example();
+        let mut all = vec![
+            cmd,
+            ex.to_str().unwrap(),
+            "--partner",
+            partner,
+            "--month",
+            MONTH,
+            "-q",
+        ];
+        all.extend_from_slice(args);
+        pcs(all).success()
+    }
+
+    fn json(run: &Run) -> Value {
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout))
+    }
+
+    fn scores() -> Vec<Value> {
+        score(&example(), &["--month", MONTH, "--format", "jsonl", "-q"])
+            .success()
+            .jsonl()
+    }
+
+    fn num(v: &Value) -> f64 {
+        v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    }
+
+    #[test]
+    fn explain_items_add_up_to_the_scored_values() {
+        for s in scores() {
+            let pid = s["partner_id"].as_str().unwrap();
+            let e = json(&report("explain", pid, &["--format", "json"]));
+            assert_eq!(e["score"]["total_points"], s["total_points"], "{pid}");
+            for m in e["metrics"].as_array().unwrap() {
+                let id = m["id"].as_str().unwrap();
+                let scored = &s["metrics"][id];
+                let detail = &m["metric"]["detail"];
+                let items = detail["items"].as_array().unwrap();
+                let counted = |month: Option<&str>| {
+                    items
+                        .iter()
+                        .filter(|i| i["counted"] == true)
+                        .filter(|i| month.is_none_or(|mo| i["month"] == mo))
+                        .count() as f64
+                };
+                match detail["shape"].as_str().unwrap() {
+                    "pair_growth" => assert_eq!(
+                        counted(Some("2023-10")) - counted(Some("2022-10")),
+                        num(&scored["value"]),
+                        "{pid} {id}"
+                    ),
+                    "certified_people" => {
+                        assert_eq!(counted(None), num(&scored["value"]), "{pid} {id}")
+                    }
+                    _ => {
+                        let sum: f64 = items
+                            .iter()
+                            .filter(|i| i["month"] == "2023-10")
+                            .map(|i| num(&i["amount"]))
+                            .sum();
+                        assert!(
+                            (sum - num(&scored["latest_mcv"])).abs() < 1e-6,
+                            "{pid} {id}"
+                        );
+                    }
+                }
+                assert_eq!(m["metric"]["points"], scored["points"], "{pid} {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn explain_speaks_in_words_and_filters_by_metric() {
+        let t = report("explain", "1000001", &[]).stdout;
+        assert!(
+            t.contains("13 customer workloads ≥ $1,500 in 2023-10 minus 7 in 2022-10 = 6"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "Classification: Enterprise: 5 customer workloads have eligible revenue > $5,000"
+            ),
+            "{t}"
+        );
+        let e = json(&report(
+            "explain",
+            "1000003",
+            &["--metric", "usage_growth", "--format", "json"],
+        ));
+        assert_eq!(e["metrics"].as_array().unwrap().len(), 1);
+        assert!(
+            e["metrics"][0]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("below the ≥ 25,000 prerequisite")
+        );
+        let ex = example();
+        pcs([
+            "explain",
+            ex.to_str().unwrap(),
+            "--partner",
+            "1000001",
+            "--month",
+            MONTH,
+            "--metric",
+            "nope",
+        ])
+        .fails(1)
+        .stderr_has(&["unknown metric 'nope'"]);
+        let csv = report("explain", "1000001", &["--format", "csv"]).stdout;
+        assert!(csv.starts_with("metric,kind,month,tenant_id"), "{csv}");
+    }
+
+    #[test]
+    fn customers_say_met_criterion_and_effect() {
+        let r = json(&report("customers", "1000002", &["--format", "json"]));
+        let lines = r["lines"].as_array().unwrap();
+        assert!(!lines.is_empty());
+        for l in lines {
+            assert!(["positive", "negative", "none"].contains(&l["effect"].as_str().unwrap()));
+        }
+        let added = lines
+            .iter()
+            .filter(|l| {
+                l["metric"] == "net_customer_adds"
+                    && l["effect"] == "positive"
+                    && l["subscription_id"].is_null()
+            })
+            .count();
+        let lost = lines
+            .iter()
+            .filter(|l| l["metric"] == "net_customer_adds" && l["effect"] == "negative")
+            .count();
+        let s = scores()
+            .into_iter()
+            .find(|s| s["partner_id"] == "1000002")
+            .unwrap();
+        assert_eq!(
+            (added as f64) - (lost as f64),
+            num(&s["metrics"]["net_customer_adds"]["value"])
+        );
+        let found = json(&report(
+            "customers",
+            "1000002",
+            &["--format", "json", "--search", "graphic design"],
+        ));
+        let found = found["lines"].as_array().unwrap();
+        assert!(!found.is_empty());
+        assert!(
+            found
+                .iter()
+                .all(|l| l["customer_name"] == "Graphic Design Institute")
+        );
+        let csv = report("customers", "1000002", &["--format", "csv"]).stdout;
+        assert!(csv.starts_with("tenant_id,customer_name,subscription_id,workload,metric,met,criterion,value,effect,sentence"));
+    }
+
+    #[test]
+    fn skilling_lists_people_and_upcoming_losses() {
+        let r = json(&report(
+            "skilling",
+            "1000001",
+            &["--format", "json", "--within", "400"],
+        ));
+        let s = scores()
+            .into_iter()
+            .find(|s| s["partner_id"] == "1000001")
+            .unwrap();
+        for m in r["metrics"].as_array().unwrap() {
+            let id = m[0].as_str().unwrap();
+            assert_eq!(m[1], s["metrics"][id]["value"], "{id}");
+            assert_eq!(m[2], s["metrics"][id]["points"], "{id}");
+        }
+        let risks = r["risks"].as_array().unwrap();
+        assert!(!risks.is_empty());
+        let lost: f64 = risks.iter().map(|x| num(&x["points_lost"])).sum();
+        assert!(lost > 0.0);
+        assert!(
+            report("skilling", "1000001", &["--within", "400"])
+                .stdout
+                .contains("stop counting")
+        );
+    }
+
+    #[test]
+    fn one_month_of_history_equals_the_score() {
+        for s in scores() {
+            let pid = s["partner_id"].as_str().unwrap();
+            let h = json(&report(
+                "history",
+                pid,
+                &["--format", "json", "--months", "1"],
+            ));
+            let m = &h["months"][0];
+            assert_eq!(m["month"], MONTH);
+            assert_eq!(m["total_points"], s["total_points"], "{pid}");
+            assert_eq!(m["qualified"], s["qualified"], "{pid}");
+            for p in m["points"].as_array().unwrap() {
+                assert_eq!(
+                    p[1],
+                    s["metrics"][p[0].as_str().unwrap()]["points"],
+                    "{pid}"
+                );
+            }
+        }
+        let h = json(&report("history", "1000001", &["--format", "json"]));
+        assert_eq!(h["months"].as_array().unwrap().len(), 6);
+        assert!(h["status"]["status"].is_string());
+        let t = report("history", "1000001", &[]).stdout;
+        assert!(t.contains("Status: "), "{t}");
+    }
+
+    #[test]
+    fn simulate_shows_current_against_simulated() {
+        let dir = tempfile::tempdir().unwrap();
+        let sc = dir.path().join("s.toml");
+        std::fs::write(
+            &sc,
+            "title = \"one more analyst\"\n[[certification]]\nperson_name = \"New Person\"\ncertification = \"data-analyst-associate\"\nearned_on = \"2023-01-01\"\n",
+        )
+        .unwrap();
+        let r = json(&report(
+            "simulate",
+            "1000003",
+            &["--scenario", sc.to_str().unwrap(), "--format", "json"],
+        ));
+        let (c, s) = (&r["current"], &r["simulated"]);
+        let base = scores()
+            .into_iter()
+            .find(|x| x["partner_id"] == "1000003")
+            .unwrap();
+        assert_eq!(c, &base, "the current side is the score");
+        assert_eq!(
+            num(&s["metrics"]["intermediate_certifications"]["points"])
+                - num(&c["metrics"]["intermediate_certifications"]["points"]),
+            4.0
+        );
+        assert_eq!(num(&s["total_points"]) - num(&c["total_points"]), 4.0);
+        // JSON scenarios work too; a typo in a scenario is bad input.
+        let sj = dir.path().join("s.json");
+        std::fs::write(
+            &sj,
+            r#"{"usage": [{"workload": "Power BI", "quantity": 30, "association": "PAL"}]}"#,
+        )
+        .unwrap();
+        let r = json(&report(
+            "simulate",
+            "1000003",
+            &["--scenario", sj.to_str().unwrap(), "--format", "json"],
+        ));
+        assert!(
+            num(&r["simulated"]["metrics"]["usage_growth"]["latest_mcv"])
+                > num(&r["current"]["metrics"]["usage_growth"]["latest_mcv"])
+        );
+        std::fs::write(
+            &sc,
+            "[[revenue]]\nworkload = \"Azure\"\nrevenue_usd = 100\nassociation = \"DPOR\"\n",
+        )
+        .unwrap();
+        let ex = example();
+        pcs([
+            "simulate",
+            ex.to_str().unwrap(),
+            "--partner",
+            "1000003",
+            "--month",
+            MONTH,
+            "--scenario",
+            sc.to_str().unwrap(),
+        ])
+        .fails(2)
+        .stderr_has(&["'Azure' is not a performance workload"]);
+    }
+
+    #[test]
+    fn reports_need_a_known_partner() {
+        let ex = example();
+        for cmd in ["explain", "customers", "skilling", "history"] {
+            pcs([
+                cmd,
+                ex.to_str().unwrap(),
+                "--partner",
+                "nobody",
+                "--month",
+                MONTH,
+            ])
+            .fails(1)
+            .stderr_has(&["partner 'nobody' does not appear"]);
+        }
+    }
+}
