@@ -6,6 +6,7 @@ mod atomic;
 mod failure;
 mod generate;
 mod output;
+mod progress;
 mod reports;
 mod rulebooks;
 mod score_cmd;

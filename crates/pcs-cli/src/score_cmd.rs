@@ -100,12 +100,16 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (rb, period) = resolve_when(&set, &args.when)?;
     let dataset = Dataset::open(&args.dataset)?;
+    let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
     let options = LoadOptions {
         months: MonthFilter::Only(period.data_months().to_vec()),
         trace: args.explain,
+        progress,
         ..LoadOptions::default()
     };
-    let facts = dataset.load(rb, &options)?;
+    let facts = dataset.load(rb, &options);
+    drop(display);
+    let facts = facts?;
     report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;
 
     for p in &args.partners {

@@ -12,6 +12,7 @@ use pcs_core::facts::{FactsBuilder, Table};
 use crate::error::{DataError, ErrorKind};
 use crate::record::{Loc, feed};
 use crate::schema::{HeaderMap, HeaderProblem, MAX_COLUMNS, columns, match_header};
+use crate::{Counted, Progress};
 
 pub(crate) fn header_error(
     table: Table,
@@ -114,8 +115,9 @@ pub(crate) fn read(
     path: &Path,
     builder: &mut FactsBuilder<'_>,
     threads: usize,
+    progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
-    read_split(table, path, builder, threads, PARALLEL_MIN_BYTES)
+    read_split(table, path, builder, threads, PARALLEL_MIN_BYTES, progress)
 }
 
 fn read_split(
@@ -124,6 +126,7 @@ fn read_split(
     builder: &mut FactsBuilder<'_>,
     threads: usize,
     parallel_min_bytes: u64,
+    progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
     let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
     let file = File::open(path).map_err(io)?;
@@ -146,7 +149,11 @@ fn read_split(
             let mut part = builder.empty_like();
             let mut file = File::open(path).map_err(io)?;
             file.seek(SeekFrom::Start(c.start)).map_err(io)?;
-            let input = BufReader::with_capacity(1 << 20, file.take(c.end - c.start));
+            let input = Counted {
+                inner: file.take(c.end - c.start),
+                progress,
+            };
+            let input = BufReader::with_capacity(1 << 20, input);
             let mut reader = csv_reader(input, c.lines_before);
             let rows = read_records(table, path, &header, &mut reader, &mut part)?;
             Ok((part, rows))
@@ -448,7 +455,7 @@ mod tests {
     fn load(path: &Path, threads: usize) -> Result<(DatasetFacts, u64), DataError> {
         let set = RulebookSet::builtin();
         let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
-        let rows = read_split(Table::Revenue, path, &mut b, threads, 0)?;
+        let rows = read_split(Table::Revenue, path, &mut b, threads, 0, None)?;
         Ok((b.finish(), rows))
     }
 

@@ -102,6 +102,8 @@ pub struct LoadOptions {
     pub trace: bool,
     /// Threads for reading a large file (1: one thread).
     pub threads: usize,
+    /// Where to report progress, if anywhere.
+    pub progress: Option<std::sync::Arc<Progress>>,
 }
 
 impl Default for LoadOptions {
@@ -110,7 +112,42 @@ impl Default for LoadOptions {
             months: MonthFilter::All,
             trace: false,
             threads: rayon::current_num_threads(),
+            progress: None,
         }
+    }
+}
+
+/// How far a load has got, shared with whoever displays progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// Bytes of table files read so far (for Parquet, an estimate by rows).
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn add(&self, n: u64) {
+        self.bytes
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A reader that reports the bytes it reads to a [`Progress`].
+pub(crate) struct Counted<'p, R> {
+    pub inner: R,
+    pub progress: Option<&'p Progress>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = self.progress {
+            p.add(n as u64);
+        }
+        Ok(n)
     }
 }
 
@@ -189,6 +226,15 @@ impl Dataset {
         &self.tables
     }
 
+    /// The total size of the table files, in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.tables
+            .iter()
+            .filter_map(|t| std::fs::metadata(&t.path).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     /// Reads every table into per-partner facts under `rulebook`.
     pub fn load(
         &self,
@@ -209,9 +255,21 @@ impl Dataset {
         let mut stats = ReadStats::default();
         for t in &self.tables {
             let rows = match t.format {
-                Format::Csv => csv_table::read(t.table, &t.path, &mut builder, options.threads)?,
+                Format::Csv => csv_table::read(
+                    t.table,
+                    &t.path,
+                    &mut builder,
+                    options.threads,
+                    options.progress.as_deref(),
+                )?,
                 #[cfg(feature = "parquet")]
-                Format::Parquet => parquet_table::read(t.table, &t.path, &mut builder)?,
+                Format::Parquet => parquet_table::read(
+                    t.table,
+                    &t.path,
+                    &mut builder,
+                    options.threads,
+                    options.progress.as_deref(),
+                )?,
                 #[cfg(not(feature = "parquet"))]
                 Format::Parquet => {
                     return Err(DataError::new(
