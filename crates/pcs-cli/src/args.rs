@@ -25,6 +25,8 @@ pub enum Command {
     Score(ScoreArgs),
     /// Write a deterministic synthetic dataset (for demos, tests and benchmarks).
     Generate(GenerateArgs),
+    /// Convert a CSV dataset to Parquet (sorted by month), atomically.
+    Convert(ConvertArgs),
     /// Explain each metric of a partner: what counted, what did not, and why.
     Explain(ExplainArgs),
     /// Customer eligibility and details: per customer and metric, met or not and the effect.
@@ -257,6 +259,18 @@ pub struct GenerateArgs {
     /// File format.
     #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
     pub format: TableFormat,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `pcs convert`.
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The CSV dataset directory.
+    pub source: PathBuf,
+    /// The Parquet dataset directory to write (must not exist unless --force).
+    pub out: PathBuf,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,

@@ -18,11 +18,36 @@ use clap::Parser;
 use args::{Cli, Command};
 use failure::Failure;
 
+/// `pcs convert`: validate every value (the same errors as `pcs score`),
+/// then write the Parquet dataset.
+fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
+    let dataset = pcs_data::Dataset::open(&args.source)?;
+    let set = pcs_core::rulebook::RulebookSet::builtin();
+    let rb = set.versions().last().expect("a built-in rulebook");
+    let options = pcs_data::LoadOptions {
+        months: pcs_core::facts::MonthFilter::Only(Vec::new()),
+        ..pcs_data::LoadOptions::default()
+    };
+    dataset.load(rb, &options)?;
+    let stats = pcs_data::convert::to_parquet(&dataset, &args.out, args.force)?;
+    for (table, rows, months) in &stats.tables {
+        let sorted = if *months > 0 {
+            format!(", {months} months in order")
+        } else {
+            String::new()
+        };
+        eprintln!("{}: {rows} rows{sorted}", table.name());
+    }
+    eprintln!("wrote {}", stats.destination.display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Score(a) => score_cmd::run(&a),
         Command::Generate(a) => generate::run(&a).map_err(Failure::Other),
+        Command::Convert(a) => convert(&a),
         Command::Explain(a) => reports::run_explain(&a),
         Command::Customers(a) => reports::run_customers(&a),
         Command::Skilling(a) => reports::run_skilling(&a),

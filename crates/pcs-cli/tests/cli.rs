@@ -2115,3 +2115,46 @@ mod reports {
         }
     }
 }
+
+/// `pcs convert`: CSV to Parquet gives the same scores; nothing half written.
+mod convert {
+    use super::support::*;
+
+    #[test]
+    fn parquet_scores_equal_csv_scores() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pq");
+        let ex = example();
+        pcs(["convert", ex.to_str().unwrap(), out.to_str().unwrap()]).success();
+        assert!(out.join("revenue.parquet").is_file());
+        let a = score(&ex, &["--month", "2023-11", "--format", "jsonl", "-q"])
+            .success()
+            .stdout;
+        let b = score(&out, &["--month", "2023-11", "--format", "jsonl", "-q"])
+            .success()
+            .stdout;
+        assert_eq!(a, b);
+        pcs(["convert", ex.to_str().unwrap(), out.to_str().unwrap()])
+            .fails(2)
+            .stderr_has(&["already exists"]);
+    }
+
+    #[test]
+    fn a_malformed_source_writes_nothing() {
+        let ds = Dataset::new().with(
+            "usage.csv",
+            "partner_id,customer_tenant_id,workload,month,quantity,association\nP,t,Power BI,2023-10,-3,PAL\n",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pq");
+        pcs([
+            "convert",
+            ds.path().to_str().unwrap(),
+            out.to_str().unwrap(),
+        ])
+        .fails(2)
+        .stderr_has(&["line 2, column 5 (quantity), value '-3'"]);
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

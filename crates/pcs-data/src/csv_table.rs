@@ -276,6 +276,32 @@ fn read_records<R: Read>(
     reader: &mut CsvReader<R>,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
+    each_record(table, path, header, reader, |values, loc| {
+        feed(values, loc, builder)
+    })
+}
+
+/// Reads the CSV table at `path` and calls `f` with each record's values,
+/// in the order of [`crate::columns`] (absent optional columns are empty).
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+pub(crate) fn for_each_record(
+    table: Table,
+    path: &Path,
+    f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
+) -> Result<u64, DataError> {
+    let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
+    let mut reader = csv_reader(BufReader::with_capacity(1 << 20, file), 0);
+    let header = read_header(table, path, &mut reader)?;
+    each_record(table, path, &header, &mut reader, f)
+}
+
+fn each_record<R: Read>(
+    table: Table,
+    path: &Path,
+    header: &Header,
+    reader: &mut CsvReader<R>,
+    mut f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
+) -> Result<u64, DataError> {
     let specs = columns(table);
     let mut rows = 0u64;
     let mut bytes = csv::ByteRecord::new();
@@ -330,7 +356,7 @@ fn read_records<R: Read>(
             line,
             is_row: false,
         };
-        feed(&values[..specs.len()], &loc, builder)?;
+        f(&values[..specs.len()], &loc)?;
         rows += 1;
         bytes = record.into_byte_record();
     }

@@ -17,6 +17,8 @@
 //! # Ok::<(), pcs_data::DataError>(())
 //! ```
 
+#[cfg(feature = "parquet")]
+pub mod convert;
 mod csv_table;
 mod error;
 #[cfg(feature = "parquet")]

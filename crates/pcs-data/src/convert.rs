@@ -1,0 +1,179 @@
+//! `pcs convert`: a CSV dataset to Parquet, atomically.
+//!
+//! Revenue and usage are written sorted by month (rows of one month are
+//! contiguous, in their original order), so each Parquet row group covers a
+//! narrow range of months and its statistics let a reader that filters on
+//! `month` skip what it does not need. Memory stays bounded: rows are first
+//! spread over one temporary CSV file per month, then written month by month.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pcs_core::facts::Table;
+
+use crate::csv_table::for_each_record;
+use crate::error::{DataError, ErrorKind};
+use crate::write::{StagedDataset, TableWriter, WriteError};
+use crate::{Dataset, Format, columns};
+
+/// Rows written per table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConvertStats {
+    /// (table, rows, months) per table written.
+    pub tables: Vec<(Table, u64, usize)>,
+    /// Where the dataset was written.
+    pub destination: PathBuf,
+}
+
+fn write_error(path: &Path, e: WriteError) -> DataError {
+    DataError::new(ErrorKind::Io, path, e.to_string())
+}
+
+/// Converts every CSV table of `source` into Parquet at `dest` (replaced
+/// only with `force`). Nothing appears at `dest` unless every table converts.
+pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertStats, DataError> {
+    if let Some(t) = source.tables().iter().find(|t| t.format != Format::Csv) {
+        return Err(DataError::new(
+            ErrorKind::Layout,
+            &t.path,
+            "already Parquet: pcs convert reads CSV tables",
+        ));
+    }
+    let staged = StagedDataset::new(dest, force).map_err(|e| write_error(dest, e))?;
+    let mut stats = ConvertStats::default();
+    for t in source.tables() {
+        let month_col = columns(t.table).iter().position(|c| c.name == "month");
+        let out_path = staged.table_path(t.table, Format::Parquet);
+        let mut out = staged
+            .create_table(t.table, Format::Parquet)
+            .map_err(|e| write_error(&out_path, e))?;
+        let (rows, months) = match month_col {
+            None => {
+                let rows = for_each_record(t.table, &t.path, |values, _| {
+                    out.write_row(values).map_err(|e| write_error(&t.path, e))
+                })?;
+                (rows, 0)
+            }
+            Some(mc) => {
+                // Pass 1: one temporary CSV per month, beside the staged files.
+                let spill = tempfile::tempdir_in(staged.path())
+                    .map_err(|e| DataError::new(ErrorKind::Io, staged.path(), e.to_string()))?;
+                let mut by_month: BTreeMap<String, (PathBuf, TableWriter)> = BTreeMap::new();
+                let rows = for_each_record(t.table, &t.path, |values, loc| {
+                    let month = values[mc];
+                    if pcs_core::calendar::Month::parse_strict(month).is_err() {
+                        return Err(DataError::new(
+                            ErrorKind::Value,
+                            &t.path,
+                            "not a month (YYYY-MM)",
+                        )
+                        .at_line(loc.line)
+                        .with_value(month));
+                    }
+                    if !by_month.contains_key(month) {
+                        let p = spill.path().join(format!("{month}.csv"));
+                        let w = TableWriter::create(&p, t.table, Format::Csv)
+                            .map_err(|e| write_error(&p, e))?;
+                        by_month.insert(month.to_string(), (p, w));
+                    }
+                    let (p, w) = by_month.get_mut(month).expect("inserted above");
+                    w.write_row(values).map_err(|e| write_error(p, e))
+                })?;
+                // Pass 2: month by month into the Parquet file.
+                let months = by_month.len();
+                for (_, (p, w)) in by_month {
+                    w.finish().map_err(|e| write_error(&p, e))?;
+                    for_each_record(t.table, &p, |values, _| {
+                        out.write_row(values).map_err(|e| write_error(&t.path, e))
+                    })?;
+                    std::fs::remove_file(&p)
+                        .map_err(|e| DataError::new(ErrorKind::Io, &p, e.to_string()))?;
+                }
+                (rows, months)
+            }
+        };
+        out.finish().map_err(|e| write_error(&out_path, e))?;
+        stats.tables.push((t.table, rows, months));
+    }
+    stats.destination = staged.commit().map_err(|e| write_error(dest, e))?;
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LoadOptions;
+    use pcs_core::rulebook::RulebookSet;
+
+    fn dataset(dir: &Path) {
+        std::fs::write(
+            dir.join("revenue.csv"),
+            "partner_id,customer_tenant_id,workload,month,revenue_usd,association\n\
+             P1,T1,Sales,2023-10,300,DPOR\nP1,T2,Sales,2022-10,300,DPOR\nP2,T1,Sales,2023-10,1.50,CSP Tier 1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("certifications.csv"),
+            "partner_id,person_id,certification,earned_on\nP1,a,data-analyst-associate,2023-01-01\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn converts_sorted_by_month_and_scores_the_same() {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("csv");
+        std::fs::create_dir(&src).unwrap();
+        dataset(&src);
+        let dest = root.path().join("pq");
+        let stats = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap();
+        assert_eq!(stats.tables[0], (Table::Revenue, 3, 2));
+        assert!(dest.join("revenue.parquet").is_file());
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let a = Dataset::open(&src)
+            .unwrap()
+            .load(rb, &LoadOptions::default())
+            .unwrap();
+        let b = Dataset::open(&dest)
+            .unwrap()
+            .load(rb, &LoadOptions::default())
+            .unwrap();
+        assert_eq!(a.partners.len(), b.partners.len());
+        for (id, f) in &a.partners {
+            let sum = |x: &pcs_core::facts::PartnerFacts| {
+                x.revenue
+                    .values()
+                    .map(|v| v.amount)
+                    .sum::<pcs_core::Decimal>()
+            };
+            assert_eq!(sum(f), sum(&b.partners[id]));
+            assert_eq!(f.certifications.len(), b.partners[id].certifications.len());
+        }
+        // The destination exists now: no overwrite without force, and nothing changes.
+        assert!(to_parquet(&Dataset::open(&src).unwrap(), &dest, false).is_err());
+        assert!(to_parquet(&Dataset::open(&src).unwrap(), &dest, true).is_ok());
+        let left: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "no temporary directory left: {left:?}");
+    }
+
+    #[test]
+    fn a_bad_month_stops_the_conversion_and_writes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("csv");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(
+            src.join("usage.csv"),
+            "partner_id,customer_tenant_id,workload,month,quantity,association\nP1,T1,Power BI,2023/10,3,PAL\n",
+        )
+        .unwrap();
+        let dest = root.path().join("pq");
+        let e = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+}
