@@ -1,5 +1,4 @@
 //! Writing a file so that readers see the old content or the new, never half.
-#![allow(dead_code)] // used by `pcs plan --write-scenario`, wired next
 
 use std::io::Write;
 use std::path::Path;

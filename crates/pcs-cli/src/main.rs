@@ -6,6 +6,7 @@ mod atomic;
 mod failure;
 mod generate;
 mod output;
+mod plan_cmd;
 mod progress;
 mod reports;
 mod rulebooks;
@@ -53,9 +54,8 @@ fn main() -> ExitCode {
         Command::Skilling(a) => reports::run_skilling(&a),
         Command::History(a) => reports::run_history(&a),
         Command::Simulate(a) => reports::run_simulate(&a),
-        Command::Recommend(_) | Command::Plan(_) => {
-            Err(Failure::Other(anyhow::anyhow!("not built yet")))
-        }
+        Command::Recommend(a) => plan_cmd::run_recommend(&a),
+        Command::Plan(a) => plan_cmd::run_plan(&a),
         Command::Rulebook(c) => rulebooks::run(c),
     };
     match result {

@@ -1,15 +1,13 @@
 //! `pcs recommend` and `pcs plan`: what next.
 
-use std::io::Write;
-
 use anyhow::{Context as _, anyhow};
 use pcs_core::jiff::ToSpan;
 use pcs_insights::{plan, recommend};
 
 use crate::args::{PlanArgs, RecommendArgs};
 use crate::failure::Failure;
-use pcs_core::display::thousands;
 use crate::reports::{d, emit, header, load, period_months};
+use pcs_core::display::thousands;
 
 // ------------------------------------------------------------------ recommend
 
@@ -22,23 +20,34 @@ pub fn run_recommend(args: &RecommendArgs) -> Result<(), Failure> {
         .checked_add((args.within as i64).days())
         .map_err(|e| Failure::Other(anyhow!("--within: {e}")))?;
     let score = l.score();
-    let recs = recommend::recommend(&l.rb, &l.partner, l.partner(), l.period, until);
+    let recs = recommend::recommend(
+        &l.rb,
+        &l.partner,
+        l.partner(),
+        l.period,
+        &recommend::RecommendOptions::new(until),
+    )
+    .map_err(|e| Failure::Other(e.into()))?;
     emit(
         args.common.format,
         &recs,
         || {
-            let header = ["rank", "kind", "metric", "points", "title", "detail"].map(String::from).to_vec();
+            let header = ["rank", "kind", "metric", "points", "title"]
+                .map(String::from)
+                .to_vec();
             let rows = recs
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
                     vec![
                         (i + 1).to_string(),
-                        serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                        serde_json::to_value(r.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default(),
                         r.metric.clone().unwrap_or_default(),
                         d(r.points),
                         r.title.clone(),
-                        r.detail.clone(),
                     ]
                 })
                 .collect();
@@ -48,13 +57,19 @@ pub fn run_recommend(args: &RecommendArgs) -> Result<(), Failure> {
             header(out, &score, "Recommendations")?;
             writeln!(out)?;
             if recs.is_empty() {
-                writeln!(out, "Nothing to recommend: every metric is at its maximum and nothing is at risk.")?;
+                writeln!(
+                    out,
+                    "Nothing to recommend: every metric is at its maximum and nothing is at risk."
+                )?;
             }
             for (i, r) in recs.iter().enumerate() {
-                writeln!(out, "{:>3}. [{:+}] {}", i + 1, r.points.normalize(), r.title)?;
-                if !r.detail.is_empty() {
-                    writeln!(out, "       {}", r.detail)?;
-                }
+                writeln!(
+                    out,
+                    "{:>3}. [{:+}] {}",
+                    i + 1,
+                    r.points.normalize(),
+                    r.title
+                )?;
             }
             Ok(())
         },
@@ -71,12 +86,14 @@ pub fn run_plan(args: &PlanArgs) -> Result<(), Failure> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read costs {}", path.display()))
                 .map_err(Failure::BadInput)?;
-            plan::Costs::from_toml(&text).map_err(|e| Failure::BadInput(anyhow!("{}: {e}", path.display())))?
+            plan::Costs::from_toml(&text)
+                .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", path.display())))?
         }
     };
     let l = load(&args.common, period_months)?;
     let score = l.score();
-    let p = plan::plan(&l.rb, &l.partner, l.partner(), l.period, &costs);
+    let p = plan::plan(&l.rb, &l.partner, l.partner(), l.period, &costs)
+        .map_err(|e| Failure::Other(e.into()))?;
     if let Some(path) = &args.write_scenario {
         crate::atomic::write(path, p.scenario.to_toml().as_bytes()).map_err(Failure::Other)?;
     }
@@ -84,39 +101,88 @@ pub fn run_plan(args: &PlanArgs) -> Result<(), Failure> {
         args.common.format,
         &p,
         || {
-            let header = ["action", "count", "unit_cost", "cost"].map(String::from).to_vec();
+            let header = ["action", "count", "unit_cost", "cost"]
+                .map(String::from)
+                .to_vec();
             let mut rows: Vec<Vec<String>> = p
                 .actions
                 .iter()
-                .map(|a| vec![a.description.clone(), a.count.to_string(), d(a.unit_cost), d(a.cost)])
+                .map(|a| {
+                    vec![
+                        a.description.clone(),
+                        a.count.to_string(),
+                        d(a.unit_cost),
+                        d(a.cost),
+                    ]
+                })
                 .collect();
-            rows.push(vec!["total".into(), String::new(), String::new(), d(p.total_cost)]);
+            rows.push(vec![
+                "total".into(),
+                String::new(),
+                String::new(),
+                d(p.total_cost),
+            ]);
             (header, rows)
         },
         |out| {
             header(out, &score, "Plan")?;
             writeln!(out)?;
-            if score.qualified {
+            if p.already_qualified {
                 writeln!(out, "Already qualified: nothing to do.")?;
                 return Ok(());
             }
             if !p.reachable {
-                writeln!(out, "No plan within the search bounds reaches qualification.")?;
+                writeln!(
+                    out,
+                    "No plan within the search bounds reaches qualification; the best found:"
+                )?;
             }
             for a in &p.actions {
-                writeln!(out, "  {:>3} × {:<55} {:>12}", a.count, a.description, format!("${}", thousands(a.cost)))?;
+                writeln!(
+                    out,
+                    "  {:>5} × {:<60} {:>14}",
+                    a.count,
+                    a.description,
+                    format!("{} {}", thousands(a.cost), p.currency)
+                )?;
             }
-            writeln!(out, "  {:>3}   {:<55} {:>12}", "", "total cost", format!("${}", thousands(p.total_cost)))?;
             writeln!(
                 out,
-                "\n  Resulting score: {} ({}){}",
-                d(p.total_points),
-                p.classification,
-                if p.qualified { ", qualified" } else { ", not qualified" }
+                "  {:>5}   {:<60} {:>14}",
+                "",
+                "total cost",
+                format!("{} {}", thousands(p.total_cost), p.currency)
             )?;
-            for (id, pts) in &p.points {
-                writeln!(out, "    {id}: {}", d(*pts))?;
+            writeln!(
+                out,
+                "\n  Resulting score (simulated): {} → {} ({}){}",
+                d(p.current.total_points),
+                d(p.result.total_points),
+                p.result.classification,
+                if p.result.qualified {
+                    ", qualified"
+                } else {
+                    ", not qualified"
+                }
+            )?;
+            for (before, after) in p.current.metrics.iter().zip(&p.result.metrics) {
+                writeln!(
+                    out,
+                    "    {:<30} {:>6} → {:>6} of {}",
+                    after.label,
+                    d(before.points),
+                    d(after.points),
+                    d(after.max_points)
+                )?;
             }
+            for n in &p.notes {
+                writeln!(out, "  note: {n}")?;
+            }
+            writeln!(
+                out,
+                "\n  Searched {} combinations exactly ({} scenarios scored by the engine).",
+                p.combinations, p.scenarios_scored
+            )?;
             Ok(())
         },
     )

@@ -2099,6 +2099,95 @@ mod reports {
     }
 
     #[test]
+    fn a_plan_applied_with_simulate_gives_its_promised_score() {
+        let dir = tempfile::tempdir().unwrap();
+        for pid in ["1000002", "1000003", "1000004"] {
+            let sc = dir.path().join(format!("{pid}.toml"));
+            let p = json(&report(
+                "plan",
+                pid,
+                &["--format", "json", "--write-scenario", sc.to_str().unwrap()],
+            ));
+            let r = json(&report(
+                "simulate",
+                pid,
+                &["--scenario", sc.to_str().unwrap(), "--format", "json"],
+            ));
+            assert_eq!(
+                r["simulated"]["total_points"], p["result"]["total_points"],
+                "{pid}"
+            );
+            assert_eq!(
+                r["simulated"]["qualified"], p["result"]["qualified"],
+                "{pid}"
+            );
+            assert_eq!(
+                r["current"]["total_points"], p["current"]["total_points"],
+                "{pid}"
+            );
+            if p["reachable"] == true {
+                assert_eq!(p["result"]["qualified"], true, "{pid}");
+            }
+        }
+        // Fabrikam is 0.6 short: the cheapest plan exists and qualifies.
+        let p = json(&report("plan", "1000002", &["--format", "json"]));
+        assert_eq!(p["reachable"], true);
+        assert!(num(&p["total_cost"]) > 0.0);
+        // Northwind's baseline is below the usage prerequisite: no plan reaches it.
+        let t = report("plan", "1000003", &[]).stdout;
+        assert!(
+            t.contains("No plan within the search bounds reaches qualification"),
+            "{t}"
+        );
+        // Contoso is already qualified.
+        let t = report("plan", "1000001", &[]).stdout;
+        assert!(t.contains("Already qualified"), "{t}");
+    }
+
+    #[test]
+    fn plan_costs_are_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let costs = dir.path().join("costs.toml");
+        std::fs::write(&costs, "customer_workload = 1\n").unwrap();
+        let cheap = json(&report(
+            "plan",
+            "1000002",
+            &["--format", "json", "--costs", costs.to_str().unwrap()],
+        ));
+        let base = json(&report("plan", "1000002", &["--format", "json"]));
+        assert!(num(&cheap["total_cost"]) <= num(&base["total_cost"]));
+        std::fs::write(&costs, "custmer_workload = 1\n").unwrap();
+        let ex = example();
+        pcs([
+            "plan",
+            ex.to_str().unwrap(),
+            "--partner",
+            "1000002",
+            "--month",
+            MONTH,
+            "--costs",
+            costs.to_str().unwrap(),
+        ])
+        .fails(2)
+        .stderr_has(&["custmer_workload"]);
+    }
+
+    #[test]
+    fn recommendations_are_ranked_and_simulated() {
+        let r = json(&report(
+            "recommend",
+            "1000002",
+            &["--format", "json", "--within", "120"],
+        ));
+        let recs = r.as_array().unwrap();
+        assert!(!recs.is_empty());
+        let points: Vec<f64> = recs.iter().map(|x| num(&x["points"])).collect();
+        assert!(points.windows(2).all(|w| w[0] >= w[1]), "{points:?}");
+        let t = report("recommend", "1000003", &[]).stdout;
+        assert!(t.contains("Baseline MCV 23,900 is below 25,000"), "{t}");
+    }
+
+    #[test]
     fn reports_need_a_known_partner() {
         let ex = example();
         for cmd in ["explain", "customers", "skilling", "history"] {

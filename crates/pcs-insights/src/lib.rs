@@ -6,6 +6,8 @@
 pub mod customers;
 pub mod explain;
 pub mod history;
+pub mod plan;
+pub mod recommend;
 pub mod scenario;
 pub mod skilling;
 
