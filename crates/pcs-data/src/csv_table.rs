@@ -1,8 +1,7 @@
 //! Streaming a CSV table into the facts builder.
 
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 use rayon::prelude::*;
 use std::path::Path;
@@ -64,43 +63,205 @@ struct Header {
     map: HeaderMap,
 }
 
-type CsvReader<R> = csv::Reader<LineCounter<R>>;
-
-fn csv_reader<R: Read>(input: R, lines_before: u64) -> CsvReader<R> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(LineCounter::new(input, lines_before))
+/// CSV records, line by line. A line without a quote is split on commas
+/// directly (the common case, several times faster than a general parser); a
+/// record with quotes, possibly over several lines, goes through the csv
+/// crate. Blank lines are skipped; `\r\n` and `\n` both end a line. Line
+/// numbers are counted here, exactly.
+pub(crate) struct Records<R: BufRead> {
+    input: R,
+    /// Line feeds consumed (including those before the input started).
+    line: u64,
+    /// Bytes consumed.
+    offset: u64,
+    /// The current record's raw bytes (its line ending removed when unquoted).
+    buf: Vec<u8>,
+    /// Field ranges in `buf` (unquoted records) or in `unquoted` (quoted ones).
+    fields: Vec<(usize, usize)>,
+    /// Whether the current record had quotes (its fields are in `unquoted`).
+    quoted: bool,
+    /// The fields of a quoted record, unescaped.
+    unquoted: Vec<u8>,
+    /// Field ends in `unquoted`.
+    ends: Vec<usize>,
+    /// The general CSV parser, built once.
+    parser: csv_core::Reader,
 }
 
-fn csv_error<R: Read>(path: &Path, e: csv::Error, lines: &mut LineCounter<R>) -> DataError {
-    let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
-    DataError::new(ErrorKind::Format, path, format!("not valid CSV: {e}")).at_line(line)
+impl<R: BufRead> Records<R> {
+    /// Records of `input`, which starts after `lines_before` line feeds.
+    pub fn new(input: R, lines_before: u64) -> Self {
+        Records {
+            input,
+            line: lines_before,
+            offset: 0,
+            buf: Vec::with_capacity(256),
+            fields: Vec::with_capacity(16),
+            quoted: false,
+            unquoted: Vec::new(),
+            ends: Vec::new(),
+            parser: csv_core::Reader::new(),
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Appends one line (with its line feed, if any) to `buf`; returns its length.
+    fn read_line(&mut self, path: &Path) -> Result<usize, DataError> {
+        let mut n = 0;
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DataError::new(ErrorKind::Io, path, e.to_string())),
+            };
+            if available.is_empty() {
+                break;
+            }
+            match memchr::memchr(b'\n', available) {
+                Some(i) => {
+                    self.buf.extend_from_slice(&available[..=i]);
+                    self.input.consume(i + 1);
+                    n += i + 1;
+                    self.line += 1;
+                    break;
+                }
+                None => {
+                    let len = available.len();
+                    self.buf.extend_from_slice(available);
+                    self.input.consume(len);
+                    n += len;
+                }
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+
+    /// Moves to the next record; returns its first line, or `None` at the end.
+    pub fn next_record(&mut self, path: &Path) -> Result<Option<u64>, DataError> {
+        loop {
+            self.buf.clear();
+            let first_line = self.line + 1;
+            if self.read_line(path)? == 0 {
+                return Ok(None);
+            }
+            if memchr::memchr(b'"', &self.buf).is_none() {
+                while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+                    self.buf.pop();
+                }
+                if self.buf.is_empty() {
+                    continue; // a blank line
+                }
+                self.quoted = false;
+                self.fields.clear();
+                let mut start = 0;
+                for i in memchr::memchr_iter(b',', &self.buf) {
+                    self.fields.push((start, i));
+                    start = i + 1;
+                }
+                self.fields.push((start, self.buf.len()));
+                return Ok(Some(first_line));
+            }
+            // Quotes: take more lines while a quoted field is open.
+            while memchr::memchr_iter(b'"', &self.buf).count() % 2 == 1 {
+                if self.read_line(path)? == 0 {
+                    break;
+                }
+            }
+            if self.buf.last() != Some(&b'\n') {
+                self.buf.push(b'\n');
+            }
+            self.unquoted.clear();
+            self.unquoted.resize(self.buf.len(), 0);
+            self.ends.clear();
+            self.ends.resize(self.buf.len() + 1, 0);
+            self.parser.reset();
+            let (result, _, _, n) =
+                self.parser
+                    .read_record(&self.buf, &mut self.unquoted, &mut self.ends);
+            if result != csv_core::ReadRecordResult::Record {
+                return Err(DataError::new(
+                    ErrorKind::Format,
+                    path,
+                    format!("not valid CSV: a quoted record could not be parsed ({result:?})"),
+                )
+                .at_line(first_line));
+            }
+            self.quoted = true;
+            self.fields.clear();
+            let mut start = 0;
+            for &end in &self.ends[..n] {
+                self.fields.push((start, end));
+                start = end;
+            }
+            return Ok(Some(first_line));
+        }
+    }
+
+    /// The current record's bytes as text (fields are slices of it, see
+    /// [`Records::field`]); on invalid UTF-8, the index and raw bytes of the
+    /// first bad field.
+    pub fn text(&self) -> Result<&str, (usize, &[u8])> {
+        let bytes = if self.quoted {
+            &self.unquoted
+        } else {
+            &self.buf
+        };
+        std::str::from_utf8(bytes).map_err(|_| {
+            let (i, &(a, b)) = self
+                .fields
+                .iter()
+                .enumerate()
+                .find(|(_, (a, b))| std::str::from_utf8(&bytes[*a..*b]).is_err())
+                .expect("one field is not UTF-8");
+            (i, &bytes[a..b])
+        })
+    }
+
+    /// The number of fields of the current record.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Field `i` of the current record, from its [`Records::text`]. Field
+    /// ranges fall on character boundaries: unquoted fields are split at
+    /// ASCII commas, and the parser copies quoted fields whole.
+    pub fn field<'t>(&self, text: &'t str, i: usize) -> &'t str {
+        let (a, b) = self.fields[i];
+        &text[a..b]
+    }
+}
+
+fn utf8_error(path: &Path, line: u64, i: usize, name: &str, bytes: &[u8]) -> DataError {
+    DataError::new(ErrorKind::Format, path, "not UTF-8 text")
+        .at_line(line)
+        .in_column(i + 1, name)
+        .with_value(&String::from_utf8_lossy(bytes))
 }
 
 /// Reads and matches the header row.
-fn read_header<R: Read>(
+fn read_header<R: BufRead>(
     table: Table,
     path: &Path,
-    reader: &mut CsvReader<R>,
+    records: &mut Records<R>,
 ) -> Result<Header, DataError> {
-    let mut record = csv::ByteRecord::new();
-    let first = reader.read_byte_record(&mut record);
-    if !first.map_err(|e| csv_error(path, e, reader.get_mut()))? {
+    let Some(line) = records.next_record(path)? else {
         return Err(DataError::new(
             ErrorKind::Header,
             path,
             "the file is empty: a header row is required",
         )
         .at_line(1));
-    }
-    let header_line = record
-        .position()
-        .map(|p| reader.get_mut().line_at(p.byte()))
-        .unwrap_or(1);
-    let names: Vec<String> = utf8_fields(&record, path, header_line)?
-        .iter()
-        .map(|s| s.to_string())
+    };
+    let text = records
+        .text()
+        .map_err(|(i, bytes)| utf8_error(path, line, i, "header", bytes))?;
+    let names: Vec<String> = (0..records.len())
+        .map(|i| records.field(text, i).to_string())
         .collect();
     let map = match_header(table, &names).map_err(|p| header_error(table, path, &names, p))?;
     Ok(Header { names, map })
@@ -139,9 +300,9 @@ fn read_split(
             builder,
         );
     }
-    let mut reader = csv_reader(BufReader::with_capacity(1 << 16, file), 0);
-    let header = read_header(table, path, &mut reader)?;
-    let header_end = reader.position().byte();
+    let mut records = Records::new(BufReader::with_capacity(1 << 16, file), 0);
+    let header = read_header(table, path, &mut records)?;
+    let header_end = records.offset();
     let chunks = split(path, header_end, size, threads)?;
     let parts: Vec<Result<(FactsBuilder<'_>, u64), DataError>> = chunks
         .par_iter()
@@ -154,8 +315,8 @@ fn read_split(
                 progress,
             };
             let input = BufReader::with_capacity(1 << 20, input);
-            let mut reader = csv_reader(input, c.lines_before);
-            let rows = read_records(table, path, &header, &mut reader, &mut part)?;
+            let mut records = Records::new(input, c.lines_before);
+            let rows = read_records(table, path, &header, &mut records, &mut part)?;
             Ok((part, rows))
         })
         .collect();
@@ -263,20 +424,20 @@ pub(crate) fn read_from(
     input: impl Read,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
-    let mut reader = csv_reader(input, 0);
-    let header = read_header(table, path, &mut reader)?;
-    read_records(table, path, &header, &mut reader, builder)
+    let mut records = Records::new(BufReader::new(input), 0);
+    let header = read_header(table, path, &mut records)?;
+    read_records(table, path, &header, &mut records, builder)
 }
 
 /// Feeds every record after the header to `builder`.
-fn read_records<R: Read>(
+fn read_records<R: BufRead>(
     table: Table,
     path: &Path,
     header: &Header,
-    reader: &mut CsvReader<R>,
+    records: &mut Records<R>,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
-    each_record(table, path, header, reader, |values, loc| {
+    each_record(table, path, header, records, |values, loc| {
         feed(values, loc, builder)
     })
 }
@@ -290,55 +451,34 @@ pub(crate) fn for_each_record(
     f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
 ) -> Result<u64, DataError> {
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    let mut reader = csv_reader(BufReader::with_capacity(1 << 20, file), 0);
-    let header = read_header(table, path, &mut reader)?;
-    each_record(table, path, &header, &mut reader, f)
+    let mut records = Records::new(BufReader::with_capacity(1 << 20, file), 0);
+    let header = read_header(table, path, &mut records)?;
+    each_record(table, path, &header, &mut records, f)
 }
 
-fn each_record<R: Read>(
+fn each_record<R: BufRead>(
     table: Table,
     path: &Path,
     header: &Header,
-    reader: &mut CsvReader<R>,
+    records: &mut Records<R>,
     mut f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
 ) -> Result<u64, DataError> {
     let specs = columns(table);
     let mut rows = 0u64;
-    let mut bytes = csv::ByteRecord::new();
     let width = header.names.len();
-    loop {
-        let more = reader.read_byte_record(&mut bytes);
-        if !more.map_err(|e| csv_error(path, e, reader.get_mut()))? {
-            break;
-        }
-        // The csv crate's own line numbers are off after blank lines and in
-        // CRLF files; count newlines before the record's first byte instead.
-        let line = bytes
-            .position()
-            .map(|p| reader.get_mut().line_at(p.byte()))
-            .unwrap_or(0);
-        // Every field must be text, the ignored ones too: one check of the
-        // whole record (the buffer is reused, not copied).
-        let record = match csv::StringRecord::from_byte_record(bytes) {
-            Ok(record) => record,
-            Err(e) => {
-                let i = e.utf8_error().field();
-                let raw = e.into_byte_record();
-                let value = raw.get(i).unwrap_or_default();
-                let name = header.names.get(i).map(String::as_str).unwrap_or("");
-                return Err(DataError::new(ErrorKind::Format, path, "not UTF-8 text")
-                    .at_line(line)
-                    .in_column(i + 1, name)
-                    .with_value(&String::from_utf8_lossy(value)));
-            }
-        };
-        if record.len() != width {
+    while let Some(line) = records.next_record(path)? {
+        // Every field must be text, the ignored ones too.
+        let text = records.text().map_err(|(i, bytes)| {
+            let name = header.names.get(i).map(String::as_str).unwrap_or("");
+            utf8_error(path, line, i, name, bytes)
+        })?;
+        if records.len() != width {
             return Err(DataError::new(
                 ErrorKind::Format,
                 path,
                 format!(
                     "this record has {} fields, the header has {width}",
-                    record.len()
+                    records.len()
                 ),
             )
             .at_line(line));
@@ -346,7 +486,7 @@ fn each_record<R: Read>(
         let mut values = [""; MAX_COLUMNS];
         for (slot, idx) in values.iter_mut().zip(&header.map.index) {
             if let Some(i) = idx {
-                *slot = record.get(*i).unwrap_or_default();
+                *slot = records.field(text, *i);
             }
         }
         let loc = Loc {
@@ -358,86 +498,8 @@ fn each_record<R: Read>(
         };
         f(&values[..specs.len()], &loc)?;
         rows += 1;
-        bytes = record.into_byte_record();
     }
     Ok(rows)
-}
-
-fn utf8_fields<'r>(
-    record: &'r csv::ByteRecord,
-    path: &Path,
-    line: u64,
-) -> Result<Vec<&'r str>, DataError> {
-    record
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            std::str::from_utf8(b).map_err(|_| {
-                DataError::new(ErrorKind::Format, path, "not UTF-8 text")
-                    .at_line(line)
-                    .in_column(i + 1, "header")
-                    .with_value(&String::from_utf8_lossy(b))
-            })
-        })
-        .collect()
-}
-
-/// Wraps the input to remember where its line breaks are, so that a record's
-/// line number can be computed from its byte offset.
-///
-/// The csv crate reports a record's offset as where its parser started:
-/// before blank lines it skipped, and on the `\n` of a `\r\n`. The record's
-/// text starts at the first byte from there that is not a line break.
-struct LineCounter<R> {
-    inner: R,
-    offset: u64,
-    /// Positions of `\r` and `\n` bytes not yet passed, and whether each is `\n`.
-    breaks: VecDeque<(u64, bool)>,
-    /// `\n` bytes passed (including those before the input started).
-    passed: u64,
-}
-
-impl<R: Read> LineCounter<R> {
-    /// Counts lines of `inner`, which starts after `lines_before` line feeds.
-    fn new(inner: R, lines_before: u64) -> Self {
-        LineCounter {
-            inner,
-            offset: 0,
-            breaks: VecDeque::new(),
-            passed: lines_before,
-        }
-    }
-
-    /// The 1-based line of the record whose parse started at `offset`.
-    /// Offsets must not decrease between calls.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let mut start = offset;
-        while let Some(&(pos, lf)) = self.breaks.front() {
-            if pos <= start {
-                if pos == start {
-                    start += 1;
-                }
-                self.breaks.pop_front();
-                self.passed += u64::from(lf);
-            } else {
-                break;
-            }
-        }
-        self.passed + 1
-    }
-}
-
-impl<R: Read> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let base = self.offset;
-        self.breaks.extend(
-            memchr::memchr2_iter(b'\n', b'\r', &buf[..n])
-                .map(|i| (base + i as u64, buf[i] == b'\n')),
-        );
-        self.offset += n as u64;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
