@@ -10,7 +10,7 @@ use pcs_core::Decimal;
 
 use crate::args::ScoreFormat;
 use pcs_core::contract::{score_object, tidy_numbers};
-use pcs_core::display::{plural, thousands};
+use pcs_core::display::thousands;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{MetricDetail, MetricScore, PartnerScore};
 
@@ -178,75 +178,6 @@ fn value_text(m: &MetricScore) -> String {
     }
 }
 
-/// Why a metric scores what it does, in one line.
-fn metric_note(m: &MetricScore) -> String {
-    match &m.detail {
-        MetricDetail::PairGrowth {
-            threshold,
-            latest_count,
-            baseline_count,
-            source,
-            ..
-        } => {
-            let unit = match source {
-                pcs_core::rulebook::PairSource::Revenue => {
-                    format!("${}", thousands(threshold.value))
-                }
-                pcs_core::rulebook::PairSource::Usage => {
-                    format!("{} MCV", thousands(threshold.value))
-                }
-            };
-            format!(
-                "{latest_count} customer workloads {} {unit} in the latest month − {baseline_count} in the baseline month",
-                threshold.comparison.symbol()
-            )
-        }
-        MetricDetail::CertifiedPeople { items, .. } => {
-            let counted = items.iter().filter(|i| i.counted).count();
-            let not = items.len() - counted;
-            format!(
-                "{} × {} {} each{}",
-                plural(counted, "certified person", "certified people"),
-                m.points_per_unit,
-                if m.points_per_unit == Decimal::ONE {
-                    "point"
-                } else {
-                    "points"
-                },
-                if not > 0 {
-                    format!(
-                        "; {} did not count",
-                        plural(not, "certification row", "certification rows")
-                    )
-                } else {
-                    String::new()
-                }
-            )
-        }
-        MetricDetail::ConsumptionGrowth {
-            latest_mcv,
-            baseline_mcv,
-            baseline_minimum,
-            prerequisite_met,
-            ..
-        } => {
-            let mut s = format!(
-                "MCV {} (latest) vs {} (baseline)",
-                thousands(*latest_mcv),
-                thousands(*baseline_mcv)
-            );
-            if !prerequisite_met {
-                s.push_str(&format!(
-                    "; baseline is below the {} {} prerequisite: scores 0",
-                    baseline_minimum.comparison.symbol(),
-                    thousands(baseline_minimum.value)
-                ));
-            }
-            s
-        }
-    }
-}
-
 /// One partner's scorecard.
 fn table_one(out: &mut impl Write, rb: &Rulebook, s: &PartnerScore) -> anyhow::Result<()> {
     let max_total: Decimal = rb.metrics.iter().map(|m| m.max_points).sum();
@@ -345,7 +276,12 @@ fn table_one(out: &mut impl Write, rb: &Rulebook, s: &PartnerScore) -> anyhow::R
             }
         )?;
         for m in &s.metrics {
-            writeln!(out, "    {}: {}", m.label, metric_note(m))?;
+            writeln!(
+                out,
+                "    {}: {}",
+                m.label,
+                pcs_insights::explain::summary(s, m)
+            )?;
         }
         writeln!(out, "  Rulebook: {}", s.rulebook)?;
     }

@@ -74,6 +74,15 @@ fn fmt(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// `1 point`, `2.14 points`.
+fn points_word(d: Decimal) -> String {
+    if d == Decimal::ONE {
+        "1 point".to_string()
+    } else {
+        format!("{} points", fmt(d))
+    }
+}
+
 /// Pairs of the two months side by side, sorted by change then tenant.
 pub fn pair_changes(items: &[PairItem], latest: Month, baseline: Month) -> Vec<PairChange> {
     let mut out: Vec<PairChange> = Vec::new();
@@ -147,12 +156,12 @@ pub fn summary(score: &PartnerScore, m: &MetricScore) -> String {
                 PairSource::Usage => mcv(threshold.value),
             };
             format!(
-                "{latest_count} customer workloads {} {unit} in {} minus {baseline_count} in {} = {}; {} points each, between 0 and {}: {pts}.",
+                "{latest_count} customer workloads {} {unit} in {} minus {baseline_count} in {} = {}; {} each, between 0 and {}: {pts}.",
                 threshold.comparison.symbol(),
                 p.latest_month,
                 p.baseline_month,
                 m.value.map(fmt).unwrap_or_default(),
-                fmt(m.points_per_unit),
+                points_word(m.points_per_unit),
                 fmt(m.max_points),
             )
         }
@@ -166,9 +175,9 @@ pub fn summary(score: &PartnerScore, m: &MetricScore) -> String {
                 .map(|f| format!(" (the full {} from {f} people)", fmt(m.max_points)))
                 .unwrap_or_default();
             format!(
-                "{people} people hold an eligible {level} certification on {}; {} points each{full}, at most {}: {pts}.",
+                "{people} people hold an eligible {level} certification on {}; {} each{full}, at most {}: {pts}.",
                 p.evaluation_date,
-                fmt(m.points_per_unit),
+                points_word(m.points_per_unit),
                 fmt(m.max_points),
             )
         }

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 
 use pcs_core::Decimal;
 use pcs_core::calendar::Month;
+use pcs_core::display::plural;
 use pcs_core::display::{mcv, money, thousands};
 use pcs_core::facts::PartnerFacts;
 use pcs_core::jiff::civil::Date;
@@ -241,14 +242,6 @@ fn person_label(id: &str, name: Option<&str>) -> String {
     }
 }
 
-fn plural(n: u32, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 /// Recommendations for a partner and period, ranked by points (most first).
 ///
 /// ```
@@ -396,14 +389,18 @@ fn next_thresholds(actions: &Actions, out: &mut Vec<Recommendation>) -> Result<(
                     .unwrap_or_default();
                 format!(
                     "{} certified at level {level} (e.g. {cert})",
-                    plural(units, "more person", "more people")
+                    plural(units as usize, "more person", "more people")
                 )
             }
             ActionKind::CustomerWorkload => {
                 let t = pair_threshold(ms).expect("checked above");
                 format!(
                     "{} at {} {}",
-                    plural(units, "more customer workload", "more customer workloads"),
+                    plural(
+                        units as usize,
+                        "more customer workload",
+                        "more customer workloads"
+                    ),
                     t.comparison.symbol(),
                     money(t.value)
                 )
@@ -412,7 +409,7 @@ fn next_thresholds(actions: &Actions, out: &mut Vec<Recommendation>) -> Result<(
                 let t = pair_threshold(ms).expect("a deployment metric has a threshold");
                 format!(
                     "{} at {} {}",
-                    plural(units, "more deployment", "more deployments"),
+                    plural(units as usize, "more deployment", "more deployments"),
                     t.comparison.symbol(),
                     mcv(t.value)
                 )
