@@ -368,7 +368,7 @@ fn explain_table(out: &mut dyn Write, e: &explain::Explanation) -> std::io::Resu
 pub fn run_customers(args: &CustomersArgs) -> Result<(), Failure> {
     let l = load(&args.common, period_months)?;
     let score = l.score();
-    let r = customers::customers(&score, args.search.as_deref());
+    let r = customers::customers(&l.rb, &score, args.search.as_deref());
     emit(
         args.common.format,
         &r,

@@ -5,7 +5,8 @@
 
 use pcs_core::Decimal;
 use pcs_core::display::{mcv, money};
-use pcs_core::rulebook::PairSource;
+use pcs_core::facts::Exclusion;
+use pcs_core::rulebook::{PairSource, Rulebook};
 use pcs_core::score::{MetricDetail, PairItem, PartnerScore, Reason};
 use serde::Serialize;
 
@@ -65,7 +66,7 @@ fn who(name: &Option<String>, id: &str) -> String {
 
 /// Builds the report; `search` keeps customers whose id or name contains it
 /// (case-insensitive).
-pub fn customers(score: &PartnerScore, search: Option<&str>) -> CustomerReport {
+pub fn customers(rb: &Rulebook, score: &PartnerScore, search: Option<&str>) -> CustomerReport {
     let (latest, baseline) = (score.period.latest_month, score.period.baseline_month);
     let mut lines = Vec::new();
     for m in &score.metrics {
@@ -160,7 +161,7 @@ pub fn customers(score: &PartnerScore, search: Option<&str>) -> CustomerReport {
                         }
                     }
                 }
-                lines.extend(excluded_lines(&m.id, excluded, latest));
+                lines.extend(excluded_lines(rb, *source, &m.id, excluded, latest));
             }
             MetricDetail::ConsumptionGrowth {
                 items, excluded, ..
@@ -197,7 +198,13 @@ pub fn customers(score: &PartnerScore, search: Option<&str>) -> CustomerReport {
                         ),
                     });
                 }
-                lines.extend(excluded_lines(&m.id, excluded, latest));
+                lines.extend(excluded_lines(
+                    rb,
+                    PairSource::Usage,
+                    &m.id,
+                    excluded,
+                    latest,
+                ));
             }
             MetricDetail::CertifiedPeople { .. } => {}
         }
@@ -255,7 +262,43 @@ pub fn customers(score: &PartnerScore, search: Option<&str>) -> CustomerReport {
     }
 }
 
+/// Why an association type does not count, naming the ones that do:
+/// "Power Platform and Customer Insights counts PAL only".
+fn association_reason(rb: &Rulebook, item: &PairItem, source: PairSource) -> Option<String> {
+    let names = |set: pcs_core::rulebook::AssociationSet| -> String {
+        let names: Vec<&str> = set
+            .iter()
+            .map(|a| rb.associations[a as usize].name.as_str())
+            .collect();
+        match names.as_slice() {
+            [one] => format!("{one} only"),
+            many => many.join(", "),
+        }
+    };
+    if source == PairSource::Revenue {
+        return Some(format!(
+            "performance revenue counts with {}",
+            names(rb.revenue.associations)
+        ));
+    }
+    // A rolled-up product is labelled "Sales (in Customer Engagement)".
+    let name = item
+        .workload
+        .split(" (in ")
+        .next()
+        .unwrap_or(&item.workload);
+    let u = rb.usage_workload(name)?;
+    let family = &rb.usage.families[rb.usage.workloads[u.workload as usize].family];
+    Some(format!(
+        "{} usage counts with {}",
+        family.name,
+        names(family.associations)
+    ))
+}
+
 fn excluded_lines<'a>(
+    rb: &'a Rulebook,
+    source: PairSource,
     metric: &'a str,
     excluded: &'a [PairItem],
     latest: pcs_core::calendar::Month,
@@ -264,7 +307,14 @@ fn excluded_lines<'a>(
         .iter()
         .filter(move |i| i.month == latest)
         .map(move |i| {
-            let reason = i.reason.as_ref().map(Reason::describe).unwrap_or_default();
+            let reason = match &i.reason {
+                Some(Reason::Excluded {
+                    exclusion: Exclusion::AssociationNotEligible,
+                }) => association_reason(rb, i, source)
+                    .unwrap_or_else(|| Exclusion::AssociationNotEligible.describe().to_string()),
+                Some(r) => r.describe(),
+                None => String::new(),
+            };
             CustomerLine {
                 tenant_id: i.tenant_id.clone(),
                 customer_name: i.customer_name.clone(),
@@ -292,11 +342,11 @@ mod tests {
 
     #[test]
     fn lines_say_met_criterion_and_effect() {
-        let s = Case::new()
+        let case = Case::new()
             .rev("contoso", "Sales", "2023-10", "1620")
-            .rev("fabrikam", "Sales", "2022-10", "400")
-            .score("2023-11");
-        let r = customers(&s, None);
+            .rev("fabrikam", "Sales", "2022-10", "400");
+        let s = case.score("2023-11");
+        let r = customers(&case.rb, &s, None);
         let c = r
             .lines
             .iter()
@@ -310,6 +360,34 @@ mod tests {
         );
         let f = r.lines.iter().find(|l| l.tenant_id == "fabrikam").unwrap();
         assert_eq!(f.effect, Effect::Negative);
-        assert_eq!(customers(&s, Some("FABRI")).lines.len(), 1);
+        assert_eq!(customers(&case.rb, &s, Some("FABRI")).lines.len(), 1);
+    }
+
+    #[test]
+    fn a_wrong_association_names_the_ones_that_count() {
+        let case = Case::new()
+            .usage_with("Fabrikam", "Power BI", "2023-10", "30", "DPOR")
+            .usage_with("Litware", "Sales", "2023-10", "30", "PAL")
+            .rev_with("Contoso", "Sales", "2023-10", "300", "PAL");
+        let s = case.score("2023-11");
+        let r = customers(&case.rb, &s, None);
+        let sentence = |t: &str, m: &str| {
+            r.lines
+                .iter()
+                .find(|l| l.tenant_id == t && l.metric == m)
+                .map(|l| l.sentence.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            sentence("Fabrikam", "usage_growth"),
+            "Fabrikam / Power BI (DPOR): not counted, Power Platform and Customer Insights usage counts with PAL only"
+        );
+        assert_eq!(
+            sentence("Litware", "deployments"),
+            "Litware / Sales (in Customer Engagement) (PAL): not counted, Dynamics 365 usage counts with CSP Tier 1, CSP Tier 2, DPOR, CPOR OSU"
+        );
+        assert!(sentence("Contoso", "net_customer_adds").ends_with(
+            "not counted, performance revenue counts with CPOR RevRec, CPOR OSA, CPOR RevRec Performance, CSP Tier 1, CSP Tier 2, DPOR"
+        ));
     }
 }

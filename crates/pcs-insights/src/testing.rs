@@ -54,6 +54,30 @@ impl Case {
         self
     }
 
+    /// Revenue with the given association.
+    pub fn rev_with(mut self, t: &str, w: &str, m: &str, amount: &str, assoc: &str) -> Case {
+        self.rows.push(Row::Rev(
+            t.into(),
+            w.into(),
+            m.into(),
+            amount.into(),
+            assoc.into(),
+        ));
+        self
+    }
+
+    /// Usage with the given association.
+    pub fn usage_with(mut self, t: &str, w: &str, m: &str, q: &str, assoc: &str) -> Case {
+        self.rows.push(Row::Use(
+            t.into(),
+            w.into(),
+            m.into(),
+            q.into(),
+            assoc.into(),
+        ));
+        self
+    }
+
     /// A certification.
     pub fn cert(mut self, p: &str, c: &str, earned: &str, expires: Option<&str>) -> Case {
         self.rows.push(Row::Cert(
