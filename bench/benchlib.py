@@ -8,11 +8,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -23,16 +21,10 @@ PEER_PY = BENCH / "peer.py"
 PEER_SQL = BENCH / "peer.sql"
 REQUIREMENTS = BENCH / "requirements.txt"
 
-TOP_FIELDS = ["partner_id", "solution_area", "month", "latest_month", "baseline_month",
-              "evaluation_date", "classification", "total_points", "qualified"]
-METRIC_FIELDS = {
-    "net_customer_adds": ["value", "points", "max_points"],
-    "intermediate_certifications": ["value", "points", "max_points"],
-    "advanced_certifications": ["value", "points", "max_points"],
-    "usage_growth": ["value", "points", "max_points", "latest_mcv", "baseline_mcv"],
-    "deployments": ["value", "points", "max_points"],
-}
-MISSING = object()
+# The field-by-field comparison of score objects is the oracle's
+# (tests/oracle/differential.py): one definition of "the same scores".
+sys.path.insert(0, str(ROOT / "tests" / "oracle"))
+import differential  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -82,82 +74,18 @@ def pcs_cmd(pcs: Path | str, dataset: Path, month: str) -> list[str]:
 # ---------------------------------------------------------------- comparison
 
 def parse_jsonl(text: str, what: str) -> list[dict]:
-    out = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line, parse_float=Decimal, parse_int=Decimal))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{what}: line {i} is not JSON: {e}: {line[:200]!r}")
-    return out
-
-
-def _get(obj, *path):
-    for p in path:
-        if not isinstance(obj, dict) or p not in obj:
-            return MISSING
-        obj = obj[p]
-    return obj
-
-
-def _same(a, b) -> bool:
-    if a is MISSING or b is MISSING:
-        return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return a == b
-    return type(a) is type(b) and a == b
-
-
-def _show(v) -> str:
-    if v is MISSING:
-        return "<missing>"
-    if isinstance(v, Decimal):
-        return str(v)
-    return json.dumps(v)
+    try:
+        return differential.parse_jsonl(text)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}")
 
 
 def compare(pcs_rows: list[dict], peer_rows: list[dict]) -> list[str]:
     """Every difference between the two outputs, as readable lines."""
-    diffs: list[str] = []
-    p_ids = [_get(o, "partner_id") for o in pcs_rows]
-    q_ids = [_get(o, "partner_id") for o in peer_rows]
-    if p_ids != q_ids:
-        p_set, q_set = set(map(str, p_ids)), set(map(str, q_ids))
-        for pid in sorted(q_set - p_set):
-            diffs.append(f"partner {pid}: line from the peer only")
-        for pid in sorted(p_set - q_set):
-            diffs.append(f"partner {pid}: line from pcs only")
-        if len(p_ids) != len(p_set):
-            diffs.append(f"pcs: {len(p_ids) - len(p_set)} duplicate partner line(s)")
-        if len(q_ids) != len(q_set):
-            diffs.append(f"peer: {len(q_ids) - len(q_set)} duplicate partner line(s)")
-        pc = [p for p in p_ids if p in q_set]
-        qc = [p for p in q_ids if p in p_set]
-        if pc != qc:
-            diffs.append("the partners are not in the same order")
-    peer_by_id = {}
-    for o in peer_rows:
-        peer_by_id.setdefault(_get(o, "partner_id"), o)
-    for p in pcs_rows:
-        pid = _get(p, "partner_id")
-        q = peer_by_id.get(pid)
-        if q is None:
-            continue
-        for f in TOP_FIELDS:
-            a, b = _get(p, f), _get(q, f)
-            if not _same(a, b):
-                diffs.append(f"partner {pid} {f}: pcs={_show(a)} peer={_show(b)}")
-        for m, fields in METRIC_FIELDS.items():
-            for f in fields:
-                a, b = _get(p, "metrics", m, f), _get(q, "metrics", m, f)
-                if not _same(a, b):
-                    diffs.append(f"partner {pid} metrics.{m}.{f}: pcs={_show(a)} peer={_show(b)}")
-    return diffs
+    return [
+        f"partner {pid} {field}: pcs={a} peer={b}"
+        for pid, field, a, b in differential.compare(pcs_rows, peer_rows)
+    ]
 
 
 def compare_files(pcs_out: Path, peer_out: Path) -> list[str]:

@@ -25,23 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import ROOT, child_env, compare_files, ensure_duckdb, log, pcs_cmd, peer_cmd
+from benchlib import ROOT, child_env, compare_files, differential, ensure_duckdb, log, pcs_cmd, peer_cmd
 
 GEN_RANDOM = ROOT / "tests" / "oracle" / "gen_random.py"
-
-
-def parse_seeds(spec: str) -> list[int]:
-    seeds: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" in part[1:]:
-            lo, hi = part.split("-", 1)
-            seeds.extend(range(int(lo), int(hi) + 1))
-        else:
-            seeds.append(int(part))
-    return seeds
 
 
 def run_case(name: str, pcs: str, dataset: Path, month: str) -> list[str]:
@@ -97,7 +83,7 @@ def main(argv=None) -> int:
             log(f"pcs generate failed: {r.stderr.strip()}")
             return 2
         cases.append((f"pcs generate --partners {args.partners} --format {fmt}", d, "2024-07"))
-    for seed in parse_seeds(args.seeds):
+    for seed in differential.parse_seeds(args.seeds):
         d = work / f"oracle-seed-{seed}"
         r = subprocess.run([sys.executable, str(GEN_RANDOM), str(d), "--seed", str(seed)],
                            capture_output=True, text=True)
