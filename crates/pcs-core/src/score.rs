@@ -346,16 +346,44 @@ fn clamp_points(raw: Decimal, max: Decimal) -> Decimal {
     raw.max(Decimal::ZERO).min(max).normalize()
 }
 
+/// How much of the explanation [`score_partner_with`] builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Every item, counted or not, with its names, rows and lines.
+    #[default]
+    Full,
+    /// Values, points, counts and totals only: every `items`, `excluded` and
+    /// classification `pairs` list is empty. The rules run the same code as
+    /// with [`Detail::Full`] and give the same numbers; only the copying of
+    /// names into the explanation is skipped (a large part of the time when
+    /// scoring thousands of partners).
+    Totals,
+}
+
 struct Ctx<'a> {
     rb: &'a Rulebook,
     facts: &'a PartnerFacts,
     period: Period,
+    full: bool,
 }
 
 impl Ctx<'_> {
+    /// The tenant's id and name, for the explanation (empty with [`Detail::Totals`]).
     fn tenant(&self, t: u32) -> (String, Option<String>) {
+        if !self.full {
+            return (String::new(), None);
+        }
         let t = &self.facts.tenants[t as usize];
         (t.id.clone(), t.name.clone())
+    }
+
+    /// A name for the explanation (empty with [`Detail::Totals`]).
+    fn label(&self, name: &str) -> String {
+        if self.full {
+            name.to_string()
+        } else {
+            String::new()
+        }
     }
 
     /// Eligible revenue per (tenant, workload) in a month.
@@ -386,6 +414,9 @@ impl Ctx<'_> {
             }
             let counted = lp && bp;
             counted_pairs += u32::from(counted);
+            if !self.full {
+                continue;
+            }
             let (tenant_id, customer_name) = self.tenant(key.0);
             pairs.push(ClassificationPair {
                 tenant_id,
@@ -432,7 +463,7 @@ impl Ctx<'_> {
                     items.push(PairItem {
                         tenant_id,
                         customer_name,
-                        workload: self.rb.revenue.workloads[w as usize].name.clone(),
+                        workload: self.label(&self.rb.revenue.workloads[w as usize].name),
                         association: None,
                         month: m,
                         amount: agg.amount.normalize(),
@@ -441,8 +472,16 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.rows,
-                        lines: agg.lines.clone(),
-                        subscriptions: agg.subscriptions.clone(),
+                        lines: if self.full {
+                            agg.lines.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        subscriptions: if self.full {
+                            agg.subscriptions.clone()
+                        } else {
+                            Vec::new()
+                        },
                     });
                 }
             }
@@ -454,7 +493,7 @@ impl Ctx<'_> {
                     let wl = &self.rb.usage.workloads[w as usize];
                     let rate = wl.rate.expect("only workloads with a rate are aggregated");
                     let (tenant_id, customer_name) = self.tenant(t);
-                    let products = if agg.by_product.iter().any(|(p, _)| p.is_some()) {
+                    let products = if self.full && agg.by_product.iter().any(|(p, _)| p.is_some()) {
                         agg.by_product
                             .iter()
                             .map(|(p, q)| {
@@ -471,7 +510,7 @@ impl Ctx<'_> {
                     items.push(PairItem {
                         tenant_id,
                         customer_name,
-                        workload: wl.name.clone(),
+                        workload: self.label(&wl.name),
                         association: None,
                         month: m,
                         amount: (agg.total.amount * rate).normalize(),
@@ -480,19 +519,29 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.total.rows,
-                        lines: agg.total.lines.clone(),
+                        lines: if self.full {
+                            agg.total.lines.clone()
+                        } else {
+                            Vec::new()
+                        },
                         subscriptions: Vec::new(),
                     });
                 }
             }
         }
-        items.sort_by(|a, b| {
-            (b.month, &a.tenant_id, &a.workload).cmp(&(a.month, &b.tenant_id, &b.workload))
-        });
+        if self.full {
+            items.sort_by(|a, b| {
+                (b.month, &a.tenant_id, &a.workload).cmp(&(a.month, &b.tenant_id, &b.workload))
+            });
+        }
         items
     }
 
+    /// Row groups of `table` excluded by a filter (none with [`Detail::Totals`]).
     fn excluded_items(&self, table: Table) -> Vec<PairItem> {
+        if !self.full {
+            return Vec::new();
+        }
         let mut items: Vec<PairItem> = self
             .facts
             .excluded
@@ -549,6 +598,9 @@ impl Ctx<'_> {
                     }
                 }
                 let value = Decimal::from(latest_count) - Decimal::from(baseline_count);
+                if !self.full {
+                    items.clear();
+                }
                 let table = match source {
                     PairSource::Revenue => Table::Revenue,
                     PairSource::Usage => Table::Usage,
@@ -571,8 +623,11 @@ impl Ctx<'_> {
                 full_points_at,
             } => {
                 let full = full_points_at.map(|f| f.get(class));
-                let items = self.cert_items(level);
+                let mut items = self.cert_items(level);
                 let people = items.iter().filter(|i| i.counted).count() as u32;
+                if !self.full {
+                    items.clear();
+                }
                 let value = Decimal::from(people);
                 let points = if full.is_some_and(|f| people >= f) {
                     max
@@ -605,6 +660,9 @@ impl Ctx<'_> {
                     }
                 }
                 let prerequisite_met = minimum.passes(baseline_mcv);
+                if !self.full {
+                    items.clear();
+                }
                 let value = percent_growth(latest_mcv, baseline_mcv, *decimals);
                 let points = match value {
                     Some(v) if prerequisite_met => {
@@ -641,11 +699,13 @@ impl Ctx<'_> {
     /// Judges every certification row of `level` (and every unknown one) on D.
     fn cert_items(&self, level: &str) -> Vec<CertItem> {
         let d = self.period.evaluation_date;
-        let mut items: Vec<CertItem> = Vec::new();
+        // Each item with its person's index in the facts (people are unique
+        // by id there), which decides "one person counts once".
+        let mut items: Vec<(u32, CertItem)> = Vec::new();
         for rec in &self.facts.certifications {
             let person = &self.facts.people[rec.person as usize];
             let (certification, certification_name, reason) = match &rec.certification {
-                Err(raw) => (raw.clone(), None, Some(Reason::UnknownCertification)),
+                Err(raw) => (self.label(raw), None, Some(Reason::UnknownCertification)),
                 Ok(c) => {
                     let cert = &self.rb.certifications[*c as usize];
                     if cert.level != level {
@@ -668,58 +728,91 @@ impl Ctx<'_> {
                     } else {
                         None
                     };
-                    (cert.id.clone(), Some(cert.name.clone()), reason)
+                    let name = self.full.then(|| cert.name.clone());
+                    (self.label(&cert.id), name, reason)
                 }
             };
-            items.push(CertItem {
-                person_id: person.id.clone(),
-                person_name: person.name.clone(),
-                certification,
-                certification_name,
-                earned_on: rec.earned_on,
-                expires_on: rec.expires_on,
-                counted: reason.is_none(),
-                reason,
-                line: rec.line,
-            });
+            let (person_id, person_name) = if self.full {
+                (person.id.clone(), person.name.clone())
+            } else {
+                (String::new(), None)
+            };
+            items.push((
+                rec.person,
+                CertItem {
+                    person_id,
+                    person_name,
+                    certification,
+                    certification_name,
+                    earned_on: rec.earned_on,
+                    expires_on: rec.expires_on,
+                    counted: reason.is_none(),
+                    reason,
+                    line: rec.line,
+                },
+            ));
         }
         // One person counts once: rows sort counted-first per person, so the
         // first eligible row of a person counts and the others are marked.
-        items.sort_by(|a, b| {
-            (
-                &a.person_id,
-                !a.counted,
-                &a.certification,
-                a.earned_on,
-                a.line,
-            )
-                .cmp(&(
-                    &b.person_id,
-                    !b.counted,
-                    &b.certification,
-                    b.earned_on,
-                    b.line,
-                ))
-        });
+        // (Without names, which row of a person counts does not change the
+        // number of people, so the order is by index.)
+        if self.full {
+            items.sort_by(|(_, a), (_, b)| {
+                (
+                    &a.person_id,
+                    !a.counted,
+                    &a.certification,
+                    a.earned_on,
+                    a.line,
+                )
+                    .cmp(&(
+                        &b.person_id,
+                        !b.counted,
+                        &b.certification,
+                        b.earned_on,
+                        b.line,
+                    ))
+            });
+        } else {
+            items.sort_by_key(|(p, item)| (*p, !item.counted));
+        }
         let mut seen = std::collections::HashSet::new();
-        for item in &mut items {
-            if item.counted && !seen.insert(item.person_id.clone()) {
+        for (person, item) in &mut items {
+            if item.counted && !seen.insert(*person) {
                 item.counted = false;
                 item.reason = Some(Reason::PersonAlreadyCounted);
             }
         }
-        items
+        items.into_iter().map(|(_, item)| item).collect()
     }
 }
 
-/// Scores one partner for a period. Pure: the same inputs give the same score.
+/// Scores one partner for a period, with the full explanation. Pure: the
+/// same inputs give the same score.
 pub fn score_partner(
     rb: &Rulebook,
     partner_id: &str,
     facts: &PartnerFacts,
     period: Period,
 ) -> PartnerScore {
-    let ctx = Ctx { rb, facts, period };
+    score_partner_with(rb, partner_id, facts, period, Detail::Full)
+}
+
+/// Scores one partner for a period with as much explanation as `detail`
+/// asks for; the numbers are the same whatever `detail` is.
+pub fn score_partner_with(
+    rb: &Rulebook,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+    detail: Detail,
+) -> PartnerScore {
+    let ctx = Ctx {
+        rb,
+        facts,
+        period,
+        full: detail == Detail::Full,
+    };
     let (classification, classification_detail) = ctx.classify();
     let metrics: Vec<MetricScore> = rb
         .metrics

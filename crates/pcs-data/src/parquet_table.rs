@@ -1,25 +1,29 @@
 //! Streaming a Parquet table into the facts builder.
 //!
-//! Each needed column is cast to text and judged by the same code as CSV
-//! fields, so a value means the same thing in either format.
+//! Decimal and date columns are taken as they are (exactly: a Decimal128
+//! becomes the same rust_decimal value); every other needed column is cast to
+//! text and judged by the same code as CSV fields, so a value means the same
+//! thing in either format.
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::types::{Date32Type, Decimal128Type};
+use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use pcs_core::Decimal;
 use pcs_core::facts::{FactsBuilder, Table};
+use pcs_core::jiff::civil::Date;
 
 use rayon::prelude::*;
 
 use crate::Progress;
 use crate::csv_table::header_error;
 use crate::error::{DataError, ErrorKind};
-use crate::record::{Loc, feed};
+use crate::record::{Loc, Typed, feed_typed};
 use crate::schema::{HeaderMap, MAX_COLUMNS, match_header};
 
 /// Reads `path` as the Parquet table `table`. Row groups are shared out
@@ -90,26 +94,19 @@ pub(crate) fn read(
                 DataError::new(ErrorKind::Format, path, format!("not a readable Parquet file: {e}"))
             })?;
             // The projected batch holds the selected columns in file order.
-            let text: Vec<Option<Arc<dyn Array>>> = map
+            let cols: Vec<Option<Column>> = map
                 .index
                 .iter()
                 .map(|idx| {
                     idx.map(|i| {
                         let pos = sorted.binary_search(&i).expect("projected");
-                        as_text(batch.column(pos), path, &header[i])
+                        Column::new(batch.column(pos), path, &header[i])
                     })
                     .transpose()
                 })
                 .collect::<Result<_, _>>()?;
             for r in 0..batch.num_rows() {
                 row += 1;
-                let mut values = [""; MAX_COLUMNS];
-                for (slot, col) in values.iter_mut().zip(&text) {
-                    if let Some(a) = col {
-                        let s = a.as_string::<i32>();
-                        *slot = if s.is_null(r) { "" } else { s.value(r) };
-                    }
-                }
                 let loc = Loc {
                     file: path,
                     table,
@@ -117,7 +114,29 @@ pub(crate) fn read(
                     line: row,
                     is_row: true,
                 };
-                feed(&values[..text.len()], &loc, &mut part)?;
+                let mut values = [""; MAX_COLUMNS];
+                let mut typed = [Typed::None; MAX_COLUMNS];
+                for (c, col) in cols.iter().enumerate() {
+                    match col {
+                        Some(Column::Text(a)) => {
+                            values[c] = if a.is_null(r) { "" } else { a.value(r) };
+                        }
+                        Some(Column::Decimal(a, scale)) if !a.is_null(r) => {
+                            typed[c] = decimal(a.value(r), *scale)
+                                .map(Typed::Decimal)
+                                .map_err(|text| loc.value_error(c, &text, "number out of range"))?;
+                        }
+                        Some(Column::Date(a)) if !a.is_null(r) => {
+                            typed[c] = date(a.value(r))
+                                .map(Typed::Date)
+                                .map_err(|text| loc.value_error(c, &text, "date out of range"))?;
+                        }
+                        // A missing column or a null number or date: empty text.
+                        _ => {}
+                    }
+                }
+                let n = cols.len();
+                feed_typed(&values[..n], &typed[..n], &loc, &mut part)?;
             }
             if let Some(p) = progress
                 && total > 0
@@ -136,6 +155,66 @@ pub(crate) fn read(
         rows += n;
     }
     Ok(rows)
+}
+
+/// A needed column of a batch, as pcs reads it.
+enum Column {
+    /// Text (cast from whatever the file holds, when not a decimal or date).
+    Text(StringArray),
+    /// A decimal column with its scale (0 to 28).
+    Decimal(PrimitiveArray<Decimal128Type>, u32),
+    /// Days since 1970-01-01.
+    Date(PrimitiveArray<Date32Type>),
+}
+
+impl Column {
+    fn new(array: &ArrayRef, path: &Path, name: &str) -> Result<Column, DataError> {
+        Ok(match array.data_type() {
+            DataType::Decimal128(_, scale) if (0..=28).contains(scale) => Column::Decimal(
+                array.as_primitive::<Decimal128Type>().clone(),
+                *scale as u32,
+            ),
+            DataType::Date32 => Column::Date(array.as_primitive::<Date32Type>().clone()),
+            _ => Column::Text(as_text(array, path, name)?.as_string::<i32>().clone()),
+        })
+    }
+}
+
+/// The exact decimal of a Decimal128 value, or its text when rust_decimal
+/// cannot hold it (more than 96 bits of mantissa).
+fn decimal(mantissa: i128, scale: u32) -> Result<Decimal, String> {
+    Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| {
+        let digits = mantissa.unsigned_abs().to_string();
+        let sign = if mantissa < 0 { "-" } else { "" };
+        let scale = scale as usize;
+        if scale == 0 {
+            format!("{sign}{digits}")
+        } else {
+            let digits = format!("{digits:0>width$}", width = scale + 1);
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            format!("{sign}{int}.{frac}")
+        }
+    })
+}
+
+/// The calendar date `days` after 1970-01-01 (years 1 to 9999, as a date in
+/// text must be), or the number of days when out of that range.
+fn date(days: i32) -> Result<Date, String> {
+    // Howard Hinnant's days-to-civil algorithm, in 64-bit arithmetic.
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(1..=9999).contains(&year) {
+        return Err(format!("{days} days after 1970-01-01"));
+    }
+    Date::new(year as i16, month as i8, day as i8)
+        .map_err(|_| format!("{days} days after 1970-01-01"))
 }
 
 fn as_text(array: &ArrayRef, path: &Path, name: &str) -> Result<ArrayRef, DataError> {
@@ -170,5 +249,44 @@ fn as_text(array: &ArrayRef, path: &Path, name: &str) -> Result<ArrayRef, DataEr
                 "column '{name}' has type {other}, which pcs does not read (use text, a number or a date)"
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{date, decimal};
+    use pcs_core::jiff::civil::Date;
+
+    #[test]
+    fn days_become_the_same_dates_as_jiff_computes() {
+        let epoch = Date::new(1970, 1, 1).unwrap();
+        for days in [
+            -719_162, -1, 0, 1, 59, 365, 10_957, 19_723, 19_782, 2_932_896,
+        ] {
+            let expected = epoch
+                .checked_add(pcs_core::jiff::Span::new().days(days))
+                .unwrap();
+            assert_eq!(date(days), Ok(expected), "{days}");
+        }
+        assert_eq!(date(0).unwrap().to_string(), "1970-01-01");
+        assert_eq!(date(19_782).unwrap().to_string(), "2024-02-29");
+        assert!(date(-719_163).is_err(), "year 0");
+        assert!(date(2_932_897).is_err(), "year 10000");
+    }
+
+    #[test]
+    fn decimals_are_exact_or_their_text() {
+        assert_eq!(decimal(150_000, 2).unwrap().to_string(), "1500.00");
+        assert_eq!(decimal(-1_250, 3).unwrap().to_string(), "-1.250");
+        assert_eq!(decimal(7, 0).unwrap().to_string(), "7");
+        let huge = 10i128.pow(30) + 5;
+        assert_eq!(
+            decimal(huge, 2),
+            Err("10000000000000000000000000000.05".to_string())
+        );
+        assert_eq!(
+            decimal(-huge, 0),
+            Err("-1000000000000000000000000000005".to_string())
+        );
     }
 }

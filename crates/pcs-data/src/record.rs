@@ -24,6 +24,11 @@ pub(crate) struct Loc<'a> {
 }
 
 impl Loc<'_> {
+    /// The error for the value of column `c` of this record.
+    pub(crate) fn value_error(&self, c: usize, value: &str, message: &str) -> DataError {
+        self.err(c, value, message)
+    }
+
     fn err(&self, c: usize, value: &str, message: impl Into<String>) -> DataError {
         let mut e = DataError::new(ErrorKind::Value, self.file, message);
         e = if self.is_row {
@@ -62,14 +67,32 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str(text).ok()
 }
 
+/// A value a typed file (Parquet) already holds as a number or a date, so
+/// it need not go through text. Its column's text is then empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum Typed {
+    /// No typed value: judge the column's text.
+    #[default]
+    None,
+    /// An exact decimal.
+    Decimal(Decimal),
+    /// A calendar date.
+    Date(Date),
+}
+
 pub(crate) struct Fields<'a, 'l> {
     pub values: &'a [&'a str],
+    pub typed: &'a [Typed],
     pub loc: &'a Loc<'l>,
 }
 
 impl<'a> Fields<'a, '_> {
     fn raw(&self, c: usize) -> &'a str {
         self.values.get(c).copied().unwrap_or("").trim()
+    }
+
+    fn typed(&self, c: usize) -> Typed {
+        self.typed.get(c).copied().unwrap_or_default()
     }
 
     fn id(&self, c: usize) -> Result<&'a str, DataError> {
@@ -98,11 +121,17 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn date(&self, c: usize) -> Result<Date, DataError> {
+        if let Typed::Date(d) = self.typed(c) {
+            return Ok(d);
+        }
         let v = self.raw(c);
         parse_date(v).map_err(|_| self.loc.err(c, v, "not a date (YYYY-MM-DD)"))
     }
 
     fn opt_date(&self, c: usize) -> Result<Option<Date>, DataError> {
+        if let Typed::Date(d) = self.typed(c) {
+            return Ok(Some(d));
+        }
         if self.raw(c).is_empty() {
             Ok(None)
         } else {
@@ -111,6 +140,9 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn decimal(&self, c: usize) -> Result<Decimal, DataError> {
+        if let Typed::Decimal(d) = self.typed(c) {
+            return Ok(d);
+        }
         let v = self.raw(c);
         parse_decimal(v).ok_or_else(|| self.loc.err(c, v, "not a number"))
     }
@@ -122,7 +154,18 @@ pub(crate) fn feed(
     loc: &Loc<'_>,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<(), DataError> {
-    let f = Fields { values, loc };
+    feed_typed(values, &[], loc, builder)
+}
+
+/// [`feed`] for a record some of whose columns are already typed (`typed[c]`
+/// wins over `values[c]` when it is not [`Typed::None`]).
+pub(crate) fn feed_typed(
+    values: &[&str],
+    typed: &[Typed],
+    loc: &Loc<'_>,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<(), DataError> {
+    let f = Fields { values, typed, loc };
     match loc.table {
         Table::Revenue => builder.add_revenue(&RevenueRow {
             partner_id: f.id(col::R_PARTNER)?,
@@ -138,11 +181,11 @@ pub(crate) fn feed(
         Table::Usage => {
             let quantity = f.decimal(col::U_QUANTITY)?;
             if quantity.is_sign_negative() && !quantity.is_zero() {
-                return Err(loc.err(
-                    col::U_QUANTITY,
-                    f.raw(col::U_QUANTITY),
-                    "negative usage quantity",
-                ));
+                let text = match f.typed(col::U_QUANTITY) {
+                    Typed::Decimal(d) => d.to_string(),
+                    _ => f.raw(col::U_QUANTITY).to_string(),
+                };
+                return Err(loc.err(col::U_QUANTITY, &text, "negative usage quantity"));
             }
             builder.add_usage(&UsageRow {
                 partner_id: f.id(col::U_PARTNER)?,

@@ -131,12 +131,63 @@ impl Case {
         }
         let facts = b.finish();
         let empty = PartnerFacts::default();
-        score_partner(
-            &self.rb,
-            "P",
-            facts.partners.get("P").unwrap_or(&empty),
-            period,
-        )
+        let facts = facts.partners.get("P").unwrap_or(&empty);
+        let full = score_partner(&self.rb, "P", facts, period);
+        // Every case also checks that scoring without the explanation gives
+        // the same numbers, and no items.
+        let totals = score_partner_with(&self.rb, "P", facts, period, Detail::Totals);
+        assert_eq!(
+            crate::contract::score_object(&totals),
+            crate::contract::score_object(&full)
+        );
+        assert_eq!(
+            totals.classification_detail.counted_pairs,
+            full.classification_detail.counted_pairs
+        );
+        assert!(totals.classification_detail.pairs.is_empty());
+        for (t, f) in totals.metrics.iter().zip(&full.metrics) {
+            assert_eq!((t.value, t.points), (f.value, f.points));
+            match (&t.detail, &f.detail) {
+                (
+                    MetricDetail::PairGrowth {
+                        latest_count: tl,
+                        baseline_count: tb,
+                        items,
+                        excluded,
+                        ..
+                    },
+                    MetricDetail::PairGrowth {
+                        latest_count: fl,
+                        baseline_count: fb,
+                        ..
+                    },
+                ) => {
+                    assert_eq!((tl, tb), (fl, fb));
+                    assert!(items.is_empty() && excluded.is_empty());
+                }
+                (
+                    MetricDetail::CertifiedPeople { items, .. },
+                    MetricDetail::CertifiedPeople { .. },
+                ) => assert!(items.is_empty()),
+                (
+                    MetricDetail::ConsumptionGrowth {
+                        prerequisite_met: t,
+                        items,
+                        excluded,
+                        ..
+                    },
+                    MetricDetail::ConsumptionGrowth {
+                        prerequisite_met: f,
+                        ..
+                    },
+                ) => {
+                    assert_eq!(t, f);
+                    assert!(items.is_empty() && excluded.is_empty());
+                }
+                _ => panic!("the same metric has the same shape"),
+            }
+        }
+        full
     }
     fn at(&self, month: &str) -> PartnerScore {
         self.score_period(Period::for_month(&self.rb, month.parse().unwrap()))
