@@ -24,6 +24,8 @@ use crate::calendar::Month;
 use crate::name::normalize;
 use crate::rulebook::{AssociationId, CertificationId, Rulebook, UsageName};
 
+pub mod grouped;
+
 /// The tables of a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -585,7 +587,13 @@ pub struct FactsBuilder<'r> {
     rulebook: &'r Rulebook,
     months: MonthFilter,
     trace: bool,
-    partners: HashMap<String, PartnerFacts>,
+    /// Partners in order of first appearance, with their ids.
+    partners: Vec<(String, PartnerFacts)>,
+    /// Index into `partners` by id.
+    partner_index: HashMap<String, u32>,
+    /// The partner of the previous row: files usually hold a partner's rows
+    /// together, so most rows skip the hash lookup.
+    last_partner: Option<u32>,
     revenue_workloads: HashMap<String, Option<u16>>,
     usage_workloads: HashMap<String, Option<UsageName>>,
     associations: HashMap<String, Option<AssociationId>>,
@@ -614,7 +622,9 @@ impl<'r> FactsBuilder<'r> {
             rulebook,
             months,
             trace,
-            partners: HashMap::default(),
+            partners: Vec::new(),
+            partner_index: HashMap::default(),
+            last_partner: None,
             revenue_workloads: HashMap::default(),
             usage_workloads: HashMap::default(),
             associations: HashMap::default(),
@@ -624,11 +634,25 @@ impl<'r> FactsBuilder<'r> {
     }
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
-        if !self.partners.contains_key(id) {
-            self.partners
-                .insert(id.to_string(), PartnerFacts::default());
-        }
-        self.partners.get_mut(id).expect("inserted above")
+        let i = match self.last_partner {
+            Some(i) if self.partners[i as usize].0 == id => i,
+            _ => {
+                let i = match self.partner_index.get(id) {
+                    Some(&i) => i,
+                    None => self.insert_partner(id.to_string(), PartnerFacts::default()),
+                };
+                self.last_partner = Some(i);
+                i
+            }
+        };
+        &mut self.partners[i as usize].1
+    }
+
+    fn insert_partner(&mut self, id: String, facts: PartnerFacts) -> u32 {
+        let i = self.partners.len() as u32;
+        self.partner_index.insert(id.clone(), i);
+        self.partners.push((id, facts));
+        i
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
@@ -657,7 +681,9 @@ impl<'r> FactsBuilder<'r> {
         facts: DatasetFacts,
     ) -> Self {
         let mut b = FactsBuilder::new(rulebook, months, trace);
-        b.partners = facts.partners.into_iter().collect();
+        for (id, p) in facts.partners {
+            b.insert_partner(id, p);
+        }
         for w in facts.warnings {
             b.warnings
                 .map
@@ -846,6 +872,24 @@ impl<'r> FactsBuilder<'r> {
         }
     }
 
+    /// Adds `by` to every line number held so far: for a reader that parses
+    /// a part of a file before it knows how many lines come before that part.
+    pub fn shift_lines(&mut self, by: u64) {
+        if by == 0 {
+            return;
+        }
+        let shift = |lines: &mut Vec<u64>| lines.iter_mut().for_each(|l| *l += by);
+        for (_, p) in &mut self.partners {
+            p.revenue.values_mut().for_each(|a| shift(&mut a.lines));
+            p.usage.values_mut().for_each(|u| shift(&mut u.total.lines));
+            p.excluded.values_mut().for_each(|a| shift(&mut a.lines));
+            p.certifications.iter_mut().for_each(|c| c.line += by);
+        }
+        for w in self.warnings.map.values_mut() {
+            w.first_line += by;
+        }
+    }
+
     /// An empty builder with the same rulebook, months and tracing, for
     /// reading another part of the data in parallel (then [`FactsBuilder::merge`]).
     pub fn empty_like(&self) -> FactsBuilder<'r> {
@@ -855,10 +899,10 @@ impl<'r> FactsBuilder<'r> {
     /// Merges another builder's partial facts (from another part of the data).
     pub fn merge(&mut self, other: FactsBuilder<'_>) {
         for (id, facts) in other.partners {
-            match self.partners.get_mut(&id) {
-                Some(p) => p.merge(facts),
+            match self.partner_index.get(&id) {
+                Some(&i) => self.partners[i as usize].1.merge(facts),
                 None => {
-                    self.partners.insert(id, facts);
+                    self.insert_partner(id, facts);
                 }
             }
         }

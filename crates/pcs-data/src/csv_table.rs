@@ -86,6 +86,8 @@ pub(crate) struct Records<R: BufRead> {
     ends: Vec<usize>,
     /// The general CSV parser, built once.
     parser: csv_core::Reader,
+    /// Whether the input ended inside a quoted field.
+    unterminated: bool,
 }
 
 impl<R: BufRead> Records<R> {
@@ -101,7 +103,13 @@ impl<R: BufRead> Records<R> {
             unquoted: Vec::new(),
             ends: Vec::new(),
             parser: csv_core::Reader::new(),
+            unterminated: false,
         }
+    }
+
+    /// Line feeds consumed so far (including those before the input started).
+    pub fn lines(&self) -> u64 {
+        self.line
     }
 
     /// Bytes consumed so far.
@@ -169,6 +177,7 @@ impl<R: BufRead> Records<R> {
             // Quotes: take more lines while a quoted field is open.
             while memchr::memchr_iter(b'"', &self.buf).count() % 2 == 1 {
                 if self.read_line(path)? == 0 {
+                    self.unterminated = true;
                     break;
                 }
             }
@@ -290,6 +299,16 @@ pub(crate) fn read(
     read_split(table, path, builder, threads, PARALLEL_MIN_BYTES, progress)
 }
 
+/// Reads a large file in parts, one per thread, without a first pass over it.
+///
+/// The file is cut just after the first line feed at or after each of
+/// `threads` equal offsets, assuming that line feed ends a record, and every
+/// part is parsed at once with line numbers counted from its own start. The
+/// assumption is then checked in file order: a part that ends inside a
+/// quoted field shows that the next cut fell inside a multi-line value, and
+/// the file is read again from the header by one thread. Otherwise each part's
+/// line numbers (facts, warnings, the first error) are shifted by the line
+/// feeds of the parts before it, and the parts are merged in file order.
 fn read_split(
     table: Table,
     path: &Path,
@@ -298,132 +317,126 @@ fn read_split(
     parallel_min_bytes: u64,
     progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
+    read_split_counted(table, path, builder, threads, parallel_min_bytes, progress)
+        .map(|(rows, _)| rows)
+}
+
+/// [`read_split`], also saying whether it had to read the file again serially.
+fn read_split_counted(
+    table: Table,
+    path: &Path,
+    builder: &mut FactsBuilder<'_>,
+    threads: usize,
+    parallel_min_bytes: u64,
+    progress: Option<&Progress>,
+) -> Result<(u64, bool), DataError> {
     let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if threads <= 1 || size < parallel_min_bytes {
-        return read_from(
-            table,
-            path,
-            BufReader::with_capacity(1 << 20, file),
-            builder,
-        );
+        let input = BufReader::with_capacity(1 << 20, file);
+        return read_from(table, path, input, builder).map(|rows| (rows, false));
     }
     let mut records = Records::new(BufReader::with_capacity(1 << 16, file), 0);
     let header = read_header(table, path, &mut records)?;
     let header_end = records.offset();
-    let chunks = split(path, header_end, size, threads)?;
-    let parts: Vec<Result<(FactsBuilder<'_>, u64), DataError>> = chunks
-        .par_iter()
-        .map(|c| {
-            let mut part = builder.empty_like();
-            let mut file = File::open(path).map_err(io)?;
-            file.seek(SeekFrom::Start(c.start)).map_err(io)?;
-            let input = Counted {
-                inner: file.take(c.end - c.start),
-                progress,
-            };
-            let input = BufReader::with_capacity(1 << 20, input);
-            let mut records = Records::new(input, c.lines_before);
-            let rows = read_records(table, path, &header, &mut records, &mut part)?;
-            Ok((part, rows))
-        })
+    let header_lines = records.lines();
+    let starts = cuts(path, header_end, size, threads)?;
+    let ranges: Vec<(u64, u64)> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&size]))
+        .map(|(&a, &b)| (a, b))
         .collect();
+    let read_range = |from: u64, to: u64, lines_before: u64| {
+        let mut part = builder.empty_like();
+        let mut file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(from)).map_err(io)?;
+        let input = Counted {
+            inner: file.take(to - from),
+            progress,
+        };
+        let mut records = Records::new(BufReader::with_capacity(1 << 20, input), lines_before);
+        let rows = read_records(table, path, &header, &mut records, &mut part);
+        Ok::<_, DataError>(Part {
+            rows: rows.map(|n| (part, n)),
+            lines: records.lines() - lines_before,
+            unterminated: records.unterminated,
+        })
+    };
+    let parts: Vec<Result<Part<'_>, DataError>> = ranges
+        .par_iter()
+        .map(|&(from, to)| read_range(from, to, 0))
+        .collect();
+    let mut lines_before = header_lines;
+    let mut done = Vec::with_capacity(parts.len());
+    let last = parts.len() - 1;
+    for (k, part) in parts.into_iter().enumerate() {
+        let part = part?;
+        if part.unterminated && k < last {
+            // A cut fell inside a quoted value: read it all again, in order.
+            let part = read_range(header_end, size, header_lines)?;
+            let (part, rows) = part.rows?;
+            builder.merge(part);
+            return Ok((rows, true));
+        }
+        let (mut facts, rows) = part.rows.map_err(|e| e.shift_line(lines_before))?;
+        facts.shift_lines(lines_before);
+        lines_before += part.lines;
+        done.push((facts, rows));
+    }
     let mut rows = 0;
-    for part in parts {
-        let (part, n) = part?; // the first error in file order
+    for (part, n) in done {
         builder.merge(part);
         rows += n;
     }
-    Ok(rows)
+    Ok((rows, false))
 }
 
-/// A byte range of a CSV file that starts at a record boundary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Chunk {
-    start: u64,
-    end: u64,
-    /// Line feeds before `start`.
-    lines_before: u64,
+/// One part of a file, read.
+struct Part<'r> {
+    /// The facts and the number of records, or the part's first error (with
+    /// line numbers counted from the part's start).
+    rows: Result<(FactsBuilder<'r>, u64), DataError>,
+    /// Line feeds read.
+    lines: u64,
+    /// Whether the part ended inside a quoted field.
+    unterminated: bool,
 }
 
-/// Splits the records after the header into about `n` chunks. A chunk starts
-/// just after a line feed outside quotes: the quote characters before it are
-/// even in number (RFC 4180 escapes a quote by doubling it).
-fn split(path: &Path, header_end: u64, size: u64, n: usize) -> Result<Vec<Chunk>, DataError> {
+/// Where the parts of a file start: the end of the header, then just after
+/// the first line feed at or after each of `n - 1` equal offsets (fewer when
+/// the lines are long). Increasing, each below `size`.
+fn cuts(path: &Path, header_end: u64, size: u64, n: usize) -> Result<Vec<u64>, DataError> {
     let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
     let n = n.max(1) as u64;
-    let targets: Vec<u64> = (0..=n)
-        .map(|k| header_end + (size - header_end) * k / n)
-        .collect();
-    // Line feeds and quotes in [0, header_end) and in each raw slice, in parallel.
-    let count = |from: u64, to: u64| -> Result<(u64, u64), DataError> {
-        let mut file = File::open(path).map_err(io)?;
-        file.seek(SeekFrom::Start(from)).map_err(io)?;
-        let mut input = file.take(to - from);
-        let mut buf = vec![0u8; 1 << 20];
-        let (mut lf, mut quotes) = (0u64, 0u64);
-        loop {
-            let got = input.read(&mut buf).map_err(io)?;
-            if got == 0 {
-                break;
-            }
-            lf += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
-            quotes += memchr::memchr_iter(b'"', &buf[..got]).count() as u64;
-        }
-        Ok((lf, quotes))
-    };
-    let (header_lf, _) = count(0, header_end)?;
-    let slices: Vec<(u64, u64)> = targets
-        .windows(2)
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|w| count(w[0], w[1]))
-        .collect::<Result<_, _>>()?;
-    let mut chunks = vec![Chunk {
-        start: header_end,
-        end: size,
-        lines_before: header_lf,
-    }];
-    let (mut lf_before, mut quotes_before) = (header_lf, 0u64);
-    for k in 1..n as usize {
-        lf_before += slices[k - 1].0;
-        quotes_before += slices[k - 1].1;
-        // From the raw target, find the first line feed outside quotes.
-        let mut file = File::open(path).map_err(io)?;
-        file.seek(SeekFrom::Start(targets[k])).map_err(io)?;
-        let mut input = BufReader::with_capacity(1 << 16, file.take(size - targets[k]));
-        let mut parity = quotes_before % 2;
-        let (mut pos, mut lf) = (targets[k], 0u64);
-        let mut found = None;
-        let mut byte = [0u8; 1];
-        while input.read(&mut byte).map_err(io)? == 1 {
-            match byte[0] {
-                b'"' => parity ^= 1,
-                b'\n' => {
-                    lf += 1;
-                    if parity == 0 {
-                        found = Some(pos + 1);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            pos += 1;
-        }
-        let Some(start) = found else { break };
-        let last = chunks.last_mut().expect("one chunk at least");
-        if start <= last.start || start >= size {
+    let mut starts = vec![header_end];
+    for k in 1..n {
+        let target = header_end + (size - header_end) * k / n;
+        if target <= *starts.last().expect("one start at least") {
             continue;
         }
-        last.end = start;
-        chunks.push(Chunk {
-            start,
-            end: size,
-            lines_before: lf_before + lf,
-        });
+        let mut file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(target)).map_err(io)?;
+        let mut input = BufReader::with_capacity(1 << 16, file.take(size - target));
+        let mut pos = target;
+        let found = loop {
+            let buf = input.fill_buf().map_err(io)?;
+            if buf.is_empty() {
+                break None;
+            }
+            if let Some(i) = memchr::memchr(b'\n', buf) {
+                break Some(pos + i as u64 + 1);
+            }
+            let len = buf.len();
+            pos += len as u64;
+            input.consume(len);
+        };
+        match found {
+            Some(start) if start < size => starts.push(start),
+            _ => break,
+        }
     }
-    Ok(chunks)
+    Ok(starts)
 }
 
 /// Reads CSV text of the table `table` from `input`; `path` names it in errors.
@@ -572,25 +585,101 @@ mod tests {
     }
 
     #[test]
-    fn chunks_start_at_record_boundaries_and_cover_the_file() {
+    fn cuts_follow_line_feeds_and_increase() {
         let f = sample(3000, None);
         let size = f.as_file().metadata().unwrap().len();
         let header_end = HEADER.len() as u64 + 1;
-        let chunks = split(f.path(), header_end, size, 7).unwrap();
-        assert!(chunks.len() > 3, "{chunks:?}");
-        assert_eq!(chunks[0].start, header_end);
-        assert_eq!(chunks.last().unwrap().end, size);
+        let starts = cuts(f.path(), header_end, size, 7).unwrap();
+        assert_eq!(starts.len(), 7, "{starts:?}");
+        assert_eq!(starts[0], header_end);
         let text = std::fs::read(f.path()).unwrap();
-        for w in chunks.windows(2) {
-            assert_eq!(w[0].end, w[1].start);
-            assert_eq!(text[w[1].start as usize - 1], b'\n');
-            let before = &text[..w[1].start as usize];
-            assert_eq!(memchr::memchr_iter(b'"', before).count() % 2, 0);
-            assert_eq!(
-                memchr::memchr_iter(b'\n', before).count() as u64,
-                w[1].lines_before
-            );
+        for w in starts.windows(2) {
+            assert!(w[0] < w[1] && w[1] < size);
+            assert_eq!(text[w[1] as usize - 1], b'\n');
         }
+        // More parts than lines: one start per line at most.
+        let tiny = sample(2, None);
+        let size = tiny.as_file().metadata().unwrap().len();
+        let starts = cuts(tiny.path(), header_end, size, 64).unwrap();
+        assert!(starts.len() <= 3, "{starts:?}");
+    }
+
+    /// A file without multi-line values is read in parallel in one pass; one
+    /// whose cuts fall inside quoted line breaks is read again serially. Both
+    /// give what one thread gives, lines included.
+    #[test]
+    fn a_cut_inside_a_quoted_value_falls_back_to_one_thread() {
+        let set = RulebookSet::builtin();
+        let read = |path: &Path, threads: usize| {
+            let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
+            let (rows, again) =
+                read_split_counted(Table::Revenue, path, &mut b, threads, 0, None).unwrap();
+            (b.finish(), rows, again)
+        };
+        let lines = |facts: &DatasetFacts| {
+            let mut all: Vec<(String, u64)> = facts
+                .partners
+                .iter()
+                .flat_map(|(id, p)| {
+                    p.revenue
+                        .values()
+                        .flat_map(|a| a.lines.iter().map(|l| (id.clone(), *l)))
+                })
+                .collect();
+            all.sort_unstable();
+            all
+        };
+        // Single-line records only.
+        let mut flat = tempfile::NamedTempFile::new().unwrap();
+        writeln!(flat, "{HEADER}").unwrap();
+        for i in 0..4000 {
+            writeln!(
+                flat,
+                "P{},T{},\"Name, {i}\",Sales,2023-10,{i},DPOR",
+                i % 11,
+                i % 5
+            )
+            .unwrap();
+        }
+        flat.flush().unwrap();
+        let (one, rows1, _) = read(flat.path(), 1);
+        let (four, rows4, again) = read(flat.path(), 4);
+        assert!(!again, "single-line records need no second pass");
+        assert_eq!((rows1, lines(&one)), (rows4, lines(&four)));
+        // A bad value in the last part is reported on its line in the file.
+        writeln!(flat, "P1,T1,x,Sales,2023-10,abc,DPOR").unwrap();
+        flat.flush().unwrap();
+        let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, false);
+        let e = read_split_counted(Table::Revenue, flat.path(), &mut b, 4, 0, None).unwrap_err();
+        assert!(e.to_string().contains("line 4002, column 6"), "{e}");
+        // Every record spans two lines, the first much longer: cuts fall
+        // inside quoted values.
+        let mut tall = tempfile::NamedTempFile::new().unwrap();
+        writeln!(tall, "{HEADER}").unwrap();
+        let long = "x".repeat(300);
+        for i in 0..4000 {
+            writeln!(
+                tall,
+                "P{},T{},\"{long}\n{i}\",Sales,2023-10,{i},DPOR",
+                i % 11,
+                i % 5
+            )
+            .unwrap();
+        }
+        tall.flush().unwrap();
+        let text = std::fs::read(tall.path()).unwrap();
+        let size = text.len() as u64;
+        let header_end = HEADER.len() as u64 + 1;
+        let inside = cuts(tall.path(), header_end, size, 4)
+            .unwrap()
+            .iter()
+            .any(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1);
+        assert!(inside, "the sample has a cut inside a quoted value");
+        let (one, rows1, _) = read(tall.path(), 1);
+        let (four, rows4, again) = read(tall.path(), 4);
+        assert!(again, "a cut inside a quoted value is detected");
+        assert_eq!((rows1, lines(&one)), (rows4, lines(&four)));
+        assert_eq!(lines(&four).iter().map(|(_, l)| *l).max(), Some(8000));
     }
 
     #[test]

@@ -54,6 +54,15 @@ impl DataError {
         self
     }
 
+    /// Adds `by` to the line number, if any (a part of a file read before
+    /// the lines above it were counted).
+    pub(crate) fn shift_line(mut self, by: u64) -> Self {
+        if let Some(line) = &mut self.0.line {
+            *line += by;
+        }
+        self
+    }
+
     pub(crate) fn at_row(mut self, row: u64) -> Self {
         self.0.line = Some(row);
         self.0.line_word = "row";

@@ -15,7 +15,10 @@
 //! assert_eq!(rb.id(), "business_applications/2023-06");
 //! ```
 
+mod names;
 mod raw;
+
+pub use names::NameKeys;
 
 use std::collections::HashMap;
 use std::fmt;
