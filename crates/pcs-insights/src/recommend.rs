@@ -32,7 +32,7 @@ use pcs_core::display::{mcv, money, thousands};
 use pcs_core::facts::PartnerFacts;
 use pcs_core::jiff::civil::Date;
 use pcs_core::rulebook::{Classification, PairSource, Rulebook, Shape, Threshold};
-use pcs_core::score::{MetricDetail, PartnerScore, Period, Reason, score_partner};
+use pcs_core::score::{MetricDetail, PartnerScore, Period, score_partner};
 use serde::Serialize;
 
 use crate::plan::{
@@ -95,15 +95,7 @@ pub struct Recommendation {
     pub detail: Detail,
 }
 
-/// Why a certification stops counting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// It expires.
-    Expires,
-    /// Its eligibility window ends (a retired certification).
-    EligibilityEnds,
-}
+pub use crate::skilling::StopReason;
 
 /// A certification that stops counting.
 #[derive(Clone, Debug, Serialize)]
@@ -565,26 +557,20 @@ fn certification_risks(actions: &Actions, until: Date, out: &mut Vec<Recommendat
             continue;
         };
         for item in items {
-            // Held and eligible today (counted, or a second certification of
-            // a counted person, which may take over).
-            if !(item.counted || item.reason == Some(Reason::PersonAlreadyCounted)) {
-                continue;
-            }
             let Some(cert) = rb
                 .certification(&item.certification)
                 .map(|c| &rb.certifications[c as usize])
             else {
                 continue;
             };
-            let ends = [
-                item.expires_on.map(|e| (e, StopReason::Expires)),
-                cert.eligible_until
-                    .map(|u| (u, StopReason::EligibilityEnds)),
-            ];
-            let Some((last_day, reason)) = ends.into_iter().flatten().min() else {
-                continue;
-            };
-            let Ok(stop) = last_day.tomorrow() else {
+            // Held and eligible today (counted, or a second certification of
+            // a counted person, which may take over), until `stop`.
+            let Some(crate::skilling::Stop {
+                last_day,
+                on: stop,
+                reason,
+            }) = crate::skilling::stop(item, Some(cert))
+            else {
                 continue;
             };
             if stop <= d || stop > until {

@@ -5,11 +5,54 @@ use std::collections::BTreeMap;
 
 use pcs_core::Decimal;
 use pcs_core::facts::PartnerFacts;
-use pcs_core::jiff::ToSpan;
 use pcs_core::jiff::civil::Date;
-use pcs_core::rulebook::Rulebook;
-use pcs_core::score::{MetricDetail, PartnerScore, Period, Reason, score_partner};
+use pcs_core::rulebook::{Certification, Rulebook};
+use pcs_core::score::{CertItem, MetricDetail, PartnerScore, Period, Reason, score_partner};
 use serde::Serialize;
+
+/// Why a certification stops counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// It expires.
+    Expires,
+    /// Its eligibility window ends (a retired certification).
+    EligibilityEnds,
+}
+
+/// When a certification row that is held and eligible today stops counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// The last day it counts: the earlier of its expiry and the end of its
+    /// eligibility window.
+    pub last_day: Date,
+    /// The first day it no longer counts.
+    pub on: Date,
+    /// Which of the two ends it.
+    pub reason: StopReason,
+}
+
+/// When `item` stops counting: `None` when it does not count today (and is
+/// not a second certification of a counted person, which may take over), or
+/// when neither an expiry nor an eligibility window ends it. The one
+/// definition used by the skilling report and the recommendations.
+pub fn stop(item: &CertItem, cert: Option<&Certification>) -> Option<Stop> {
+    if !(item.counted || item.reason == Some(Reason::PersonAlreadyCounted)) {
+        return None;
+    }
+    let ends = [
+        item.expires_on.map(|e| (e, StopReason::Expires)),
+        cert.and_then(|c| c.eligible_until)
+            .map(|u| (u, StopReason::EligibilityEnds)),
+    ];
+    let (last_day, reason) = ends.into_iter().flatten().min()?;
+    let on = last_day.tomorrow().ok()?;
+    Some(Stop {
+        last_day,
+        on,
+        reason,
+    })
+}
 
 /// One certification row of a person.
 #[derive(Clone, Debug, Serialize)]
@@ -130,18 +173,7 @@ pub fn skilling(
             {
                 continue;
             }
-            let stops = if i.counted || i.reason == Some(Reason::PersonAlreadyCounted) {
-                let expiry = i.expires_on.and_then(|e| e.checked_add(1.day()).ok());
-                let window = cert
-                    .and_then(|c| c.eligible_until)
-                    .and_then(|u| u.checked_add(1.day()).ok());
-                match (expiry, window) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            } else {
-                None
-            };
+            let stops = stop(i, cert).map(|s| s.on);
             if let Some(d) = stops
                 && d <= horizon
                 && i.counted
