@@ -591,9 +591,10 @@ pub struct FactsBuilder<'r> {
     partners: Vec<(String, PartnerFacts)>,
     /// Index into `partners` by id.
     partner_index: HashMap<String, u32>,
-    /// The partner of the previous row: files usually hold a partner's rows
-    /// together, so most rows skip the hash lookup.
-    last_partner: Option<u32>,
+    /// The partner of the previous row (index and id): files usually hold a
+    /// partner's rows together, so most rows skip the hash lookup. The id is
+    /// kept here, not read from `partners`, whose large entries are cold.
+    last_partner: Option<(u32, Box<str>)>,
     revenue_workloads: HashMap<String, Option<u16>>,
     usage_workloads: HashMap<String, Option<UsageName>>,
     associations: HashMap<String, Option<AssociationId>>,
@@ -634,14 +635,14 @@ impl<'r> FactsBuilder<'r> {
     }
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
-        let i = match self.last_partner {
-            Some(i) if self.partners[i as usize].0 == id => i,
+        let i = match &self.last_partner {
+            Some((i, last)) if **last == *id => *i,
             _ => {
                 let i = match self.partner_index.get(id) {
                     Some(&i) => i,
                     None => self.insert_partner(id.to_string(), PartnerFacts::default()),
                 };
-                self.last_partner = Some(i);
+                self.last_partner = Some((i, id.into()));
                 i
             }
         };

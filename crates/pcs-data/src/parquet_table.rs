@@ -62,15 +62,7 @@ pub(crate) fn read(
         .map(|g| g.num_rows().max(0) as u64)
         .collect();
     let total: u64 = groups.iter().sum();
-    // Contiguous runs of row groups, one per thread, with their first row.
-    let n = threads.clamp(1, groups.len().max(1));
-    let per = groups.len().div_ceil(n).max(1);
-    let mut parts: Vec<(Vec<usize>, u64)> = Vec::new();
-    let mut first_row = 0u64;
-    for (k, run) in groups.chunks(per).enumerate() {
-        parts.push(((k * per..k * per + run.len()).collect(), first_row));
-        first_row += run.iter().sum::<u64>();
-    }
+    let parts = runs(&groups, threads);
     if parts.is_empty() {
         return Ok(0);
     }
@@ -155,6 +147,41 @@ pub(crate) fn read(
         rows += n;
     }
     Ok(rows)
+}
+
+/// Contiguous runs of row groups, at most one per thread, of about the same
+/// number of rows, each with the number of rows before it.
+fn runs(groups: &[u64], threads: usize) -> Vec<(Vec<usize>, u64)> {
+    let total: u64 = groups.iter().sum();
+    let n = threads.clamp(1, groups.len().max(1)) as u64;
+    let mut parts: Vec<(Vec<usize>, u64)> = Vec::new();
+    let (mut run, mut first_row, mut seen) = (Vec::new(), 0u64, 0u64);
+    for (g, &rows) in groups.iter().enumerate() {
+        // Where run k should end, ideally (scaled by n to stay in integers).
+        let k = parts.len() as u64 + 1;
+        let target = total * k;
+        let (before, after) = (seen * n, (seen + rows) * n);
+        if k < n
+            && !run.is_empty()
+            && after > target
+            && target - before.min(target) < after - target
+        {
+            // Ending the run before this group is closer to its share.
+            parts.push((std::mem::take(&mut run), first_row));
+            first_row = seen;
+        }
+        run.push(g);
+        seen += rows;
+        let k = parts.len() as u64 + 1;
+        if k < n && seen * n >= total * k {
+            parts.push((std::mem::take(&mut run), first_row));
+            first_row = seen;
+        }
+    }
+    if !run.is_empty() {
+        parts.push((run, first_row));
+    }
+    parts
 }
 
 /// A needed column of a batch, as pcs reads it.
@@ -256,6 +283,26 @@ fn as_text(array: &ArrayRef, path: &Path, name: &str) -> Result<ArrayRef, DataEr
 mod tests {
     use super::{date, decimal};
     use pcs_core::jiff::civil::Date;
+
+    #[test]
+    fn runs_share_rows_out_evenly_and_in_order() {
+        use super::runs;
+        let groups = [131_072, 131_072, 131_072, 131_072, 131_072, 131_072, 5_000];
+        let parts = runs(&groups, 2);
+        assert_eq!(parts, vec![(vec![0, 1, 2], 0), (vec![3, 4, 5, 6], 393_216)]);
+        // Usage-like: three groups, the last small.
+        assert_eq!(
+            runs(&[524_288, 524_288, 276_000], 2),
+            vec![(vec![0], 0), (vec![1, 2], 524_288)]
+        );
+        assert_eq!(runs(&[10], 4), vec![(vec![0], 0)]);
+        assert!(runs(&[], 2).is_empty());
+        let many: Vec<u64> = (0..40).map(|i| 1000 + i).collect();
+        let parts = runs(&many, 3);
+        assert_eq!(parts.len(), 3);
+        let flat: Vec<usize> = parts.iter().flat_map(|(g, _)| g.clone()).collect();
+        assert_eq!(flat, (0..40).collect::<Vec<_>>());
+    }
 
     #[test]
     fn days_become_the_same_dates_as_jiff_computes() {

@@ -56,7 +56,8 @@ use crate::schema::{ColumnSpec, MAX_COLUMNS, columns};
 pub const BATCH_ROWS: usize = 64 * 1024;
 
 /// Rows per Parquet row group (a row group's encoded pages stay in memory
-/// until it is flushed).
+/// until it is flushed). 128 Ki rows was tried, to share work out more evenly:
+/// reading took more CPU (about 10% more on the 20,000-partner benchmark).
 const ROW_GROUP_ROWS: usize = 512 * 1024;
 
 /// zstd level of Parquet files.
