@@ -44,6 +44,11 @@ pub enum Command {
     /// List, check or show rulebooks.
     #[command(subcommand)]
     Rulebook(RulebookCommand),
+    /// Serve the dashboard and the JSON API over a dataset directory.
+    Serve(ServeArgs),
+    /// Create, list or revoke the access tokens of `pcs serve --auth`.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 /// Output formats of the reports.
@@ -222,6 +227,11 @@ pub struct ScoreArgs {
     /// Do not print the warnings summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Aggregate on an Apache Ballista cluster: `df://HOST:PORT` (a
+    /// scheduler) or `standalone` (one in this process). Parquet tables only;
+    /// needs a binary built with `--features distributed`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub cluster: Option<String>,
     /// Rulebooks.
     #[command(flatten)]
     pub rulebook: RulebookArgs,
@@ -292,5 +302,63 @@ pub enum RulebookCommand {
         /// The version, e.g. `2023-06` (default: the newest).
         #[arg(id = "rulebook_version", value_name = "VERSION")]
         version: Option<String>,
+    },
+}
+
+/// `pcs serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The dataset directory (also holds the server's SQLite database).
+    pub dataset: PathBuf,
+    /// The address to listen on. Without --auth only a loopback address is allowed.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Require an access token (`Authorization: Bearer TOKEN`, or a browser login).
+    #[arg(long)]
+    pub auth: bool,
+    /// With --auth: when no admin token exists yet, create one and write it
+    /// to this file (mode 0600) so you can log in.
+    #[arg(long, value_name = "FILE", requires = "auth")]
+    pub token_file: Option<PathBuf>,
+    /// The largest table upload accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_upload_mb: u64,
+    /// The largest JSON request body accepted, in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 1024)]
+    pub max_body_kb: usize,
+    /// Rulebooks.
+    #[command(flatten)]
+    pub rulebook: RulebookArgs,
+}
+
+/// `pcs token ...`: tokens live in the dataset directory's SQLite database.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it (it is stored only as a hash: keep it).
+    Create {
+        /// The dataset directory.
+        dataset: PathBuf,
+        /// `all` (an admin or a distributor: every partner, uploads) or
+        /// `partner:ID` (a reseller: that partner only).
+        #[arg(long)]
+        scope: String,
+        /// A label for people (who holds it).
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Write the token to this file (mode 0600) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List the tokens (ids, scopes, labels; never the tokens themselves).
+    List {
+        /// The dataset directory.
+        dataset: PathBuf,
+    },
+    /// Revoke a token (its browser sessions end too).
+    Revoke {
+        /// The dataset directory.
+        dataset: PathBuf,
+        /// The token's id (from `pcs token list`).
+        id: i64,
     },
 }

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::anyhow;
 use pcs_core::facts::{DatasetFacts, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
-use pcs_core::score::{Period, score_partner};
+use pcs_core::score::{Detail, Period, score_partner_with};
 use pcs_data::{Dataset, LoadOptions};
 
 use crate::args::{ScoreArgs, ScoreFormat, WhenArgs};
@@ -100,16 +100,21 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (rb, period) = resolve_when(&set, &args.when)?;
     let dataset = Dataset::open(&args.dataset)?;
-    let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
-    let options = LoadOptions {
-        months: MonthFilter::Only(period.data_months().to_vec()),
-        trace: args.explain,
-        progress,
-        ..LoadOptions::default()
+    let facts = match &args.cluster {
+        Some(cluster) => crate::cluster::load(cluster, &args.dataset, rb, &period, args.explain)?,
+        None => {
+            let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
+            let options = LoadOptions {
+                months: MonthFilter::Only(period.data_months().to_vec()),
+                trace: args.explain,
+                progress,
+                ..LoadOptions::default()
+            };
+            let facts = dataset.load(rb, &options);
+            drop(display);
+            facts?
+        }
     };
-    let facts = dataset.load(rb, &options);
-    drop(display);
-    let facts = facts?;
     report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;
 
     for p in &args.partners {
@@ -152,13 +157,20 @@ fn write_scores(
 ) -> anyhow::Result<()> {
     use rayon::prelude::*;
     const CHUNK: usize = 2048;
+    // The scorecard's sentences and --explain read the items; the score
+    // object alone needs only the numbers.
+    let detail = if explain || format == ScoreFormat::Table {
+        Detail::Full
+    } else {
+        Detail::Totals
+    };
     output::begin(out, format, rb)?;
     for (c, chunk) in partners.chunks(CHUNK).enumerate() {
         let rendered: Vec<Vec<u8>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, (id, f))| {
-                let score = score_partner(rb, id, f, period);
+                let score = score_partner_with(rb, id, f, period, detail);
                 output::render(format, rb, &score, explain, c == 0 && i == 0)
             })
             .collect::<anyhow::Result<_>>()?;

@@ -1,0 +1,739 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document (generated from
+//! the handlers' annotations by utoipa; the router and the document are
+//! built from the same list, so every route is documented).
+//!
+//! Every partner route checks the caller's scope first: a partner outside
+//! it answers 404, as one that does not exist. Report bodies are the same
+//! serialisation as the CLI's `--format json` (numbers tidied), and the
+//! score is exactly the contract's score object.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use pcs_core::contract::{score_object, tidy_numbers};
+use pcs_insights::{plan, scenario};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::reports::{Reports, blocking, parse_when};
+use crate::state::{AppState, PartnerEntry, When};
+use crate::store::{SavedScenario, UploadRecord};
+
+/// The API's description (paths are added from the router).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pcs",
+        description = "The Partner Capability Score (Solutions Partner for Business Applications): scores, explanations, reports, what-if simulations and data uploads. With `pcs serve --auth`, send `Authorization: Bearer TOKEN`; a token scoped to one partner sees only that partner (others answer 404).",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(dataset))
+        .routes(routes!(partners))
+        .routes(routes!(score))
+        .routes(routes!(explain))
+        .routes(routes!(customers))
+        .routes(routes!(skilling))
+        .routes(routes!(history))
+        .routes(routes!(simulate))
+        .routes(routes!(recommendations))
+        .routes(routes!(plan_get, plan_post))
+        .routes(routes!(list_scenarios, save_scenario))
+        .routes(routes!(get_scenario, delete_scenario))
+        .routes(routes!(upload))
+        .routes(routes!(uploads))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = router().split_for_parts();
+    doc.paths.paths.insert(
+        "/api/v1/openapi.json".to_string(),
+        utoipa::openapi::path::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .summary(Some("This document (OpenAPI 3.1)"))
+                .operation_id(Some("openapi"))
+                .response(
+                    "200",
+                    utoipa::openapi::ResponseBuilder::new().description("The OpenAPI document"),
+                ),
+        ),
+    );
+    doc
+}
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    let (r, _) = router().split_for_parts();
+    let doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    r.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { Json(doc) }
+        }),
+    )
+    // No body limit here: uploads stream to disk under their own limit.
+    .route_layer(axum::middleware::from_fn(no_store))
+}
+
+/// Responses carry partner data: never cache them in shared caches.
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    r
+}
+
+/// The fallback: a JSON 404.
+pub async fn not_found(req: Request) -> ApiError {
+    ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        req.uri().path()
+    ))
+}
+
+/// Turns bodiless error responses (405 from the router, 413 from a limit,
+/// 500 from a caught panic) into JSON errors.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let r = next.run(req).await;
+    let s = r.status();
+    if (s.is_client_error() || s.is_server_error())
+        && !r.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let code = match s.as_u16() {
+            405 => "method_not_allowed",
+            413 => "payload_too_large",
+            s if s >= 500 => "internal",
+            _ => "bad_request",
+        };
+        let msg = s.canonical_reason().unwrap_or("error").to_lowercase();
+        return ApiError::new(s, code, msg).into_response();
+    }
+    if s.is_server_error()
+        && r.headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|c| c != "application/json")
+    {
+        return ApiError::new(s, "internal", "internal server error").into_response();
+    }
+    r
+}
+
+// ---------------------------------------------------------------- schemas
+
+/// An error.
+#[derive(Serialize, ToSchema)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong. Data errors add `file`, `line`, `column`,
+/// `column_name`, `value` and `reason`.
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `payload_too_large`, `invalid_data`, `method_not_allowed` or `internal`.
+    code: String,
+    /// For people.
+    message: String,
+    /// The table file (data errors).
+    file: Option<String>,
+    /// The 1-based line (CSV) or row (Parquet).
+    line: Option<u64>,
+    /// The 1-based column.
+    column: Option<u64>,
+    /// The column's name.
+    column_name: Option<String>,
+    /// The offending value.
+    value: Option<String>,
+}
+
+/// One metric of the score object.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct MetricObject {
+    /// The metric's value (a count, or the growth; null when the baseline MCV is 0).
+    value: Option<f64>,
+    /// Points, at most two decimals.
+    points: f64,
+    /// The metric's maximum.
+    max_points: f64,
+    /// Usage growth only: MCV in the latest month.
+    latest_mcv: Option<f64>,
+    /// Usage growth only: MCV in the baseline month.
+    baseline_mcv: Option<f64>,
+}
+
+/// The contract's score object (interface.md), the same as one line of
+/// `pcs score --format jsonl`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct ScoreObject {
+    partner_id: String,
+    partner_name: Option<String>,
+    /// `business_applications`.
+    solution_area: String,
+    /// The rulebook version (`area/version`).
+    rulebook: String,
+    /// M (`YYYY-MM`).
+    month: String,
+    /// M-1.
+    latest_month: String,
+    /// M-13.
+    baseline_month: String,
+    /// `YYYY-MM-DD`.
+    evaluation_date: String,
+    /// `enterprise` or `smb`.
+    classification: String,
+    /// By metric id: net_customer_adds, intermediate_certifications,
+    /// advanced_certifications, usage_growth, deployments.
+    metrics: std::collections::BTreeMap<String, MetricObject>,
+    total_points: f64,
+    qualified: bool,
+}
+
+/// A page of partners.
+#[derive(Serialize, ToSchema)]
+struct PartnerList {
+    /// Partners matching the search (within the caller's scope).
+    total: usize,
+    offset: usize,
+    limit: usize,
+    partners: Vec<PartnerEntry>,
+}
+
+/// The loaded dataset.
+#[derive(Serialize, ToSchema)]
+struct DatasetInfo {
+    /// Grows with every accepted upload.
+    generation: u64,
+    /// When the data was read (RFC 3339).
+    loaded_at: String,
+    /// Seconds the read took.
+    load_seconds: f64,
+    /// Partners visible to the caller.
+    partners: usize,
+    /// Today's date as the server sees it (the default evaluation date).
+    today: String,
+    /// The table files.
+    #[schema(value_type = Vec<Object>)]
+    tables: Value,
+    /// Names the rulebook does not know (counted rows; admins only).
+    #[schema(value_type = Vec<Object>)]
+    warnings: Value,
+}
+
+// ---------------------------------------------------------------- params
+
+/// When: a month M (evaluated on its last day) or a date (the
+/// refresh-by-the-20th rule); today when neither.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct WhenQuery {
+    /// `YYYY-MM`.
+    month: Option<String>,
+    /// `YYYY-MM-DD`.
+    date: Option<String>,
+}
+
+impl WhenQuery {
+    fn when(&self) -> Result<When, ApiError> {
+        parse_when(self.month.as_deref(), self.date.as_deref())
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PartnersQuery {
+    /// Text in the partner id or name (case-insensitive).
+    q: Option<String>,
+    /// Skip this many (default 0).
+    offset: Option<usize>,
+    /// At most this many (default 50, at most 1000).
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExplainQuery {
+    /// Only this metric (e.g. `usage_growth`).
+    metric: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// Only customers whose id or name contains this text.
+    search: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct WithinQuery {
+    /// Days ahead to look (default 90).
+    within: Option<u32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MonthsQuery {
+    /// How many months, ending with M (default 6).
+    months: Option<u32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LimitQuery {
+    /// At most this many (default 50).
+    limit: Option<u32>,
+}
+
+/// A scenario to save.
+#[derive(Deserialize, ToSchema)]
+struct NewScenario {
+    /// A name.
+    name: String,
+    /// The scenario, as in a `pcs simulate --scenario` JSON file.
+    #[schema(value_type = Object)]
+    scenario: Value,
+}
+
+/// The report as JSON, numbers tidied as the CLI's `--format json`.
+fn report<T: Serialize>(data: &T) -> Result<Json<Value>, ApiError> {
+    let mut v = serde_json::to_value(data).map_err(ApiError::internal)?;
+    tidy_numbers(&mut v);
+    Ok(Json(v))
+}
+
+fn open(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    when: &WhenQuery,
+) -> Result<Reports, ApiError> {
+    Reports::open(state, access, id, when.when()?)
+}
+
+fn parse_scenario(v: Value) -> Result<scenario::Scenario, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("scenario: {e}")))
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// The loaded dataset: tables, rows, partners, warnings.
+#[utoipa::path(get, path = "/api/v1/dataset", tag = "data",
+    responses((status = 200, body = DatasetInfo), (status = 401, body = ErrorBody)))]
+async fn dataset(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<DatasetInfo>, ApiError> {
+    let snap = state.snapshot();
+    let partners = match access.only_partner() {
+        None => snap.partners().len(),
+        Some(p) => snap.partners().iter().filter(|e| e.partner_id == p).count(),
+    };
+    let warnings = if access.is_admin() {
+        let title = "Business Applications";
+        Value::Array(
+            snap.warnings()
+                .iter()
+                .map(|w| {
+                    json!({
+                        "table": w.table.name(),
+                        "name": w.name,
+                        "rows": w.rows,
+                        "first_line": w.first_line,
+                        "message": w.describe(title),
+                    })
+                })
+                .collect(),
+        )
+    } else {
+        Value::Array(Vec::new())
+    };
+    Ok(Json(DatasetInfo {
+        generation: snap.generation,
+        loaded_at: snap.loaded_at.to_string(),
+        load_seconds: snap.load_time.as_secs_f64(),
+        partners,
+        today: state.today().to_string(),
+        tables: serde_json::to_value(&snap.tables).map_err(ApiError::internal)?,
+        warnings,
+    }))
+}
+
+/// Partners, searchable and paged (a partner token sees only its own).
+#[utoipa::path(get, path = "/api/v1/partners", tag = "partners", params(PartnersQuery),
+    responses((status = 200, body = PartnerList), (status = 401, body = ErrorBody)))]
+async fn partners(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<PartnersQuery>,
+) -> Result<Json<PartnerList>, ApiError> {
+    let snap = state.snapshot();
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_request("limit: between 1 and 1000"));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let needle =
+        q.q.as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+    let matching = snap
+        .partners()
+        .iter()
+        .filter(|e| access.allows(&e.partner_id) && needle.as_deref().is_none_or(|n| e.matches(n)));
+    let mut total = 0;
+    let mut page = Vec::new();
+    for e in matching {
+        if total >= offset && page.len() < limit {
+            page.push(e.clone());
+        }
+        total += 1;
+    }
+    Ok(Json(PartnerList {
+        total,
+        offset,
+        limit,
+        partners: page,
+    }))
+}
+
+/// The score object of a partner for a month (`?month=YYYY-MM`) or a date
+/// (`?date=YYYY-MM-DD`): exactly what `pcs score --format json` writes.
+#[utoipa::path(get, path = "/api/v1/partners/{id}/score", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    responses((status = 200, body = ScoreObject), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn score(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    Ok(Json(score_object(&r.score_totals())))
+}
+
+/// Each metric in words: what counted, what did not, and why (`pcs explain`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/explain", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, ExplainQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn explain(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    Query(e): Query<ExplainQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || report(&r.explain(e.metric.as_deref())?)).await
+}
+
+/// Per customer and metric: met or not, the criterion and the effect (`pcs customers`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/customers", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, SearchQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn customers(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    Query(s): Query<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || report(&r.customers(s.search.as_deref()))).await
+}
+
+/// People, certifications, and what stops counting soon (`pcs skilling`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/skilling", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn skilling(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    Query(q): Query<WithinQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || report(&r.skilling(q.within.unwrap_or(90))?)).await
+}
+
+/// The score of each of the last months, trends, and the qualification
+/// status (`pcs history`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/history", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, MonthsQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn history(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    Query(q): Query<MonthsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || report(&r.history(q.months.unwrap_or(6))?)).await
+}
+
+/// Current against simulated: the body is a scenario, the same JSON as a
+/// `pcs simulate --scenario` file (revenue, usage, certification, remove).
+#[utoipa::path(post, path = "/api/v1/partners/{id}/simulate", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    request_body(content = Object, description = "A scenario: {title, revenue: [...], usage: [...], certification: [...], remove: {customers, people}}"),
+    responses((status = 200, description = "{title, current, simulated}: two score objects", body = Object),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn simulate(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    let Json(body) = body?;
+    let sc = parse_scenario(body)?;
+    blocking(move || {
+        let c = r.simulate(&sc)?;
+        Ok(Json(json!({
+            "title": c.title,
+            "current": score_object(&c.current),
+            "simulated": score_object(&c.simulated),
+        })))
+    })
+    .await
+}
+
+/// Actions ranked by the points they gain or protect (`pcs recommend`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/recommendations", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn recommendations(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    Query(q): Query<WithinQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || report(&r.recommend(q.within.unwrap_or(90))?)).await
+}
+
+/// The cheapest plan to qualify, with the default costs (`pcs plan`).
+#[utoipa::path(get, path = "/api/v1/partners/{id}/plan", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn plan_get(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    blocking(move || plan_json(&r, &plan::Costs::default())).await
+}
+
+/// The cheapest plan to qualify, with the costs in the body (the fields of
+/// `pcs plan --costs`; missing ones take the defaults).
+#[utoipa::path(post, path = "/api/v1/partners/{id}/plan", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    request_body(content = Object, description = "Costs: {currency, customer_workload, deployment, mcv_unit, mcv_growth, certification: {intermediate, advanced}}"),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn plan_post(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    let Json(body) = body?;
+    let costs: plan::Costs =
+        serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("costs: {e}")))?;
+    blocking(move || plan_json(&r, &costs)).await
+}
+
+fn plan_json(r: &Reports, costs: &plan::Costs) -> Result<Json<Value>, ApiError> {
+    let p = r.plan(costs)?;
+    let mut v = serde_json::to_value(&p).map_err(ApiError::internal)?;
+    tidy_numbers(&mut v);
+    if let Value::Object(o) = &mut v {
+        o.insert("scenario_toml".into(), p.scenario.to_toml().into());
+    }
+    Ok(Json(v))
+}
+
+/// A partner's saved scenarios.
+#[utoipa::path(get, path = "/api/v1/partners/{id}/scenarios", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id")),
+    responses((status = 200, body = Vec<SavedScenario>), (status = 404, body = ErrorBody)))]
+async fn list_scenarios(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SavedScenario>>, ApiError> {
+    known_partner(&state, &access, &id)?;
+    state
+        .store()
+        .scenarios(&id)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// Saves a scenario for a partner (checked against the partner's data first).
+#[utoipa::path(post, path = "/api/v1/partners/{id}/scenarios", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    request_body = NewScenario,
+    responses((status = 201, body = SavedScenario), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn save_scenario(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
+    body: Result<Json<NewScenario>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<SavedScenario>), ApiError> {
+    let r = open(&state, &access, &id, &w)?;
+    let Json(new) = body?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request("name: 1 to 200 characters"));
+    }
+    // A scenario that cannot apply (unknown workload, removed customer not
+    // in the data) is refused now rather than when it is simulated.
+    let sc = parse_scenario(new.scenario.clone())?;
+    r.simulate(&sc)?;
+    let canonical = serde_json::to_value(&sc).map_err(ApiError::internal)?;
+    let saved = state
+        .store()
+        .save_scenario(&id, name, &canonical, access.token_id())
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// One saved scenario.
+#[utoipa::path(get, path = "/api/v1/partners/{id}/scenarios/{scenario_id}", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), ("scenario_id" = i64, Path, description = "The scenario id")),
+    responses((status = 200, body = SavedScenario), (status = 404, body = ErrorBody)))]
+async fn get_scenario(
+    State(state): State<AppState>,
+    access: Access,
+    Path((id, sid)): Path<(String, i64)>,
+) -> Result<Json<SavedScenario>, ApiError> {
+    known_partner(&state, &access, &id)?;
+    state
+        .store()
+        .scenario(&id, sid)
+        .map_err(ApiError::internal)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("scenario {sid} not found")))
+}
+
+/// Deletes a saved scenario.
+#[utoipa::path(delete, path = "/api/v1/partners/{id}/scenarios/{scenario_id}", tag = "what-if",
+    params(("id" = String, Path, description = "The partner id"), ("scenario_id" = i64, Path, description = "The scenario id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+async fn delete_scenario(
+    State(state): State<AppState>,
+    access: Access,
+    Path((id, sid)): Path<(String, i64)>,
+) -> Result<StatusCode, ApiError> {
+    known_partner(&state, &access, &id)?;
+    if state
+        .store()
+        .delete_scenario(&id, sid)
+        .map_err(ApiError::internal)?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("scenario {sid} not found")))
+    }
+}
+
+fn known_partner(state: &AppState, access: &Access, id: &str) -> Result<(), ApiError> {
+    access.require(id)?;
+    if state
+        .snapshot()
+        .partners()
+        .binary_search_by(|e| e.partner_id.as_str().cmp(id))
+        .is_err()
+    {
+        return Err(ApiError::partner_not_found(id));
+    }
+    Ok(())
+}
+
+/// Replaces a table with the body (CSV, or Parquet by content type
+/// `application/vnd.apache.parquet` or by its magic number). The dataset is
+/// validated with it first, with the CLI's reader: a malformed value
+/// answers 422 with the file, line, column and value, and changes nothing.
+/// An accepted table is stored in the data directory and read by the next
+/// request. Tokens scoped to all partners only.
+#[utoipa::path(put, path = "/api/v1/tables/{table}", tag = "data",
+    params(("table" = String, Path, description = "revenue, usage, certifications or partners")),
+    request_body(content = String, description = "The table file (CSV with a header row, or Parquet)", content_type = "text/csv"),
+    responses((status = 200, body = UploadRecord), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload(
+    State(state): State<AppState>,
+    access: Access,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Json<UploadRecord>, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    crate::upload::upload_table(&state, &access, &table, ct, body)
+        .await
+        .map(Json)
+}
+
+/// The upload history, newest first (tokens scoped to all partners only).
+#[utoipa::path(get, path = "/api/v1/uploads", tag = "data", params(LimitQuery),
+    responses((status = 200, body = Vec<UploadRecord>), (status = 403, body = ErrorBody)))]
+async fn uploads(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<LimitQuery>,
+) -> Result<Json<Vec<UploadRecord>>, ApiError> {
+    access.require_admin()?;
+    state
+        .store()
+        .uploads(q.limit.unwrap_or(50).min(1000))
+        .map(Json)
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,133 @@
+//! Skilling: people, their certifications, and what stops counting soon.
+
+use axum::extract::Path;
+use axum::response::Response;
+use maud::{Markup, html};
+use pcs_core::score::PartnerScore;
+use pcs_insights::skilling::SkillingReport;
+
+use super::layout::{Tab, empty};
+use super::overview::partner_head;
+use super::view::{Sel, bar, enc, num, pts};
+use super::{Page, PageError};
+use crate::reports::blocking;
+
+/// The default horizon of "expires soon", in days (the CLI's `--within`).
+pub(crate) const WITHIN_DAYS: u32 = 90;
+
+/// `GET /partners/{id}/skilling?within=90`.
+pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
+    let within = p.number("within", WITHIN_DAYS, 3660)?;
+    let r = p.reports(&id)?;
+    let frame = p.frame(format!("Skilling · {id}"), Tab::Skilling, Some(&r));
+    let sel = p.sel;
+    let body = blocking(move || {
+        let report = r.skilling(within)?;
+        let score = r.score();
+        Ok(body(&score, &report, within, sel))
+    })
+    .await
+    .map_err(|e| p.error(e))?;
+    Ok(p.render(&frame, body))
+}
+
+/// The page body.
+pub(crate) fn body(s: &PartnerScore, r: &SkillingReport, within: u32, sel: Sel) -> Markup {
+    let label = |id: &str| {
+        s.metric(id)
+            .map(|m| m.label.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let name_of = |id: &str| {
+        r.people
+            .iter()
+            .find(|p| p.person_id == id)
+            .and_then(|p| p.person_name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let horizon = r
+        .evaluation_date
+        .checked_add(pcs_core::jiff::Span::new().days(i64::from(within)))
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    html! {
+        (partner_head(s, "Skilling"))
+        div.cards style="margin-bottom:1rem" {
+            @for (id, people, points, max) in &r.metrics {
+                div.card data-metric=(id) data-people=(num(*people)) data-points=(num(*points)) {
+                    span.name { (label(id)) }
+                    span.value { (num(*people)) @if *people == pcs_core::Decimal::ONE { " person" } @else { " people" } }
+                    span.pts { b { (pts(*points)) } " of " (num(*max)) " points" }
+                    (bar(*points, *max, &label(id)))
+                }
+            }
+        }
+        section.panel aria-labelledby="soon-h" {
+            h2 #soon-h { "Stops counting within " (within) " days (by " (horizon) ")" }
+            form.inline method="get" action=(format!("/partners/{}/skilling", enc(&s.partner_id))) {
+                label.f { "Days ahead" input type="number" name="within" min="0" max="3660" value=(within); }
+                @match sel {
+                    Sel::Month(m) => { input type="hidden" name="month" value=(m.to_string()); }
+                    Sel::Date(d) => { input type="hidden" name="date" value=(d.to_string()); }
+                }
+                button type="submit" { "Show" }
+            }
+            @if r.risks.is_empty() {
+                p.yes data-risks="0" { "Nothing stops counting before " (horizon) "." }
+            } @else {
+                ul.plain data-risks=(r.risks.len()) {
+                    @for risk in &r.risks {
+                        li {
+                            "From " b { (risk.date) } ": "
+                            @for (k, (metric, person)) in risk.people.iter().enumerate() {
+                                @if k > 0 { ", " }
+                                (name_of(person)) " (" (label(metric)) ")"
+                            }
+                            " stop counting: "
+                            @if risk.points_lost.is_zero() { span.mut { "no points lost (the metric stays at its maximum)" } }
+                            @else { span.neg { "−" (num(risk.points_lost)) @if risk.points_lost == pcs_core::Decimal::ONE { " point" } @else { " points" } } }
+                        }
+                    }
+                }
+            }
+        }
+        section.panel aria-labelledby="people-h" {
+            h2 #people-h { (r.people.len()) @if r.people.len() == 1 { " person" } @else { " people" } " on " (r.evaluation_date) }
+            @if r.people.is_empty() {
+                (empty("No certification is recorded for this partner."))
+            } @else {
+                div.tablewrap {
+                    table {
+                        thead { tr { th { "Person" } th { "Certification" } th { "Earned" } th { "Expires" } th { "Counts" } th { "Stops counting" } } }
+                        tbody {
+                            @for person in &r.people {
+                                tr.grp data-person=(person.person_id) {
+                                    td colspan="6" {
+                                        (person.person_name.as_deref().unwrap_or(&person.person_id))
+                                        " " span.mut { "(" (person.person_id) ")" }
+                                        " — "
+                                        @if person.counts_for.is_empty() { span.mut { "counts for nothing" } }
+                                        @else { span.yes { "counts for " (person.counts_for.iter().map(|m| label(m)).collect::<Vec<_>>().join(", ")) } }
+                                    }
+                                }
+                                @for c in &person.certifications {
+                                    tr {
+                                        td {}
+                                        td { (c.name.as_deref().unwrap_or(&c.certification)) @if let Some(m) = &c.metric { br; span.mut { (label(m)) } } }
+                                        td.date { (c.earned_on) }
+                                        td.date { (c.expires_on.map(|d| d.to_string()).unwrap_or_else(|| "–".into())) }
+                                        td {
+                                            @if c.counted { span.yes { "yes" } } @else { span.no { "no" } }
+                                            @if let Some(reason) = &c.reason { br; span.mut { (reason.describe()) } }
+                                        }
+                                        td.date { (c.stops_counting_on.map(|d| d.to_string()).unwrap_or_else(|| "–".into())) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

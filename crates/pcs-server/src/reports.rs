@@ -1,0 +1,216 @@
+//! One function per report, shared by the JSON API and the HTML pages so
+//! the two always agree. Each reads the partner's facts from one snapshot
+//! and asks pcs-core / pcs-insights; nothing here implements a rule.
+//!
+//! ```ignore
+//! let r = Reports::open(&state, &access, "1000001", When::Month("2023-11".parse()?))?;
+//! let score = r.score();                       // pcs_core::score::PartnerScore
+//! let json = pcs_core::contract::score_object(&score);
+//! ```
+
+use std::sync::Arc;
+
+use pcs_core::calendar::Month;
+use pcs_core::facts::PartnerFacts;
+use pcs_core::jiff::ToSpan;
+use pcs_core::jiff::civil::Date;
+use pcs_core::rulebook::Rulebook;
+use pcs_core::score::{Detail, PartnerScore, Period, score_partner, score_partner_with};
+use pcs_insights::{customers, explain, history, plan, recommend, scenario, skilling};
+
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::state::{AppState, Snapshot, When, evaluation_date};
+
+/// A partner's reports for one period, read from one snapshot.
+#[derive(Clone)]
+pub struct Reports {
+    snap: Arc<Snapshot>,
+    date: Date,
+    period: Period,
+    partner: String,
+}
+
+impl Reports {
+    /// Checks access (404 outside the scope or when the partner is not in
+    /// the data) and resolves the period.
+    pub fn open(
+        state: &AppState,
+        access: &Access,
+        partner: &str,
+        when: When,
+    ) -> Result<Reports, ApiError> {
+        access.require(partner)?;
+        let snap = state.snapshot();
+        let date = evaluation_date(when, state.today());
+        let period = state.period(&snap, when)?;
+        if snap.partner_facts(date, partner).is_none() {
+            return Err(ApiError::partner_not_found(partner));
+        }
+        Ok(Reports {
+            snap,
+            date,
+            period,
+            partner: partner.to_string(),
+        })
+    }
+
+    /// The snapshot the reports read.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snap
+    }
+
+    /// The period (month M, latest, baseline, evaluation date).
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// The partner id.
+    pub fn partner_id(&self) -> &str {
+        &self.partner
+    }
+
+    /// The rulebook in force.
+    pub fn rulebook(&self) -> &Rulebook {
+        self.snap.under(self.date).expect("resolved at open").0
+    }
+
+    /// The partner's facts (every month).
+    pub fn facts(&self) -> &PartnerFacts {
+        self.snap
+            .partner_facts(self.date, &self.partner)
+            .expect("checked at open")
+    }
+
+    /// The score with its explanation data (`pcs score`).
+    pub fn score(&self) -> PartnerScore {
+        score_partner(self.rulebook(), &self.partner, self.facts(), self.period)
+    }
+
+    /// The score's numbers only (values, points, totals; no explanation
+    /// items): all the contract's score object needs, and cheaper.
+    pub fn score_totals(&self) -> PartnerScore {
+        score_partner_with(
+            self.rulebook(),
+            &self.partner,
+            self.facts(),
+            self.period,
+            Detail::Totals,
+        )
+    }
+
+    /// Each metric in words (`pcs explain`); `metric` limits it to one.
+    pub fn explain(&self, metric: Option<&str>) -> Result<explain::Explanation, ApiError> {
+        let score = self.score();
+        if let Some(m) = metric
+            && score.metric(m).is_none()
+        {
+            let known: Vec<&str> = score.metrics.iter().map(|m| m.id.as_str()).collect();
+            return Err(ApiError::bad_request(format!(
+                "unknown metric '{m}' (known: {})",
+                known.join(", ")
+            )));
+        }
+        Ok(explain::explain(&score, metric))
+    }
+
+    /// Per customer and metric: met, criterion, effect (`pcs customers`).
+    pub fn customers(&self, search: Option<&str>) -> customers::CustomerReport {
+        customers::customers(self.rulebook(), &self.score(), search)
+    }
+
+    /// People, certifications and what stops counting within `within` days
+    /// (`pcs skilling`).
+    pub fn skilling(&self, within: u32) -> Result<skilling::SkillingReport, ApiError> {
+        let horizon = self.horizon(within)?;
+        Ok(skilling::skilling(
+            self.rulebook(),
+            &self.partner,
+            self.facts(),
+            self.period,
+            horizon,
+        ))
+    }
+
+    /// The last `months` months ending with M, and the qualification status
+    /// (`pcs history`).
+    pub fn history(&self, months: u32) -> Result<history::History, ApiError> {
+        if months == 0 || months > 60 {
+            return Err(ApiError::bad_request("months: between 1 and 60"));
+        }
+        Ok(history::history(
+            self.rulebook(),
+            &self.partner,
+            self.facts(),
+            self.period.month,
+            months,
+        ))
+    }
+
+    /// Current against simulated (`pcs simulate`).
+    pub fn simulate(&self, s: &scenario::Scenario) -> Result<scenario::Comparison, ApiError> {
+        scenario::simulate(self.rulebook(), &self.partner, self.facts(), self.period, s)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    /// Actions ranked by points gained or protected (`pcs recommend`).
+    pub fn recommend(&self, within: u32) -> Result<Vec<recommend::Recommendation>, ApiError> {
+        let until = self.horizon(within)?;
+        recommend::recommend(
+            self.rulebook(),
+            &self.partner,
+            self.facts(),
+            self.period,
+            &recommend::RecommendOptions::new(until),
+        )
+        .map_err(ApiError::internal)
+    }
+
+    /// The cheapest plan to qualify (`pcs plan`).
+    pub fn plan(&self, costs: &plan::Costs) -> Result<plan::Plan, ApiError> {
+        costs
+            .check()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        plan::plan(
+            self.rulebook(),
+            &self.partner,
+            self.facts(),
+            self.period,
+            costs,
+        )
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    fn horizon(&self, within: u32) -> Result<Date, ApiError> {
+        if within > 3660 {
+            return Err(ApiError::bad_request("within: at most 3660 days"));
+        }
+        self.period
+            .evaluation_date
+            .checked_add((within as i64).days())
+            .map_err(|e| ApiError::bad_request(format!("within: {e}")))
+    }
+}
+
+/// Parses `month` / `date` query values (at most one) into a [`When`].
+pub fn parse_when(month: Option<&str>, date: Option<&str>) -> Result<When, ApiError> {
+    match (month, date) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("give month or date, not both")),
+        (Some(m), None) => Month::parse_strict(m)
+            .map(When::Month)
+            .map_err(|e| ApiError::bad_request(format!("month: {e}"))),
+        (None, Some(d)) => pcs_core::calendar::parse_date(d)
+            .map(When::Date)
+            .map_err(|e| ApiError::bad_request(format!("date: {e}"))),
+        (None, None) => Ok(When::Today),
+    }
+}
+
+/// Runs CPU-heavy report work off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}

@@ -1,0 +1,908 @@
+//! HTTP integration tests: the real application on a real socket
+//! (127.0.0.1, port 0), driven with an HTTP client, over a private copy of
+//! the example dataset (so uploads and the SQLite store never touch the
+//! repository).
+//!
+//! Expected scores come from the example's hand computation
+//! (`examples/contoso/README.md`) or from the same code path as `pcs score`
+//! (pcs-data's reader with the CLI's month filter, then the contract's score
+//! object); `crates/pcs-cli/tests/serve.rs` compares with the `pcs` binary's
+//! own output.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use pcs_core::facts::{MonthFilter, Table};
+use pcs_core::score::{Period, score_partner};
+use pcs_server::state::{AppState, Config};
+use pcs_server::store::Scope;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// A running server over its own copy of a dataset.
+struct Server {
+    addr: SocketAddr,
+    dir: TempDir,
+    state: AppState,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+impl Server {
+    async fn start() -> Server {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut Config)) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&example(), dir.path());
+        let mut config = Config::new(dir.path());
+        configure(&mut config);
+        let state = AppState::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = pcs_server::app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Server {
+            addr,
+            dir,
+            state,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            token: None,
+        }
+    }
+
+    /// A server with `--auth`.
+    async fn with_auth() -> Server {
+        Self::start_with(|c| c.auth = true).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn token(&self, scope: Scope) -> String {
+        self.state.store().create_token(&scope, "test").unwrap().0
+    }
+
+    fn with_token(mut self, token: &str) -> Server {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, self.url(path));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    /// GET; the status and the JSON body (every answer must be JSON).
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        json_of(self.req(reqwest::Method::GET, path).send().await.unwrap()).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        json_of(
+            self.req(reqwest::Method::POST, path)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn put_table(
+        &self,
+        table: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        json_of(
+            self.req(reqwest::Method::PUT, &format!("/api/v1/tables/{table}"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Every file of the data directory but the SQLite database, with its bytes.
+    fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| {
+                !e.file_name()
+                    .to_string_lossy()
+                    .starts_with("pcs-server.sqlite3")
+            })
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let bytes = if e.file_type().unwrap().is_file() {
+                    std::fs::read(e.path()).unwrap()
+                } else {
+                    b"<directory>".to_vec()
+                };
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    /// What the API says about every partner (list and scores of two months).
+    async fn everything(&self) -> Value {
+        let (s, list) = self.get("/api/v1/partners").await;
+        assert_eq!(s, StatusCode::OK);
+        let mut scores = Vec::new();
+        for p in list["partners"].as_array().unwrap() {
+            let id = p["partner_id"].as_str().unwrap();
+            for m in ["2023-10", "2023-11"] {
+                scores.push(
+                    self.get(&format!("/api/v1/partners/{id}/score?month={m}"))
+                        .await,
+                );
+            }
+        }
+        json!({"list": list, "scores": scores.iter().map(|(s, v)| json!([s.as_u16(), v])).collect::<Vec<_>>()})
+    }
+}
+
+async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = r.text().await.unwrap();
+    if status == StatusCode::NO_CONTENT {
+        return (status, Value::Null);
+    }
+    assert!(
+        ct.starts_with("application/json"),
+        "{status}: not JSON ({ct}): {text}"
+    );
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+/// The score object exactly as `pcs score --month M --format json` builds it:
+/// the reader with the CLI's month filter, `score_partner`, `score_object`.
+fn cli_score(dir: &Path, partner: &str, month: &str) -> Value {
+    let set = pcs_core::rulebook::RulebookSet::builtin();
+    let month: pcs_core::calendar::Month = month.parse().unwrap();
+    let rb = set
+        .in_force("business_applications", month.last_day())
+        .unwrap();
+    let period = Period::for_month(rb, month);
+    let facts = pcs_data::Dataset::open(dir)
+        .unwrap()
+        .load(
+            rb,
+            &pcs_data::LoadOptions {
+                months: MonthFilter::Only(period.data_months().to_vec()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    pcs_core::contract::score_object(&score_partner(
+        rb,
+        partner,
+        &facts.partners[partner],
+        period,
+    ))
+}
+
+fn error_code(v: &Value) -> &str {
+    v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {v}"))
+}
+
+// ---------------------------------------------------------------- scores
+
+#[tokio::test]
+async fn score_is_the_contract_object_of_the_hand_computation() {
+    let s = Server::start().await;
+    let (status, v) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    assert_eq!(status, StatusCode::OK);
+    // examples/contoso/README.md: Contoso Dynamics qualifies with 70.84 in 2023-11.
+    assert_eq!(v["total_points"], json!(70.84));
+    assert_eq!(v["qualified"], json!(true));
+    assert_eq!(v["partner_id"], "1000001");
+    assert_eq!(v["month"], "2023-11");
+    assert_eq!(v["latest_month"], "2023-10");
+    assert_eq!(v["baseline_month"], "2022-10");
+    assert_eq!(v["evaluation_date"], "2023-11-30");
+    for m in [
+        "net_customer_adds",
+        "intermediate_certifications",
+        "advanced_certifications",
+        "usage_growth",
+        "deployments",
+    ] {
+        for f in ["value", "points", "max_points"] {
+            assert!(v["metrics"][m].get(f).is_some(), "{m}.{f} missing in {v}");
+        }
+    }
+    for id in ["1000001", "1000002", "1000003", "1000004"] {
+        for m in ["2023-10", "2023-11", "2024-01"] {
+            let (status, v) = s
+                .get(&format!("/api/v1/partners/{id}/score?month={m}"))
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(v, cli_score(s.dir.path(), id, m), "{id} {m}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_date_follows_the_refresh_day_rule() {
+    let s = Server::start().await;
+    let (_, before) = s
+        .get("/api/v1/partners/1000001/score?date=2023-11-19")
+        .await;
+    assert_eq!(before["month"], "2023-10");
+    assert_eq!(before["evaluation_date"], "2023-11-19");
+    let (_, from) = s
+        .get("/api/v1/partners/1000001/score?date=2023-11-20")
+        .await;
+    assert_eq!(from["month"], "2023-11");
+}
+
+#[tokio::test]
+async fn without_month_or_date_the_score_is_as_of_today() {
+    let s = Server::start_with(|c| c.today = Some("2023-11-25".parse().unwrap())).await;
+    let (_, v) = s.get("/api/v1/partners/1000001/score").await;
+    assert_eq!(v["month"], "2023-11");
+    assert_eq!(v["evaluation_date"], "2023-11-25");
+}
+
+#[tokio::test]
+async fn bad_requests_are_json_errors() {
+    let s = Server::start().await;
+    let (status, v) = s.get("/api/v1/partners/1000001/score?month=2023-13").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "bad_request");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("month"),
+        "{v}"
+    );
+    let (status, _) = s
+        .get("/api/v1/partners/1000001/score?month=2023-11&date=2023-11-20")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, v) = s.get("/api/v1/partners/nobody/score?month=2023-11").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(v["error"]["message"], "partner 'nobody' not found");
+    let (status, v) = s.get("/api/v1/no/such/route").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "not_found");
+    let r = s
+        .req(reqwest::Method::DELETE, "/api/v1/partners/1000001/score")
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = json_of(r).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&v), "method_not_allowed");
+    let (status, v) = s
+        .get("/api/v1/partners/1000001/explain?month=2023-11&metric=nope")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("usage_growth")
+    );
+    let (status, _) = s.get("/api/v1/partners?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let r = s
+        .req(
+            reqwest::Method::POST,
+            "/api/v1/partners/1000001/simulate?month=2023-11",
+        )
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = json_of(r).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "bad_request");
+    let (status, v) = s
+        .post(
+            "/api/v1/partners/1000001/simulate?month=2023-11",
+            &json!({"revenue": [{"customer_name": "X", "workload": "Nope", "revenue_usd": 1, "association": "CSP Tier 1"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("Nope"),
+        "{v}"
+    );
+}
+
+// ---------------------------------------------------------------- partners and reports
+
+#[tokio::test]
+async fn partners_are_searchable_and_paged() {
+    let s = Server::start().await;
+    let (_, all) = s.get("/api/v1/partners").await;
+    assert_eq!(all["total"], 4);
+    let (_, found) = s.get("/api/v1/partners?q=fabrikam").await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["partners"][0]["partner_id"], "1000002");
+    assert_eq!(found["partners"][0]["name"], "Fabrikam Apps");
+    let (_, by_id) = s.get("/api/v1/partners?q=0004").await;
+    assert_eq!(by_id["partners"][0]["partner_id"], "1000004");
+    let (_, page) = s.get("/api/v1/partners?offset=1&limit=2").await;
+    assert_eq!(page["total"], 4);
+    let ids: Vec<&str> = page["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["partner_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["1000002", "1000003"]);
+}
+
+#[tokio::test]
+async fn reports_answer_for_a_partner() {
+    let s = Server::start().await;
+    let base = "/api/v1/partners/1000002";
+    let (status, e) = s.get(&format!("{base}/explain?month=2023-11")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(e["metrics"].as_array().unwrap().len(), 5);
+    let (_, one) = s
+        .get(&format!("{base}/explain?month=2023-11&metric=usage_growth"))
+        .await;
+    assert_eq!(one["metrics"].as_array().unwrap().len(), 1);
+    // README: Graphic Design Institute's Power BI revenue meets net customer adds.
+    let (status, c) = s
+        .get(&format!("{base}/customers?month=2023-11&search=graphic"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let lines = c["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["customer_name"] == "Graphic Design Institute")
+    );
+    let (status, k) = s
+        .get("/api/v1/partners/1000001/skilling?date=2023-11-30&within=365")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!k["people"].as_array().unwrap().is_empty());
+    let (status, h) = s
+        .get("/api/v1/partners/1000001/history?month=2023-11&months=6")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let months = h["months"].as_array().unwrap();
+    assert_eq!(months.len(), 6);
+    // The last month of the history is the score of M.
+    let (_, score) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    assert_eq!(
+        months.last().unwrap()["total_points"],
+        score["total_points"]
+    );
+    // README: Fabrikam is 0.60 short; the first recommendation adds 19.6 points.
+    let (status, r) = s
+        .get(&format!("{base}/recommendations?month=2023-11"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(r[0]["points"], json!(19.6));
+    let (status, p) = s.get(&format!("{base}/plan?month=2023-11")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["reachable"], true);
+    // The plan's scenario, simulated, gives the promised qualified score.
+    let scenario: Value = serde_json::to_value(
+        pcs_insights::scenario::Scenario::from_toml(p["scenario_toml"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let (status, sim) = s
+        .post(&format!("{base}/simulate?month=2023-11"), &scenario)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sim["simulated"]["qualified"], true);
+    let (status, cheaper) = s
+        .post(
+            &format!("{base}/plan?month=2023-11"),
+            &json!({"deployment": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(cheaper["total_cost"].as_f64().unwrap() <= p["total_cost"].as_f64().unwrap());
+    let (status, _) = s
+        .post(
+            &format!("{base}/plan?month=2023-11"),
+            &json!({"deployment": -1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn simulate_compares_current_and_simulated() {
+    let s = Server::start().await;
+    let (_, score) = s.get("/api/v1/partners/1000002/score?month=2023-11").await;
+    let (status, v) = s
+        .post(
+            "/api/v1/partners/1000002/simulate?month=2023-11",
+            &json!({
+                "title": "certify Avery",
+                "certification": [{"person_name": "Avery Howard", "certification": "data-analyst-associate"}]
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["title"], "certify Avery");
+    assert_eq!(v["current"], score);
+    let cur = v["current"]["metrics"]["intermediate_certifications"]["value"]
+        .as_f64()
+        .unwrap();
+    let sim = v["simulated"]["metrics"]["intermediate_certifications"]["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(sim, cur + 1.0);
+}
+
+#[tokio::test]
+async fn scenarios_are_saved_listed_and_deleted() {
+    let s = Server::start().await;
+    let base = "/api/v1/partners/1000002/scenarios";
+    let body = json!({"name": "Avery", "scenario": {"certification": [{"person_name": "Avery Howard", "certification": "data-analyst-associate"}]}});
+    let (status, saved) = s.post(&format!("{base}?month=2023-11"), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let id = saved["id"].as_i64().unwrap();
+    let (_, list) = s.get(base).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["name"], "Avery");
+    let (status, one) = s.get(&format!("{base}/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        one["scenario"]["certification"][0]["person_name"],
+        "Avery Howard"
+    );
+    // Another partner has no such scenario.
+    let (status, _) = s
+        .get(&format!("/api/v1/partners/1000001/scenarios/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A scenario that cannot apply is refused.
+    let (status, _) = s
+        .post(
+            base,
+            &json!({"name": "bad", "scenario": {"remove": {"customers": ["nobody"]}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let r = s
+        .req(reqwest::Method::DELETE, &format!("{base}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, list) = s.get(base).await;
+    assert!(list.as_array().unwrap().is_empty());
+    // Saved in the SQLite file of the data directory: a new server sees it.
+    let (status, _) = s.post(base, &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let store =
+        pcs_server::store::Store::open(&s.dir.path().join(pcs_server::store::FILE_NAME)).unwrap();
+    assert_eq!(store.scenarios("1000002").unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------- access
+
+#[tokio::test]
+async fn a_partner_token_sees_only_its_partner() {
+    let s = Server::with_auth().await;
+    let token = s.token(Scope::Partner("1000001".into()));
+    let s = s.with_token(&token);
+    let (status, v) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["total_points"], json!(70.84));
+    let (_, list) = s.get("/api/v1/partners").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["partners"][0]["partner_id"], "1000001");
+    // Another partner: 404, exactly as a partner that does not exist.
+    let (status, other) = s.get("/api/v1/partners/1000002/score?month=2023-11").await;
+    let (status_none, none) = s.get("/api/v1/partners/9999999/score?month=2023-11").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status_none, StatusCode::NOT_FOUND);
+    assert_eq!(other["error"]["code"], none["error"]["code"]);
+    assert_eq!(other["error"]["message"], "partner '1000002' not found");
+    assert!(!other.to_string().contains("Fabrikam"));
+    for path in [
+        "explain",
+        "customers",
+        "skilling",
+        "history",
+        "recommendations",
+        "plan",
+        "scenarios",
+    ] {
+        let (status, _) = s
+            .get(&format!("/api/v1/partners/1000002/{path}?month=2023-11"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _) = s
+        .post(
+            "/api/v1/partners/1000002/simulate?month=2023-11",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Uploads and the upload history are for admins.
+    let (status, v) = s
+        .put_table("revenue", "text/csv", b"partner_id\n".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&v), "forbidden");
+    let (status, _) = s.get("/api/v1/uploads").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn auth_needs_a_valid_live_token() {
+    let s = Server::with_auth().await;
+    let (status, v) = s.get("/api/v1/partners").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&v), "unauthorized");
+    let admin = s.token(Scope::All);
+    let (status, _) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK, "the API description is public");
+    let s = s.with_token("pcs_0000");
+    let (status, _) = s.get("/api/v1/partners").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let s = s.with_token(&admin);
+    let (_, list) = s.get("/api/v1/partners").await;
+    assert_eq!(list["total"], 4);
+    let (status, _) = s.get("/api/v1/partners/1000002/score?month=2023-11").await;
+    assert_eq!(status, StatusCode::OK);
+    let id = s.state.store().verify_token(&admin).unwrap().unwrap().id;
+    s.state.store().revoke_token(id).unwrap();
+    let (status, _) = s.get("/api/v1/partners").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_browser_logs_in_with_a_token_and_gets_a_session() {
+    let s = Server::with_auth().await;
+    let token = s.token(Scope::Partner("1000002".into()));
+    let bad = s
+        .http
+        .post(s.url("/login"))
+        .form(&[("token", "wrong"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(bad.headers().get("set-cookie").is_none());
+    let r = s
+        .http
+        .post(s.url("/login"))
+        .form(&[("token", token.as_str()), ("next", "//elsewhere.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/", "never redirect off the site");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(
+        !cookie.contains(&token),
+        "the cookie holds a session, not the token"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let get = |path: &str| {
+        s.http
+            .get(s.url(path))
+            .header("cookie", session.clone())
+            .send()
+    };
+    let (status, list) = json_of(get("/api/v1/partners").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["total"], 1);
+    let (status, _) = json_of(
+        get("/api/v1/partners/1000001/score?month=2023-11")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let out = s
+        .http
+        .post(s.url("/logout"))
+        .header("cookie", session.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let (status, _) = json_of(get("/api/v1/partners").await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+// ---------------------------------------------------------------- uploads
+
+#[tokio::test]
+async fn a_malformed_upload_is_rejected_with_its_line_and_column_and_changes_nothing() {
+    let s = Server::start().await;
+    let files_before = s.files();
+    let api_before = s.everything().await;
+    let good = std::fs::read_to_string(s.dir.path().join("revenue.csv")).unwrap();
+    // Line 3 (the second data row), column 6 (month): 2023-13.
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(fields[5], "2023-10");
+    fields[5] = "2023-13";
+    lines[2] = fields.join(",");
+    let bad = lines.join("\n") + "\n";
+
+    let (status, v) = s.put_table("revenue", "text/csv", bad.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let e = &v["error"];
+    assert_eq!(e["code"], "invalid_data");
+    assert_eq!(e["file"], "revenue.csv (uploaded)");
+    assert_eq!(e["line"], 3);
+    assert_eq!(e["column"], 6);
+    assert_eq!(e["column_name"], "month");
+    assert_eq!(e["value"], "2023-13");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("line 3") && msg.contains("column 6") && msg.contains("2023-13"),
+        "{msg}"
+    );
+
+    assert_eq!(s.files(), files_before, "nothing changed on disk");
+    assert_eq!(
+        s.everything().await,
+        api_before,
+        "nothing changed in the API"
+    );
+    let (_, d) = s.get("/api/v1/dataset").await;
+    assert_eq!(d["generation"], 1);
+    let (_, history) = s.get("/api/v1/uploads").await;
+    assert_eq!(history[0]["accepted"], false);
+    assert_eq!(history[0]["table"], "revenue");
+    assert!(history[0]["error"].as_str().unwrap().contains("line 3"));
+
+    // A header without a required column, and a Parquet body that is not Parquet.
+    let (status, v) = s
+        .put_table(
+            "usage",
+            "text/csv",
+            b"partner_id,month\n1,2023-10\n".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["file"], "usage.csv (uploaded)");
+    let (status, _) = s
+        .put_table(
+            "usage",
+            "application/vnd.apache.parquet",
+            b"PAR1 garbage".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, v) = s.put_table("salaries", "text/csv", b"a\n".to_vec()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(v["error"]["message"].as_str().unwrap().contains("revenue"));
+    assert_eq!(s.files(), files_before, "nothing changed on disk");
+    assert_eq!(s.everything().await, api_before);
+}
+
+#[tokio::test]
+async fn a_good_upload_is_stored_and_visible_at_once() {
+    let s = Server::start().await;
+    let (_, before) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    assert!(
+        before["metrics"]["net_customer_adds"]["points"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // The revenue table without Contoso Dynamics' rows.
+    let good = std::fs::read_to_string(s.dir.path().join("revenue.csv")).unwrap();
+    let kept: String = good
+        .lines()
+        .filter(|l| !l.starts_with("1000001,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (status, v) = s
+        .put_table("revenue", "text/csv", kept.clone().into_bytes())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["rows"], kept.lines().count() - 1);
+    assert_eq!(v["sha256"], pcs_server::store::sha256_hex(kept.as_bytes()));
+
+    let (_, after) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    assert_eq!(after["metrics"]["net_customer_adds"]["value"], 0);
+    assert_eq!(after["metrics"]["net_customer_adds"]["points"], 0);
+    assert_eq!(after, cli_score(s.dir.path(), "1000001", "2023-11"));
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("revenue.csv")).unwrap(),
+        kept
+    );
+    let (_, d) = s.get("/api/v1/dataset").await;
+    assert_eq!(d["generation"], 2);
+    // No staging directory is left behind.
+    assert!(
+        s.files().keys().all(|n| !n.starts_with(".pcs-upload")),
+        "{:?}",
+        s.files().keys()
+    );
+    // A restarted server reads the stored table.
+    let again = AppState::open(Config::new(s.dir.path())).unwrap();
+    let snap = again.snapshot();
+    assert_eq!(
+        snap.table_file(Table::Revenue).unwrap().rows as usize,
+        kept.lines().count() - 1
+    );
+}
+
+#[tokio::test]
+async fn a_parquet_upload_replaces_a_csv_table() {
+    let s = Server::start().await;
+    let (_, before) = s.get("/api/v1/partners/1000002/score?month=2023-11").await;
+    // usage.csv, row for row, as Parquet.
+    let text = std::fs::read_to_string(s.dir.path().join("usage.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut w =
+        pcs_data::write::TableWriter::new(Vec::new(), Table::Usage, pcs_data::Format::Parquet)
+            .unwrap();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let row: Vec<&str> = r.iter().collect();
+        w.write_row(&row).unwrap();
+    }
+    let bytes = w.finish().unwrap();
+    // No content type: sniffed by the magic number.
+    let (status, v) = s
+        .put_table("usage", "application/octet-stream", bytes.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["format"], "parquet");
+    let files = s.files();
+    assert!(
+        files.contains_key("usage.parquet") && !files.contains_key("usage.csv"),
+        "{:?}",
+        files.keys()
+    );
+    let (_, after) = s.get("/api/v1/partners/1000002/score?month=2023-11").await;
+    assert_eq!(after, before, "the same rows give the same score");
+}
+
+// ---------------------------------------------------------------- limits
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused() {
+    let s = Server::start_with(|c| {
+        c.json_limit = 4096;
+        c.upload_limit = 1024;
+    })
+    .await;
+    let big = json!({"title": "x".repeat(10_000)});
+    let (status, v) = s
+        .post("/api/v1/partners/1000001/simulate?month=2023-11", &big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&v), "payload_too_large");
+    let files_before = s.files();
+    let (status, v) = s.put_table("revenue", "text/csv", vec![b'a'; 5000]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&v), "payload_too_large");
+    assert_eq!(s.files(), files_before);
+}
+
+// ---------------------------------------------------------------- OpenAPI
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let s = Server::start().await;
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("get", "/api/v1/dataset"),
+        ("get", "/api/v1/partners"),
+        ("get", "/api/v1/partners/{id}/score"),
+        ("get", "/api/v1/partners/{id}/explain"),
+        ("get", "/api/v1/partners/{id}/customers"),
+        ("get", "/api/v1/partners/{id}/skilling"),
+        ("get", "/api/v1/partners/{id}/history"),
+        ("post", "/api/v1/partners/{id}/simulate"),
+        ("get", "/api/v1/partners/{id}/recommendations"),
+        ("get", "/api/v1/partners/{id}/plan"),
+        ("post", "/api/v1/partners/{id}/plan"),
+        ("get", "/api/v1/partners/{id}/scenarios"),
+        ("post", "/api/v1/partners/{id}/scenarios"),
+        ("get", "/api/v1/partners/{id}/scenarios/{scenario_id}"),
+        ("delete", "/api/v1/partners/{id}/scenarios/{scenario_id}"),
+        ("put", "/api/v1/tables/{table}"),
+        ("get", "/api/v1/uploads"),
+        ("get", "/api/v1/openapi.json"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                expected.contains(&(method.as_str(), path.as_str())),
+                "undocumented in the test: {method} {path}"
+            );
+            documented += 1;
+        }
+    }
+    for (method, path) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    assert_eq!(documented, expected.len());
+    // Every documented route is served (no route answers the fallback's 404).
+    for (method, path) in expected {
+        let url = path
+            .replace("{id}", "1000001")
+            .replace("{scenario_id}", "1")
+            .replace("{table}", "nope");
+        let r = s
+            .req(method.parse().unwrap(), &url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let (_, v) = json_of(r).await;
+        assert!(
+            !v["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("no route"),
+            "{method} {path}: {v}"
+        );
+    }
+    // The documented score object has every field the score has.
+    let props = &doc["components"]["schemas"]["ScoreObject"]["properties"];
+    let (_, score) = s.get("/api/v1/partners/1000001/score?month=2023-11").await;
+    for k in score.as_object().unwrap().keys() {
+        assert!(
+            props.get(k).is_some(),
+            "score field {k} not in the OpenAPI schema"
+        );
+    }
+    let metric = &doc["components"]["schemas"]["MetricObject"]["properties"];
+    for k in score["metrics"]["usage_growth"].as_object().unwrap().keys() {
+        assert!(
+            metric.get(k).is_some(),
+            "metric field {k} not in the OpenAPI schema"
+        );
+    }
+}

@@ -1,0 +1,655 @@
+//! The HTML pages over HTTP: the real application on 127.0.0.1:0 over a
+//! private copy of the example dataset, driven with an HTTP client (no
+//! browser; `browser.rs` has the one in headless Chromium). The figures on
+//! the pages are compared with the JSON API's, which the API tests compare
+//! with the CLI's.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pcs_core::Decimal;
+use pcs_server::state::{AppState, Config};
+use pcs_server::store::Scope;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const P: &str = "1000001";
+const M: &str = "2023-11";
+
+struct Server {
+    base: String,
+    dir: TempDir,
+    state: AppState,
+    http: reqwest::Client,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso")
+}
+
+impl Server {
+    async fn start(auth: bool) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&example(), dir.path());
+        let mut config = Config::new(dir.path());
+        config.auth = auth;
+        let state = AppState::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = pcs_server::app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Server {
+            base,
+            dir,
+            state,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let (s, h) = (r.status(), r.headers().clone());
+        (s, h, r.text().await.unwrap())
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.json().await.unwrap()
+    }
+}
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::from_str(&v.to_string()).unwrap()
+}
+
+/// The value of `attr="..."` right after `marker` in the page.
+fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> &'a str {
+    let at = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let rest = &html[at..];
+    let key = format!("{attr}=\"");
+    let start = rest
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {attr} after {marker}"))
+        + key.len();
+    let end = rest[start..].find('"').unwrap();
+    &rest[start..start + end]
+}
+
+fn is_html(h: &reqwest::header::HeaderMap) -> bool {
+    h[CONTENT_TYPE].to_str().unwrap().starts_with("text/html")
+}
+
+#[tokio::test]
+async fn the_overview_shows_the_apis_score() {
+    let s = Server::start(false).await;
+    let (status, h, html) = s.get(&format!("/partners/{P}?month={M}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_html(&h));
+    let api = s
+        .json(&format!("/api/v1/partners/{P}/score?month={M}"))
+        .await;
+    assert_eq!(
+        Decimal::from_str(attr_after(&html, "data-total=", "data-total")).unwrap(),
+        dec(&api["total_points"])
+    );
+    for (id, m) in api["metrics"].as_object().unwrap() {
+        let marker = format!("data-metric=\"{id}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-points")).unwrap(),
+            dec(&m["points"]),
+            "{id}"
+        );
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-max")).unwrap(),
+            dec(&m["max_points"]),
+            "{id}"
+        );
+    }
+    assert!(html.contains("Contoso Dynamics"));
+    assert!(html.contains(r#"data-qualified="true""#));
+    assert!(html.contains(r#"data-zero="0""#));
+}
+
+#[tokio::test]
+async fn every_page_renders_for_a_partner() {
+    let s = Server::start(false).await;
+    for page in [
+        "",
+        "/metrics",
+        "/metrics/usage_growth",
+        "/customers",
+        "/customers?q=adventure",
+        "/skilling",
+        "/skilling?within=400",
+        "/history",
+        "/history?months=13",
+        "/simulate",
+    ] {
+        let (path, extra) = page.split_once('?').unwrap_or((page, ""));
+        let url = format!("/partners/{P}{path}?month={M}&{extra}");
+        let (status, h, html) = s.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {html}");
+        assert!(is_html(&h), "{url}");
+        assert!(html.contains("</html>"), "{url}");
+    }
+    // The history chart has as many bars as months asked for.
+    let (_, _, html) = s
+        .get(&format!("/partners/{P}/history?month={M}&months=13"))
+        .await;
+    assert_eq!(html.matches("<g data-month=").count(), 13);
+    // By date: the refresh-by-the-20th rule picks the month before on the 19th.
+    let (status, _, html) = s.get(&format!("/partners/{P}?date=2023-12-19")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Month <b>2023-11</b>"), "{html}");
+    assert!(html.contains("skilling on <b>2023-12-19</b>"));
+}
+
+#[tokio::test]
+async fn bad_values_and_unknown_partners_are_html_errors() {
+    let s = Server::start(false).await;
+    for (url, status, text) in [
+        (
+            format!("/partners/{P}?month=2023-13"),
+            StatusCode::BAD_REQUEST,
+            "month",
+        ),
+        (
+            format!("/partners/{P}?month=2023-11&date=2023-11-01"),
+            StatusCode::BAD_REQUEST,
+            "not both",
+        ),
+        (
+            format!("/partners/{P}/history?month={M}&months=x"),
+            StatusCode::BAD_REQUEST,
+            "months",
+        ),
+        (
+            format!("/partners/{P}/history?month={M}&months=0"),
+            StatusCode::BAD_REQUEST,
+            "months",
+        ),
+        (
+            format!("/partners/{P}/skilling?month={M}&within=-1"),
+            StatusCode::BAD_REQUEST,
+            "within",
+        ),
+        (
+            format!("/partners/9999999?month={M}"),
+            StatusCode::NOT_FOUND,
+            "9999999",
+        ),
+        (
+            format!("/partners/{P}/metrics/nope?month={M}"),
+            StatusCode::NOT_FOUND,
+            "nope",
+        ),
+        (
+            format!("/partners/{P}/simulate?month={M}&scenario=77"),
+            StatusCode::NOT_FOUND,
+            "scenario 77",
+        ),
+    ] {
+        let (st, h, html) = s.get(&url).await;
+        assert_eq!(st, status, "{url}: {html}");
+        assert!(is_html(&h), "{url}");
+        assert!(html.contains(r#"role="alert""#), "{url}");
+        assert!(html.contains(text), "{url}: {html}");
+        assert!(
+            html.contains("<nav class=\"tabs\""),
+            "{url}: the error is in the layout"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_picker_searches_pages_and_escapes() {
+    let s = Server::start(false).await;
+    let (status, _, html) = s.get(&format!("/?month={M}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"data-matches="4""#), "{html}");
+    let (_, _, html) = s.get(&format!("/?month={M}&q=fabrikam")).await;
+    assert!(html.contains(r#"data-matches="1""#));
+    assert!(html.contains("/partners/1000002?month=2023-11"));
+    // What the user typed comes back escaped.
+    let (_, _, html) = s.get("/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // An exact id goes straight to the partner, keeping the month.
+    let (status, h, _) = s.get(&format!("/partners?partner={P}&month={M}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h[LOCATION], format!("/partners/{P}?month={M}").as_str());
+    // Anything else is a search.
+    let (status, _, html) = s.get(&format!("/partners?partner=TAIL&month={M}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Tailspin Toys"));
+}
+
+#[tokio::test]
+async fn without_a_month_the_pages_show_the_newest_complete_month() {
+    let s = Server::start(false).await;
+    // The example has a few rows of 2023-11 for two of its partners, and
+    // data of 2023-10 for three: 2023-10 is its newest complete month, so
+    // pages are for 2023-11, as in the example's README.
+    let (status, _, html) = s.get(&format!("/partners/{P}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"type="month" name="month" value="2023-11""#),
+        "{html}"
+    );
+    assert!(html.contains("latest month <b>2023-10</b>"));
+    assert!(html.contains(r#"data-total="70.84""#));
+    // Links carry the month.
+    assert!(html.contains(&format!("/partners/{P}/customers?month=2023-11")));
+}
+
+#[tokio::test]
+async fn the_customer_csv_is_a_download_of_the_report() {
+    let s = Server::start(false).await;
+    let r = s
+        .http
+        .get(s.url(&format!("/partners/{P}/customers.csv?month={M}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.headers()[CONTENT_DISPOSITION],
+        "attachment; filename=\"customers-1000001-2023-11.csv\""
+    );
+    let text = r.text().await.unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "tenant_id",
+            "customer_name",
+            "subscription_id",
+            "workload",
+            "metric",
+            "met",
+            "criterion",
+            "value",
+            "effect",
+            "sentence"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let api = s
+        .json(&format!("/api/v1/partners/{P}/customers?month={M}"))
+        .await;
+    let lines = api["lines"].as_array().unwrap();
+    assert_eq!(rows.len(), lines.len());
+    assert!(!rows.is_empty());
+    for (row, line) in rows.iter().zip(lines) {
+        assert_eq!(&row[0], line["tenant_id"].as_str().unwrap());
+        assert_eq!(&row[4], line["metric"].as_str().unwrap());
+        assert_eq!(&row[5], line["met"].to_string());
+        assert_eq!(&row[9], line["sentence"].as_str().unwrap());
+    }
+    // The search narrows the download too.
+    let (_, _, text) = s
+        .get(&format!(
+            "/partners/{P}/customers.csv?month={M}&q=adventure"
+        ))
+        .await;
+    assert!(
+        text.lines().skip(1).all(|l| l.contains("Adventure Works")),
+        "{text}"
+    );
+    assert!(text.lines().count() > 1);
+}
+
+#[tokio::test]
+async fn the_simulator_form_gives_the_apis_simulation_and_saves_it() {
+    let s = Server::start(false).await;
+    let form = [
+        ("title", "win Adventure Works"),
+        ("rev_name_0", "Graphic Design Institute"),
+        ("rev_workload_0", "Marketing"),
+        ("rev_amount_0", "2500"),
+        ("rev_assoc_0", "CSP Tier 1"),
+        ("use_name_0", ""),
+        ("action", "save"),
+        ("save_name", "GDI <marketing>"),
+    ];
+    let r = s
+        .http
+        .post(s.url(&format!("/partners/{P}/simulate?month={M}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let api: Value = s
+        .http
+        .post(s.url(&format!("/api/v1/partners/{P}/simulate?month={M}")))
+        .json(&json!({
+            "title": "win Adventure Works",
+            "revenue": [{"customer_name": "Graphic Design Institute", "workload": "Marketing",
+                         "revenue_usd": 2500, "association": "CSP Tier 1"}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = Decimal::from_str(attr_after(
+        &html,
+        "id=\"simulated-total\"",
+        "data-simulated-total",
+    ))
+    .unwrap();
+    assert_eq!(shown, dec(&api["simulated"]["total_points"]));
+    for (id, m) in api["simulated"]["metrics"].as_object().unwrap() {
+        let marker = format!("<tr data-metric=\"{id}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-simulated")).unwrap(),
+            dec(&m["points"]),
+            "{id}"
+        );
+    }
+    // Saved in the store, listed (escaped) and loadable.
+    assert!(html.contains("Saved as “GDI &lt;marketing&gt;”"), "{html}");
+    let saved = s.state.store().scenarios(P).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].scenario["revenue"][0]["workload"], "Marketing");
+    let (status, _, html) = s
+        .get(&format!(
+            "/partners/{P}/simulate?month={M}&scenario={}",
+            saved[0].id
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"value="Graphic Design Institute""#));
+    assert_eq!(
+        Decimal::from_str(attr_after(
+            &html,
+            "id=\"simulated-total\"",
+            "data-simulated-total"
+        ))
+        .unwrap(),
+        shown
+    );
+    // Another partner does not see it.
+    assert!(s.state.store().scenarios("1000002").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_plan_loads_into_the_simulator_and_qualifies() {
+    let s = Server::start(false).await;
+    // Fabrikam Apps is 0.60 points short.
+    let (status, _, html) = s
+        .get(&format!("/partners/1000002/simulate?month={M}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<table id=\"plan\""), "{html}");
+    assert!(html.contains("Load this plan into the simulator"));
+    let plan = s
+        .json(&format!("/api/v1/partners/1000002/plan?month={M}"))
+        .await;
+    let (status, _, html) = s
+        .get(&format!("/partners/1000002/simulate?month={M}&use=plan"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = Decimal::from_str(attr_after(
+        &html,
+        "id=\"simulated-total\"",
+        "data-simulated-total",
+    ))
+    .unwrap();
+    assert_eq!(shown, dec(&plan["result"]["total_points"]), "{plan}");
+    assert!(shown >= Decimal::from(70));
+    assert!(html.contains(r#"data-simulated-qualified="true""#));
+}
+
+#[tokio::test]
+async fn a_bad_simulator_form_says_what_is_wrong() {
+    let s = Server::start(false).await;
+    for (form, text) in [
+        (
+            vec![("use_name_0", "Litware"), ("use_workload_0", "Power BI")],
+            "Usage row 1: the quantity is required",
+        ),
+        (
+            vec![
+                ("rev_workload_0", "Sales"),
+                ("rev_amount_0", "12,5"),
+                ("rev_assoc_0", "PAL"),
+            ],
+            "is not a decimal number",
+        ),
+        (
+            vec![("cert_cert_0", "no-such-cert")],
+            "is not a known certification",
+        ),
+        (vec![("title", "nothing")], "The scenario is empty"),
+    ] {
+        let r = s
+            .http
+            .post(s.url(&format!("/partners/{P}/simulate?month={M}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{text}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(text), "{text}: {html}");
+        assert!(html.contains("id=\"sim-error\""));
+        assert!(!html.contains("id=\"simulated-total\""));
+    }
+    assert!(s.state.store().scenarios(P).unwrap().is_empty());
+}
+
+fn multipart(table: &str, file_name: &str, body: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----pcs-test-boundary-7d9a";
+    let mut out = Vec::new();
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"table\"\r\n\r\n{table}\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(body);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+#[tokio::test]
+async fn uploads_through_the_page_are_checked_and_applied_at_once() {
+    let s = Server::start(false).await;
+    let original = std::fs::read_to_string(s.dir.path().join("certifications.csv")).unwrap();
+    // Line 4 gets an impossible date.
+    let bad: Vec<String> = original
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 3 {
+                let mut f: Vec<&str> = l.split(',').collect();
+                f[4] = "2023-02-30";
+                f.join(",")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let (ct, body) = multipart(
+        "certifications",
+        "certs.csv",
+        (bad.join("\n") + "\n").as_bytes(),
+    );
+    let r = s
+        .http
+        .post(s.url("/upload"))
+        .header(CONTENT_TYPE, ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-accepted="false""#), "{html}");
+    assert!(html.contains(r#"<dd data-detail="line">4</dd>"#), "{html}");
+    assert!(html.contains(r#"<dd data-detail="value">2023-02-30</dd>"#));
+    assert!(html.contains("nothing was changed"));
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("certifications.csv")).unwrap(),
+        original
+    );
+
+    // Without the advanced certifications of 1000001, its score falls at once.
+    let before = s
+        .json(&format!("/api/v1/partners/{P}/score?month={M}"))
+        .await;
+    let good: String = original
+        .lines()
+        .filter(|l| !l.contains("Expert"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (ct, body) = multipart("certifications", "certs.csv", good.as_bytes());
+    let r = s
+        .http
+        .post(s.url(&format!("/upload?month={M}")))
+        .header(CONTENT_TYPE, ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-accepted="true""#), "{html}");
+    let after = s
+        .json(&format!("/api/v1/partners/{P}/score?month={M}"))
+        .await;
+    assert!(
+        dec(&after["metrics"]["advanced_certifications"]["points"])
+            < dec(&before["metrics"]["advanced_certifications"]["points"])
+    );
+    let (_, _, page) = s.get(&format!("/partners/{P}?month={M}")).await;
+    assert_eq!(
+        Decimal::from_str(attr_after(&page, "data-total=", "data-total")).unwrap(),
+        dec(&after["total_points"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("certifications.csv")).unwrap(),
+        good
+    );
+    // Both attempts are in the history shown on the page.
+    let (_, _, html) = s.get("/upload").await;
+    assert_eq!(html.matches("<td>certifications</td>").count(), 3, "{html}");
+}
+
+#[tokio::test]
+async fn a_partner_token_sees_only_its_partner_in_the_pages() {
+    let s = Server::start(true).await;
+    // Without credentials a page sends the browser to the login form.
+    let (status, h, _) = s.get(&format!("/partners/{P}?month={M}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        h[LOCATION],
+        "/login?next=%2Fpartners%2F1000001%3Fmonth%3D2023-11"
+    );
+
+    let (token, _) = s
+        .state
+        .store()
+        .create_token(&Scope::Partner("1000002".into()), "reseller")
+        .unwrap();
+    let get = |path: String| s.http.get(s.url(&path)).bearer_auth(&token).send();
+    let r = get(format!("/partners/{P}?month={M}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("Contoso Dynamics"), "{html}");
+    for path in [
+        "customers.csv",
+        "customers",
+        "simulate",
+        "history",
+        "metrics",
+    ] {
+        let r = get(format!("/partners/{P}/{path}?month={M}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = get(format!("/partners/1000002?month={M}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Fabrikam Apps"));
+    assert!(
+        !html.contains("href=\"/upload"),
+        "no upload tab for a reseller"
+    );
+    // The picker is the partner itself; uploads are for admins.
+    let r = get(format!("/?month={M}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()[LOCATION],
+        format!("/partners/1000002?month={M}").as_str()
+    );
+    let r = get(format!("/partners?partner={P}&month={M}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()[LOCATION],
+        format!("/partners/1000002?month={M}").as_str()
+    );
+    let r = get("/upload".into()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn assets_are_embedded_and_cacheable() {
+    let s = Server::start(false).await;
+    let (_, _, html) = s.get(&format!("/partners/{P}?month={M}")).await;
+    let css = attr_after(&html, "rel=\"stylesheet\"", "href").to_string();
+    assert!(css.starts_with("/assets/style.css?v="));
+    let r = s.http.get(s.url(&css)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
+    let etag = r.headers()["etag"].clone();
+    let r = s
+        .http
+        .get(s.url(&css))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    for path in ["/assets/app.js", "/assets/icon.svg"] {
+        let (status, _, body) = s.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!body.is_empty());
+    }
+    // Nothing on a page is fetched from another site.
+    for needle in ["src=\"http", "href=\"http"] {
+        assert!(!html.contains(needle), "{needle}");
+    }
+}
