@@ -229,8 +229,10 @@ pub struct ScoreArgs {
     pub quiet: bool,
     /// Aggregate on an Apache Ballista cluster: `df://HOST:PORT` (a
     /// scheduler) or `standalone` (one in this process). Parquet tables only;
-    /// needs a binary built with `--features distributed`.
-    #[arg(long, value_name = "ADDRESS")]
+    /// needs a binary built with `--features distributed`. Hidden from the
+    /// help until the distributed path passes its tests (see README,
+    /// "Distributed scoring").
+    #[arg(long, value_name = "ADDRESS", hide = true)]
     pub cluster: Option<String>,
     /// Rulebooks.
     #[command(flatten)]

@@ -27,6 +27,7 @@ fn pcs(args: &[&str]) -> Run {
     }
 }
 
+#[cfg(feature = "distributed")]
 fn ok(args: &[&str]) -> Run {
     let r = pcs(args);
     assert_eq!(r.code, 0, "pcs {args:?}: {}", r.stderr);
@@ -84,7 +85,16 @@ mod cluster {
 
         let generated = root.path().join("generated");
         let g = generated.to_str().unwrap();
-        ok(&["generate", g, "--partners", "300", "--format", "parquet", "--seed", "4"]);
+        ok(&[
+            "generate",
+            g,
+            "--partners",
+            "300",
+            "--format",
+            "parquet",
+            "--seed",
+            "4",
+        ]);
         assert_eq!(same_on_cluster(&generated, "2024-07", &address), 300);
         // Another month of the same data: other pairs in the window.
         same_on_cluster(&generated, "2024-01", &address);
@@ -112,7 +122,11 @@ mod cluster {
         let e = example.to_str().unwrap();
         let r = pcs(&["score", e, "--month", "2023-11", "--cluster", "http://x:1"]);
         assert_eq!(r.code, 2);
-        assert!(r.stderr.contains("expected df://HOST:PORT or standalone"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("expected df://HOST:PORT or standalone"),
+            "{}",
+            r.stderr
+        );
 
         // The example is CSV: a cluster reads Parquet.
         let r = pcs(&["score", e, "--month", "2023-11", "--cluster", "standalone"]);

@@ -117,7 +117,10 @@ impl Cols<'_> {
     fn decimal(&self, c: usize, i: usize, scale: i8) -> Result<Decimal, Error> {
         let a = self.0.column(c).as_primitive::<Decimal128Type>();
         Decimal::try_from_i128_with_scale(a.value(i), scale as u32).map_err(|e| {
-            Error::new(ErrorKind::BadInput, format!("a sum does not fit a decimal: {e}"))
+            Error::new(
+                ErrorKind::BadInput,
+                format!("a sum does not fit a decimal: {e}"),
+            )
         })
     }
 }
@@ -141,21 +144,42 @@ async fn check(f: &TableFrame) -> Result<(), Error> {
         .map(|s| ident(s.name))
         .chain([ident("row")])
         .collect();
-    let first = collect(bad_rows.select(cols)?.sort(vec![by_row()])?.limit(0, Some(1))?).await?;
+    let first = collect(
+        bad_rows
+            .select(cols)?
+            .sort(vec![by_row()])?
+            .limit(0, Some(1))?,
+    )
+    .await?;
     let Some(batch) = first.iter().find(|b| b.num_rows() > 0) else {
         return Ok(());
     };
     let c = Cols(batch);
-    let values: Vec<&str> = (0..specs.len()).map(|k| c.text(k, 0).unwrap_or("")).collect();
+    let values: Vec<&str> = (0..specs.len())
+        .map(|k| c.text(k, 0).unwrap_or(""))
+        .collect();
     let row = c.int(specs.len(), 0).unwrap_or(0) as u64;
     let at = |k: usize, why: &str| value_error(f, row, k, values[k], why);
-    let idx = |n: &str| specs.iter().position(|s| s.name == n).expect("a column of the table");
+    let idx = |n: &str| {
+        specs
+            .iter()
+            .position(|s| s.name == n)
+            .expect("a column of the table")
+    };
     let id = |n: &str| (values[idx(n)].is_empty()).then(|| at(idx(n), "empty id"));
     let required = |n: &str| {
         (values[idx(n)].is_empty()).then(|| at(idx(n), "empty value in a required column"))
     };
-    let month = |n: &str| Month::parse_strict(values[idx(n)]).is_err().then(|| at(idx(n), "not a month (YYYY-MM)"));
-    let number = |n: &str| parse_decimal(values[idx(n)]).is_none().then(|| at(idx(n), "not a number"));
+    let month = |n: &str| {
+        Month::parse_strict(values[idx(n)])
+            .is_err()
+            .then(|| at(idx(n), "not a month (YYYY-MM)"))
+    };
+    let number = |n: &str| {
+        parse_decimal(values[idx(n)])
+            .is_none()
+            .then(|| at(idx(n), "not a number"))
+    };
     let found = match f.table {
         Table::Revenue => id("partner_id")
             .or_else(|| id("customer_tenant_id"))
@@ -207,7 +231,11 @@ fn value_error(f: &TableFrame, row: u64, k: usize, value: &str, why: &str) -> Er
 /// Counted warnings: rows whose workload, association type or
 /// certification the rulebook does not know (every month), grouped by
 /// normalised name, with their first row and first spelling.
-async fn warnings(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<'_>) -> Result<(), Error> {
+async fn warnings(
+    f: &TableFrame,
+    names: &Names<'_>,
+    b: &mut FactsBuilder<'_>,
+) -> Result<(), Error> {
     let kind_code = |k: WarningKind| lit(k as i64);
     let unknown = |column: &str, kind: WarningKind, id: Expr| -> Result<DataFrame, Error> {
         Ok(f.frame.clone().filter(id.is_null())?.select(vec![
@@ -219,8 +247,16 @@ async fn warnings(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<'_>) -
     };
     let parts: Vec<DataFrame> = match f.table {
         Table::Revenue => vec![
-            unknown("workload", WarningKind::UnknownWorkload, names.revenue_workload())?,
-            unknown("association", WarningKind::UnknownAssociation, names.association())?,
+            unknown(
+                "workload",
+                WarningKind::UnknownWorkload,
+                names.revenue_workload(),
+            )?,
+            unknown(
+                "association",
+                WarningKind::UnknownAssociation,
+                names.association(),
+            )?,
         ],
         Table::Usage => {
             let w = names.usage_workload();
@@ -235,9 +271,17 @@ async fn warnings(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<'_>) -
                     ident("row"),
                 ])?;
             vec![
-                unknown("workload", WarningKind::UnknownWorkload, names.usage_workload())?,
+                unknown(
+                    "workload",
+                    WarningKind::UnknownWorkload,
+                    names.usage_workload(),
+                )?,
                 no_rate,
-                unknown("association", WarningKind::UnknownAssociation, names.association())?,
+                unknown(
+                    "association",
+                    WarningKind::UnknownAssociation,
+                    names.association(),
+                )?,
             ]
         }
         Table::Certifications => vec![unknown(
@@ -273,8 +317,12 @@ async fn warnings(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<'_>) -
         for i in 0..batch.num_rows() {
             let kind = match c.int(0, i) {
                 Some(k) if k == WarningKind::UnknownWorkload as i64 => WarningKind::UnknownWorkload,
-                Some(k) if k == WarningKind::UnknownAssociation as i64 => WarningKind::UnknownAssociation,
-                Some(k) if k == WarningKind::UnknownCertification as i64 => WarningKind::UnknownCertification,
+                Some(k) if k == WarningKind::UnknownAssociation as i64 => {
+                    WarningKind::UnknownAssociation
+                }
+                Some(k) if k == WarningKind::UnknownCertification as i64 => {
+                    WarningKind::UnknownCertification
+                }
                 _ => WarningKind::NoRate,
             };
             b.add_warning_group(
@@ -298,7 +346,13 @@ struct Tenants {
 }
 
 impl Tenants {
-    fn see(&mut self, partner: &str, tenant: &str, at: (Table, i64), name: Option<((Table, i64), &str)>) {
+    fn see(
+        &mut self,
+        partner: &str,
+        tenant: &str,
+        at: (Table, i64),
+        name: Option<((Table, i64), &str)>,
+    ) {
         let e = self
             .seen
             .entry((partner.to_string(), tenant.to_string()))
@@ -351,9 +405,14 @@ fn reason_code(r: Exclusion) -> i64 {
 impl PairGroup {
     fn add(&self, rb: &Rulebook, b: &mut FactsBuilder<'_>) {
         match (self.reason, self.workload) {
-            (None, Some(w)) if self.table == Table::Revenue => {
-                b.add_revenue_group(&self.partner, &self.tenant, w, self.month, self.amount, self.rows)
-            }
+            (None, Some(w)) if self.table == Table::Revenue => b.add_revenue_group(
+                &self.partner,
+                &self.tenant,
+                w,
+                self.month,
+                self.amount,
+                self.rows,
+            ),
             (None, Some(w)) => b.add_usage_group(
                 &self.partner,
                 &self.tenant,
@@ -411,7 +470,10 @@ async fn pair_groups(
     let (w, p) = if usage {
         (names.usage_workload(), names.usage_product())
     } else {
-        (names.revenue_workload(), cast(lit(datafusion::scalar::ScalarValue::Null), NULL_INT))
+        (
+            names.revenue_workload(),
+            cast(lit(datafusion::scalar::ScalarValue::Null), NULL_INT),
+        )
     };
     let resolved = f
         .frame
@@ -541,7 +603,10 @@ async fn pair_groups(
             tenants.see(&partner, &tenant, (f.table, first_row), name);
             let month_text = c.text(7, i).unwrap_or("");
             let month = Month::parse_strict(month_text).map_err(|e| {
-                Error::new(ErrorKind::Cluster, format!("the cluster returned a bad month: {e}"))
+                Error::new(
+                    ErrorKind::Cluster,
+                    format!("the cluster returned a bad month: {e}"),
+                )
             })?;
             let id = |k: usize| c.int(k, i).and_then(|v| u16::try_from(v).ok());
             out.push(PairGroup {
@@ -564,7 +629,13 @@ async fn pair_groups(
     Ok(out)
 }
 
-fn date_at(f: &TableFrame, row: u64, column: &str, text: &str, optional: bool) -> Result<Option<Date>, Error> {
+fn date_at(
+    f: &TableFrame,
+    row: u64,
+    column: &str,
+    text: &str,
+    optional: bool,
+) -> Result<Option<Date>, Error> {
     if optional && text.is_empty() {
         return Ok(None);
     }
@@ -589,7 +660,11 @@ fn empty_at(f: &TableFrame, row: u64, column: &str, text: &str, why: &str) -> Re
 }
 
 /// Certification rows, with their names resolved in the plan, in file order.
-async fn certifications(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<'_>) -> Result<(), Error> {
+async fn certifications(
+    f: &TableFrame,
+    names: &Names<'_>,
+    b: &mut FactsBuilder<'_>,
+) -> Result<(), Error> {
     let df = f
         .frame
         .clone()
@@ -611,7 +686,13 @@ async fn certifications(f: &TableFrame, names: &Names<'_>, b: &mut FactsBuilder<
             let row = c.int(6, i).unwrap_or(0) as u64;
             empty_at(f, row, "partner_id", t(0), "empty id")?;
             empty_at(f, row, "person_id", t(1), "empty id")?;
-            empty_at(f, row, "certification", t(3), "empty value in a required column")?;
+            empty_at(
+                f,
+                row,
+                "certification",
+                t(3),
+                "empty value in a required column",
+            )?;
             let earned = date_at(f, row, "earned_on", t(4), false)?.expect("required");
             let expires = date_at(f, row, "expires_on", t(5), true)?;
             let cert = match c.int(7, i).and_then(|v| u16::try_from(v).ok()) {

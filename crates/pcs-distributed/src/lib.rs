@@ -130,7 +130,10 @@ pub async fn spawn_local_cluster(executors: usize, slots: usize) -> Result<Clust
     use ballista_core::serde::BallistaCodec;
     use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
     let failed = |what: &str, e: &dyn fmt::Display| {
-        Error::new(ErrorKind::Cluster, format!("cannot start a local {what}: {e}"))
+        Error::new(
+            ErrorKind::Cluster,
+            format!("cannot start a local {what}: {e}"),
+        )
     };
     let addr = ballista_scheduler::standalone::new_standalone_scheduler()
         .await
@@ -246,10 +249,20 @@ mod tests {
             }
         );
         assert_eq!(c.to_string(), "df://127.0.0.1:50050");
-        assert_eq!("standalone".parse::<Cluster>().unwrap(), Cluster::Standalone);
+        assert_eq!(
+            "standalone".parse::<Cluster>().unwrap(),
+            Cluster::Standalone
+        );
         let v6: Cluster = "df://[::1]:7/".parse().unwrap();
         assert_eq!(v6.to_string(), "df://[::1]:7");
-        for bad in ["http://h:1", "df://h", "df://:1", "df://h:x", "df://h:0", "df://h:99999"] {
+        for bad in [
+            "http://h:1",
+            "df://h",
+            "df://:1",
+            "df://h:x",
+            "df://h:0",
+            "df://h:99999",
+        ] {
             let e = bad.parse::<Cluster>().unwrap_err();
             assert!(e.to_string().contains(bad), "{e}");
         }

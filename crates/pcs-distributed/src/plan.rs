@@ -75,8 +75,11 @@ pub fn lookup<T: Copy + Into<i64>>(key: Expr, names: &[(String, T)]) -> Expr {
     for (k, v) in &names[1..] {
         b = b.when(lit(k.as_str()), lit((*v).into()));
     }
-    b.otherwise(cast(lit(datafusion::scalar::ScalarValue::Null), DataType::Int64))
-        .expect("a CASE with branches")
+    b.otherwise(cast(
+        lit(datafusion::scalar::ScalarValue::Null),
+        DataType::Int64,
+    ))
+    .expect("a CASE with branches")
 }
 
 /// `e IN (ids)` (false when there is none).
@@ -197,7 +200,9 @@ pub async fn read_table(
                             scale = *s;
                             cast(ident(name.clone()), DataType::Decimal128(38, *s))
                         }
-                        t if t.is_integer() => cast(ident(name.clone()), DataType::Decimal128(38, 0)),
+                        t if t.is_integer() => {
+                            cast(ident(name.clone()), DataType::Decimal128(38, 0))
+                        }
                         _ => {
                             scale = TEXT_SCALE;
                             // Validated before any sum is asked for.
@@ -214,8 +219,12 @@ pub async fn read_table(
     if let Some(a) = amount {
         exprs.push(a.alias("amount"));
     }
-    exprs.push((cast(file_row_index(), DataType::Int64) + lit(1i64)).alias("row"));
-    let frame = df.select(exprs)?;
+    exprs.push((ident("__pcs_row_index") + lit(1i64)).alias("row"));
+    // The row index alone first: the Parquet scan replaces exactly
+    // `file_row_index()` with its row-number column.
+    let mut scan: Vec<Expr> = fields.iter().map(|(n, _)| ident(n.clone())).collect();
+    scan.push(file_row_index().alias("__pcs_row_index"));
+    let frame = df.select(scan)?.select(exprs)?;
     Ok(TableFrame {
         table,
         path: path.to_path_buf(),
@@ -322,15 +331,15 @@ impl<'r> Names<'r> {
 
     /// The certification id of column `certification`.
     pub fn certification(&self) -> Expr {
-        lookup(normalized(ident("certification")), &self.keys.certifications)
+        lookup(
+            normalized(ident("certification")),
+            &self.keys.certifications,
+        )
     }
 
     /// Whether association `assoc` counts for revenue.
     pub fn revenue_association_counts(&self, assoc: Expr) -> Expr {
-        is_in(
-            assoc,
-            self.rb.revenue.associations.iter().map(i64::from),
-        )
+        is_in(assoc, self.rb.revenue.associations.iter().map(i64::from))
     }
 
     /// Rate-card workloads that have a rate.
@@ -354,7 +363,10 @@ impl<'r> Names<'r> {
         for (i, w) in self.rb.usage.workloads.iter().enumerate() {
             let set = is_in(
                 assoc.clone(),
-                self.rb.usage.families[w.family].associations.iter().map(i64::from),
+                self.rb.usage.families[w.family]
+                    .associations
+                    .iter()
+                    .map(i64::from),
             );
             let cond = workload.clone().eq(lit(i as i64));
             b = Some(match b {

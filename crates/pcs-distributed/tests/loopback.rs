@@ -28,8 +28,16 @@ fn random_parquet(root: &Path, seed: u64) -> (PathBuf, Month) {
         .args(["--seed", &seed.to_string()])
         .output()
         .expect("python3 runs gen_random.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let month: Month = String::from_utf8(out.stdout).unwrap().trim().parse().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let month: Month = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let pq = root.join(format!("pq-{seed}"));
     pcs_data::convert::to_parquet(&Dataset::open(&csv).unwrap(), &pq, false).unwrap();
     (pq, month)
@@ -75,12 +83,18 @@ fn cluster_facts_and_scores_equal_the_native_ones() {
     let cluster = runtime
         .block_on(pcs_distributed::spawn_local_cluster(2, 2))
         .unwrap();
-    assert!(matches!(&cluster, Cluster::Remote { host, .. } if host == "127.0.0.1" || host == "::1"));
-    let ctx = runtime.block_on(pcs_distributed::connect(&cluster)).unwrap();
+    assert!(
+        matches!(&cluster, Cluster::Remote { host, .. } if host == "127.0.0.1" || host == "::1")
+    );
+    let ctx = runtime
+        .block_on(pcs_distributed::connect(&cluster))
+        .unwrap();
     let mut compared = 0;
     for seed in [1, 2, 3, 7, 11, 19] {
         let (dir, month) = random_parquet(root.path(), seed);
-        let rb = set.in_force("business_applications", month.last_day()).unwrap();
+        let rb = set
+            .in_force("business_applications", month.last_day())
+            .unwrap();
         let period = Period::for_month(rb, month);
         let months = period.data_months();
         let expected = native(&dir, rb, &months);
@@ -144,7 +158,11 @@ fn csv_tables_and_bad_values_are_refused_with_their_place() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadInput);
     assert_eq!(e.to_string(), native.to_string());
-    assert!(e.to_string().contains("row 2, column 4 (month), value '2023-1O'"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("row 2, column 4 (month), value '2023-1O'"),
+        "{e}"
+    );
 }
 
 /// Writes a CSV file's columns as text into `dir/revenue.parquet`.
