@@ -112,12 +112,26 @@ pub async fn connect(cluster: &Cluster) -> Result<SessionContext, Error> {
         Cluster::Remote { .. } => SessionContext::remote(&cluster.to_string()).await,
         Cluster::Standalone => SessionContext::standalone().await,
     };
-    ctx.map_err(|e| {
+    let ctx = ctx.map_err(|e| {
         Error::new(
             ErrorKind::Cluster,
             format!("cannot reach the cluster at {cluster}: {e}"),
         )
-    })
+    })?;
+    // Rows are numbered in file order with `row_number() OVER ()` (see
+    // plan.rs): one partition per file scan keeps that order.
+    for set in [
+        "SET datafusion.execution.target_partitions = 1",
+        "SET datafusion.optimizer.repartition_file_scans = false",
+    ] {
+        ctx.sql(set).await.map_err(|e| {
+            Error::new(
+                ErrorKind::Cluster,
+                format!("cannot configure the session ({set}): {e}"),
+            )
+        })?;
+    }
+    Ok(ctx)
 }
 
 /// Starts a Ballista scheduler and `executors` executors (each running

@@ -5,8 +5,8 @@ use std::ops::Not;
 use std::path::Path;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions::core::expr_fn::file_row_index;
 use datafusion::functions::expr_fn::{lower, regexp_like, regexp_replace};
+use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, case, cast, ident, lit, when};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use pcs_core::facts::Table;
@@ -219,11 +219,13 @@ pub async fn read_table(
     if let Some(a) = amount {
         exprs.push(a.alias("amount"));
     }
-    exprs.push((ident("__pcs_row_index") + lit(1i64)).alias("row"));
-    // The row index alone first: the Parquet scan replaces exactly
-    // `file_row_index()` with its row-number column.
+    exprs.push(cast(ident("__pcs_row_index"), DataType::Int64).alias("row"));
+    // Row numbers in file order: `row_number() OVER ()` over the scan, which
+    // the session keeps to one partition (`connect`). DataFusion's
+    // `file_row_index()` would be exact without that, but Ballista 55 does
+    // not carry it to its executors.
     let mut scan: Vec<Expr> = fields.iter().map(|(n, _)| ident(n.clone())).collect();
-    scan.push(file_row_index().alias("__pcs_row_index"));
+    scan.push(row_number().alias("__pcs_row_index"));
     let frame = df.select(scan)?.select(exprs)?;
     Ok(TableFrame {
         table,
