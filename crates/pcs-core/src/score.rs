@@ -386,6 +386,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// A list for the explanation (empty with [`Detail::Totals`]).
+    fn listed<T: Clone>(&self, items: &[T]) -> Vec<T> {
+        if self.full {
+            items.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Eligible revenue per (tenant, workload) in a month.
     fn revenue_in(&self, month: Month) -> HashMap<(u32, u16), Decimal> {
         self.facts
@@ -472,16 +481,8 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.rows,
-                        lines: if self.full {
-                            agg.lines.clone()
-                        } else {
-                            Vec::new()
-                        },
-                        subscriptions: if self.full {
-                            agg.subscriptions.clone()
-                        } else {
-                            Vec::new()
-                        },
+                        lines: self.listed(&agg.lines),
+                        subscriptions: self.listed(&agg.subscriptions),
                     });
                 }
             }
@@ -519,11 +520,7 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.total.rows,
-                        lines: if self.full {
-                            agg.total.lines.clone()
-                        } else {
-                            Vec::new()
-                        },
+                        lines: self.listed(&agg.total.lines),
                         subscriptions: Vec::new(),
                     });
                 }
@@ -732,11 +729,8 @@ impl Ctx<'_> {
                     (self.label(&cert.id), name, reason)
                 }
             };
-            let (person_id, person_name) = if self.full {
-                (person.id.clone(), person.name.clone())
-            } else {
-                (String::new(), None)
-            };
+            let person_id = self.label(&person.id);
+            let person_name = person.name.as_ref().filter(|_| self.full).cloned();
             items.push((
                 rec.person,
                 CertItem {
