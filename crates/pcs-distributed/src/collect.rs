@@ -351,8 +351,17 @@ async fn warning_groups(
 /// across revenue and usage (in that order, as the native reader reads).
 #[derive(Default)]
 struct Tenants {
-    /// (partner, tenant) -> ((table, first row), (table, row) of the first name, name).
-    seen: BTreeMap<(String, String), ((Table, i64), Option<((Table, i64), String)>)>,
+    /// (partner, tenant) -> where it first appears, and its first name.
+    seen: BTreeMap<(String, String), TenantSeen>,
+}
+
+/// A place in the dataset: table, then row (revenue is read before usage).
+type At = (Table, i64);
+
+/// Where a tenant first appears, and its first non-empty name with its place.
+struct TenantSeen {
+    first: At,
+    name: Option<(At, String)>,
 }
 
 impl Tenants {
@@ -360,25 +369,28 @@ impl Tenants {
         &mut self,
         partner: &str,
         tenant: &str,
-        at: (Table, i64),
-        name: Option<((Table, i64), &str)>,
+        at: At,
+        name: Option<(At, &str)>,
     ) {
         let e = self
             .seen
             .entry((partner.to_string(), tenant.to_string()))
-            .or_insert((at, None));
-        e.0 = e.0.min(at);
+            .or_insert(TenantSeen {
+                first: at,
+                name: None,
+            });
+        e.first = e.first.min(at);
         if let Some((nat, n)) = name
-            && e.1.as_ref().is_none_or(|(old, _)| nat < *old)
+            && e.name.as_ref().is_none_or(|(old, _)| nat < *old)
         {
-            e.1 = Some((nat, n.to_string()));
+            e.name = Some((nat, n.to_string()));
         }
     }
 
     fn register(self, b: &mut FactsBuilder<'_>) {
         let mut all: Vec<_> = self.seen.into_iter().collect();
-        all.sort_by_key(|(_, (at, _))| *at);
-        for ((p, t), (_, name)) in &all {
+        all.sort_by_key(|(_, seen)| seen.first);
+        for ((p, t), TenantSeen { name, .. }) in &all {
             b.add_tenant(p, t, name.as_ref().map(|(_, n)| n.as_str()));
         }
     }
