@@ -49,6 +49,53 @@ pub enum Command {
     /// Create, list or revoke the access tokens of `pcs serve --auth`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run a scheduler or an executor of an Apache Ballista cluster for
+    /// `pcs score --cluster` (a binary built with `--features distributed`).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// The two kinds of cluster process.
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// The scheduler: plans each query and hands its tasks to executors.
+    Scheduler {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+        /// The host name executors and clients use for this scheduler
+        /// (default: the bind address).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
+    /// An executor: registers with the scheduler and runs its tasks. It
+    /// reads the dataset's files by the paths the client gives, so every
+    /// executor must see them at the same path (a shared file system).
+    Executor {
+        /// The scheduler, `df://HOST:PORT`.
+        #[arg(long, value_name = "ADDRESS")]
+        scheduler: String,
+        /// The address the executor's ports listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// The host name clients use to fetch results from this executor
+        /// (default: the bind address).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// The Arrow Flight port (results and shuffle data).
+        #[arg(long, default_value_t = 50051)]
+        flight_port: u16,
+        /// The gRPC control port.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Tasks run at once (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        slots: usize,
+        /// Where shuffle files go (default: a temporary directory, removed
+        /// when the executor stops).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 /// Output formats of the reports.
@@ -228,11 +275,10 @@ pub struct ScoreArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Aggregate on an Apache Ballista cluster: `df://HOST:PORT` (a
-    /// scheduler) or `standalone` (one in this process). Parquet tables only;
-    /// needs a binary built with `--features distributed`. Hidden from the
-    /// help until the distributed path passes its tests (see README,
-    /// "Distributed scoring").
-    #[arg(long, value_name = "ADDRESS", hide = true)]
+    /// scheduler, see `pcs cluster`) or `standalone` (a scheduler and an
+    /// executor in this process). Parquet tables only; needs a binary built
+    /// with `--features distributed`.
+    #[arg(long, value_name = "ADDRESS")]
     pub cluster: Option<String>,
     /// Rulebooks.
     #[command(flatten)]

@@ -1,5 +1,6 @@
-//! `pcs score --cluster`: the aggregation on an Apache Ballista cluster
-//! (feature `distributed`), or a clear error in a binary built without it.
+//! `pcs score --cluster` (the aggregation on an Apache Ballista cluster) and
+//! `pcs cluster` (its scheduler and executor processes), with the feature
+//! `distributed`, or a clear error in a binary built without it.
 
 use std::path::Path;
 
@@ -7,7 +8,17 @@ use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::Period;
 
+use crate::args::ClusterCommand;
 use crate::failure::Failure;
+
+/// The message of a binary built without the feature.
+#[cfg(not(feature = "distributed"))]
+fn not_built(what: &str) -> Failure {
+    Failure::Other(anyhow::anyhow!(
+        "{what}: this pcs was built without the `distributed` feature \
+         (build it with `cargo build -p pcs-cli --features distributed`)"
+    ))
+}
 
 /// Aggregates the dataset on the cluster named by `--cluster` and returns
 /// the same facts as the native reader (without source lines).
@@ -45,8 +56,72 @@ pub fn load(
     _period: &Period,
     _explain: bool,
 ) -> Result<DatasetFacts, Failure> {
-    Err(Failure::Other(anyhow::anyhow!(
-        "--cluster {cluster}: this pcs was built without the `distributed` feature \\
-         (build it with `cargo build -p pcs-cli --features distributed`)"
-    )))
+    Err(not_built(&format!("--cluster {cluster}")))
+}
+
+/// Without the `distributed` feature, `pcs cluster` is an error that says so.
+#[cfg(not(feature = "distributed"))]
+pub fn run(_command: &ClusterCommand) -> Result<(), Failure> {
+    Err(not_built("pcs cluster"))
+}
+
+/// Runs a scheduler or an executor until the process is stopped.
+#[cfg(feature = "distributed")]
+pub fn run(command: &ClusterCommand) -> Result<(), Failure> {
+    use anyhow::anyhow;
+    let wrap = |e: pcs_distributed::Error| {
+        if e.is_bad_input() {
+            Failure::BadInput(anyhow!(e))
+        } else {
+            Failure::Other(anyhow!(e))
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(anyhow!("cannot start a runtime: {e}")))?;
+    match command {
+        ClusterCommand::Scheduler {
+            bind,
+            external_host,
+        } => {
+            let shown = pcs_distributed::Cluster::Remote {
+                host: external_host
+                    .clone()
+                    .unwrap_or_else(|| bind.ip().to_string()),
+                port: bind.port(),
+            };
+            eprintln!("pcs cluster scheduler: listening on {bind}; clients use --cluster {shown}");
+            runtime
+                .block_on(pcs_distributed::run_scheduler(*bind, external_host.clone()))
+                .map_err(wrap)
+        }
+        ClusterCommand::Executor {
+            scheduler,
+            bind,
+            external_host,
+            flight_port,
+            grpc_port,
+            slots,
+            work_dir,
+        } => {
+            let scheduler: pcs_distributed::Cluster = scheduler.parse().map_err(wrap)?;
+            let options = pcs_distributed::ExecutorOptions {
+                scheduler: scheduler.clone(),
+                bind_host: bind.clone(),
+                external_host: external_host.clone(),
+                flight_port: *flight_port,
+                grpc_port: *grpc_port,
+                slots: *slots,
+                work_dir: work_dir.clone(),
+            };
+            eprintln!(
+                "pcs cluster executor: Flight on {bind}:{flight_port}, gRPC on {bind}:{grpc_port}; \
+                 registering with {scheduler}"
+            );
+            runtime
+                .block_on(pcs_distributed::run_executor(&options))
+                .map_err(wrap)
+        }
+    }
 }

@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         Command::Rulebook(c) => rulebooks::run(c),
         Command::Serve(a) => serve_cmd::run(&a),
         Command::Token(c) => serve_cmd::run_token(c),
+        Command::Cluster(c) => cluster::run(&c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

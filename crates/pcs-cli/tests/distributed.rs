@@ -40,6 +40,18 @@ fn workspace() -> PathBuf {
 
 #[cfg(not(feature = "distributed"))]
 #[test]
+fn without_the_feature_pcs_cluster_says_how_to_get_it() {
+    let r = pcs(&["cluster", "scheduler"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("built without the `distributed` feature"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[cfg(not(feature = "distributed"))]
+#[test]
 fn without_the_feature_cluster_says_how_to_get_it() {
     let r = pcs(&[
         "score",
@@ -113,6 +125,103 @@ mod cluster {
             ok(&["convert", csv.to_str().unwrap(), pq.to_str().unwrap()]);
             let n = same_on_cluster(&pq, &month, &address);
             assert!(n > 0, "seed {seed}: no partner scored");
+        }
+    }
+
+    /// A port nothing listens on now (the system's pick, released).
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Waits until something accepts connections on the port.
+    fn wait_for(port: u16, child: &mut std::process::Child) {
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the process for port {port} ended: {status}");
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "nothing listens on port {port} after 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Child processes killed when the test ends, however it ends.
+    struct Processes(Vec<std::process::Child>);
+
+    impl Drop for Processes {
+        fn drop(&mut self) {
+            for c in &mut self.0 {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    /// A cluster of separate processes: `pcs cluster scheduler` and two
+    /// `pcs cluster executor`s, and `pcs score --cluster` as a fourth.
+    #[test]
+    fn a_cluster_of_pcs_processes_scores_like_the_native_reader() {
+        use std::process::Stdio;
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        ok(&[
+            "generate",
+            generated.to_str().unwrap(),
+            "--partners",
+            "120",
+            "--format",
+            "parquet",
+            "--seed",
+            "8",
+        ]);
+        let mut procs = Processes(Vec::new());
+        let port = free_port();
+        let spawn = |args: &[String]| {
+            Command::new(PCS)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start pcs cluster")
+        };
+        procs.0.push(spawn(&[
+            "cluster".into(),
+            "scheduler".into(),
+            "--bind".into(),
+            format!("127.0.0.1:{port}"),
+        ]));
+        wait_for(port, procs.0.last_mut().unwrap());
+        let address = format!("df://127.0.0.1:{port}");
+        for k in 0..2 {
+            let (flight, grpc) = (free_port(), free_port());
+            let work = root.path().join(format!("executor-{k}"));
+            std::fs::create_dir(&work).unwrap();
+            procs.0.push(spawn(&[
+                "cluster".into(),
+                "executor".into(),
+                "--scheduler".into(),
+                address.clone(),
+                "--flight-port".into(),
+                flight.to_string(),
+                "--grpc-port".into(),
+                grpc.to_string(),
+                "--slots".into(),
+                "1".into(),
+                "--work-dir".into(),
+                work.to_str().unwrap().into(),
+            ]));
+            wait_for(flight, procs.0.last_mut().unwrap());
+        }
+        assert_eq!(same_on_cluster(&generated, "2024-07", &address), 120);
+        for c in &mut procs.0 {
+            assert!(c.try_wait().unwrap().is_none(), "a cluster process ended");
         }
     }
 

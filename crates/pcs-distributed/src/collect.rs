@@ -365,13 +365,7 @@ struct TenantSeen {
 }
 
 impl Tenants {
-    fn see(
-        &mut self,
-        partner: &str,
-        tenant: &str,
-        at: At,
-        name: Option<(At, &str)>,
-    ) {
+    fn see(&mut self, partner: &str, tenant: &str, at: At, name: Option<(At, &str)>) {
         let e = self
             .seen
             .entry((partner.to_string(), tenant.to_string()))

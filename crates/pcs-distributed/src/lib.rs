@@ -29,6 +29,7 @@
 mod collect;
 mod error;
 mod plan;
+mod process;
 
 use std::fmt;
 use std::path::Path;
@@ -41,6 +42,7 @@ use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
 
 pub use error::{Error, ErrorKind};
+pub use process::{ExecutorOptions, run_executor, run_scheduler};
 
 /// Where the plan runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
