@@ -39,12 +39,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{Date32Builder, Decimal128Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use pcs_core::calendar::{Month, parse_date};
 use pcs_core::facts::Table;
 use pcs_core::jiff::civil::Date;
@@ -153,13 +154,21 @@ fn data_type(kind: Kind) -> DataType {
     }
 }
 
+/// The last column of every Parquet table pcs writes: each row's 1-based
+/// position in the file (`Int64`, delta-encoded, so it costs next to
+/// nothing). Readers of a table ignore it like any extra column; the
+/// distributed plan numbers rows with it, so it can scan a file in parallel
+/// and still report the rows the native reader reports.
+pub const ROW_COLUMN: &str = "_pcs_row";
+
 /// The Arrow schema of a table as pcs writes it to Parquet: the canonical
-/// column names, typed; optional columns are nullable.
+/// column names, typed (optional columns are nullable), then [`ROW_COLUMN`].
 pub fn arrow_schema(table: Table) -> Schema {
     Schema::new(
         columns(table)
             .iter()
             .map(|c| Field::new(c.name, data_type(kind_of(c)), !c.required))
+            .chain([Field::new(ROW_COLUMN, DataType::Int64, false)])
             .collect::<Vec<_>>(),
     )
 }
@@ -185,6 +194,8 @@ struct ParquetSink<W: Write + Send> {
     columns: Vec<Column>,
     buffered: usize,
     batch_rows: usize,
+    /// The position of the first buffered row.
+    next_row: i64,
 }
 
 struct Column {
@@ -367,6 +378,11 @@ impl<W: Write + Send> TableWriter<W> {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                    .set_column_dictionary_enabled(ColumnPath::from(ROW_COLUMN), false)
+                    .set_column_encoding(
+                        ColumnPath::from(ROW_COLUMN),
+                        Encoding::DELTA_BINARY_PACKED,
+                    )
                     .build();
                 let writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
                 Sink::Parquet(ParquetSink {
@@ -375,6 +391,7 @@ impl<W: Write + Send> TableWriter<W> {
                     columns: Vec::new(),
                     buffered: 0,
                     batch_rows: BATCH_ROWS,
+                    next_row: 1,
                 })
             }
         };
@@ -473,7 +490,10 @@ impl<W: Write + Send> ParquetSink<W> {
         if self.buffered == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
+        let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(Column::finish).collect();
+        let end = self.next_row + self.buffered as i64;
+        arrays.push(Arc::new(Int64Array::from_iter_values(self.next_row..end)));
+        self.next_row = end;
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| WriteError::Parquet(ParquetError::External(Box::new(e))))?;
         self.writer.write(&batch)?;
@@ -864,6 +884,38 @@ mod tests {
             .write_row(&["P1", "U1", "", "x", "2023-02-29", ""])
             .unwrap_err();
         assert!(e.to_string().contains("earned_on"), "{e}");
+    }
+
+    #[test]
+    fn the_row_column_numbers_rows_across_batches() {
+        let mut w = TableWriter::new(Vec::new(), Table::Partners, Format::Parquet)
+            .unwrap()
+            .with_batch_rows(3);
+        for i in 0..7 {
+            w.write_row(&[&format!("P{i}"), "", ""]).unwrap();
+        }
+        // A rejected row takes no number.
+        assert!(w.write_row(&["P9", "", "2023-02-30"]).is_err());
+        w.write_row(&["P7", "", ""]).unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&w.finish().unwrap()).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut rows = Vec::new();
+        for b in reader {
+            let b = b.unwrap();
+            let a = b
+                .column_by_name(ROW_COLUMN)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .clone();
+            rows.extend(a.values().iter().copied());
+        }
+        assert_eq!(rows, (1..=8).collect::<Vec<i64>>());
     }
 
     #[test]

@@ -22,8 +22,8 @@ use pcs_data::{Dataset, Format, columns, parse_decimal};
 
 use crate::error::{Error, ErrorKind};
 use crate::plan::{
-    Names, TEXT_SCALE, TableFrame, by_row, filled, first_where, normalized, only_if, read_table,
-    valid_row,
+    Names, TEXT_SCALE, TableFrame, by_row, configure, filled, first_where, normalized,
+    numbers_its_rows, only_if, read_table, valid_row,
 };
 
 const NULL_INT: DataType = DataType::Int64;
@@ -36,7 +36,7 @@ pub async fn load(
     months: &[Month],
 ) -> Result<DatasetFacts, Error> {
     let dataset = Dataset::open(dir).map_err(|e| Error::new(ErrorKind::BadInput, e.to_string()))?;
-    let mut frames = Vec::new();
+    let mut numbered = true;
     for t in dataset.tables() {
         if t.format != Format::Parquet {
             return Err(Error::new(
@@ -48,6 +48,11 @@ pub async fn load(
                 ),
             ));
         }
+        numbered &= numbers_its_rows(ctx, &t.path).await?;
+    }
+    configure(ctx, numbered).await?;
+    let mut frames = Vec::new();
+    for t in dataset.tables() {
         frames.push(read_table(ctx, t.table, &t.path).await?);
     }
     // Every value is checked before anything is summed, in reading order,

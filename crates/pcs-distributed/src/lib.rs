@@ -11,9 +11,13 @@
 //! the very same [`pcs_core::score::score_partner`].
 //!
 //! Only Parquet tables are read on a cluster (`pcs convert` makes them from
-//! CSV): Parquet's row index gives every row its number, so warnings name
-//! their first row and first-seen names match the streaming reader. Source
-//! lines of individual sums are not brought back (`--explain` says so).
+//! CSV). Every row is numbered as the native reader numbers it, so warnings
+//! name their first row and first-seen names match the streaming reader:
+//! files pcs writes carry each row's number
+//! ([`pcs_data::write::ROW_COLUMN`]) and are scanned in parallel; other
+//! files are numbered with `row_number() OVER ()` over a scan kept to one
+//! partition. Source lines of individual sums are not brought back
+//! (`--explain` says so).
 //!
 //! ```no_run
 //! use pcs_core::rulebook::RulebookSet;
@@ -114,26 +118,12 @@ pub async fn connect(cluster: &Cluster) -> Result<SessionContext, Error> {
         Cluster::Remote { .. } => SessionContext::remote(&cluster.to_string()).await,
         Cluster::Standalone => SessionContext::standalone().await,
     };
-    let ctx = ctx.map_err(|e| {
+    ctx.map_err(|e| {
         Error::new(
             ErrorKind::Cluster,
             format!("cannot reach the cluster at {cluster}: {e}"),
         )
-    })?;
-    // Rows are numbered in file order with `row_number() OVER ()` (see
-    // plan.rs): one partition per file scan keeps that order.
-    for set in [
-        "SET datafusion.execution.target_partitions = 1",
-        "SET datafusion.optimizer.repartition_file_scans = false",
-    ] {
-        ctx.sql(set).await.map_err(|e| {
-            Error::new(
-                ErrorKind::Cluster,
-                format!("cannot configure the session ({set}): {e}"),
-            )
-        })?;
-    }
-    Ok(ctx)
+    })
 }
 
 /// Starts a Ballista scheduler and `executors` executors (each running

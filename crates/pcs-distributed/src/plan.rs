@@ -11,6 +11,7 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, case, cast, iden
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use pcs_core::facts::Table;
 use pcs_core::rulebook::Rulebook;
+use pcs_data::write::ROW_COLUMN;
 use pcs_data::{HeaderProblem, columns, match_header};
 
 use crate::error::{Error, ErrorKind};
@@ -119,27 +120,64 @@ pub fn by_row() -> SortExpr {
     ident("row").sort(true, false)
 }
 
-/// Registers a Parquet table file and projects its text columns.
-pub async fn read_table(
-    ctx: &SessionContext,
-    table: Table,
-    path: &Path,
-) -> Result<TableFrame, Error> {
+async fn scan(ctx: &SessionContext, path: &Path) -> Result<DataFrame, Error> {
     let url = path.to_str().ok_or_else(|| {
         Error::new(
             ErrorKind::BadInput,
             format!("{}: the path is not UTF-8", path.display()),
         )
     })?;
-    let df = ctx
-        .read_parquet(url, ParquetReadOptions::default())
+    ctx.read_parquet(url, ParquetReadOptions::default())
         .await
         .map_err(|e| {
             Error::new(
                 ErrorKind::BadInput,
                 format!("{}: not a readable Parquet file: {e}", path.display()),
             )
+        })
+}
+
+/// Whether the file numbers its rows ([`ROW_COLUMN`], as pcs writes it).
+pub async fn numbers_its_rows(ctx: &SessionContext, path: &Path) -> Result<bool, Error> {
+    let df = scan(ctx, path).await?;
+    Ok(df
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.name() == ROW_COLUMN && f.data_type().is_integer()))
+}
+
+/// Sets how the session splits scans, before any table is read: in parallel
+/// when every file numbers its rows, else one partition per scan, so that
+/// `row_number() OVER ()` follows the file's order.
+pub async fn configure(ctx: &SessionContext, parallel: bool) -> Result<(), Error> {
+    let partitions = if parallel {
+        datafusion::prelude::SessionConfig::new().target_partitions()
+    } else {
+        1
+    };
+    for set in [
+        format!("SET datafusion.execution.target_partitions = {partitions}"),
+        format!("SET datafusion.optimizer.repartition_file_scans = {parallel}"),
+    ] {
+        ctx.sql(&set).await.map_err(|e| {
+            Error::new(
+                ErrorKind::Cluster,
+                format!("cannot configure the session ({set}): {e}"),
+            )
         })?;
+    }
+    Ok(())
+}
+
+/// Registers a Parquet table file and projects its text columns. Call
+/// [`configure`] first.
+pub async fn read_table(
+    ctx: &SessionContext,
+    table: Table,
+    path: &Path,
+) -> Result<TableFrame, Error> {
+    let df = scan(ctx, path).await?;
     let fields: Vec<(String, DataType)> = df
         .schema()
         .fields()
@@ -219,14 +257,22 @@ pub async fn read_table(
     if let Some(a) = amount {
         exprs.push(a.alias("amount"));
     }
-    exprs.push(cast(ident("__pcs_row_index"), DataType::Int64).alias("row"));
-    // Row numbers in file order: `row_number() OVER ()` over the scan, which
-    // the session keeps to one partition (`connect`). DataFusion's
-    // `file_row_index()` would be exact without that, but Ballista 55 does
-    // not carry it to its executors.
-    let mut scan: Vec<Expr> = fields.iter().map(|(n, _)| ident(n.clone())).collect();
-    scan.push(row_number().alias("__pcs_row_index"));
-    let frame = df.select(scan)?.select(exprs)?;
+    let numbered = fields
+        .iter()
+        .any(|(n, t)| n == ROW_COLUMN && t.is_integer());
+    let frame = if numbered {
+        exprs.push(cast(ident(ROW_COLUMN), DataType::Int64).alias("row"));
+        df.select(exprs)?
+    } else {
+        // Row numbers in file order: `row_number() OVER ()` over the scan,
+        // which `configure` keeps to one partition. DataFusion's
+        // `file_row_index()` would be exact without that, but Ballista 55
+        // does not carry it to its executors.
+        exprs.push(cast(ident("__pcs_row_index"), DataType::Int64).alias("row"));
+        let mut scan: Vec<Expr> = fields.iter().map(|(n, _)| ident(n.clone())).collect();
+        scan.push(row_number().alias("__pcs_row_index"));
+        df.select(scan)?.select(exprs)?
+    };
     Ok(TableFrame {
         table,
         path: path.to_path_buf(),
