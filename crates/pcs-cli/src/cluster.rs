@@ -7,6 +7,7 @@ use std::path::Path;
 use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::Period;
+use pcs_data::Dataset;
 
 use crate::args::ClusterCommand;
 use crate::failure::Failure;
@@ -21,7 +22,8 @@ fn not_built(what: &str) -> Failure {
 }
 
 /// Aggregates the dataset on the cluster named by `--cluster` and returns
-/// the same facts as the native reader (without source lines).
+/// the same facts as the native reader (without source lines), and the
+/// table files read.
 #[cfg(feature = "distributed")]
 pub fn load(
     cluster: &str,
@@ -29,7 +31,7 @@ pub fn load(
     rb: &Rulebook,
     period: &Period,
     explain: bool,
-) -> Result<DatasetFacts, Failure> {
+) -> Result<(DatasetFacts, Dataset), Failure> {
     use anyhow::anyhow;
     let wrap = |e: pcs_distributed::Error| {
         if e.is_bad_input() {
@@ -55,7 +57,7 @@ pub fn load(
     _rb: &Rulebook,
     _period: &Period,
     _explain: bool,
-) -> Result<DatasetFacts, Failure> {
+) -> Result<(DatasetFacts, Dataset), Failure> {
     Err(not_built(&format!("--cluster {cluster}")))
 }
 

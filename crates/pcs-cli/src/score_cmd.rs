@@ -99,10 +99,10 @@ fn short_title(title: &str) -> &str {
 pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (rb, period) = resolve_when(&set, &args.when)?;
-    let dataset = Dataset::open(&args.dataset)?;
-    let facts = match &args.cluster {
+    let (facts, dataset) = match &args.cluster {
         Some(cluster) => crate::cluster::load(cluster, &args.dataset, rb, &period, args.explain)?,
         None => {
+            let dataset = Dataset::open(&args.dataset)?;
             let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
             let options = LoadOptions {
                 months: MonthFilter::Only(period.data_months().to_vec()),
@@ -112,7 +112,7 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
             };
             let facts = dataset.load(rb, &options);
             drop(display);
-            facts?
+            (facts?, dataset)
         }
     };
     report_warnings(&facts, &dataset, rb, args.strict, args.quiet)?;

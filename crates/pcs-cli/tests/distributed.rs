@@ -225,6 +225,171 @@ mod cluster {
         }
     }
 
+    /// moto's S3 server (PyPI `moto[server]`; `.ci/run` installs it and
+    /// sets `PCS_MOTO_SERVER`), or `None` with `PCS_SKIP_S3=1`.
+    fn moto_server() -> Option<PathBuf> {
+        if std::env::var_os("PCS_SKIP_S3").is_some() {
+            eprintln!("PCS_SKIP_S3 is set: the s3:// test is skipped");
+            return None;
+        }
+        let path = std::env::var_os("PCS_MOTO_SERVER")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("PATH").and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|d| d.join("moto_server"))
+                        .find(|p| p.is_file())
+                })
+            });
+        Some(path.expect(
+            "the s3:// test needs moto's S3 server: python3 -m venv V && V/bin/pip install \
+             'moto[server]', then PCS_MOTO_SERVER=V/bin/moto_server (or PCS_SKIP_S3=1)",
+        ))
+    }
+
+    /// Tables at an `s3://` URL, on an S3-compatible server (moto): the
+    /// client lists them, the scheduler plans and an executor process
+    /// reads them, all configured by the `AWS_*` variables alone.
+    #[test]
+    fn tables_at_an_s3_url_score_like_the_local_copy() {
+        use std::process::Stdio;
+        let Some(moto) = moto_server() else {
+            return;
+        };
+        let root = tempfile::tempdir().unwrap();
+        let local = root.path().join("local");
+        ok(&[
+            "generate",
+            local.to_str().unwrap(),
+            "--partners",
+            "60",
+            "--format",
+            "parquet",
+            "--seed",
+            "12",
+        ]);
+        let mut procs = Processes(Vec::new());
+        let s3_port = free_port();
+        procs.0.push(
+            Command::new(&moto)
+                .args(["-H", "127.0.0.1", "-p", &s3_port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server"),
+        );
+        wait_for(s3_port, procs.0.last_mut().unwrap());
+        let endpoint = format!("http://127.0.0.1:{s3_port}");
+        let aws = [
+            ("AWS_ACCESS_KEY_ID", "pcs-test"),
+            ("AWS_SECRET_ACCESS_KEY", "pcs-test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT", endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+        ];
+        // The bucket and the objects, with the boto3 that moto runs on.
+        let python = moto.with_file_name("python");
+        let upload = Command::new(&python)
+            .args([
+                "-c",
+                "import boto3, os, sys\n\
+                 s3 = boto3.client('s3', endpoint_url=sys.argv[1])\n\
+                 s3.create_bucket(Bucket='lake')\n\
+                 for f in sorted(os.listdir(sys.argv[2])):\n\
+                 \x20   s3.upload_file(os.path.join(sys.argv[2], f), 'lake', 'pcs/data/' + f)\n",
+                &endpoint,
+                local.to_str().unwrap(),
+            ])
+            .envs(aws)
+            .output()
+            .expect("run moto's python");
+        assert!(
+            upload.status.success(),
+            "{}",
+            String::from_utf8_lossy(&upload.stderr)
+        );
+        let spawn = |args: &[String]| {
+            Command::new(PCS)
+                .args(args)
+                .envs(aws)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start pcs cluster")
+        };
+        let port = free_port();
+        procs.0.push(spawn(&[
+            "cluster".into(),
+            "scheduler".into(),
+            "--bind".into(),
+            format!("127.0.0.1:{port}"),
+        ]));
+        wait_for(port, procs.0.last_mut().unwrap());
+        let (flight, grpc) = (free_port(), free_port());
+        procs.0.push(spawn(&[
+            "cluster".into(),
+            "executor".into(),
+            "--scheduler".into(),
+            format!("df://127.0.0.1:{port}"),
+            "--flight-port".into(),
+            flight.to_string(),
+            "--grpc-port".into(),
+            grpc.to_string(),
+        ]));
+        wait_for(flight, procs.0.last_mut().unwrap());
+
+        let args = ["--month", "2024-07", "--format", "jsonl"];
+        let native = ok(&[&["score", local.to_str().unwrap()][..], &args].concat());
+        let on_s3 = |cluster: &str| {
+            let out = Command::new(PCS)
+                .args(["score", "s3://lake/pcs/data"])
+                .args(args)
+                .args(["--cluster", cluster])
+                .envs(aws)
+                .output()
+                .expect("run pcs");
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{cluster}: {stderr}");
+            (String::from_utf8(out.stdout).unwrap(), stderr)
+        };
+        let local_prefix = format!("{}/", local.display());
+        for cluster in [format!("df://127.0.0.1:{port}"), "standalone".to_string()] {
+            let (stdout, stderr) = on_s3(&cluster);
+            assert_eq!(stdout, native.stdout, "{cluster}");
+            assert_eq!(stdout.lines().count(), 60);
+            // The same warnings, naming the objects.
+            assert_eq!(
+                stderr,
+                native.stderr.replace(&local_prefix, "s3://lake/pcs/data/"),
+                "{cluster}"
+            );
+        }
+
+        // A prefix with no table, and a scheme that is not served.
+        let out = Command::new(PCS)
+            .args(["score", "s3://lake/nothing", "--month", "2024-07"])
+            .args(["--cluster", "standalone"])
+            .envs(aws)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no table found"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = pcs(&[
+            "score",
+            "gs://lake/pcs",
+            "--month",
+            "2024-07",
+            "--cluster",
+            "standalone",
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("s3://BUCKET/PREFIX"), "{}", r.stderr);
+    }
+
     #[test]
     fn cluster_errors_are_clear() {
         let example = workspace().join("examples/contoso");

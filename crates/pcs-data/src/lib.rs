@@ -172,10 +172,27 @@ impl Dataset {
                 format!("cannot read the dataset directory: {e}"),
             )
         })?;
-        let mut tables: Vec<TableFile> = Vec::new();
+        let mut files = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| DataError::new(ErrorKind::Io, dir, e.to_string()))?;
-            let name = entry.file_name().to_string_lossy().to_lowercase();
+            files.push(entry.path());
+        }
+        Dataset::from_files(dir, files)
+    }
+
+    /// The dataset made of the table files among `files` (the entries of
+    /// `dir`, wherever they are listed from: a directory, or an object
+    /// store's prefix), by the rules of [`Dataset::open`].
+    pub fn from_files(
+        dir: &Path,
+        files: impl IntoIterator<Item = PathBuf>,
+    ) -> Result<Dataset, DataError> {
+        let mut tables: Vec<TableFile> = Vec::new();
+        for path in files {
+            let Some(name) = path.file_name() else {
+                continue;
+            };
+            let name = name.to_string_lossy().to_lowercase();
             let Some((stem, ext)) = name.rsplit_once('.') else {
                 continue;
             };
@@ -190,7 +207,7 @@ impl Dataset {
             if let Some(other) = tables.iter().find(|t| t.table == table) {
                 return Err(DataError::new(
                     ErrorKind::Layout,
-                    &entry.path(),
+                    &path,
                     format!(
                         "the {} table is given twice (also {}): keep one file per table",
                         table.name(),
@@ -200,7 +217,7 @@ impl Dataset {
             }
             tables.push(TableFile {
                 table,
-                path: entry.path(),
+                path,
                 format,
             });
         }

@@ -34,8 +34,8 @@ pub async fn load(
     dir: &Path,
     rb: &Rulebook,
     months: &[Month],
-) -> Result<DatasetFacts, Error> {
-    let dataset = Dataset::open(dir).map_err(|e| Error::new(ErrorKind::BadInput, e.to_string()))?;
+) -> Result<(DatasetFacts, Dataset), Error> {
+    let dataset = crate::stores::open_dataset(ctx, dir).await?;
     let mut numbered = true;
     for t in dataset.tables() {
         if t.format != Format::Parquet {
@@ -88,7 +88,7 @@ pub async fn load(
     for g in &pairs {
         g.add(rb, &mut b);
     }
-    Ok(b.finish())
+    Ok((b.finish(), dataset))
 }
 
 async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, Error> {

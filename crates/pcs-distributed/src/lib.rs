@@ -27,13 +27,14 @@
 //! let rb = &set.versions()[0];
 //! let period = Period::for_month(rb, "2023-11".parse().unwrap());
 //! let cluster: Cluster = "df://127.0.0.1:50050".parse().unwrap();
-//! let facts = load_blocking(&cluster, "data/".as_ref(), rb, &period.data_months()).unwrap();
+//! let (facts, tables) = load_blocking(&cluster, "data/".as_ref(), rb, &period.data_months()).unwrap();
 //! ```
 
 mod collect;
 mod error;
 mod plan;
 mod process;
+mod stores;
 
 use std::fmt;
 use std::path::Path;
@@ -44,9 +45,11 @@ use datafusion::prelude::SessionContext;
 use pcs_core::calendar::Month;
 use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
+use pcs_data::Dataset;
 
 pub use error::{Error, ErrorKind};
 pub use process::{ExecutorOptions, run_executor, run_scheduler};
+pub use stores::EnvStores;
 
 /// Where the plan runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,8 +118,12 @@ impl fmt::Display for Cluster {
 /// plans and its executors run.
 pub async fn connect(cluster: &Cluster) -> Result<SessionContext, Error> {
     let ctx = match cluster {
-        Cluster::Remote { .. } => SessionContext::remote(&cluster.to_string()).await,
-        Cluster::Standalone => SessionContext::standalone().await,
+        Cluster::Remote { .. } => {
+            SessionContext::remote_with_state(&cluster.to_string(), stores::session_state()?).await
+        }
+        Cluster::Standalone => {
+            SessionContext::standalone_with_state(stores::session_state()?).await
+        }
     };
     ctx.map_err(|e| {
         Error::new(
@@ -133,7 +140,6 @@ pub async fn connect(cluster: &Cluster) -> Result<SessionContext, Error> {
 /// a real deployment runs the `ballista-scheduler` and `ballista-executor`
 /// binaries (see the README).
 pub async fn spawn_local_cluster(executors: usize, slots: usize) -> Result<Cluster, Error> {
-    use ballista_core::serde::BallistaCodec;
     use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
     let failed = |what: &str, e: &dyn fmt::Display| {
         Error::new(
@@ -141,7 +147,8 @@ pub async fn spawn_local_cluster(executors: usize, slots: usize) -> Result<Clust
             format!("cannot start a local {what}: {e}"),
         )
     };
-    let addr = ballista_scheduler::standalone::new_standalone_scheduler()
+    let state = stores::session_state()?;
+    let addr = ballista_scheduler::standalone::new_standalone_scheduler_from_state(&state)
         .await
         .map_err(|e| failed("scheduler", &e))?;
     let url = format!("http://{addr}");
@@ -157,10 +164,10 @@ pub async fn spawn_local_cluster(executors: usize, slots: usize) -> Result<Clust
         }
     };
     for _ in 0..executors.max(1) {
-        ballista_executor::new_standalone_executor(
+        ballista_executor::new_standalone_executor_from_state(
             scheduler.clone(),
             slots.max(1),
-            BallistaCodec::default(),
+            &state,
         )
         .await
         .map_err(|e| failed("executor", &e))?;
@@ -214,15 +221,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::new(ErrorKind::Cluster, format!("cannot start a runtime: {e}")))
 }
 
-/// Aggregates the dataset in `dir` on a session (see [`connect`]) and
-/// returns the facts the native reader would build for `months`, without
-/// source lines.
+/// Aggregates the dataset at `dir` (a local directory or an
+/// `s3://BUCKET/PREFIX` URL, see [`EnvStores`]) on a session (see
+/// [`connect`]) and returns the facts the native reader would build for
+/// `months`, without source lines, and the table files it read.
 pub async fn load(
     ctx: &SessionContext,
     dir: &Path,
     rulebook: &Rulebook,
     months: &[Month],
-) -> Result<DatasetFacts, Error> {
+) -> Result<(DatasetFacts, Dataset), Error> {
     collect::load(ctx, dir, rulebook, months).await
 }
 
@@ -233,7 +241,7 @@ pub fn load_blocking(
     dir: &Path,
     rulebook: &Rulebook,
     months: &[Month],
-) -> Result<DatasetFacts, Error> {
+) -> Result<(DatasetFacts, Dataset), Error> {
     runtime()?.block_on(async {
         let ctx = connect(cluster).await?;
         load(&ctx, dir, rulebook, months).await

@@ -30,7 +30,8 @@ pub async fn run_scheduler(bind: SocketAddr, external_host: Option<String>) -> R
     let mut config = SchedulerConfig::default()
         .with_hostname(external_host.unwrap_or_else(|| bind.ip().to_string()))
         .with_port(bind.port())
-        .with_scheduler_policy(POLICY);
+        .with_scheduler_policy(POLICY)
+        .with_override_session_builder(Arc::new(crate::stores::ballista_state));
     config.bind_host = bind.ip().to_string();
     let cluster = BallistaCluster::new_from_config(&config)
         .await
@@ -101,6 +102,7 @@ pub async fn run_executor(o: &ExecutorOptions) -> Result<(), Error> {
         vcores: o.slots,
         task_scheduling_policy: POLICY,
         work_dir: Some(work_dir),
+        override_runtime_producer: Some(Arc::new(|_| crate::stores::runtime_env())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

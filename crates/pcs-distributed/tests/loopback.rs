@@ -100,7 +100,8 @@ fn cluster_facts_and_scores_equal_the_native_ones() {
         let expected = native(&dir, rb, &months);
         let got = runtime
             .block_on(pcs_distributed::load(&ctx, &dir, rb, &months))
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"))
+            .0;
         let what = format!("seed {seed}, month {month}");
         assert_same_facts(&expected, &got, &what);
         for (id, f) in &expected.partners {
