@@ -168,61 +168,87 @@ mod cluster {
     /// `pcs cluster executor`s, and `pcs score --cluster` as a fourth.
     #[test]
     fn a_cluster_of_pcs_processes_scores_like_the_native_reader() {
-        use std::process::Stdio;
         let root = tempfile::tempdir().unwrap();
         let generated = root.path().join("generated");
-        ok(&[
-            "generate",
-            generated.to_str().unwrap(),
-            "--partners",
-            "120",
-            "--format",
-            "parquet",
-            "--seed",
-            "8",
-        ]);
+        generate_parquet(&generated, 120, 8);
         let mut procs = Processes(Vec::new());
-        let port = free_port();
-        let spawn = |args: &[String]| {
-            Command::new(PCS)
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start pcs cluster")
-        };
-        procs.0.push(spawn(&[
-            "cluster".into(),
-            "scheduler".into(),
-            "--bind".into(),
-            format!("127.0.0.1:{port}"),
-        ]));
-        wait_for(port, procs.0.last_mut().unwrap());
-        let address = format!("df://127.0.0.1:{port}");
-        for k in 0..2 {
-            let (flight, grpc) = (free_port(), free_port());
-            let work = root.path().join(format!("executor-{k}"));
-            std::fs::create_dir(&work).unwrap();
-            procs.0.push(spawn(&[
-                "cluster".into(),
-                "executor".into(),
-                "--scheduler".into(),
-                address.clone(),
-                "--flight-port".into(),
-                flight.to_string(),
-                "--grpc-port".into(),
-                grpc.to_string(),
-                "--slots".into(),
-                "1".into(),
-                "--work-dir".into(),
-                work.to_str().unwrap().into(),
-            ]));
-            wait_for(flight, procs.0.last_mut().unwrap());
-        }
+        let address = start_cluster(&mut procs, 2, &[], Some(root.path()));
         assert_eq!(same_on_cluster(&generated, "2024-07", &address), 120);
         for c in &mut procs.0 {
             assert!(c.try_wait().unwrap().is_none(), "a cluster process ended");
         }
+    }
+
+    /// `pcs generate --format parquet` into `dir`.
+    fn generate_parquet(dir: &Path, partners: u32, seed: u32) {
+        ok(&[
+            "generate",
+            dir.to_str().unwrap(),
+            "--partners",
+            &partners.to_string(),
+            "--format",
+            "parquet",
+            "--seed",
+            &seed.to_string(),
+        ]);
+    }
+
+    /// Starts `pcs cluster scheduler` and `executors` `pcs cluster
+    /// executor`s (one task slot each; shuffle files under `work` when
+    /// given) with the environment `env`, and returns the scheduler's
+    /// address once every one listens.
+    fn start_cluster(
+        procs: &mut Processes,
+        executors: usize,
+        env: &[(&str, &str)],
+        work: Option<&Path>,
+    ) -> String {
+        use std::process::Stdio;
+        let mut spawn = |args: Vec<String>, port: u16| {
+            let mut child = Command::new(PCS)
+                .args(args)
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start pcs cluster");
+            wait_for(port, &mut child);
+            procs.0.push(child);
+        };
+        let port = free_port();
+        let to = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        spawn(
+            to(&[
+                "cluster",
+                "scheduler",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ]),
+            port,
+        );
+        let address = format!("df://127.0.0.1:{port}");
+        for k in 0..executors {
+            let (flight, grpc) = (free_port(), free_port());
+            let mut args = to(&[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &address,
+                "--flight-port",
+                &flight.to_string(),
+                "--grpc-port",
+                &grpc.to_string(),
+                "--slots",
+                "1",
+            ]);
+            if let Some(w) = work {
+                let dir = w.join(format!("executor-{k}"));
+                std::fs::create_dir(&dir).unwrap();
+                args.extend(to(&["--work-dir", dir.to_str().unwrap()]));
+            }
+            spawn(args, flight);
+        }
+        address
     }
 
     /// moto's S3 server (PyPI `moto[server]`; `.ci/run` installs it and
@@ -258,16 +284,7 @@ mod cluster {
         };
         let root = tempfile::tempdir().unwrap();
         let local = root.path().join("local");
-        ok(&[
-            "generate",
-            local.to_str().unwrap(),
-            "--partners",
-            "60",
-            "--format",
-            "parquet",
-            "--seed",
-            "12",
-        ]);
+        generate_parquet(&local, 60, 12);
         let mut procs = Processes(Vec::new());
         let s3_port = free_port();
         procs.0.push(
@@ -308,35 +325,7 @@ mod cluster {
             "{}",
             String::from_utf8_lossy(&upload.stderr)
         );
-        let spawn = |args: &[String]| {
-            Command::new(PCS)
-                .args(args)
-                .envs(aws)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start pcs cluster")
-        };
-        let port = free_port();
-        procs.0.push(spawn(&[
-            "cluster".into(),
-            "scheduler".into(),
-            "--bind".into(),
-            format!("127.0.0.1:{port}"),
-        ]));
-        wait_for(port, procs.0.last_mut().unwrap());
-        let (flight, grpc) = (free_port(), free_port());
-        procs.0.push(spawn(&[
-            "cluster".into(),
-            "executor".into(),
-            "--scheduler".into(),
-            format!("df://127.0.0.1:{port}"),
-            "--flight-port".into(),
-            flight.to_string(),
-            "--grpc-port".into(),
-            grpc.to_string(),
-        ]));
-        wait_for(flight, procs.0.last_mut().unwrap());
+        let address = start_cluster(&mut procs, 1, &aws, None);
 
         let args = ["--month", "2024-07", "--format", "jsonl"];
         let native = ok(&[&["score", local.to_str().unwrap()][..], &args].concat());
@@ -353,7 +342,7 @@ mod cluster {
             (String::from_utf8(out.stdout).unwrap(), stderr)
         };
         let local_prefix = format!("{}/", local.display());
-        for cluster in [format!("df://127.0.0.1:{port}"), "standalone".to_string()] {
+        for cluster in [address, "standalone".to_string()] {
             let (stdout, stderr) = on_s3(&cluster);
             assert_eq!(stdout, native.stdout, "{cluster}");
             assert_eq!(stdout.lines().count(), 60);
