@@ -9,10 +9,13 @@ use libfuzzer_sys::fuzz_target;
 use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
 
-static RULEBOOK: LazyLock<Rulebook> = LazyLock::new(|| RulebookSet::builtin().versions()[0].clone());
+static RULEBOOK: LazyLock<Rulebook> =
+    LazyLock::new(|| RulebookSet::builtin().versions()[0].clone());
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, csv)) = data.split_first() else { return };
+    let Some((&selector, csv)) = data.split_first() else {
+        return;
+    };
     let table = Table::ALL[usize::from(selector) % Table::ALL.len()];
     let mut builder = FactsBuilder::new(&RULEBOOK, MonthFilter::All, selector & 0x80 != 0);
     let path = Path::new("fuzz.csv");
@@ -25,9 +28,15 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let text = e.to_string();
-            assert!(text.starts_with("fuzz.csv"), "error does not name the file: {text}");
+            assert!(
+                text.starts_with("fuzz.csv"),
+                "error does not name the file: {text}"
+            );
             if e.kind() == pcs_data::ErrorKind::Value {
-                assert!(e.line().is_some() && e.value().is_some(), "value error without a location: {text}");
+                assert!(
+                    e.line().is_some() && e.value().is_some(),
+                    "value error without a location: {text}"
+                );
             }
         }
     }

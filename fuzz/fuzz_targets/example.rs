@@ -8,17 +8,30 @@ use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{PartnerScore, Period};
 
 const TABLES: [(Table, &[u8]); 4] = [
-    (Table::Revenue, include_bytes!("../../examples/contoso/revenue.csv")),
-    (Table::Usage, include_bytes!("../../examples/contoso/usage.csv")),
-    (Table::Certifications, include_bytes!("../../examples/contoso/certifications.csv")),
-    (Table::Partners, include_bytes!("../../examples/contoso/partners.csv")),
+    (
+        Table::Revenue,
+        include_bytes!("../../examples/contoso/revenue.csv"),
+    ),
+    (
+        Table::Usage,
+        include_bytes!("../../examples/contoso/usage.csv"),
+    ),
+    (
+        Table::Certifications,
+        include_bytes!("../../examples/contoso/certifications.csv"),
+    ),
+    (
+        Table::Partners,
+        include_bytes!("../../examples/contoso/partners.csv"),
+    ),
 ];
 
 /// The example's facts under `rb` (the example is valid data: it always reads).
 pub fn facts(rb: &Rulebook) -> DatasetFacts {
     let mut b = FactsBuilder::new(rb, MonthFilter::All, true);
     for (table, bytes) in TABLES {
-        pcs_data::read_csv(table, Path::new(table.name()), bytes, &mut b).expect("the example reads");
+        pcs_data::read_csv(table, Path::new(table.name()), bytes, &mut b)
+            .expect("the example reads");
     }
     b.finish()
 }
@@ -33,8 +46,19 @@ pub fn period(rb: &Rulebook) -> Period {
 pub fn check(score: &PartnerScore) {
     let mut sum = pcs_core::Decimal::ZERO;
     for m in &score.metrics {
-        assert!(!m.points.is_sign_negative(), "{}: negative points {}", m.id, m.points);
-        assert!(m.points <= m.max_points, "{}: {} points above the cap {}", m.id, m.points, m.max_points);
+        assert!(
+            !m.points.is_sign_negative(),
+            "{}: negative points {}",
+            m.id,
+            m.points
+        );
+        assert!(
+            m.points <= m.max_points,
+            "{}: {} points above the cap {}",
+            m.id,
+            m.points,
+            m.max_points
+        );
         sum += m.points;
     }
     assert_eq!(score.total_points, sum, "the total is not the sum");

@@ -11,9 +11,14 @@ use pcs_core::score::score_partner;
 mod example;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match Rulebook::from_toml(text, "fuzz.toml") {
-        Err(e) => assert!(e.to_string().contains("fuzz.toml"), "error without its origin: {e}"),
+        Err(e) => assert!(
+            e.to_string().contains("fuzz.toml"),
+            "error without its origin: {e}"
+        ),
         Ok(rb) => {
             let facts = example::facts(&rb);
             let period = example::period(&rb);

@@ -13,11 +13,14 @@ use pcs_insights::scenario::{Scenario, simulate};
 #[path = "example.rs"]
 mod example;
 
-static RULEBOOK: LazyLock<Rulebook> = LazyLock::new(|| RulebookSet::builtin().versions()[0].clone());
+static RULEBOOK: LazyLock<Rulebook> =
+    LazyLock::new(|| RulebookSet::builtin().versions()[0].clone());
 static FACTS: LazyLock<DatasetFacts> = LazyLock::new(|| example::facts(&RULEBOOK));
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let parsed = if text.trim_start().starts_with('{') {
         Scenario::from_json(text)
     } else {
