@@ -48,21 +48,39 @@ impl Loc<'_> {
 /// thousands separators, exponents, underscores or currency signs.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
     let b = text.as_bytes();
-    let digits = b
-        .strip_prefix(b"-")
-        .or_else(|| b.strip_prefix(b"+"))
-        .unwrap_or(b);
+    let (negative, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
     let mut seen_digit = false;
     let mut seen_dot = false;
+    // The digits as an integer and the number of them after the dot, while
+    // they fit: the exact value `rust_decimal` would parse, without its
+    // general parser.
+    let mut mantissa: u64 = 0;
+    let mut count = 0u32;
+    let mut scale = 0u32;
     for &c in digits {
         match c {
-            b'0'..=b'9' => seen_digit = true,
+            b'0'..=b'9' => {
+                seen_digit = true;
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                count += 1;
+                scale += u32::from(seen_dot);
+            }
             b'.' if !seen_dot => seen_dot = true,
             _ => return None,
         }
     }
     if !seen_digit {
         return None;
+    }
+    // 18 digits always fit; a negative zero keeps its sign through the
+    // general parser.
+    if count <= 18 && !(negative && mantissa == 0) {
+        let m = i64::try_from(mantissa).ok()?;
+        return Some(Decimal::new(if negative { -m } else { m }, scale));
     }
     Decimal::from_str(text).ok()
 }
@@ -80,6 +98,15 @@ pub(crate) enum Typed {
     Date(Date),
 }
 
+/// `str::trim`, without its character loop when both ends are visible
+/// ASCII (nearly every field).
+fn trim(v: &str) -> &str {
+    match (v.as_bytes().first(), v.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => v,
+        _ => v.trim(),
+    }
+}
+
 pub(crate) struct Fields<'a, 'l> {
     pub values: &'a [&'a str],
     pub typed: &'a [Typed],
@@ -88,7 +115,7 @@ pub(crate) struct Fields<'a, 'l> {
 
 impl<'a> Fields<'a, '_> {
     fn raw(&self, c: usize) -> &'a str {
-        self.values.get(c).copied().unwrap_or("").trim()
+        trim(self.values.get(c).copied().unwrap_or(""))
     }
 
     fn typed(&self, c: usize) -> Typed {
@@ -219,7 +246,68 @@ pub(crate) fn feed_typed(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_decimal;
+    use super::{parse_decimal, trim};
+    use pcs_core::Decimal;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    /// The parser before its fast path: check the form, then `rust_decimal`.
+    fn reference(text: &str) -> Option<Decimal> {
+        let b = text.as_bytes();
+        let d = b
+            .strip_prefix(b"-")
+            .or_else(|| b.strip_prefix(b"+"))
+            .unwrap_or(b);
+        let plain = d.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+            && d.iter().filter(|c| **c == b'.').count() <= 1
+            && d.iter().any(u8::is_ascii_digit);
+        if plain {
+            Decimal::from_str(text).ok()
+        } else {
+            None
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_path_parses_as_rust_decimal_does(
+            text in "[+-]?[0-9]{0,30}(\\.[0-9]{0,30})?|[+-]?\\.[0-9]{1,20}|[-+0-9.a]{0,6}"
+        ) {
+            let got = parse_decimal(&text);
+            let want = reference(&text);
+            prop_assert_eq!(got, want);
+            // Same scale and sign too, as printed.
+            prop_assert_eq!(got.map(|d| d.to_string()), want.map(|d| d.to_string()));
+        }
+
+        #[test]
+        fn trim_is_str_trim(text in "[ \t\r\n\u{a0}\u{2003}\u{85}a-z.]{0,8}|\\PC{0,8}") {
+            prop_assert_eq!(trim(&text), text.trim());
+        }
+    }
+
+    #[test]
+    fn decimal_edges() {
+        for t in [
+            "-0",
+            "-0.00",
+            "0",
+            "+0.0",
+            "999999999999999999",
+            "9999999999999999999",
+            "-1234567890.12345678",
+            "5.",
+            ".5",
+            "-.5",
+            "007.50",
+        ] {
+            assert_eq!(
+                parse_decimal(t).map(|d| d.to_string()),
+                reference(t).map(|d| d.to_string()),
+                "{t}"
+            );
+        }
+    }
 
     #[test]
     fn plain_decimals_only() {
