@@ -88,6 +88,10 @@ pub(crate) struct Records<R: BufRead> {
     parser: csv_core::Reader,
     /// Whether the input ended inside a quoted field.
     unterminated: bool,
+    /// No quote lies between the current position and this offset: each
+    /// search for a quote runs to the end of the input's buffer, so most
+    /// lines need none of their own.
+    no_quote_before: u64,
 }
 
 impl<R: BufRead> Records<R> {
@@ -104,6 +108,7 @@ impl<R: BufRead> Records<R> {
             ends: Vec::new(),
             parser: csv_core::Reader::new(),
             unterminated: false,
+            no_quote_before: 0,
         }
     }
 
@@ -117,9 +122,11 @@ impl<R: BufRead> Records<R> {
         self.offset
     }
 
-    /// Appends one line (with its line feed, if any) to `buf`; returns its length.
-    fn read_line(&mut self, path: &Path) -> Result<usize, DataError> {
+    /// Appends one line (with its line feed, if any) to `buf`; returns its
+    /// length and whether it holds a quote.
+    fn read_line(&mut self, path: &Path) -> Result<(usize, bool), DataError> {
         let mut n = 0;
+        let mut quoted = false;
         loop {
             let available = match self.input.fill_buf() {
                 Ok(b) => b,
@@ -129,24 +136,30 @@ impl<R: BufRead> Records<R> {
             if available.is_empty() {
                 break;
             }
-            match memchr::memchr(b'\n', available) {
-                Some(i) => {
-                    self.buf.extend_from_slice(&available[..=i]);
-                    self.input.consume(i + 1);
-                    n += i + 1;
-                    self.line += 1;
-                    break;
-                }
-                None => {
-                    let len = available.len();
-                    self.buf.extend_from_slice(available);
-                    self.input.consume(len);
-                    n += len;
-                }
+            let start = self.offset + n as u64;
+            let (piece, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            let end = start + piece as u64;
+            if end > self.no_quote_before {
+                let from = (self.no_quote_before.max(start) - start) as usize;
+                self.no_quote_before = match memchr::memchr(b'"', &available[from..]) {
+                    Some(q) => start + (from + q) as u64,
+                    None => start + available.len() as u64,
+                };
+                quoted |= self.no_quote_before < end;
+            }
+            self.buf.extend_from_slice(&available[..piece]);
+            self.input.consume(piece);
+            n += piece;
+            if done {
+                self.line += 1;
+                break;
             }
         }
         self.offset += n as u64;
-        Ok(n)
+        Ok((n, quoted))
     }
 
     /// Moves to the next record; returns its first line, or `None` at the end.
@@ -154,10 +167,11 @@ impl<R: BufRead> Records<R> {
         loop {
             self.buf.clear();
             let first_line = self.line + 1;
-            if self.read_line(path)? == 0 {
+            let (n, quoted) = self.read_line(path)?;
+            if n == 0 {
                 return Ok(None);
             }
-            if memchr::memchr(b'"', &self.buf).is_none() {
+            if !quoted {
                 while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
                     self.buf.pop();
                 }
@@ -176,7 +190,7 @@ impl<R: BufRead> Records<R> {
             }
             // Quotes: take more lines while a quoted field is open.
             while memchr::memchr_iter(b'"', &self.buf).count() % 2 == 1 {
-                if self.read_line(path)? == 0 {
+                if self.read_line(path)?.0 == 0 {
                     self.unterminated = true;
                     break;
                 }
@@ -582,6 +596,37 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("not UTF-8"), "{e}");
+    }
+
+    /// All records of `text` as (first line, fields), read through a buffer
+    /// of `capacity` bytes.
+    fn all_records(text: &str, capacity: usize) -> Vec<(u64, Vec<String>)> {
+        let mut r = Records::new(BufReader::with_capacity(capacity, text.as_bytes()), 0);
+        let mut out = Vec::new();
+        while let Some(line) = r.next_record(Path::new("t.csv")).unwrap() {
+            let t = r.text().unwrap();
+            out.push((
+                line,
+                (0..r.len()).map(|i| r.field(t, i).to_string()).collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn quotes_are_found_whatever_the_buffer_size() {
+        let text =
+            "a,b,c\n1,\"x,y\",3\n\n4,5,6\r\n\"multi\nline\",\"q\"\"q\",9\n7,8,9\n\"\",,\"end\"";
+        let expected = all_records(text, 1 << 16);
+        assert_eq!(expected.len(), 6);
+        assert_eq!(expected[1], (2, vec!["1".into(), "x,y".into(), "3".into()]));
+        assert_eq!(
+            expected[3],
+            (5, vec!["multi\nline".into(), "q\"q".into(), "9".into()])
+        );
+        for capacity in 1..=48 {
+            assert_eq!(all_records(text, capacity), expected, "capacity {capacity}");
+        }
     }
 
     #[test]
