@@ -179,13 +179,7 @@ impl<R: BufRead> Records<R> {
                     continue; // a blank line
                 }
                 self.quoted = false;
-                self.fields.clear();
-                let mut start = 0;
-                for i in memchr::memchr_iter(b',', &self.buf) {
-                    self.fields.push((start, i));
-                    start = i + 1;
-                }
-                self.fields.push((start, self.buf.len()));
+                split_commas(&self.buf, &mut self.fields);
                 return Ok(Some(first_line));
             }
             // Quotes: take more lines while a quoted field is open.
@@ -266,6 +260,38 @@ impl<R: BufRead> Records<R> {
         let (a, b) = self.fields[i];
         &text[a..b]
     }
+}
+
+/// The field ranges of an unquoted line, split at commas, eight bytes at a
+/// time: fields are short, and a search call per field cost more than this
+/// (memchr's short-haystack path was 5% of a run).
+fn split_commas(line: &[u8], fields: &mut Vec<(usize, usize)>) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+    fields.clear();
+    let mut start = 0;
+    let mut chunks = line.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ COMMAS;
+        // The high bit of each byte that was a comma (now zero); exact, as
+        // adding 0x7f to a 7-bit value never carries into the next byte.
+        let mut commas = !(((x & LOW7) + LOW7) | x | LOW7);
+        while commas != 0 {
+            let i = at + (commas.trailing_zeros() / 8) as usize;
+            fields.push((start, i));
+            start = i + 1;
+            commas &= commas - 1;
+        }
+        at += 8;
+    }
+    for (k, &c) in chunks.remainder().iter().enumerate() {
+        if c == b',' {
+            fields.push((start, at + k));
+            start = at + k + 1;
+        }
+    }
+    fields.push((start, line.len()));
 }
 
 fn utf8_error(path: &Path, line: u64, i: usize, name: &str, bytes: &[u8]) -> DataError {
@@ -611,6 +637,22 @@ mod tests {
             ));
         }
         out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn commas_split_as_a_byte_search_does(line in "[,a+\\-\u{ac}\u{12c}\u{e9}]{0,40}") {
+            let mut fields = Vec::new();
+            split_commas(line.as_bytes(), &mut fields);
+            let mut expected = Vec::new();
+            let mut start = 0;
+            for i in memchr::memchr_iter(b',', line.as_bytes()) {
+                expected.push((start, i));
+                start = i + 1;
+            }
+            expected.push((start, line.len()));
+            proptest::prop_assert_eq!(fields, expected);
+        }
     }
 
     #[test]
