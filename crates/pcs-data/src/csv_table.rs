@@ -19,38 +19,17 @@ pub(crate) fn header_error(
     header: &[String],
     problem: HeaderProblem,
 ) -> DataError {
+    let e = DataError::new(
+        ErrorKind::Header,
+        file,
+        problem.describe(table, header, "header"),
+    )
+    .at_line(1);
     match problem {
-        HeaderProblem::Missing(cols) => DataError::new(
-            ErrorKind::Header,
-            file,
-            format!(
-                "missing required column{} {} in the {} table (header: {})",
-                if cols.len() > 1 { "s" } else { "" },
-                cols.iter()
-                    .map(|c| format!("'{c}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                table.name(),
-                header.join(",")
-            ),
-        )
-        .at_line(1),
-        HeaderProblem::Duplicate {
-            column,
-            first,
-            second,
-        } => DataError::new(
-            ErrorKind::Header,
-            file,
-            format!(
-                "columns {} and {} both mean '{column}'",
-                first + 1,
-                second + 1
-            ),
-        )
-        .at_line(1)
-        .in_column(second + 1, column)
-        .with_value(&header[second]),
+        HeaderProblem::Missing(_) => e,
+        HeaderProblem::Duplicate { column, second, .. } => {
+            e.in_column(second + 1, column).with_value(&header[second])
+        }
     }
 }
 

@@ -124,6 +124,38 @@ pub enum HeaderProblem {
     },
 }
 
+impl HeaderProblem {
+    /// What is wrong, for people: `header` is the file's column names and
+    /// `listed` how the message names them ("header" in a CSV file).
+    pub fn describe<S: AsRef<str>>(&self, table: Table, header: &[S], listed: &str) -> String {
+        match self {
+            HeaderProblem::Missing(cols) => format!(
+                "missing required column{} {} in the {} table ({listed}: {})",
+                if cols.len() > 1 { "s" } else { "" },
+                cols.iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                table.name(),
+                header
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            HeaderProblem::Duplicate {
+                column,
+                first,
+                second,
+            } => format!(
+                "columns {} and {} both mean '{column}'",
+                first + 1,
+                second + 1
+            ),
+        }
+    }
+}
+
 /// Matches a header against a table's columns: case-insensitive, with ' ',
 /// '_' and '-' alike; extra columns are ignored.
 pub fn match_header<S: AsRef<str>>(table: Table, header: &[S]) -> Result<HeaderMap, HeaderProblem> {

@@ -12,7 +12,7 @@ use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use pcs_core::facts::Table;
 use pcs_core::rulebook::Rulebook;
 use pcs_data::write::ROW_COLUMN;
-use pcs_data::{HeaderProblem, columns, match_header};
+use pcs_data::{columns, match_header};
 
 use crate::error::{Error, ErrorKind};
 
@@ -186,27 +186,7 @@ pub async fn read_table(
         .collect();
     let header: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     let map = match_header(table, &header).map_err(|p| {
-        let why = match p {
-            HeaderProblem::Missing(cols) => format!(
-                "missing required column{} {} in the {} table (columns: {})",
-                if cols.len() > 1 { "s" } else { "" },
-                cols.iter()
-                    .map(|c| format!("'{c}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                table.name(),
-                header.join(",")
-            ),
-            HeaderProblem::Duplicate {
-                column,
-                first,
-                second,
-            } => format!(
-                "columns {} and {} both mean '{column}'",
-                first + 1,
-                second + 1
-            ),
-        };
+        let why = p.describe(table, &header, "columns");
         Error::new(ErrorKind::BadInput, format!("{}: {why}", path.display()))
     })?;
     let specs = columns(table);
