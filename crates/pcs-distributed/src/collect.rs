@@ -534,40 +534,24 @@ async fn pair_groups(
             .otherwise(cast(lit(datafusion::scalar::ScalarValue::Null), NULL_INT))?
     };
     let keyed = resolved
-        .select(vec![
-            ident("partner_id"),
-            ident("customer_tenant_id"),
-            ident("customer_name"),
-            ident("month"),
-            ident("amount"),
-            ident("row"),
-            ident("w"),
-            ident("p"),
-            only_if(w.clone().is_null(), ident("workload"), DataType::Utf8).alias("w_raw"),
-            reason.alias("reason"),
-            ident("a"),
-            ident("association"),
-        ])?
-        .select(vec![
-            ident("partner_id"),
-            ident("customer_tenant_id"),
-            ident("customer_name"),
-            ident("month"),
-            ident("amount"),
-            ident("row"),
-            ident("w"),
-            ident("p"),
-            ident("w_raw"),
-            ident("reason"),
-            // The association matters only for rows that count for nothing.
-            only_if(ident("reason").is_not_null(), a.clone(), NULL_INT).alias("a_key"),
+        .with_column(
+            "w_raw",
+            only_if(w.clone().is_null(), ident("workload"), DataType::Utf8),
+        )?
+        .with_column("reason", reason)?
+        // The association matters only for rows that count for nothing.
+        .with_column(
+            "a_key",
+            only_if(ident("reason").is_not_null(), a.clone(), NULL_INT),
+        )?
+        .with_column(
+            "a_raw",
             only_if(
                 ident("reason").is_not_null().and(a.is_null()),
                 ident("association"),
                 DataType::Utf8,
-            )
-            .alias("a_raw"),
-        ])?;
+            ),
+        )?;
     let named = filled(ident("customer_name"));
     let grouped = keyed
         .aggregate(
