@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use pcs_core::Decimal;
 use pcs_core::rulebook::RulebookSet;
@@ -178,6 +179,26 @@ async fn attr_text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Clicks the element `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits up to `secs` seconds for an element `css` to appear (`what` says
+/// what it is when it does not).
+async fn wait_for(c: &Client, css: &str, secs: u64, what: &str) -> Element {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what} ({css}): {e}"))
+}
+
 /// An advanced certification that counts on the evaluation date: one more
 /// certified person adds points to partner 1000001 (6.42 of 15 today).
 fn advanced_certification() -> String {
@@ -282,11 +303,13 @@ async fn overview_and_simulator_in_headless_chromium() {
     let search = c.find(Locator::Css("#partner-q")).await.unwrap();
     search.clear().await.unwrap();
     search.send_keys("fabrik").await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#partner-options option[value='1000002']"))
-        .await
-        .expect("a suggestion for Fabrikam Apps");
+    wait_for(
+        &c,
+        "#partner-options option[value='1000002']",
+        30,
+        "a suggestion for Fabrikam Apps",
+    )
+    .await;
 
     // On a phone-sized window the cards stack under the total.
     c.set_window_size(390, 1400).await.unwrap();
@@ -314,18 +337,8 @@ async fn overview_and_simulator_in_headless_chromium() {
         .select_by_value(&cert)
         .await
         .unwrap();
-    c.find(Locator::Css("#simulate"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let shown = c
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("#simulated-total"))
-        .await
-        .expect("the simulation result");
+    click(&c, "#simulate").await;
+    let shown = wait_for(&c, "#simulated-total", 60, "the simulation result").await;
     let simulated = dec_text(&shown.attr("data-simulated-total").await.unwrap().unwrap());
     let current = dec_text(&attr(&c, "[data-current-total]", "data-current-total").await);
 
@@ -424,18 +437,8 @@ async fn overview_and_simulator_in_headless_chromium() {
         .send_keys(&bad_path.display().to_string())
         .await
         .unwrap();
-    c.find(Locator::Css("#upload button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let result = c
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("#upload-result"))
-        .await
-        .expect("the upload result");
+    click(&c, "#upload button[type=submit]").await;
+    let result = wait_for(&c, "#upload-result", 60, "the upload result").await;
     assert_eq!(
         result.attr("data-accepted").await.unwrap().as_deref(),
         Some("false")
