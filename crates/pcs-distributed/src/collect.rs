@@ -165,12 +165,7 @@ async fn check(f: &TableFrame) -> Result<(), Error> {
         .collect();
     let row = c.int(specs.len(), 0).unwrap_or(0) as u64;
     let at = |k: usize, why: &str| value_error(f, row, k, values[k], why);
-    let idx = |n: &str| {
-        specs
-            .iter()
-            .position(|s| s.name == n)
-            .expect("a column of the table")
-    };
+    let idx = |n: &str| column_index(f.table, n);
     let id = |n: &str| (values[idx(n)].is_empty()).then(|| at(idx(n), "empty id"));
     let required = |n: &str| {
         (values[idx(n)].is_empty()).then(|| at(idx(n), "empty value in a required column"))
@@ -215,6 +210,14 @@ async fn check(f: &TableFrame) -> Result<(), Error> {
             "a text amount read on a cluster has at most 10 decimal places and 27 digits before the point",
         )
     }))
+}
+
+/// The index of the table's column `name` among [`columns`].
+fn column_index(table: Table, name: &str) -> usize {
+    columns(table)
+        .iter()
+        .position(|s| s.name == name)
+        .expect("a column of the table")
 }
 
 fn value_error(f: &TableFrame, row: u64, k: usize, value: &str, why: &str) -> Error {
@@ -644,10 +647,7 @@ fn date_at(
     if optional && text.is_empty() {
         return Ok(None);
     }
-    let k = columns(f.table)
-        .iter()
-        .position(|s| s.name == column)
-        .expect("a column of the table");
+    let k = column_index(f.table, column);
     parse_date(text)
         .map(Some)
         .map_err(|_| value_error(f, row, k, text, "not a date (YYYY-MM-DD)"))
@@ -657,11 +657,13 @@ fn empty_at(f: &TableFrame, row: u64, column: &str, text: &str, why: &str) -> Re
     if !text.is_empty() {
         return Ok(());
     }
-    let k = columns(f.table)
-        .iter()
-        .position(|s| s.name == column)
-        .expect("a column of the table");
-    Err(value_error(f, row, k, text, why))
+    Err(value_error(
+        f,
+        row,
+        column_index(f.table, column),
+        text,
+        why,
+    ))
 }
 
 /// Certification rows, with their names resolved in the plan, in file order.
