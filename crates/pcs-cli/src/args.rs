@@ -109,6 +109,48 @@ pub enum ReportFormat {
     Csv,
 }
 
+/// How CSV tables are written, where the header does not tell.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CsvArgs {
+    /// The field delimiter of CSV tables: `,`, `;` or `tab` [default:
+    /// detected from each table's header, and said on stderr when not `,`].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Numbers in CSV tables have a decimal comma (`1234,5`) [default: in
+    /// `;`-separated tables, as Excel writes them].
+    #[arg(long, conflicts_with = "decimal_point")]
+    pub decimal_comma: bool,
+    /// Numbers in CSV tables have a decimal point, whatever the delimiter.
+    #[arg(long)]
+    pub decimal_point: bool,
+}
+
+impl CsvArgs {
+    /// What the flags say, for the reader (unsaid: detected).
+    pub fn options(&self) -> pcs_data::CsvOptions {
+        pcs_data::CsvOptions {
+            delimiter: self.delimiter,
+            decimal_comma: match (self.decimal_comma, self.decimal_point) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "\t" | "tab" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        _ => Err(format!(
+            "'{text}' is not a delimiter pcs reads: use ',', ';', 'tab' or '|'"
+        )),
+    }
+}
+
 /// A dataset, a partner and a period: what every report needs.
 #[derive(Args, Debug, Clone)]
 pub struct PartnerArgs {
@@ -129,6 +171,9 @@ pub struct PartnerArgs {
     /// Do not print the warnings summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// CSV dialect.
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Rulebooks.
     #[command(flatten)]
     pub rulebook: RulebookArgs,
@@ -280,6 +325,9 @@ pub struct ScoreArgs {
     /// with `--features distributed`.
     #[arg(long, value_name = "ADDRESS")]
     pub cluster: Option<String>,
+    /// CSV dialect.
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Rulebooks.
     #[command(flatten)]
     pub rulebook: RulebookArgs,
@@ -332,6 +380,9 @@ pub struct ConvertArgs {
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
+    /// CSV dialect.
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
 
 /// `pcs rulebook ...`.

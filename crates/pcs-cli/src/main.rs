@@ -30,7 +30,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// `pcs convert`: validate every value (the same errors as `pcs score`),
 /// then write the Parquet dataset.
 fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
-    let dataset = pcs_data::Dataset::open(&args.source)?;
+    let dataset = pcs_data::Dataset::open_with(&args.source, &args.csv.options())?;
+    for note in dataset.notes() {
+        eprintln!("note: {note}");
+    }
     let set = pcs_core::rulebook::RulebookSet::builtin();
     let rb = set.versions().last().expect("a built-in rulebook");
     let options = pcs_data::LoadOptions {

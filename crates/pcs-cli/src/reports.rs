@@ -62,7 +62,7 @@ pub(crate) fn load(
         }
         _ => crate::score_cmd::resolve_when(&set, &args.when)?,
     };
-    let dataset = Dataset::open(&args.dataset)?;
+    let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
     // The partners table is small: read the anniversary first when a report needs it.
     let filter = months(rb, &period, None);
     let options = LoadOptions {

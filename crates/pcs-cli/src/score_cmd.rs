@@ -47,6 +47,12 @@ pub fn report_warnings(
     strict: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
+    if !quiet {
+        let mut err = std::io::stderr().lock();
+        for note in dataset.notes() {
+            let _ = writeln!(err, "note: {note}");
+        }
+    }
     if facts.warnings.is_empty() {
         return Ok(());
     }
@@ -102,7 +108,7 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let (facts, dataset) = match &args.cluster {
         Some(cluster) => crate::cluster::load(cluster, &args.dataset, rb, &period, args.explain)?,
         None => {
-            let dataset = Dataset::open(&args.dataset)?;
+            let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
             let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
             let options = LoadOptions {
                 months: MonthFilter::Only(period.data_months().to_vec()),

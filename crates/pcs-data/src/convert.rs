@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use pcs_core::facts::Table;
 
+use crate::CsvDialect;
 use crate::csv_table::for_each_record;
 use crate::error::{DataError, ErrorKind};
 use crate::write::{StagedDataset, TableWriter, WriteError};
@@ -49,7 +50,7 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
             .map_err(|e| write_error(&out_path, e))?;
         let (rows, months) = match month_col {
             None => {
-                let rows = for_each_record(t.table, &t.path, |values, _| {
+                let rows = for_each_record(t.table, &t.path, t.dialect, |values, _| {
                     out.write_row(values).map_err(|e| write_error(&t.path, e))
                 })?;
                 (rows, 0)
@@ -59,7 +60,7 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
                 let spill = tempfile::tempdir_in(staged.path())
                     .map_err(|e| DataError::new(ErrorKind::Io, staged.path(), e.to_string()))?;
                 let mut by_month: BTreeMap<String, (PathBuf, TableWriter)> = BTreeMap::new();
-                let rows = for_each_record(t.table, &t.path, |values, loc| {
+                let rows = for_each_record(t.table, &t.path, t.dialect, |values, loc| {
                     let month = values[mc];
                     if pcs_core::calendar::Month::parse_strict(month).is_err() {
                         return Err(DataError::new(
@@ -83,7 +84,7 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
                 let months = by_month.len();
                 for (_, (p, w)) in by_month {
                     w.finish().map_err(|e| write_error(&p, e))?;
-                    for_each_record(t.table, &p, |values, _| {
+                    for_each_record(t.table, &p, CsvDialect::default(), |values, _| {
                         out.write_row(values).map_err(|e| write_error(&t.path, e))
                     })?;
                     std::fs::remove_file(&p)

@@ -8,9 +8,13 @@ use std::path::Path;
 
 use pcs_core::facts::{FactsBuilder, Table};
 
+use crate::dialect::CsvDialect;
 use crate::error::{DataError, ErrorKind};
+use crate::record::parse_decimal;
 use crate::record::{Loc, feed};
-use crate::schema::{HeaderMap, HeaderProblem, MAX_COLUMNS, columns, match_header};
+use crate::schema::{
+    HeaderMap, HeaderProblem, MAX_COLUMNS, columns, is_free_text, is_number, match_header,
+};
 use crate::{Counted, Progress};
 
 pub(crate) fn header_error(
@@ -40,72 +44,106 @@ const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 struct Header {
     names: Vec<String>,
     map: HeaderMap,
+    dialect: CsvDialect,
 }
 
-/// CSV records, line by line. A line without a quote is split on commas
-/// directly (the common case, several times faster than a general parser); a
-/// record with quotes, possibly over several lines, goes through the csv
-/// crate. Blank lines are skipped; `\r\n` and `\n` both end a line. Line
-/// numbers are counted here, exactly.
+/// CSV records, exactly as the csv crate reads them (its default dialect, with
+/// the delimiter given): a record is ended by `\n`, `\r\n` or a lone `\r`,
+/// empty lines are skipped, and a quote opens a quoted field only at the start
+/// of a field. A line with neither a quote nor a lone `\r` is split at the
+/// delimiter directly (the common case, several times faster than a general
+/// parser); any other record goes through csv-core's parser, which decides
+/// where it ends. Line numbers are counted here, exactly.
 pub(crate) struct Records<R: BufRead> {
     input: R,
-    /// Line feeds consumed (including those before the input started).
+    /// Line feeds before the parse position (including those before the
+    /// input started).
     line: u64,
-    /// Bytes consumed.
-    offset: u64,
-    /// The current record's raw bytes (its line ending removed when unquoted).
-    buf: Vec<u8>,
-    /// Field ranges in `buf` (unquoted records) or in `unquoted` (quoted ones).
+    /// Bytes read from `input`.
+    read: u64,
+    /// Bytes read but not parsed yet are `pending[pos..]`: the rest of one
+    /// line, with its line feed unless the input ended.
+    pending: Vec<u8>,
+    pos: usize,
+    /// The field delimiter.
+    delimiter: u8,
+    /// The current plain record's bytes in `pending`.
+    span: (usize, usize),
+    /// Field ranges in `pending` (plain records) or in `unquoted` (others).
     fields: Vec<(usize, usize)>,
-    /// Whether the current record had quotes (its fields are in `unquoted`).
+    /// Whether the current record went through the general parser (its
+    /// fields are in `unquoted`).
     quoted: bool,
-    /// The fields of a quoted record, unescaped.
+    /// The fields of a record read by the general parser, unescaped.
     unquoted: Vec<u8>,
     /// Field ends in `unquoted`.
     ends: Vec<usize>,
-    /// The general CSV parser, built once.
+    /// The general CSV parser, kept across records (as the csv crate keeps
+    /// its own).
     parser: csv_core::Reader,
     /// Whether the input ended inside a quoted field.
     unterminated: bool,
-    /// No quote lies between the current position and this offset: each
-    /// search for a quote runs to the end of the input's buffer, so most
-    /// lines need none of their own.
-    no_quote_before: u64,
+    /// Whether a byte order mark may still start the input.
+    bom_possible: bool,
 }
 
 impl<R: BufRead> Records<R> {
-    /// Records of `input`, which starts after `lines_before` line feeds.
-    pub fn new(input: R, lines_before: u64) -> Self {
+    /// Records of a whole comma-separated file; see [`Records::with_delimiter`].
+    #[cfg(test)]
+    pub fn new(input: R) -> Self {
+        Records::with_delimiter(input, 0, b',', true)
+    }
+
+    /// Records of `input`, which starts after `lines_before` line feeds. At
+    /// the start of a file (`file_start`), a UTF-8 byte order mark is
+    /// skipped, as the csv crate skips it.
+    pub fn with_delimiter(input: R, lines_before: u64, delimiter: u8, file_start: bool) -> Self {
+        let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        // csv-core skips a byte order mark on its first read only: give it
+        // that read now, so that a record starting mid-file with those bytes
+        // keeps them. A one-byte record leaves it ready for the next one.
+        let (mut out, mut ends) = ([0u8; 8], [0usize; 8]);
+        let primed = parser.read_record(b"x\n", &mut out, &mut ends);
+        debug_assert_eq!(primed.0, csv_core::ReadRecordResult::Record);
         Records {
             input,
             line: lines_before,
-            offset: 0,
-            buf: Vec::with_capacity(256),
+            read: 0,
+            pending: Vec::with_capacity(256),
+            pos: 0,
+            delimiter,
+            span: (0, 0),
             fields: Vec::with_capacity(16),
             quoted: false,
             unquoted: Vec::new(),
             ends: Vec::new(),
-            parser: csv_core::Reader::new(),
+            parser,
             unterminated: false,
-            no_quote_before: 0,
+            bom_possible: file_start,
         }
     }
 
-    /// Line feeds consumed so far (including those before the input started).
+    /// Line feeds before the parse position (including those before the
+    /// input started).
     pub fn lines(&self) -> u64 {
         self.line
     }
 
-    /// Bytes consumed so far.
+    /// Bytes of the input before the parse position.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.read - (self.pending.len() - self.pos) as u64
     }
 
-    /// Appends one line (with its line feed, if any) to `buf`; returns its
-    /// length and whether it holds a quote.
-    fn read_line(&mut self, path: &Path) -> Result<(usize, bool), DataError> {
+    /// Whether the input ended inside a quoted field (the last record then
+    /// holds what was read of it, as the csv crate's does).
+    pub fn unterminated(&self) -> bool {
+        self.unterminated
+    }
+
+    /// Appends one line (with its line feed, if any) to `pending`; returns
+    /// its length (0 at the end of the input).
+    fn read_line(&mut self, path: &Path) -> Result<usize, DataError> {
         let mut n = 0;
-        let mut quoted = false;
         loop {
             let available = match self.input.fill_buf() {
                 Ok(b) => b,
@@ -115,116 +153,142 @@ impl<R: BufRead> Records<R> {
             if available.is_empty() {
                 break;
             }
-            let start = self.offset + n as u64;
             let (piece, done) = match memchr::memchr(b'\n', available) {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
-            let end = start + piece as u64;
-            if end > self.no_quote_before {
-                let from = (self.no_quote_before.max(start) - start) as usize;
-                self.no_quote_before = match memchr::memchr(b'"', &available[from..]) {
-                    Some(q) => start + (from + q) as u64,
-                    None => start + available.len() as u64,
-                };
-                quoted |= self.no_quote_before < end;
-            }
-            self.buf.extend_from_slice(&available[..piece]);
+            self.pending.extend_from_slice(&available[..piece]);
             self.input.consume(piece);
             n += piece;
             if done {
-                self.line += 1;
                 break;
             }
         }
-        self.offset += n as u64;
-        Ok((n, quoted))
+        self.read += n as u64;
+        Ok(n)
     }
 
     /// Moves to the next record; returns its first line, or `None` at the end.
     pub fn next_record(&mut self, path: &Path) -> Result<Option<u64>, DataError> {
         loop {
-            self.buf.clear();
-            let first_line = self.line + 1;
-            let (n, quoted) = self.read_line(path)?;
-            if n == 0 {
-                return Ok(None);
+            if self.pos == self.pending.len() {
+                self.pending.clear();
+                self.pos = 0;
+                if self.read_line(path)? == 0 {
+                    return Ok(None);
+                }
+                // The first line is whole in `pending`: a byte order mark
+                // (which holds no line feed) is seen whatever the buffer.
+                if std::mem::take(&mut self.bom_possible)
+                    && self.pending.starts_with(b"\xef\xbb\xbf")
+                {
+                    self.pos = 3;
+                }
             }
-            if !quoted {
-                while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-                    self.buf.pop();
-                }
-                if self.buf.is_empty() {
-                    continue; // a blank line
-                }
+            // Line endings where a record would start make empty records,
+            // which the csv crate skips.
+            while let Some(&b) = self.pending.get(self.pos)
+                && (b == b'\n' || b == b'\r')
+            {
+                self.line += u64::from(b == b'\n');
+                self.pos += 1;
+            }
+            if self.pos == self.pending.len() {
+                continue;
+            }
+            let first_line = self.line + 1;
+            let start = self.pos;
+            let mut end = self.pending.len();
+            while end > start && matches!(self.pending[end - 1], b'\n' | b'\r') {
+                end -= 1;
+            }
+            if split_plain(&self.pending[start..end], self.delimiter, &mut self.fields) {
+                self.span = (start, end);
+                self.line += u64::from(self.pending.last() == Some(&b'\n'));
+                self.pos = self.pending.len();
                 self.quoted = false;
-                split_commas(&self.buf, &mut self.fields);
                 return Ok(Some(first_line));
             }
-            // Quotes: take more lines while a quoted field is open.
-            while memchr::memchr_iter(b'"', &self.buf).count() % 2 == 1 {
-                if self.read_line(path)?.0 == 0 {
-                    self.unterminated = true;
-                    break;
-                }
-            }
-            if self.buf.last() != Some(&b'\n') {
-                self.buf.push(b'\n');
-            }
-            self.unquoted.clear();
-            self.unquoted.resize(self.buf.len(), 0);
-            self.ends.clear();
-            self.ends.resize(self.buf.len() + 1, 0);
-            self.parser.reset();
-            let (result, _, _, n) =
-                self.parser
-                    .read_record(&self.buf, &mut self.unquoted, &mut self.ends);
-            if result != csv_core::ReadRecordResult::Record {
-                return Err(DataError::new(
-                    ErrorKind::Format,
-                    path,
-                    format!("not valid CSV: a quoted record could not be parsed ({result:?})"),
-                )
-                .at_line(first_line));
-            }
-            self.quoted = true;
-            self.fields.clear();
-            let mut start = 0;
-            for &end in &self.ends[..n] {
-                self.fields.push((start, end));
-                start = end;
-            }
+            self.parse_general(path)?;
             return Ok(Some(first_line));
         }
+    }
+
+    /// Reads one record from the parse position with csv-core, taking more
+    /// lines while it needs them.
+    fn parse_general(&mut self, path: &Path) -> Result<(), DataError> {
+        use csv_core::ReadRecordResult as R;
+        let start = self.pos;
+        let (mut outlen, mut endlen) = (0, 0);
+        let mut at_end = false;
+        loop {
+            let input = if at_end {
+                &[][..]
+            } else {
+                &self.pending[self.pos..]
+            };
+            let need = outlen + input.len() + 1;
+            if self.unquoted.len() < need {
+                self.unquoted.resize(need.max(2 * self.unquoted.len()), 0);
+            }
+            if self.ends.len() < endlen + 2 {
+                self.ends
+                    .resize((endlen + 2).max(2 * self.ends.len()).max(16), 0);
+            }
+            let (result, nin, nout, nend) = self.parser.read_record(
+                input,
+                &mut self.unquoted[outlen..],
+                &mut self.ends[endlen..],
+            );
+            self.line += memchr::memchr_iter(b'\n', &input[..nin]).count() as u64;
+            self.pos += nin;
+            outlen += nout;
+            endlen += nend;
+            match result {
+                R::InputEmpty if !at_end => {
+                    // The record's bytes stay in `pending` until it ends.
+                    if self.read_line(path)? == 0 {
+                        self.unterminated = ends_in_quotes(&self.pending[start..], self.delimiter);
+                        at_end = true;
+                    }
+                }
+                R::OutputFull | R::OutputEndsFull => {}
+                R::Record | R::End | R::InputEmpty => break,
+            }
+        }
+        self.quoted = true;
+        self.fields.clear();
+        let mut start = 0;
+        for &end in &self.ends[..endlen] {
+            self.fields.push((start, end));
+            start = end;
+        }
+        Ok(())
     }
 
     /// The current record's bytes as text (fields are slices of it, see
     /// [`Records::field`]); on invalid UTF-8, the index and raw bytes of the
     /// first bad field.
     pub fn text(&self) -> Result<&str, (usize, &[u8])> {
-        let bytes = if self.quoted {
-            &self.unquoted
+        let bytes: &[u8] = if self.quoted {
+            &self.unquoted[..self.fields.last().map_or(0, |f| f.1)]
         } else {
-            &self.buf
+            &self.pending[self.span.0..self.span.1]
         };
-        if self.quoted {
-            // Unescaped fields are stored without separators: check each one,
-            // or bytes of two fields could pass as one character.
-            for (i, &(a, b)) in self.fields.iter().enumerate() {
-                if std::str::from_utf8(&bytes[a..b]).is_err() {
-                    return Err((i, &bytes[a..b]));
-                }
+        if !self.quoted
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            return Ok(text);
+        }
+        // Fields are checked one by one: unescaped fields are stored without
+        // separators, so bytes of two fields could pass as one character.
+        for (i, &(a, b)) in self.fields.iter().enumerate() {
+            if std::str::from_utf8(&bytes[a..b]).is_err() {
+                return Err((i, &bytes[a..b]));
             }
         }
-        std::str::from_utf8(bytes).map_err(|_| {
-            let (i, &(a, b)) = self
-                .fields
-                .iter()
-                .enumerate()
-                .find(|(_, (a, b))| std::str::from_utf8(&bytes[*a..*b]).is_err())
-                .expect("one field is not UTF-8");
-            (i, &bytes[a..b])
-        })
+        // Text fields joined directly or by an ASCII delimiter are text.
+        Ok(std::str::from_utf8(bytes).expect("every field is UTF-8"))
     }
 
     /// The number of fields of the current record.
@@ -233,44 +297,159 @@ impl<R: BufRead> Records<R> {
     }
 
     /// Field `i` of the current record, from its [`Records::text`]. Field
-    /// ranges fall on character boundaries: unquoted fields are split at
-    /// ASCII commas, and quoted ones are each checked by `text`.
+    /// ranges fall on character boundaries: plain fields are split at an
+    /// ASCII delimiter, and the others are each checked by `text`.
     pub fn field<'t>(&self, text: &'t str, i: usize) -> &'t str {
         let (a, b) = self.fields[i];
         &text[a..b]
     }
+
+    /// Whether the current record went through the general parser (only
+    /// such a record can hold a line break inside a field).
+    pub fn is_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    /// The bytes of field `i` of the current record, whether or not text.
+    pub fn field_bytes(&self, i: usize) -> &[u8] {
+        let (a, b) = self.fields[i];
+        if self.quoted {
+            &self.unquoted[a..b]
+        } else {
+            &self.pending[self.span.0 + a..self.span.0 + b]
+        }
+    }
 }
 
-/// The field ranges of an unquoted line, split at commas, eight bytes at a
-/// time: fields are short, and a search call per field cost more than this
-/// (memchr's short-haystack path was 5% of a run).
-fn split_commas(line: &[u8], fields: &mut Vec<(usize, usize)>) {
+/// One record: its first line and its fields' bytes.
+pub type RawRecord = (u64, Vec<Vec<u8>>);
+
+/// Every record of `input` as [`Records`] reads it through a buffer of
+/// `capacity` bytes, and whether the input ended inside a quoted field. For
+/// the differential tests against [`csv_crate_records`].
+pub fn records_of(input: &[u8], delimiter: u8, capacity: usize) -> (Vec<RawRecord>, bool) {
+    let mut r = Records::with_delimiter(
+        BufReader::with_capacity(capacity.max(1), input),
+        0,
+        delimiter,
+        true,
+    );
+    let mut out = Vec::new();
+    while let Some(line) = r.next_record(Path::new("input")).expect("reading memory") {
+        out.push((
+            line,
+            (0..r.len()).map(|i| r.field_bytes(i).to_vec()).collect(),
+        ));
+    }
+    (out, r.unterminated())
+}
+
+/// Every record of `input` as the csv crate reads it (its default dialect,
+/// headers taken as a record, any number of fields), with the line each
+/// starts on: the csv crate gives the position before the line endings it
+/// skipped, so these are counted past here.
+pub fn csv_crate_records(input: &[u8], delimiter: u8) -> Vec<RawRecord> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input);
+    let mut out = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut record)
+        .expect("reading memory")
+    {
+        let mut at = record.position().expect("a position").byte() as usize;
+        // The csv crate skips a byte order mark at the start, counted in
+        // its positions.
+        if at == 0 && input.starts_with(b"\xef\xbb\xbf") {
+            at = 3;
+        }
+        while matches!(input.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        let line = 1 + memchr::memchr_iter(b'\n', &input[..at]).count() as u64;
+        out.push((line, record.iter().map(<[u8]>::to_vec).collect()));
+    }
+    out
+}
+
+/// Whether the bytes of a record, read to the end of the input, end inside
+/// a quoted field: a quote opens one at the start of a field, two quotes
+/// inside stand for one, and a lone quote closes it (what follows, up to
+/// the delimiter, belongs to the field as it is), as csv-core reads them.
+fn ends_in_quotes(raw: &[u8], delimiter: u8) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Plain,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    for &b in raw {
+        state = match state {
+            State::FieldStart | State::Plain if b == delimiter => State::FieldStart,
+            State::FieldStart if b == b'"' => State::Quoted,
+            State::FieldStart | State::Plain => State::Plain,
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            State::QuoteInQuoted if b == delimiter => State::FieldStart,
+            State::QuoteInQuoted => State::Plain,
+        };
+    }
+    state == State::Quoted
+}
+
+/// Splits a line (without its line ending) at `delimiter` into `fields`,
+/// eight bytes at a time (fields are short, and a search call per field cost
+/// more than this). Returns false, leaving `fields` unspecified, when the line
+/// holds a quote or a carriage return: the general parser reads it.
+fn split_plain(line: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>) -> bool {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const CRS: u64 = ONES * b'\r' as u64;
+    let delimiters = ONES * u64::from(delimiter);
+    // Whether some byte of `x` is zero: the classic test, exact as a yes/no
+    // (its false positives only occur above a true zero byte).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     fields.clear();
     let mut start = 0;
     let mut chunks = line.chunks_exact(8);
     let mut at = 0;
+    let mut special = 0;
     for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ COMMAS;
-        // The high bit of each byte that was a comma (now zero); exact, as
-        // adding 0x7f to a 7-bit value never carries into the next byte.
-        let mut commas = !(((x & LOW7) + LOW7) | x | LOW7);
-        while commas != 0 {
-            let i = at + (commas.trailing_zeros() / 8) as usize;
+        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        special |= has_zero(v ^ QUOTES) | has_zero(v ^ CRS);
+        let x = v ^ delimiters;
+        // The high bit of each byte that was a delimiter (now zero); exact,
+        // as adding 0x7f to a 7-bit value never carries into the next byte.
+        let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
+        while hits != 0 {
+            let i = at + (hits.trailing_zeros() / 8) as usize;
             fields.push((start, i));
             start = i + 1;
-            commas &= commas - 1;
+            hits &= hits - 1;
         }
         at += 8;
     }
+    if special != 0 {
+        return false;
+    }
     for (k, &c) in chunks.remainder().iter().enumerate() {
-        if c == b',' {
+        if c == delimiter {
             fields.push((start, at + k));
             start = at + k + 1;
+        } else if c == b'"' || c == b'\r' {
+            return false;
         }
     }
     fields.push((start, line.len()));
+    true
 }
 
 fn utf8_error(path: &Path, line: u64, i: usize, name: &str, bytes: &[u8]) -> DataError {
@@ -285,6 +464,7 @@ fn read_header<R: BufRead>(
     table: Table,
     path: &Path,
     records: &mut Records<R>,
+    dialect: CsvDialect,
 ) -> Result<Header, DataError> {
     let Some(line) = records.next_record(path)? else {
         return Err(DataError::new(
@@ -301,7 +481,11 @@ fn read_header<R: BufRead>(
         .map(|i| records.field(text, i).to_string())
         .collect();
     let map = match_header(table, &names).map_err(|p| header_error(table, path, &names, p))?;
-    Ok(Header { names, map })
+    Ok(Header {
+        names,
+        map,
+        dialect,
+    })
 }
 
 /// Reads `path` as the CSV table `table`, feeding every record to `builder`.
@@ -311,11 +495,20 @@ fn read_header<R: BufRead>(
 pub(crate) fn read(
     table: Table,
     path: &Path,
+    dialect: CsvDialect,
     builder: &mut FactsBuilder<'_>,
     threads: usize,
     progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
-    read_split(table, path, builder, threads, PARALLEL_MIN_BYTES, progress)
+    read_split(
+        table,
+        path,
+        dialect,
+        builder,
+        threads,
+        PARALLEL_MIN_BYTES,
+        progress,
+    )
 }
 
 /// Reads a large file in parts, one per thread, without a first pass over it.
@@ -328,22 +521,32 @@ pub(crate) fn read(
 /// the file is read again from the header by one thread. Otherwise each part's
 /// line numbers (facts, warnings, the first error) are shifted by the line
 /// feeds of the parts before it, and the parts are merged in file order.
-fn read_split(
+pub(crate) fn read_split(
     table: Table,
     path: &Path,
+    dialect: CsvDialect,
     builder: &mut FactsBuilder<'_>,
     threads: usize,
     parallel_min_bytes: u64,
     progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
-    read_split_counted(table, path, builder, threads, parallel_min_bytes, progress)
-        .map(|(rows, _)| rows)
+    read_split_counted(
+        table,
+        path,
+        dialect,
+        builder,
+        threads,
+        parallel_min_bytes,
+        progress,
+    )
+    .map(|(rows, _)| rows)
 }
 
 /// [`read_split`], also saying whether it had to read the file again serially.
 fn read_split_counted(
     table: Table,
     path: &Path,
+    dialect: CsvDialect,
     builder: &mut FactsBuilder<'_>,
     threads: usize,
     parallel_min_bytes: u64,
@@ -354,10 +557,15 @@ fn read_split_counted(
     let size = file.metadata().map_err(io)?.len();
     if threads <= 1 || size < parallel_min_bytes {
         let input = BufReader::with_capacity(1 << 20, file);
-        return read_from(table, path, input, builder).map(|rows| (rows, false));
+        return read_from(table, path, dialect, input, builder).map(|rows| (rows, false));
     }
-    let mut records = Records::new(BufReader::with_capacity(1 << 16, file), 0);
-    let header = read_header(table, path, &mut records)?;
+    let mut records = Records::with_delimiter(
+        BufReader::with_capacity(1 << 16, file),
+        0,
+        dialect.delimiter,
+        true,
+    );
+    let header = read_header(table, path, &mut records, dialect)?;
     let header_end = records.offset();
     let header_lines = records.lines();
     let starts = cuts(path, header_end, size, threads)?;
@@ -374,12 +582,17 @@ fn read_split_counted(
             inner: file.take(to - from),
             progress,
         };
-        let mut records = Records::new(BufReader::with_capacity(1 << 20, input), lines_before);
+        let mut records = Records::with_delimiter(
+            BufReader::with_capacity(1 << 20, input),
+            lines_before,
+            dialect.delimiter,
+            false,
+        );
         let rows = read_records(table, path, &header, &mut records, &mut part);
         Ok::<_, DataError>(Part {
             rows: rows.map(|n| (part, n)),
             lines: records.lines() - lines_before,
-            unterminated: records.unterminated,
+            unterminated: records.unterminated(),
         })
     };
     let parts: Vec<Result<Part<'_>, DataError>> = ranges
@@ -462,11 +675,12 @@ fn cuts(path: &Path, header_end: u64, size: u64, n: usize) -> Result<Vec<u64>, D
 pub(crate) fn read_from(
     table: Table,
     path: &Path,
+    dialect: CsvDialect,
     input: impl Read,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
-    let mut records = Records::new(BufReader::new(input), 0);
-    let header = read_header(table, path, &mut records)?;
+    let mut records = Records::with_delimiter(BufReader::new(input), 0, dialect.delimiter, true);
+    let header = read_header(table, path, &mut records, dialect)?;
     read_records(table, path, &header, &mut records, builder)
 }
 
@@ -489,11 +703,17 @@ fn read_records<R: BufRead>(
 pub(crate) fn for_each_record(
     table: Table,
     path: &Path,
+    dialect: CsvDialect,
     f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
 ) -> Result<u64, DataError> {
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    let mut records = Records::new(BufReader::with_capacity(1 << 20, file), 0);
-    let header = read_header(table, path, &mut records)?;
+    let mut records = Records::with_delimiter(
+        BufReader::with_capacity(1 << 20, file),
+        0,
+        dialect.delimiter,
+        true,
+    );
+    let header = read_header(table, path, &mut records, dialect)?;
     each_record(table, path, &header, &mut records, f)
 }
 
@@ -507,18 +727,40 @@ fn each_record<R: BufRead>(
     let specs = columns(table);
     let mut rows = 0u64;
     let width = header.names.len();
+    // Numbers written with a decimal comma, rewritten with a point.
+    let mut rewritten: Vec<String> = vec![String::new(); specs.len()];
     while let Some(line) = records.next_record(path)? {
         // Every field must be text, the ignored ones too.
         let text = records.text().map_err(|(i, bytes)| {
             let name = header.names.get(i).map(String::as_str).unwrap_or("");
             utf8_error(path, line, i, name, bytes)
         })?;
+        if records.unterminated() {
+            let i = records.len() - 1;
+            let name = header.names.get(i).map(String::as_str).unwrap_or("");
+            return Err(DataError::new(
+                ErrorKind::Format,
+                path,
+                "a quoted value is not closed before the end of the file (a quote at the start of a field opens a quoted value)",
+            )
+            .at_line(line)
+            .in_column(i + 1, name)
+            .with_value(&shown(records.field(text, i))));
+        }
         if records.len() != width {
+            let last = records.lines().max(line);
+            let spans = if last > line {
+                format!(
+                    " (it runs from line {line} to line {last}: a quote at the start of a field opens a quoted value that runs to the next quote)"
+                )
+            } else {
+                String::new()
+            };
             return Err(DataError::new(
                 ErrorKind::Format,
                 path,
                 format!(
-                    "this record has {} fields, the header has {width}",
+                    "this record has {} fields, the header has {width}{spans}",
                     records.len()
                 ),
             )
@@ -537,10 +779,57 @@ fn each_record<R: BufRead>(
             line,
             is_row: false,
         };
+        if records.is_quoted() {
+            // Only a free-text column may hold a line break: anywhere else
+            // it is a quote that swallowed the lines after it.
+            for (c, spec) in specs.iter().enumerate() {
+                if !is_free_text(spec.name) && values[c].contains(['\n', '\r']) {
+                    return Err(loc.value_error(
+                        c,
+                        &shown(values[c]),
+                        "a line break inside a value (a quote at the start of a field opens a quoted value that runs to the next quote)",
+                    ));
+                }
+            }
+        }
+        if header.dialect.decimal_comma {
+            for (c, spec) in specs.iter().enumerate() {
+                if is_number(spec.name) && values[c].contains([',', '.']) {
+                    let v = values[c];
+                    if v.contains('.') || v.matches(',').count() > 1 {
+                        return Err(loc.value_error(
+                            c,
+                            v,
+                            "not a number with a decimal comma (this file is read with decimal commas: no '.' and no thousands separators; --decimal-point reads '.')",
+                        ));
+                    }
+                    rewritten[c].clear();
+                    rewritten[c].push_str(&v.replace(',', "."));
+                }
+            }
+            for (c, spec) in specs.iter().enumerate() {
+                if is_number(spec.name) && values[c].contains(',') {
+                    if parse_decimal(rewritten[c].trim()).is_none() {
+                        return Err(loc.value_error(c, values[c], "not a number"));
+                    }
+                    values[c] = &rewritten[c];
+                }
+            }
+        }
         f(&values[..specs.len()], &loc)?;
         rows += 1;
     }
     Ok(rows)
+}
+
+/// A long value for a message: cut after 80 characters (marked with `…`);
+/// messages show line breaks escaped.
+fn shown(value: &str) -> String {
+    let mut out: String = value.chars().take(80).collect();
+    if value.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -584,7 +873,15 @@ mod tests {
     fn load(path: &Path, threads: usize) -> Result<(DatasetFacts, u64), DataError> {
         let set = RulebookSet::builtin();
         let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
-        let rows = read_split(Table::Revenue, path, &mut b, threads, 0, None)?;
+        let rows = read_split(
+            Table::Revenue,
+            path,
+            CsvDialect::default(),
+            &mut b,
+            threads,
+            0,
+            None,
+        )?;
         Ok((b.finish(), rows))
     }
 
@@ -595,7 +892,14 @@ mod tests {
         let set = RulebookSet::builtin();
         let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, false);
         let input: &[u8] = b"partner_id,name\n\"P\xcb\",\"\x92x\"\n";
-        let e = read_from(Table::Partners, Path::new("p.csv"), input, &mut b).unwrap_err();
+        let e = read_from(
+            Table::Partners,
+            Path::new("p.csv"),
+            CsvDialect::default(),
+            input,
+            &mut b,
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("line 2, column 1 (partner_id)"),
             "{e}"
@@ -606,7 +910,7 @@ mod tests {
     /// All records of `text` as (first line, fields), read through a buffer
     /// of `capacity` bytes.
     fn all_records(text: &str, capacity: usize) -> Vec<(u64, Vec<String>)> {
-        let mut r = Records::new(BufReader::with_capacity(capacity, text.as_bytes()), 0);
+        let mut r = Records::new(BufReader::with_capacity(capacity, text.as_bytes()));
         let mut out = Vec::new();
         while let Some(line) = r.next_record(Path::new("t.csv")).unwrap() {
             let t = r.text().unwrap();
@@ -622,7 +926,7 @@ mod tests {
         #[test]
         fn commas_split_as_a_byte_search_does(line in "[,a+\\-\u{ac}\u{12c}\u{e9}]{0,40}") {
             let mut fields = Vec::new();
-            split_commas(line.as_bytes(), &mut fields);
+            proptest::prop_assert!(split_plain(line.as_bytes(), b',', &mut fields));
             let mut expected = Vec::new();
             let mut start = 0;
             for i in memchr::memchr_iter(b',', line.as_bytes()) {
@@ -678,8 +982,16 @@ mod tests {
         let set = RulebookSet::builtin();
         let read = |path: &Path, threads: usize| {
             let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
-            let (rows, again) =
-                read_split_counted(Table::Revenue, path, &mut b, threads, 0, None).unwrap();
+            let (rows, again) = read_split_counted(
+                Table::Revenue,
+                path,
+                CsvDialect::default(),
+                &mut b,
+                threads,
+                0,
+                None,
+            )
+            .unwrap();
             (b.finish(), rows, again)
         };
         let lines = |facts: &DatasetFacts| {
@@ -716,7 +1028,16 @@ mod tests {
         writeln!(flat, "P1,T1,x,Sales,2023-10,abc,DPOR").unwrap();
         flat.flush().unwrap();
         let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, false);
-        let e = read_split_counted(Table::Revenue, flat.path(), &mut b, 4, 0, None).unwrap_err();
+        let e = read_split_counted(
+            Table::Revenue,
+            flat.path(),
+            CsvDialect::default(),
+            &mut b,
+            4,
+            0,
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("line 4002, column 6"), "{e}");
         // Every record spans two lines, the first much longer: cuts fall
         // inside quoted values.
@@ -783,5 +1104,188 @@ mod tests {
         // Row 4321 is on line 4321 + 2 + one extra line per multi-line name before it.
         let extra = (0..4321).filter(|i| i % 7 == 3).count();
         assert!(one.contains(&format!("line {}", 4321 + 2 + extra)), "{one}");
+    }
+
+    /// The records of `input` through every buffer size from 1 to 40 bytes
+    /// and a large one, checked equal to the csv crate's.
+    fn check_like_the_csv_crate(input: &[u8], delimiter: u8) {
+        let expected = csv_crate_records(input, delimiter);
+        for capacity in (1..=40).chain([1 << 16]) {
+            let (got, _) = records_of(input, delimiter, capacity);
+            assert_eq!(
+                got,
+                expected,
+                "capacity {capacity}, input {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        assert_eq!(
+            records_of(input, delimiter, 1 << 16).1,
+            ends_inside_quotes_by_the_csv_crate(input, delimiter),
+            "unterminated, input {:?}",
+            String::from_utf8_lossy(input)
+        );
+    }
+
+    /// Whether the csv crate ends `input` inside a quoted field: then a line
+    /// feed added at the end lands in the last field instead of ending it.
+    fn ends_inside_quotes_by_the_csv_crate(input: &[u8], delimiter: u8) -> bool {
+        let mut longer = input.to_vec();
+        longer.push(b'\n');
+        let (a, b) = (
+            csv_crate_records(input, delimiter),
+            csv_crate_records(&longer, delimiter),
+        );
+        a.len() == b.len()
+            && a.last().zip(b.last()).is_some_and(|(x, y)| {
+                x.1.last().map(|f| [f.as_slice(), b"\n"].concat()) == y.1.last().cloned()
+            })
+    }
+
+    proptest::proptest! {
+        /// The fast path reads what the csv crate reads, record for record,
+        /// field for field and line for line, on text made of the bytes that
+        /// matter (quotes, delimiters, both line endings, a byte order mark).
+        #[test]
+        fn records_are_the_csv_crates(
+            text in "(\u{feff})?[a\",;\r\n\u{e9}]{0,60}",
+            semicolon in proptest::bool::ANY,
+        ) {
+            check_like_the_csv_crate(text.as_bytes(), if semicolon { b';' } else { b',' });
+        }
+    }
+
+    /// The regressions of the issue "Real data in": a quote inside an
+    /// unquoted field is a character, as in the csv crate, Python's csv
+    /// module and DuckDB; the records after it are all read.
+    #[test]
+    fn a_quote_inside_a_field_is_a_character() {
+        let text = "a,b,c\n1,ab\"cd,3\n4,Contoso \"West\",6\n7,27\" monitors,9\n10,\"q\" x,12\n";
+        let (records, unterminated) = records_of(text.as_bytes(), b',', 1 << 16);
+        assert!(!unterminated);
+        let fields: Vec<Vec<String>> = records
+            .iter()
+            .map(|(_, f)| {
+                f.iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(fields.len(), 5);
+        assert_eq!(fields[1], ["1", "ab\"cd", "3"]);
+        assert_eq!(fields[2], ["4", "Contoso \"West\"", "6"]);
+        assert_eq!(fields[3], ["7", "27\" monitors", "9"]);
+        assert_eq!(fields[4], ["10", "q x", "12"]);
+        check_like_the_csv_crate(text.as_bytes(), b',');
+    }
+
+    /// A lone carriage return ends a record (old Mac files), as in the csv
+    /// crate; a byte order mark at the start is skipped.
+    #[test]
+    fn lone_carriage_returns_and_byte_order_marks() {
+        let text = "\u{feff}a,b\r1,2\r\r3,4\r\n5,6";
+        let (records, _) = records_of(text.as_bytes(), b',', 1 << 16);
+        let lines: Vec<u64> = records.iter().map(|(l, _)| *l).collect();
+        assert_eq!(records.len(), 4);
+        assert_eq!(records[0].1, [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(lines, [1, 1, 1, 2]);
+        check_like_the_csv_crate(text.as_bytes(), b',');
+    }
+
+    fn revenue(text: &str, dialect: CsvDialect) -> Result<(DatasetFacts, u64), DataError> {
+        let set = RulebookSet::builtin();
+        let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, true);
+        let rows = read_from(
+            Table::Revenue,
+            Path::new("revenue.csv"),
+            dialect,
+            text.as_bytes(),
+            &mut b,
+        )?;
+        Ok((b.finish(), rows))
+    }
+
+    /// A quote at the start of a field that is never closed would take the
+    /// rest of the file as one value: it stops the read instead.
+    #[test]
+    fn an_unclosed_quote_stops_the_read() {
+        let text = format!(
+            "{HEADER}\nP1,T1,\"Contoso,Sales,2023-10,10,DPOR\nP1,T2,x,Sales,2023-10,20,DPOR\n"
+        );
+        let e = revenue(&text, CsvDialect::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2, column 3 (customer_name)"), "{e}");
+        assert!(e.contains("not closed before the end of the file"), "{e}");
+        assert!(e.contains("Contoso,Sales,2023-10,10,DPOR\\nP1,T2"), "{e}");
+    }
+
+    /// A quoted value that swallows lines into a column that is not free
+    /// text stops the read, naming the value with its line breaks shown.
+    #[test]
+    fn a_line_break_outside_a_name_stops_the_read() {
+        let text = format!(
+            "{HEADER}\nP1,T1,x,Sales,2023-10,10,\"DPOR\nP1\"\nP1,T2,x,Sales,2023-10,20,DPOR\n"
+        );
+        let e = revenue(&text, CsvDialect::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2, column 7 (association)"), "{e}");
+        assert!(e.contains("'DPOR\\nP1'"), "{e}");
+        // With the wrong number of fields, the lines it spans are named.
+        let text =
+            format!("{HEADER}\nP1,T1,x,Sales,2023-10,10,\"DPOR\nP1\",T2,x,Sales,2023-10,20,DPOR\n");
+        let e = revenue(&text, CsvDialect::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2: this record has 13 fields, the header has 7"),
+            "{e}"
+        );
+        assert!(e.contains("runs from line 2 to line 3"), "{e}");
+        // In a name it is a value like any other.
+        let text = format!("{HEADER}\nP1,T1,\"Contoso\nWest\",Sales,2023-10,10,DPOR\n");
+        assert_eq!(revenue(&text, CsvDialect::default()).unwrap().1, 1);
+    }
+
+    /// Excel's semicolon CSV with decimal commas reads as the comma CSV;
+    /// a decimal point or a thousands separator there is an error naming
+    /// the value as written.
+    #[test]
+    fn decimal_commas() {
+        let semi = CsvDialect {
+            delimiter: b';',
+            decimal_comma: true,
+        };
+        let comma = HEADER.replace(',', ";");
+        let (a, _) = revenue(
+            &format!("{comma}\r\nP1;T1;x;Sales;2023-10;1234,5;DPOR\r\nP1;T1;\"y;z\";Sales;2023-10;-0,25;DPOR\r\n"),
+            semi,
+        )
+        .unwrap();
+        let (b, _) = revenue(
+            &format!("{HEADER}\nP1,T1,x,Sales,2023-10,1234.5,DPOR\nP1,T1,\"y;z\",Sales,2023-10,-0.25,DPOR\n"),
+            CsvDialect::default(),
+        )
+        .unwrap();
+        let sum = |f: &DatasetFacts| {
+            f.partners["P1"]
+                .revenue
+                .values()
+                .map(|x| x.amount)
+                .sum::<pcs_core::Decimal>()
+        };
+        assert_eq!(sum(&a), sum(&b));
+        assert_eq!(sum(&a).to_string(), "1234.25");
+        for bad in ["1.234,5", "1,234,5", "12.5", "1,2x"] {
+            let e = revenue(
+                &format!("{comma}\nP1;T1;x;Sales;2023-10;{bad};DPOR\n"),
+                semi,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(&format!("value '{bad}'")), "{e}");
+            assert!(e.contains("line 2, column 6 (revenue_usd)"), "{e}");
+        }
     }
 }

@@ -20,6 +20,7 @@
 #[cfg(feature = "parquet")]
 pub mod convert;
 mod csv_table;
+mod dialect;
 mod error;
 #[cfg(feature = "parquet")]
 mod parquet_table;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use pcs_core::facts::{DatasetFacts, FactsBuilder, MonthFilter, Table};
 use pcs_core::rulebook::Rulebook;
 
+pub use dialect::{CsvDialect, CsvOptions};
 pub use error::{DataError, ErrorKind};
 pub use record::parse_decimal;
 pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, columns, match_header};
@@ -55,7 +57,35 @@ pub fn read_csv(
     input: impl std::io::Read,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
-    csv_table::read_from(table, path, input, builder)
+    csv_table::read_from(table, path, CsvDialect::default(), input, builder)
+}
+
+/// Entry points for the differential tests and fuzz targets: the fast CSV
+/// record reader and the csv crate, side by side.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::csv_table::{RawRecord, csv_crate_records, records_of};
+
+    /// Reads the CSV table at `path` as `pcs score` does, splitting it into
+    /// `threads` parts from `parallel_min_bytes` bytes on.
+    pub fn read_csv_file(
+        table: pcs_core::facts::Table,
+        path: &std::path::Path,
+        dialect: crate::CsvDialect,
+        builder: &mut pcs_core::facts::FactsBuilder<'_>,
+        threads: usize,
+        parallel_min_bytes: u64,
+    ) -> Result<u64, crate::DataError> {
+        crate::csv_table::read_split(
+            table,
+            path,
+            dialect,
+            builder,
+            threads,
+            parallel_min_bytes,
+            None,
+        )
+    }
 }
 
 /// The file format of a table.
@@ -86,6 +116,8 @@ pub struct TableFile {
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
+    /// How it is written, when it is CSV.
+    pub dialect: CsvDialect,
 }
 
 /// A dataset directory and the table files found in it.
@@ -93,6 +125,7 @@ pub struct TableFile {
 pub struct Dataset {
     dir: PathBuf,
     tables: Vec<TableFile>,
+    notes: Vec<String>,
 }
 
 /// How to load a dataset.
@@ -163,8 +196,17 @@ pub struct ReadStats {
 impl Dataset {
     /// Finds the tables in `dir`: `NAME.csv` or `NAME.parquet` (file names
     /// matched case-insensitively). A table in both formats is an error; a
-    /// missing table is empty; a directory with no table is an error.
+    /// missing table is empty; a directory with no table is an error. CSV
+    /// dialects are detected from the headers ([`Dataset::open_with`]).
     pub fn open(dir: &Path) -> Result<Dataset, DataError> {
+        Dataset::open_with(dir, &CsvOptions::default())
+    }
+
+    /// [`Dataset::open`], with what the user said of CSV dialects: what is
+    /// not said is detected from each CSV table's header, and every
+    /// detection that departs from plain comma-separated CSV is a note
+    /// ([`Dataset::notes`]).
+    pub fn open_with(dir: &Path, csv: &CsvOptions) -> Result<Dataset, DataError> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
             DataError::new(
                 ErrorKind::Io,
@@ -177,7 +219,21 @@ impl Dataset {
             let entry = entry.map_err(|e| DataError::new(ErrorKind::Io, dir, e.to_string()))?;
             files.push(entry.path());
         }
-        Dataset::from_files(dir, files)
+        let mut dataset = Dataset::from_files(dir, files)?;
+        for t in &mut dataset.tables {
+            if t.format == Format::Csv {
+                let (dialect, note) = dialect::settle(t.table, &t.path, csv);
+                t.dialect = dialect;
+                dataset.notes.extend(note);
+            }
+        }
+        Ok(dataset)
+    }
+
+    /// What was detected of the CSV tables' dialects, for people (one line
+    /// each, naming the file).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The dataset made of the table files among `files` (the entries of
@@ -219,6 +275,7 @@ impl Dataset {
                 table,
                 path,
                 format,
+                dialect: CsvDialect::default(),
             });
         }
         if tables.is_empty() {
@@ -232,6 +289,7 @@ impl Dataset {
         Ok(Dataset {
             dir: dir.to_path_buf(),
             tables,
+            notes: Vec::new(),
         })
     }
 
@@ -277,6 +335,7 @@ impl Dataset {
                 Format::Csv => csv_table::read(
                     t.table,
                     &t.path,
+                    t.dialect,
                     &mut builder,
                     options.threads,
                     options.progress.as_deref(),

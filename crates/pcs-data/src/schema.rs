@@ -89,6 +89,20 @@ const CERTIFICATIONS: &[ColumnSpec] = &[
 ];
 const PARTNERS: &[ColumnSpec] = &[req("partner_id"), opt("name"), opt("anniversary_date")];
 
+/// Whether a column holds free text (a name), where a line break may stand.
+pub(crate) fn is_free_text(column: &str) -> bool {
+    matches!(column, "customer_name" | "person_name" | "name")
+}
+
+/// Whether a column holds a number (read with a decimal comma in a file
+/// written so).
+pub(crate) fn is_number(column: &str) -> bool {
+    matches!(
+        column,
+        "revenue_usd" | "quantity" | "acr_usd" | "paid_seats" | "active_users"
+    )
+}
+
 /// The columns of a table, as interface.md lists them.
 pub fn columns(table: Table) -> &'static [ColumnSpec] {
     match table {
