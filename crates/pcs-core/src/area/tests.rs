@@ -196,11 +196,17 @@ fn dai_skilling(people: &[(&'static str, &[&'static str])]) -> (Option<Decimal>,
     )
 }
 
+const ARCH: &str = "azure-solutions-architect";
+const ADMIN: &str = "Microsoft Certified: Azure Administrator Associate";
+const S3: &str = "azure-ai-engineer";
+const ENG: &str = "azure-security-engineer";
+const M365: &str = "m365-security-administrator";
+const SOA: &str = "security-operations-analyst";
+const CSA: &str = "cybersecurity-architect-expert";
+
 #[test]
 fn data_ai_worked_examples() {
-    let arch = "azure-solutions-architect";
-    let admin = "Microsoft Certified: Azure Administrator Associate";
-    let s3 = "azure-ai-engineer";
+    let (arch, admin, s3) = (ARCH, ADMIN, S3);
     // A, B step 1; C, D step 2; E, F, G step 3 → 12.
     assert_eq!(
         dai_skilling(&[
@@ -234,7 +240,7 @@ fn data_ai_worked_examples() {
         "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K",
     ]
     .into_iter()
-    .map(|p| (p, &[arch, admin, s3][..]))
+    .map(|p| (p, &[ARCH, ADMIN, S3][..]))
     .collect();
     assert_eq!(dai_skilling(&many[..10]).1, d("40"));
     assert_eq!(dai_skilling(&many).1, d("40"));
@@ -571,7 +577,7 @@ fn sec_people(date: &str, people: &[(&'static str, &[&'static str])]) -> (Option
 fn security_skilling_examples_and_the_december_change() {
     let eng = "azure-security-engineer";
     let m365 = "m365-security-administrator";
-    let soa = "security-operations-analyst";
+    let soa = SOA;
     let arch = "cybersecurity-architect-expert";
     // A step 1, B step 2 (Microsoft 365 Security Administrator), C step 3 → 6.67.
     let first: &[(&str, &[&str])] = &[("A", &[eng]), ("B", &[m365]), ("C", &[arch])];
@@ -604,9 +610,10 @@ fn security_skilling_examples_and_the_december_change() {
     // Six people → 40, seven → 40; 4 → 26.67, 5 → 33.33.
     let n = |k: usize| {
         let names = ["P1", "P2", "P3", "P4", "P5", "P6", "P7"];
-        let mut v: Vec<(&str, &[&str])> = vec![("A", &[eng]), ("B", &[eng]), ("C", &[m365]), ("D", &[m365])];
+        let mut v: Vec<(&str, &[&str])> =
+            vec![("A", &[ENG]), ("B", &[ENG]), ("C", &[M365]), ("D", &[M365])];
         for p in &names[..k] {
-            v.push((p, &[arch]));
+            v.push((p, &[CSA]));
         }
         sec_people("2023-12-01", &v).1
     };
