@@ -1501,7 +1501,7 @@ mod tests {
             run(&args(&b, 6, 7, format)).unwrap();
             run(&args(&c, 6, 8, format)).unwrap();
             let (fa, fb, fc) = (files(&a), files(&b), files(&c));
-            assert_eq!(fa.len(), 4);
+            assert_eq!(fa.len(), 6); // the six tables
             assert_eq!(fa, fb, "{name}");
             for ((na, ba), (nc, bc)) in fa.iter().zip(&fc) {
                 assert_eq!(na, nc);
@@ -1548,7 +1548,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
         a.force = true;
         run(&a).unwrap();
-        assert_eq!(files(&out).len(), 4);
+        assert_eq!(files(&out).len(), 6);
     }
 
     #[test]
