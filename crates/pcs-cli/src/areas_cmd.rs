@@ -167,7 +167,13 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let scorecards = !args.partners.is_empty();
     let written = write_all(
-        &mut out, format, &plan, &engines, &selected, args.explain, scorecards,
+        &mut out,
+        format,
+        &plan,
+        &engines,
+        &selected,
+        args.explain,
+        scorecards,
     );
     let result = written
         .and_then(|()| out.flush().map_err(Into::into))
@@ -218,9 +224,20 @@ fn write_all(
                     ))));
                 }
                 for (e, p) in engines {
-                    scores.push(Scored::Area(Box::new(score_area_with(e, id, f, *p, detail))));
+                    scores.push(Scored::Area(Box::new(score_area_with(
+                        e, id, f, *p, detail,
+                    ))));
                 }
-                render(format, plan, id, f, &scores, explain, scorecards, first && i == 0)
+                render(
+                    format,
+                    plan,
+                    id,
+                    f,
+                    &scores,
+                    explain,
+                    scorecards,
+                    first && i == 0,
+                )
             })
             .collect::<anyhow::Result<_>>()?;
         for r in rendered {
@@ -229,7 +246,11 @@ fn write_all(
         first = false;
     }
     if format == ScoreFormat::Json {
-        out.write_all(if partners.is_empty() { b"]\n" } else { b"\n]\n" })?;
+        out.write_all(if partners.is_empty() {
+            b"]\n"
+        } else {
+            b"\n]\n"
+        })?;
     }
     Ok(())
 }
@@ -256,7 +277,10 @@ fn object(s: &Scored, explain: bool) -> anyhow::Result<serde_json::Value> {
             let mut o = area_object(a);
             if explain {
                 let mut metrics = serde_json::Map::new();
-                let all = a.tracks.iter().flat_map(|t| t.metrics.iter().map(move |m| (Some(t), m)));
+                let all = a
+                    .tracks
+                    .iter()
+                    .flat_map(|t| t.metrics.iter().map(move |m| (Some(t), m)));
                 if a.tracks.is_empty() {
                     for m in &a.metrics {
                         metrics.insert(m.id.clone(), serde_json::to_value(m)?);
@@ -409,7 +433,12 @@ fn summary(
             format!("{}{track}", area_title(s, plan))
         })
         .collect();
-    let w = titles.iter().map(|t| t.chars().count()).max().unwrap_or(4).max(13);
+    let w = titles
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(13);
     writeln!(
         out,
         "  {:<w$}  {:>10}  {:<9}  {:<38}  {:>6}",
@@ -425,7 +454,11 @@ fn summary(
             out,
             "  {:<w$}  {:>10}  {:<9}  {:<38}  {:>6}",
             t,
-            format!("{} {}", points(s.total()), bar(s.total(), Decimal::ONE_HUNDRED, 4)),
+            format!(
+                "{} {}",
+                points(s.total()),
+                bar(s.total(), Decimal::ONE_HUNDRED, 4)
+            ),
             if s.qualified() { "yes" } else { "no" },
             weakest,
             if to_go.is_zero() {
@@ -465,7 +498,11 @@ fn metric_rows(out: &mut impl Write, metrics: &[AreaMetric], indent: &str) -> an
         .max()
         .unwrap_or(6)
         .max(6);
-    writeln!(out, "{indent}{:<w$}  {:>10}  {:>13}", "Metric", "Value", "Points")?;
+    writeln!(
+        out,
+        "{indent}{:<w$}  {:>10}  {:>13}",
+        "Metric", "Value", "Points"
+    )?;
     for m in metrics {
         writeln!(
             out,

@@ -464,7 +464,9 @@ impl AreaGenerator {
                     } else if rng.random_bool(0.02) {
                         -((base * 100.0 * 0.2) as i64) // a credit
                     } else {
-                        let v = base * trend.powi((m - start) as i32) * (0.8 + 0.4 * rng.random::<f64>());
+                        let v = base
+                            * trend.powi((m - start) as i32)
+                            * (0.8 + 0.4 * rng.random::<f64>());
                         (v * 100.0).round() as i64
                     };
                     put_fixed(&mut amount, cents, 2);

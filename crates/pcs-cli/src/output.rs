@@ -179,7 +179,11 @@ fn value_text(m: &MetricScore) -> String {
 }
 
 /// One partner's scorecard.
-pub(crate) fn table_one(out: &mut impl Write, rb: &Rulebook, s: &PartnerScore) -> anyhow::Result<()> {
+pub(crate) fn table_one(
+    out: &mut impl Write,
+    rb: &Rulebook,
+    s: &PartnerScore,
+) -> anyhow::Result<()> {
     let max_total: Decimal = rb.metrics.iter().map(|m| m.max_points).sum();
     {
         let who = match &s.partner_name {

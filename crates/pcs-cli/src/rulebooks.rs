@@ -128,8 +128,11 @@ pub fn run(cmd: RulebookCommand) -> Result<(), Failure> {
                     .copied()
                     .find(|(p, _)| p.trim_end_matches(".toml").ends_with(v.as_str()))
                     .ok_or_else(|| {
-                        let known: Vec<&str> =
-                            BUILTIN.iter().chain(AREA_BUILTIN).map(|(p, _)| *p).collect();
+                        let known: Vec<&str> = BUILTIN
+                            .iter()
+                            .chain(AREA_BUILTIN)
+                            .map(|(p, _)| *p)
+                            .collect();
                         Failure::Other(anyhow!(
                             "no built-in rulebook '{v}' (built in: {})",
                             known.join(", ")

@@ -1891,7 +1891,11 @@ mod areas {
         }
         assert_eq!(keys, want);
         // Business Applications' lines are those of --area business_applications.
-        let ba = score(&example(), &["--month", "2023-11", "--format", "jsonl", "-q"]).success();
+        let ba = score(
+            &example(),
+            &["--month", "2023-11", "--format", "jsonl", "-q"],
+        )
+        .success();
         let from_all: Vec<&str> = run
             .stdout
             .lines()
@@ -1915,8 +1919,14 @@ mod areas {
         assert_eq!(infra["qualified"], json!(true));
         assert_eq!(infra["classification"], Value::Null);
         assert_eq!(infra["metrics"]["usage_growth"]["latest_acr"], json!(12000));
-        assert_eq!(infra["metrics"]["usage_growth"]["baseline_acr"], json!(10000));
-        assert_eq!(find("1000001", "business_applications")["qualified"], json!(true));
+        assert_eq!(
+            infra["metrics"]["usage_growth"]["baseline_acr"],
+            json!(10000)
+        );
+        assert_eq!(
+            find("1000001", "business_applications")["qualified"],
+            json!(true)
+        );
         let mw = find("1000002", "modern_work");
         assert_eq!(mw["classification"], json!("smb"));
         assert_eq!(mw["qualified"], json!(true));
@@ -1941,16 +1951,32 @@ mod areas {
         assert!(run.stdout.contains("Azure Infrastructure"));
         assert!(!run.stdout.contains("Enterprise track"));
         let run = all_areas(&[
-            "--month", "2023-11", "--format", "table", "-q", "--partner", "1000002",
+            "--month",
+            "2023-11",
+            "--format",
+            "table",
+            "-q",
+            "--partner",
+            "1000002",
         ]);
         assert!(run.stdout.contains("Enterprise track"), "{}", run.stdout);
-        assert!(run.stdout.contains("SMB track: 73.00 points, qualifies, reported"));
+        assert!(
+            run.stdout
+                .contains("SMB track: 73.00 points, qualifies, reported")
+        );
     }
 
     #[test]
     fn area_selection_and_an_unknown_area() {
         let run = all_areas(&[
-            "--month", "2023-11", "--format", "jsonl", "-q", "--area", "security", "--area",
+            "--month",
+            "2023-11",
+            "--format",
+            "jsonl",
+            "-q",
+            "--area",
+            "security",
+            "--area",
             "modern_work",
         ]);
         let areas: Vec<String> = run
@@ -1990,9 +2016,16 @@ mod areas {
             "licenses.csv",
             "partner_id,customer_tenant_id,workload,month,association,paid_seats,active_users,associated_on\nP1,T1,Teams,2023-10,CPOR,30,3,2022-01-01\nP1,T1,Skype,2023-10,CPOR,30,3,2022-01-01\nP1,T1,Teams,2023-10,Reseller,30,3,2022-01-01\n",
         );
-        ds.score(&["--month", "2023-11", "--area", "modern_work", "--format", "jsonl"])
-            .success()
-            .stderr_has(&["licenses.csv", "'Skype'", "'Reseller'"]);
+        ds.score(&[
+            "--month",
+            "2023-11",
+            "--area",
+            "modern_work",
+            "--format",
+            "jsonl",
+        ])
+        .success()
+        .stderr_has(&["licenses.csv", "'Skype'", "'Reseller'"]);
         ds.score(&["--month", "2023-11", "--area", "modern_work", "--strict"])
             .fails(2)
             .stderr_has(&["--strict", "Skype"]);

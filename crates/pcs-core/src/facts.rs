@@ -1091,7 +1091,9 @@ impl<'r> FactsBuilder<'r> {
         };
         let association = self.vocab_association(Table::Acr, row.association, row.line);
         let offer = match row.offer {
-            Some(o) => cached(&mut self.vocab_offers, o, |r| v.offer(r).unwrap_or(NO_OFFER)),
+            Some(o) => cached(&mut self.vocab_offers, o, |r| {
+                v.offer(r).unwrap_or(NO_OFFER)
+            }),
             None => NO_OFFER,
         };
         let keep = self.area_months.keeps(row.month);
@@ -1166,9 +1168,7 @@ impl<'r> FactsBuilder<'r> {
                     first_line: row.line,
                 };
                 match p.license_starts.entry((t, w, a)) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => {
-                        e.get_mut().merge(start)
-                    }
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
                     std::collections::hash_map::Entry::Vacant(e) => {
                         e.insert(start);
                     }
@@ -1202,10 +1202,11 @@ impl<'r> FactsBuilder<'r> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(Decimal::from(row.paid_seats), row.line, trace);
+                p.excluded.entry(key).or_default().add(
+                    Decimal::from(row.paid_seats),
+                    row.line,
+                    trace,
+                );
             }
             _ => {}
         }

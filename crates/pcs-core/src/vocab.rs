@@ -155,6 +155,8 @@ impl Vocabulary {
 
     /// The Learn id of a certification name known to any rulebook of the run.
     pub fn certification(&self, name: &str) -> Option<&str> {
-        self.certifications.get(&normalize(name)).map(String::as_str)
+        self.certifications
+            .get(&normalize(name))
+            .map(String::as_str)
     }
 }

@@ -215,10 +215,8 @@ impl PointsFn {
     pub fn round(&self, points: Decimal) -> Decimal {
         let r = match self.rounding {
             Rounding::Truncate => points.trunc_with_scale(2),
-            Rounding::HalfUp => points.round_dp_with_strategy(
-                2,
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            ),
+            Rounding::HalfUp => points
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
         };
         r.normalize()
     }
@@ -484,9 +482,7 @@ impl V<'_> {
             ">=" | "≥" => Comparison::AtLeast,
             ">" => Comparison::Above,
             other => {
-                return Err(self.err(format!(
-                    "{what}: comparison '{other}' is not '>=' or '>'"
-                )));
+                return Err(self.err(format!("{what}: comparison '{other}' is not '>=' or '>'")));
             }
         };
         Ok(Threshold {
@@ -700,7 +696,9 @@ impl V<'_> {
                     return Err(self.err(format!("{what}: a licenses filter lists its workloads")));
                 }
                 (Some(_), Source::Acr) => {
-                    return Err(self.err(format!("{what}: an acr filter has services, not workloads")));
+                    return Err(
+                        self.err(format!("{what}: an acr filter has services, not workloads"))
+                    );
                 }
                 (None, Source::Acr) => Vec::new(),
             };
@@ -737,10 +735,7 @@ impl V<'_> {
             let rule = self.metric(m, &ctx, None)?;
             match (&rule.track, track_rule) {
                 (Some(t), TrackRule::BestTrack) if !raw.tracks.contains(t) => {
-                    return Err(self.err(format!(
-                        "metric '{}': unknown track '{t}'",
-                        rule.id
-                    )));
+                    return Err(self.err(format!("metric '{}': unknown track '{t}'", rule.id)));
                 }
                 (None, TrackRule::BestTrack) => {
                     return Err(self.err(format!(
@@ -875,20 +870,21 @@ impl V<'_> {
             return Err(self.err(format!("{what} has no max_points")));
         };
         let max = self.nonneg(&format!("{what} max_points"), max)?;
-        let filter = |name: &Option<String>, want: Option<Source>| -> Result<usize, RulebookError> {
-            let Some(name) = name else {
-                return Err(self.err(format!("{what}: shape '{}' needs a filter", m.shape)));
+        let filter =
+            |name: &Option<String>, want: Option<Source>| -> Result<usize, RulebookError> {
+                let Some(name) = name else {
+                    return Err(self.err(format!("{what}: shape '{}' needs a filter", m.shape)));
+                };
+                let Some(i) = ctx.filters.iter().position(|f| &f.id == name) else {
+                    return Err(self.err(format!("{what}: unknown filter '{name}'")));
+                };
+                if let Some(s) = want
+                    && ctx.filters[i].source != s
+                {
+                    return Err(self.err(format!("{what}: filter '{name}' reads the wrong table")));
+                }
+                Ok(i)
             };
-            let Some(i) = ctx.filters.iter().position(|f| &f.id == name) else {
-                return Err(self.err(format!("{what}: unknown filter '{name}'")));
-            };
-            if let Some(s) = want
-                && ctx.filters[i].source != s
-            {
-                return Err(self.err(format!("{what}: filter '{name}' reads the wrong table")));
-            }
-            Ok(i)
-        };
         let window = |w: &Option<String>| -> Result<Window, RulebookError> {
             match w.as_deref().unwrap_or("month") {
                 "month" => Ok(Window::Month),
@@ -950,14 +946,18 @@ impl V<'_> {
                     "delta" => Mode::Delta,
                     "level" => Mode::Level,
                     other => {
-                        return Err(self.err(format!("{what}: mode '{other}' is not delta or level")));
+                        return Err(
+                            self.err(format!("{what}: mode '{other}' is not delta or level"))
+                        );
                     }
                 };
                 let amount = test(&m.amount, "amount")?;
                 let seats = test(&m.seats, "seats")?;
                 let active_ratio = test(&m.active_ratio, "active_ratio")?;
                 match source {
-                    Source::Acr if amount.is_none() || seats.is_some() || active_ratio.is_some() => {
+                    Source::Acr
+                        if amount.is_none() || seats.is_some() || active_ratio.is_some() =>
+                    {
                         return Err(self.err(format!(
                             "{what}: an acr entity count tests an amount (and no seats)"
                         )));
@@ -985,10 +985,7 @@ impl V<'_> {
                     mode,
                     amount,
                     seats,
-                    seats_at_most: m
-                        .seats_at_most
-                        .map(|n| self.nonneg(&what, n))
-                        .transpose()?,
+                    seats_at_most: m.seats_at_most.map(|n| self.nonneg(&what, n)).transpose()?,
                     active_ratio,
                     ratio_scope,
                     measure_associations: measure_assocs(f)?,
@@ -1011,7 +1008,9 @@ impl V<'_> {
                 let mut prerequisites = Vec::new();
                 for s in &m.prerequisite {
                     if s.min_people == 0 {
-                        return Err(self.err(format!("{what}: a prerequisite needs min_people ≥ 1")));
+                        return Err(
+                            self.err(format!("{what}: a prerequisite needs min_people ≥ 1"))
+                        );
                     }
                     prerequisites.push(Step {
                         certifications: check(&s.certifications)?,
@@ -1041,9 +1040,9 @@ impl V<'_> {
                     Some("percent") => GrowthKind::Percent,
                     Some("absolute") => GrowthKind::Absolute,
                     other => {
-                        return Err(self.err(format!(
-                            "{what}: kind {other:?} is not percent or absolute"
-                        )));
+                        return Err(
+                            self.err(format!("{what}: kind {other:?} is not percent or absolute"))
+                        );
                     }
                 };
                 let association_start_baseline = match m.baseline.as_deref() {
@@ -1060,10 +1059,7 @@ impl V<'_> {
                     kind,
                     measure_associations: measure_assocs(f)?,
                     seats: test(&m.seats, "seats")?,
-                    seats_at_most: m
-                        .seats_at_most
-                        .map(|n| self.nonneg(&what, n))
-                        .transpose()?,
+                    seats_at_most: m.seats_at_most.map(|n| self.nonneg(&what, n)).transpose()?,
                     baseline_minimum: test(&m.baseline_minimum, "baseline_minimum")?,
                     association_start_baseline,
                 }
@@ -1088,9 +1084,9 @@ impl V<'_> {
                     Some("values") => Combine::Values,
                     Some("points") => Combine::Points,
                     other => {
-                        return Err(self.err(format!(
-                            "{what}: combine {other:?} is not values or points"
-                        )));
+                        return Err(
+                            self.err(format!("{what}: combine {other:?} is not values or points"))
+                        );
                     }
                 };
                 AreaShape::SumCapped {

@@ -453,7 +453,11 @@ pub fn score_area_with(
     let d = period.evaluation_date;
     let q = &rb.qualification;
     let judge = |metrics: &[AreaMetric]| {
-        let total: Decimal = metrics.iter().map(|m| m.points).sum::<Decimal>().normalize();
+        let total: Decimal = metrics
+            .iter()
+            .map(|m| m.points)
+            .sum::<Decimal>()
+            .normalize();
         let qualified = total >= q.min_total_points
             && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));
         (total, qualified)
@@ -720,8 +724,7 @@ impl Ctx<'_> {
             }
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
-            } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false)
-            {
+            } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
                 Some(AreaReason::OfferExcluded)
             } else if !self.service_ok(b, s) {
                 Some(AreaReason::ServiceNotEligible)
@@ -917,7 +920,9 @@ impl Ctx<'_> {
                     b,
                     &seat_test,
                     *seats_at_most,
-                    active_ratio.as_ref().filter(|_| *ratio_scope == RatioScope::Workload),
+                    active_ratio
+                        .as_ref()
+                        .filter(|_| *ratio_scope == RatioScope::Workload),
                     ratio_set,
                     &months,
                     &mut tenants,
@@ -1106,7 +1111,10 @@ impl Ctx<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn growth(&self, m: &AreaMetricRule) -> (Option<Decimal>, bool, AreaDetail, Vec<(String, Decimal)>) {
+    fn growth(
+        &self,
+        m: &AreaMetricRule,
+    ) -> (Option<Decimal>, bool, AreaDetail, Vec<(String, Decimal)>) {
         let AreaShape::Growth {
             filter,
             measure,
@@ -1188,7 +1196,9 @@ impl Ctx<'_> {
                 if let Some(s) = seats {
                     self.license_tenants(b, s, *seats_at_most, None, &[], &band_months, &mut band);
                 }
-                let in_band = |t: u32, mm: Month| seats.is_none() || band.get(&(t, mm)).is_some_and(|x| x.band);
+                let in_band = |t: u32, mm: Month| {
+                    seats.is_none() || band.get(&(t, mm)).is_some_and(|x| x.band)
+                };
                 let (mut lt, mut bt) = (0u64, 0u64);
                 for (&(t, w, mm, a), agg) in &self.facts.licenses {
                     if !b.workloads.get(w as usize).copied().unwrap_or(false)
@@ -1262,8 +1272,12 @@ impl Ctx<'_> {
         };
         if self.full {
             items.sort_by(|a, b| {
-                (a.period, &a.tenant_id, &a.workload, a.month)
-                    .cmp(&(b.period, &b.tenant_id, &b.workload, b.month))
+                (a.period, &a.tenant_id, &a.workload, a.month).cmp(&(
+                    b.period,
+                    &b.tenant_id,
+                    &b.workload,
+                    b.month,
+                ))
             });
         }
         let figures = vec![
@@ -1284,11 +1298,7 @@ impl Ctx<'_> {
         )
     }
 
-    fn certified(
-        &self,
-        set: &[String],
-        steps: &[super::Step],
-    ) -> (Decimal, AreaDetail, bool) {
+    fn certified(&self, set: &[String], steps: &[super::Step]) -> (Decimal, AreaDetail, bool) {
         let rb = self.e.rb;
         let d = self.period.evaluation_date;
         // Each record judged once: its area certification and why it does
@@ -1359,7 +1369,7 @@ impl Ctx<'_> {
                 let mut keyed: Vec<(u32, AreaItem)> = Vec::new();
                 for (p, cert, reason, ri) in &judged {
                     let in_group = cert.is_some_and(|ci| ids.contains(&rb.certifications[ci].id));
-                    if !in_group && !(step.is_none() && cert.is_none()) {
+                    if !(in_group || step.is_none() && cert.is_none()) {
                         continue;
                     }
                     let rec = &self.facts.certifications[*ri];
@@ -1388,13 +1398,20 @@ impl Ctx<'_> {
                     ));
                 }
                 keyed.sort_by(|(_, a), (_, b)| {
-                    (&a.person_id, !a.counted, &a.certification, a.earned_on, &a.lines).cmp(&(
-                        &b.person_id,
-                        !b.counted,
-                        &b.certification,
-                        b.earned_on,
-                        &b.lines,
-                    ))
+                    (
+                        &a.person_id,
+                        !a.counted,
+                        &a.certification,
+                        a.earned_on,
+                        &a.lines,
+                    )
+                        .cmp(&(
+                            &b.person_id,
+                            !b.counted,
+                            &b.certification,
+                            b.earned_on,
+                            &b.lines,
+                        ))
                 });
                 let mut seen = HashSet::new();
                 for (p, mut item) in keyed {

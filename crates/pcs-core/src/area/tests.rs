@@ -18,7 +18,15 @@ fn d(s: &str) -> Decimal {
 /// (tenant, service, month, usd, association, offer)
 type Acr<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, Option<&'a str>);
 /// (tenant, workload, month, association, paid, active, associated_on)
-type Lic<'a> = (&'a str, &'a str, &'a str, &'a str, u64, u64, Option<&'a str>);
+type Lic<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    u64,
+    u64,
+    Option<&'a str>,
+);
 /// (person, certification, earned_on)
 type Cert<'a> = (&'a str, &'a str, &'a str);
 
@@ -236,12 +244,11 @@ fn data_ai_worked_examples() {
         (Some(d("2")), d("0"))
     );
     // Ten people = the maximum 40; eleven stay at 40.
-    let many: Vec<(&'static str, &[&'static str])> = [
-        "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K",
-    ]
-    .into_iter()
-    .map(|p| (p, &[ARCH, ADMIN, S3][..]))
-    .collect();
+    let many: Vec<(&'static str, &[&'static str])> =
+        ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"]
+            .into_iter()
+            .map(|p| (p, &[ARCH, ADMIN, S3][..]))
+            .collect();
     assert_eq!(dai_skilling(&many[..10]).1, d("40"));
     assert_eq!(dai_skilling(&many).1, d("40"));
 }
@@ -270,7 +277,11 @@ fn a_failed_step_is_named_with_the_count_found() {
     assert!(!prerequisites_met);
     assert_eq!((steps[0].people, steps[0].met), (1, false));
     assert_eq!((steps[1].people, steps[1].met), (2, true));
-    assert!(items.iter().any(|i| i.person_id.as_deref() == Some("E") && i.counted));
+    assert!(
+        items
+            .iter()
+            .any(|i| i.person_id.as_deref() == Some("E") && i.counted)
+    );
 }
 
 #[test]
@@ -331,7 +342,15 @@ fn azure_net_adds_points_cap_at_three_adds() {
     for t in ts {
         acr.push((t, "Storage", "2023-12", "1500", "PAL", None));
     }
-    let s = score("azure_data_ai", M, D, &Data { acr, ..Data::default() });
+    let s = score(
+        "azure_data_ai",
+        M,
+        D,
+        &Data {
+            acr,
+            ..Data::default()
+        },
+    );
     assert_eq!(vp(&s, "net_customer_adds"), (Some(d("4")), d("30")));
 }
 
@@ -341,8 +360,22 @@ fn offers_and_associations_filter_acr() {
         acr: vec![
             ("T1", "Storage", "2023-12", "5000", "PAL", Some("Trial")),
             ("T2", "Storage", "2023-12", "5000", "CPOR", None),
-            ("T3", "Storage", "2023-12", "5000", "DPOR", Some("Pay-As-You-Go")),
-            ("T4", "Storage", "2023-12", "5000", "Digital Partner of Record", Some("benefit program")),
+            (
+                "T3",
+                "Storage",
+                "2023-12",
+                "5000",
+                "DPOR",
+                Some("Pay-As-You-Go"),
+            ),
+            (
+                "T4",
+                "Storage",
+                "2023-12",
+                "5000",
+                "Digital Partner of Record",
+                Some("benefit program"),
+            ),
         ],
         ..Data::default()
     };
@@ -362,21 +395,45 @@ fn azure_usage_growth_is_ttm_percent_with_a_1000_baseline() {
         ("T2", "Compute", "2023-12", "1000", "CSP Tier 2", None),
         ("T2", "Compute", "2024-01", "9999", "CSP Tier 2", None), // month M: not read
     ];
-    let s = score("azure_infrastructure", M, D, &Data { acr: acr.clone(), ..Data::default() });
+    let s = score(
+        "azure_infrastructure",
+        M,
+        D,
+        &Data {
+            acr: acr.clone(),
+            ..Data::default()
+        },
+    );
     let m = s.metric("usage_growth").unwrap();
     assert_eq!((m.value, m.points), (Some(d("15")), d("15")));
     assert_eq!(m.figures[0], ("latest_acr".to_string(), d("1150")));
     assert_eq!(m.figures[1], ("baseline_acr".to_string(), d("1000")));
     // A baseline of 999.99 fails the prerequisite: value shown, 0 points.
     acr[1].3 = "599.99";
-    let s = score("azure_infrastructure", M, D, &Data { acr: acr.clone(), ..Data::default() });
+    let s = score(
+        "azure_infrastructure",
+        M,
+        D,
+        &Data {
+            acr: acr.clone(),
+            ..Data::default()
+        },
+    );
     let (v, p) = vp(&s, "usage_growth");
     assert!(v.is_some());
     assert_eq!(p, d("0"));
     // A baseline at or below 0 (credits) has no value (§10.11).
     acr[0].3 = "-600";
     acr[1].3 = "600";
-    let s = score("azure_infrastructure", M, D, &Data { acr, ..Data::default() });
+    let s = score(
+        "azure_infrastructure",
+        M,
+        D,
+        &Data {
+            acr,
+            ..Data::default()
+        },
+    );
     assert_eq!(vp(&s, "usage_growth"), (None, d("0")));
 }
 
@@ -387,12 +444,27 @@ fn azure_deployments_count_distinct_services_in_the_latest_ttm() {
         ("T2", "Storage", "2023-05", "5", "PAL", None), // same service: once
         ("T1", "Key Vault", "2022-12", "50", "PAL", None), // just outside
         ("T1", "Virtual Machines", "2023-06", "900", "PAL", None), // excluded
-        ("T1", "Virtual Machine Licenses", "2023-06", "900", "PAL", None), // excluded
+        (
+            "T1",
+            "Virtual Machine Licenses",
+            "2023-06",
+            "900",
+            "PAL",
+            None,
+        ), // excluded
         ("T1", "Cosmos DB", "2023-06", "10", "PAL", None),
         ("T1", "Cosmos DB", "2023-07", "-10", "PAL", None), // credit: total 0, not > 0
         ("T1", "Functions", "2023-12", "0.01", "DPOR", None),
     ];
-    let s = score("azure_digital_app_innovation", M, D, &Data { acr, ..Data::default() });
+    let s = score(
+        "azure_digital_app_innovation",
+        M,
+        D,
+        &Data {
+            acr,
+            ..Data::default()
+        },
+    );
     assert_eq!(vp(&s, "deployments"), (Some(d("2")), d("4")));
 }
 
@@ -403,14 +475,31 @@ fn azure_deployments_cap_at_five_services() {
         .iter()
         .map(|s| ("T1", *s, "2023-06", "10", "PAL", None))
         .collect();
-    let s = score("azure_infrastructure", M, D, &Data { acr, ..Data::default() });
+    let s = score(
+        "azure_infrastructure",
+        M,
+        D,
+        &Data {
+            acr,
+            ..Data::default()
+        },
+    );
     assert_eq!(vp(&s, "deployments"), (Some(d("6")), d("10")));
 }
 
 // ------------------------------------------------------------------ Modern Work
 
 fn mw(lic: Vec<Lic<'_>>, certs: Vec<Cert<'_>>) -> AreaScore {
-    score("modern_work", M, D, &Data { lic, certs, ..Data::default() })
+    score(
+        "modern_work",
+        M,
+        D,
+        &Data {
+            lic,
+            certs,
+            ..Data::default()
+        },
+    )
 }
 
 fn track<'s>(s: &'s AreaScore, t: &str) -> &'s TrackScore {
@@ -431,20 +520,71 @@ fn option_points(s: &AreaScore, t: &str, id: &str, option: &str) -> (Option<Deci
 #[test]
 fn modern_work_bands_at_11_300_and_301() {
     let lic = vec![
-        ("T300", "Teams", "2023-12", "CPOR", 300, 0, Some("2020-01-01")),
-        ("T301", "Teams", "2023-12", "CPOR", 301, 0, Some("2020-01-01")),
-        ("T11", "Exchange", "2023-12", "CSP Tier 1", 11, 0, Some("2020-01-01")),
-        ("T10", "Exchange", "2023-12", "CSP Tier 1", 10, 0, Some("2020-01-01")),
+        (
+            "T300",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            300,
+            0,
+            Some("2020-01-01"),
+        ),
+        (
+            "T301",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            301,
+            0,
+            Some("2020-01-01"),
+        ),
+        (
+            "T11",
+            "Exchange",
+            "2023-12",
+            "CSP Tier 1",
+            11,
+            0,
+            Some("2020-01-01"),
+        ),
+        (
+            "T10",
+            "Exchange",
+            "2023-12",
+            "CSP Tier 1",
+            10,
+            0,
+            Some("2020-01-01"),
+        ),
         // Two associations of one workload are not added: 200 + 200 < 301.
-        ("TX", "Intune", "2023-12", "CPOR", 200, 0, Some("2020-01-01")),
-        ("TX", "Intune", "2023-12", "DPOR", 200, 0, Some("2020-01-01")),
+        (
+            "TX",
+            "Intune",
+            "2023-12",
+            "CPOR",
+            200,
+            0,
+            Some("2020-01-01"),
+        ),
+        (
+            "TX",
+            "Intune",
+            "2023-12",
+            "DPOR",
+            200,
+            0,
+            Some("2020-01-01"),
+        ),
         // One tenant in both tracks: Teams 500 (Enterprise), Intune 50 (SMB).
         ("TB", "Teams", "2023-12", "CPOR", 500, 0, Some("2020-01-01")),
         ("TB", "Intune", "2023-12", "CPOR", 50, 0, Some("2020-01-01")),
     ];
     let s = mw(lic, vec![]);
     // Enterprise: T301, TB → 2 → 8 points.
-    assert_eq!(tvp(&s, "enterprise", "net_customer_adds"), (Some(d("2")), d("8")));
+    assert_eq!(
+        tvp(&s, "enterprise", "net_customer_adds"),
+        (Some(d("2")), d("8"))
+    );
     // SMB (11 ≤ seats ≤ 300, CPOR or CSP): T300, T11, TX (200 CPOR), TB (Intune 50) → 4 → 8.
     assert_eq!(tvp(&s, "smb", "net_customer_adds"), (Some(d("4")), d("8")));
 }
@@ -453,21 +593,68 @@ fn modern_work_bands_at_11_300_and_301() {
 fn modern_work_usage_growth_examples() {
     // Enterprise DPOR growth 2,000 → 15; CPOR growth 1,500 → 45 → 30.
     let lic = vec![
-        ("E1", "Teams", "2023-12", "DPOR", 5000, 2000, Some("2020-01-01")),
-        ("E2", "Teams", "2023-12", "CPOR", 5000, 1500, Some("2020-01-01")),
+        (
+            "E1",
+            "Teams",
+            "2023-12",
+            "DPOR",
+            5000,
+            2000,
+            Some("2020-01-01"),
+        ),
+        (
+            "E2",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            5000,
+            1500,
+            Some("2020-01-01"),
+        ),
     ];
     let s = mw(lic, vec![]);
-    assert_eq!(option_points(&s, "enterprise", "usage_growth", "dpor"), (Some(d("2000")), d("15")));
-    assert_eq!(option_points(&s, "enterprise", "usage_growth", "cpor"), (Some(d("1500")), d("30")));
-    assert_eq!(tvp(&s, "enterprise", "usage_growth"), (Some(d("1500")), d("30")));
+    assert_eq!(
+        option_points(&s, "enterprise", "usage_growth", "dpor"),
+        (Some(d("2000")), d("15"))
+    );
+    assert_eq!(
+        option_points(&s, "enterprise", "usage_growth", "cpor"),
+        (Some(d("1500")), d("30"))
+    );
+    assert_eq!(
+        tvp(&s, "enterprise", "usage_growth"),
+        (Some(d("1500")), d("30"))
+    );
     // SMB CSP 1,000 → 15; CPOR 1,000 → 60 → 30.
     let lic = vec![
-        ("S1", "Teams", "2023-12", "CSP Tier 2", 300, 1000, Some("2020-01-01")),
-        ("S2", "Teams", "2023-12", "CPOR", 300, 1000, Some("2020-01-01")),
+        (
+            "S1",
+            "Teams",
+            "2023-12",
+            "CSP Tier 2",
+            300,
+            1000,
+            Some("2020-01-01"),
+        ),
+        (
+            "S2",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            300,
+            1000,
+            Some("2020-01-01"),
+        ),
     ];
     let s = mw(lic, vec![]);
-    assert_eq!(option_points(&s, "smb", "usage_growth", "csp"), (Some(d("1000")), d("15")));
-    assert_eq!(option_points(&s, "smb", "usage_growth", "cpor"), (Some(d("1000")), d("30")));
+    assert_eq!(
+        option_points(&s, "smb", "usage_growth", "csp"),
+        (Some(d("1000")), d("15"))
+    );
+    assert_eq!(
+        option_points(&s, "smb", "usage_growth", "cpor"),
+        (Some(d("1000")), d("30"))
+    );
 }
 
 #[test]
@@ -475,17 +662,39 @@ fn modern_work_new_associations_start_from_their_first_month() {
     // Associated 2023-06 (inside M-12 … M-1) with 800 active users then:
     // the baseline is 800, not 0 → growth 200 → 200/4000 × 30 = 1.5.
     let lic = vec![
-        ("E1", "Teams", "2023-06", "DPOR", 5000, 800, Some("2023-06-10")),
-        ("E1", "Teams", "2023-12", "DPOR", 5000, 1000, Some("2023-06-10")),
+        (
+            "E1",
+            "Teams",
+            "2023-06",
+            "DPOR",
+            5000,
+            800,
+            Some("2023-06-10"),
+        ),
+        (
+            "E1",
+            "Teams",
+            "2023-12",
+            "DPOR",
+            5000,
+            1000,
+            Some("2023-06-10"),
+        ),
     ];
     let s = mw(lic.clone(), vec![]);
-    assert_eq!(option_points(&s, "enterprise", "usage_growth", "dpor"), (Some(d("200")), d("1.5")));
+    assert_eq!(
+        option_points(&s, "enterprise", "usage_growth", "dpor"),
+        (Some(d("200")), d("1.5"))
+    );
     // Associated in 2022-12 (= M-13): an old association, the usual baseline (0 in 2022-12).
     let mut old = lic;
     old[0].6 = Some("2022-12-31");
     old[1].6 = Some("2022-12-31");
     let s = mw(old, vec![]);
-    assert_eq!(option_points(&s, "enterprise", "usage_growth", "dpor"), (Some(d("1000")), d("7.5")));
+    assert_eq!(
+        option_points(&s, "enterprise", "usage_growth", "dpor"),
+        (Some(d("1000")), d("7.5"))
+    );
 }
 
 #[test]
@@ -493,45 +702,140 @@ fn modern_work_deployments_examples_and_40_percent() {
     // Enterprise: 4 DPOR deployments → 10; 3 CPOR deployments → 15.
     let mut lic: Vec<Lic<'_>> = Vec::new();
     for t in ["D1", "D2", "D3", "D4"] {
-        lic.push((t, "Exchange", "2023-12", "DPOR", 1000, 400, Some("2020-01-01")));
+        lic.push((
+            t,
+            "Exchange",
+            "2023-12",
+            "DPOR",
+            1000,
+            400,
+            Some("2020-01-01"),
+        ));
     }
     for t in ["C1", "C2", "C3"] {
-        lic.push((t, "Exchange", "2023-12", "CPOR", 1000, 401, Some("2020-01-01")));
+        lic.push((
+            t,
+            "Exchange",
+            "2023-12",
+            "CPOR",
+            1000,
+            401,
+            Some("2020-01-01"),
+        ));
     }
     // 39.9 % active: not a deployment.
-    lic.push(("X1", "Exchange", "2023-12", "CPOR", 1000, 399, Some("2020-01-01")));
+    lic.push((
+        "X1",
+        "Exchange",
+        "2023-12",
+        "CPOR",
+        1000,
+        399,
+        Some("2020-01-01"),
+    ));
     let s = mw(lic, vec![]);
-    assert_eq!(option_points(&s, "enterprise", "deployments", "dpor"), (Some(d("4")), d("10")));
-    assert_eq!(option_points(&s, "enterprise", "deployments", "cpor"), (Some(d("3")), d("15")));
+    assert_eq!(
+        option_points(&s, "enterprise", "deployments", "dpor"),
+        (Some(d("4")), d("10"))
+    );
+    assert_eq!(
+        option_points(&s, "enterprise", "deployments", "cpor"),
+        (Some(d("3")), d("15"))
+    );
     assert_eq!(tvp(&s, "enterprise", "deployments").1, d("15"));
     // SMB: CSP 4 → 10; CPOR 4 → 20.
     let mut lic: Vec<Lic<'_>> = Vec::new();
     for t in ["S1", "S2", "S3", "S4"] {
-        lic.push((t, "Teams", "2023-12", "CSP Tier 1", 100, 40, Some("2020-01-01")));
+        lic.push((
+            t,
+            "Teams",
+            "2023-12",
+            "CSP Tier 1",
+            100,
+            40,
+            Some("2020-01-01"),
+        ));
     }
     for t in ["P1", "P2", "P3", "P4"] {
         lic.push((t, "Teams", "2023-12", "CPOR", 100, 40, Some("2020-01-01")));
     }
     let s = mw(lic, vec![]);
-    assert_eq!(option_points(&s, "smb", "deployments", "csp"), (Some(d("4")), d("10")));
-    assert_eq!(option_points(&s, "smb", "deployments", "cpor"), (Some(d("4")), d("20")));
+    assert_eq!(
+        option_points(&s, "smb", "deployments", "csp"),
+        (Some(d("4")), d("10"))
+    );
+    assert_eq!(
+        option_points(&s, "smb", "deployments", "cpor"),
+        (Some(d("4")), d("20"))
+    );
 }
 
 #[test]
 fn modern_work_new_tenants_already_active_are_not_deployments() {
     let lic = vec![
         // Associated 2023-03 at 50 % active (> 40 %): excluded.
-        ("N1", "Teams", "2023-03", "CPOR", 1000, 500, Some("2023-03-01")),
-        ("N1", "Teams", "2023-12", "CPOR", 1000, 500, Some("2023-03-01")),
+        (
+            "N1",
+            "Teams",
+            "2023-03",
+            "CPOR",
+            1000,
+            500,
+            Some("2023-03-01"),
+        ),
+        (
+            "N1",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            1000,
+            500,
+            Some("2023-03-01"),
+        ),
         // Associated 2023-03 at exactly 40 % (not > 40 %): counts.
-        ("N2", "Teams", "2023-03", "CPOR", 1000, 400, Some("2023-03-01")),
-        ("N2", "Teams", "2023-12", "CPOR", 1000, 450, Some("2023-03-01")),
+        (
+            "N2",
+            "Teams",
+            "2023-03",
+            "CPOR",
+            1000,
+            400,
+            Some("2023-03-01"),
+        ),
+        (
+            "N2",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            1000,
+            450,
+            Some("2023-03-01"),
+        ),
         // Associated 2022-12 (outside the last 12 months): counts.
-        ("N3", "Teams", "2022-12", "CPOR", 1000, 100, Some("2022-12-01")),
-        ("N3", "Teams", "2023-12", "CPOR", 1000, 900, Some("2022-12-01")),
+        (
+            "N3",
+            "Teams",
+            "2022-12",
+            "CPOR",
+            1000,
+            100,
+            Some("2022-12-01"),
+        ),
+        (
+            "N3",
+            "Teams",
+            "2023-12",
+            "CPOR",
+            1000,
+            900,
+            Some("2022-12-01"),
+        ),
     ];
     let s = mw(lic, vec![]);
-    assert_eq!(option_points(&s, "enterprise", "deployments", "cpor").0, Some(d("2")));
+    assert_eq!(
+        option_points(&s, "enterprise", "deployments", "cpor").0,
+        Some(d("2"))
+    );
 }
 
 #[test]
@@ -540,7 +844,11 @@ fn modern_work_skilling_rates_by_track_and_smb_only_qualification() {
         ("A", "Microsoft 365 Fundamentals", "2023-01-01"),
         ("B", "m365-teams-administrator-associate", "2023-01-01"),
         ("C", "Modern Desktop Administrator Associate", "2023-01-01"),
-        ("D", "Teams Meetings and Meeting Rooms Technical Assessment", "2023-01-01"),
+        (
+            "D",
+            "Teams Meetings and Meeting Rooms Technical Assessment",
+            "2023-01-01",
+        ),
     ];
     // SMB: 10 new tenants of 11–300 seats (20), CPOR growth 260 users
     // (15.6), four CPOR deployments at 50 % (20), skilling 10 + 15 = 80.6:
@@ -548,13 +856,33 @@ fn modern_work_skilling_rates_by_track_and_smb_only_qualification() {
     let mut lic: Vec<Lic<'_>> = Vec::new();
     for t in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] {
         let active = if t.len() == 1 && t < "5" { 50 } else { 10 };
-        lic.push((t, "Teams", "2023-12", "CPOR", 100, active, Some("2020-01-01")));
+        lic.push((
+            t,
+            "Teams",
+            "2023-12",
+            "CPOR",
+            100,
+            active,
+            Some("2020-01-01"),
+        ));
     }
     let s = mw(lic, certs);
-    assert_eq!(tvp(&s, "smb", "intermediate_certifications"), (Some(d("3")), d("10")));
-    assert_eq!(tvp(&s, "enterprise", "intermediate_certifications"), (Some(d("3")), d("7.5")));
-    assert_eq!(tvp(&s, "smb", "advanced_certifications"), (Some(d("1")), d("15")));
-    assert_eq!(tvp(&s, "enterprise", "advanced_certifications"), (Some(d("1")), d("7.5")));
+    assert_eq!(
+        tvp(&s, "smb", "intermediate_certifications"),
+        (Some(d("3")), d("10"))
+    );
+    assert_eq!(
+        tvp(&s, "enterprise", "intermediate_certifications"),
+        (Some(d("3")), d("7.5"))
+    );
+    assert_eq!(
+        tvp(&s, "smb", "advanced_certifications"),
+        (Some(d("1")), d("15"))
+    );
+    assert_eq!(
+        tvp(&s, "enterprise", "advanced_certifications"),
+        (Some(d("1")), d("7.5"))
+    );
     assert!(track(&s, "smb").qualified);
     assert!(!track(&s, "enterprise").qualified);
     assert!(s.qualified);
@@ -563,14 +891,20 @@ fn modern_work_skilling_rates_by_track_and_smb_only_qualification() {
 
 // ------------------------------------------------------------------ Security
 
-fn sec_people(date: &str, people: &[(&'static str, &[&'static str])]) -> (Option<Decimal>, Decimal) {
+fn sec_people(
+    date: &str,
+    people: &[(&'static str, &[&'static str])],
+) -> (Option<Decimal>, Decimal) {
     let mut data = Data::default();
     for (p, certs) in people {
         for c in *certs {
             data.certs.push((p, c, "2023-01-01"));
         }
     }
-    vp(&score("security", "2023-11", date, &data), "intermediate_certifications")
+    vp(
+        &score("security", "2023-11", date, &data),
+        "intermediate_certifications",
+    )
 }
 
 #[test]
@@ -586,7 +920,10 @@ fn security_skilling_examples_and_the_december_change() {
     assert_eq!(sec_people("2023-12-01", first), (Some(d("1")), d("0")));
     // Before December, B as Security Operations Analyst also counts in step 3 → 13.33.
     assert_eq!(
-        sec_people("2023-11-30", &[("A", &[eng]), ("B", &[soa]), ("C", &[arch])]),
+        sec_people(
+            "2023-11-30",
+            &[("A", &[eng]), ("B", &[soa]), ("C", &[arch])]
+        ),
         (Some(d("2")), d("13.33"))
     );
     // From December: A, B step 1; C, D step 2; E, F, G step 3 → 20.
@@ -597,16 +934,25 @@ fn security_skilling_examples_and_the_december_change() {
         ("D", &[soa]),
         ("E", &[arch]),
         ("F", &["identity-and-access-administrator"]),
-        ("G", &["information-protection-and-compliance-administrator"]),
+        (
+            "G",
+            &["information-protection-and-compliance-administrator"],
+        ),
     ];
     assert_eq!(sec_people("2023-12-01", later), (Some(d("3")), d("20")));
     // From December the analyst no longer scores: C and D do not count in step 3.
     let analysts_only: &[(&str, &[&str])] =
         &[("A", &[eng]), ("B", &[eng]), ("C", &[soa]), ("D", &[soa])];
-    assert_eq!(sec_people("2023-12-01", analysts_only), (Some(d("0")), d("0")));
+    assert_eq!(
+        sec_people("2023-12-01", analysts_only),
+        (Some(d("0")), d("0"))
+    );
     // One person holding Security Engineer + Security Operations Analyst
     // satisfies all three steps alone before December.
-    assert_eq!(sec_people("2023-11-30", &[("A", &[eng, soa])]), (Some(d("1")), d("6.67")));
+    assert_eq!(
+        sec_people("2023-11-30", &[("A", &[eng, soa])]),
+        (Some(d("1")), d("6.67"))
+    );
     // Six people → 40, seven → 40; 4 → 26.67, 5 → 33.33.
     let n = |k: usize| {
         let names = ["P1", "P2", "P3", "P4", "P5", "P6", "P7"];
@@ -638,7 +984,15 @@ fn security_sides_add_for_net_adds_and_deployments() {
         ],
         lic: vec![
             // M365 side: ≥ 25 paid seats in one workload, CPOR only.
-            ("M1", "Microsoft Defender for Endpoint", "2023-12", "CPOR", 25, 4, None),
+            (
+                "M1",
+                "Microsoft Defender for Endpoint",
+                "2023-12",
+                "CPOR",
+                25,
+                4,
+                None,
+            ),
             ("M2", "Intune", "2023-12", "CPOR", 24, 24, None),
             ("M3", "Intune", "2023-12", "DPOR", 100, 100, None),
             // M365 deployment: 25 seats and 15 % active (4/25 = 16 %).
@@ -664,7 +1018,15 @@ fn security_negative_sides_are_floored_at_zero() {
             ("A1", "Key Vault", "2022-06", "500", "PAL", None),
             ("A2", "Key Vault", "2022-06", "500", "PAL", None),
         ],
-        lic: vec![("M1", "Intune", "2023-12", "CPOR", 30, 30, Some("2020-01-01"))],
+        lic: vec![(
+            "M1",
+            "Intune",
+            "2023-12",
+            "CPOR",
+            30,
+            30,
+            Some("2020-01-01"),
+        )],
         ..Data::default()
     };
     let s = score("security", M, D, &data);
@@ -679,7 +1041,15 @@ fn security_usage_growth_adds_the_sides_then_caps() {
         acr: vec![("A1", "Sentinel", "2023-12", "12500", "PAL", None)], // $12,500 → 10
         lic: vec![
             // min(active, paid): 700 active of 625 paid → 625 → 5 points.
-            ("M1", "Intune", "2023-12", "CPOR", 625, 700, Some("2020-01-01")),
+            (
+                "M1",
+                "Intune",
+                "2023-12",
+                "CPOR",
+                625,
+                700,
+                Some("2020-01-01"),
+            ),
             // 1 user → 0.008 points: kept before truncation.
             ("M2", "Intune", "2023-12", "CPOR", 1, 1, Some("2020-01-01")),
         ],
@@ -694,29 +1064,64 @@ fn security_usage_growth_adds_the_sides_then_caps() {
     // $25,000 and 2,500 users: 20 + 20 capped at 20.
     let data = Data {
         acr: vec![("A1", "Sentinel", "2023-12", "30000", "PAL", None)],
-        lic: vec![("M1", "Intune", "2023-12", "CPOR", 3000, 3000, Some("2020-01-01"))],
+        lic: vec![(
+            "M1",
+            "Intune",
+            "2023-12",
+            "CPOR",
+            3000,
+            3000,
+            Some("2020-01-01"),
+        )],
         ..Data::default()
     };
-    assert_eq!(vp(&score("security", M, D, &data), "usage_growth").1, d("20"));
+    assert_eq!(
+        vp(&score("security", M, D, &data), "usage_growth").1,
+        d("20")
+    );
 }
 
 // ------------------------------------------------------------------ properties
 
-fn arb_data() -> impl Strategy<Value = (Vec<(u8, u8, u8, i32, u8)>, Vec<(u8, u8, u8, u8, u16, u16)>, Vec<(u8, u8)>)> {
+/// Random acr rows (tenant, service, month back, tenths of a dollar,
+/// association), licenses rows (tenant, workload, month back, association,
+/// seats, active) and certifications (person, certification).
+type ArbData = (
+    Vec<(u8, u8, u8, i32, u8)>,
+    Vec<(u8, u8, u8, u8, u16, u16)>,
+    Vec<(u8, u8)>,
+);
+
+fn arb_data() -> impl Strategy<Value = ArbData> {
     (
         prop::collection::vec((0u8..5, 0u8..8, 0u8..26, -2000i32..20000, 0u8..5), 0..25),
-        prop::collection::vec((0u8..5, 0u8..8, 0u8..14, 0u8..5, 0u16..600, 0u16..600), 0..25),
+        prop::collection::vec(
+            (0u8..5, 0u8..8, 0u8..14, 0u8..5, 0u16..600, 0u16..600),
+            0..25,
+        ),
         prop::collection::vec((0u8..8, 0u8..40), 0..20),
     )
 }
 
 const SERVICES: [&str; 8] = [
-    "Storage", "Key Vault", "Sentinel", "Virtual Machines", "Azure Firewall", "Functions",
-    "Cosmos DB", "Azure Machine Learning",
+    "Storage",
+    "Key Vault",
+    "Sentinel",
+    "Virtual Machines",
+    "Azure Firewall",
+    "Functions",
+    "Cosmos DB",
+    "Azure Machine Learning",
 ];
 const WORKLOADS: [&str; 8] = [
-    "Teams", "Exchange", "Intune", "SharePoint", "Microsoft Defender for Endpoint",
-    "Azure AD Premium", "Yammer", "Unknown Workload",
+    "Teams",
+    "Exchange",
+    "Intune",
+    "SharePoint",
+    "Microsoft Defender for Endpoint",
+    "Azure AD Premium",
+    "Yammer",
+    "Unknown Workload",
 ];
 const ASSOCS: [&str; 5] = ["CPOR", "DPOR", "CSP Tier 1", "CSP Tier 2", "PAL"];
 const OFFERS: [Option<&str>; 5] = [None, Some("Trial"), Some("PAYG"), None, Some("Support")];
@@ -740,39 +1145,91 @@ fn build(
     certs: &[(u8, u8)],
     names: &[String],
 ) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
-    let month = |k: u8| Month::of(parse_date("2023-12-01").unwrap()).minus(u32::from(k)).to_string();
+    let month = |k: u8| {
+        Month::of(parse_date("2023-12-01").unwrap())
+            .minus(u32::from(k))
+            .to_string()
+    };
     let a = acr
         .iter()
-        .map(|r| format!("T{}|{}|{}|{}|{}", r.0, SERVICES[r.1 as usize], month(r.2), Decimal::new(i64::from(r.3), 1), r.4))
+        .map(|r| {
+            format!(
+                "T{}|{}|{}|{}|{}",
+                r.0,
+                SERVICES[r.1 as usize],
+                month(r.2),
+                Decimal::new(i64::from(r.3), 1),
+                r.4
+            )
+        })
         .collect();
     let l = lic
         .iter()
-        .map(|r| format!("T{}|{}|{}|{}|{}|{}", r.0, WORKLOADS[r.1 as usize], month(r.2), ASSOCS[r.3 as usize], r.4, r.5))
+        .map(|r| {
+            format!(
+                "T{}|{}|{}|{}|{}|{}",
+                r.0,
+                WORKLOADS[r.1 as usize],
+                month(r.2),
+                ASSOCS[r.3 as usize],
+                r.4,
+                r.5
+            )
+        })
         .collect();
     let c = certs
         .iter()
-        .map(|r| (format!("person{}", r.0), names[r.1 as usize % names.len()].clone()))
+        .map(|r| {
+            (
+                format!("person{}", r.0),
+                names[r.1 as usize % names.len()].clone(),
+            )
+        })
         .collect();
     (a, l, c)
 }
 
-fn score_strings(area: &str, a: &[String], l: &[String], c: &[(String, String)], offers: &[u8]) -> AreaScore {
+fn score_strings(
+    area: &str,
+    a: &[String],
+    l: &[String],
+    c: &[(String, String)],
+    offers: &[u8],
+) -> AreaScore {
     let acr: Vec<Acr<'_>> = a
         .iter()
         .zip(offers.iter().cycle())
         .map(|(s, o)| {
             let p: Vec<&str> = s.split('|').collect();
-            (p[0], p[1], p[2], p[3], ASSOCS[p[4].parse::<usize>().unwrap()], OFFERS[*o as usize % 5])
+            (
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                ASSOCS[p[4].parse::<usize>().unwrap()],
+                OFFERS[*o as usize % 5],
+            )
         })
         .collect();
     let lic: Vec<Lic<'_>> = l
         .iter()
         .map(|s| {
             let p: Vec<&str> = s.split('|').collect();
-            (p[0], p[1], p[2], p[3], p[4].parse().unwrap(), p[5].parse().unwrap(), Some("2023-03-15"))
+            (
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                p[4].parse().unwrap(),
+                p[5].parse().unwrap(),
+                Some("2023-03-15"),
+            )
         })
         .collect();
-    let certs: Vec<Cert<'_>> = c.iter().map(|(p, n)| (p.as_str(), n.as_str(), "2023-01-01")).collect();
+    let certs: Vec<Cert<'_>> = c
+        .iter()
+        .map(|(p, n)| (p.as_str(), n.as_str(), "2023-01-01"))
+        .collect();
     score(area, M, D, &Data { acr, lic, certs })
 }
 

@@ -1081,7 +1081,11 @@ impl RulebookSet {
             }
         }
         for a in &areas {
-            if self.versions.iter().any(|v| v.solution_area == a.solution_area) {
+            if self
+                .versions
+                .iter()
+                .any(|v| v.solution_area == a.solution_area)
+            {
                 return Err(RulebookError::new(
                     &a.origin,
                     format!(
