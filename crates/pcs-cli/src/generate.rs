@@ -449,7 +449,12 @@ impl AreaGenerator {
                 } else {
                     &self.services[rng.random_range(0..AZURE_SERVICES.len())]
                 };
-                let association = *pick_weighted(rng, ACR_ASSOCIATIONS);
+                // A security partner's Azure security services come through PAL.
+                let association = if security > 0.6 && rng.random_bool(0.6) {
+                    "PAL"
+                } else {
+                    *pick_weighted(rng, ACR_ASSOCIATIONS)
+                };
                 let association = variant(rng, association, 0.05);
                 let offer = *pick_weighted(rng, ACR_OFFERS);
                 let base = log_uniform(rng, 40.0, 900.0 + 4000.0 * strength);
@@ -499,7 +504,7 @@ impl AreaGenerator {
         strength: f64,
         security: f64,
     ) -> Result<(), WriteError> {
-        let tenants = 1 + (strength * 10.0 + rng.random::<f64>() * 2.0) as usize;
+        let tenants = 1 + (strength * 16.0 + rng.random::<f64>() * 2.0) as usize;
         let n = self.months.len();
         let first_kept = n.saturating_sub(14);
         let (mut seats_text, mut active_text) = (String::new(), String::new());
@@ -528,15 +533,20 @@ impl AreaGenerator {
                 4..=8 => rng.random_range(11..=300),
                 _ => rng.random_range(1..=10),
             };
-            let association = *pick_weighted(rng, LICENSE_ASSOCIATIONS);
+            // A security partner's Microsoft 365 customers are mostly CPOR.
+            let association = if security > 0.6 && rng.random_bool(0.6) {
+                "CPOR"
+            } else {
+                *pick_weighted(rng, LICENSE_ASSOCIATIONS)
+            };
             let association = variant(rng, association, 0.05);
             let workloads = 1 + rng.random_range(0..3usize);
-            let share0 = 0.05 + 0.6 * rng.random::<f64>() * (0.3 + strength);
+            let share0 = 0.1 + 0.7 * rng.random::<f64>() * (0.3 + strength);
             for _ in 0..workloads {
                 let unknown = rng.random_bool(0.02);
                 let workload: Cow<'_, str> = if unknown {
                     Cow::Borrowed(*pick(rng, UNKNOWN_M365))
-                } else if rng.random_bool(0.3 * security) {
+                } else if rng.random_bool(0.6 * security) {
                     // The security workloads follow the Modern Work ones.
                     let k = self.workloads.len();
                     let i = k - 1 - rng.random_range(0..5.min(k));
