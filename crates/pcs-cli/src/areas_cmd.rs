@@ -97,8 +97,14 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
         let period = Period::with_calendar(&rb.calendar, ba_period.month, d);
         plan.areas.push((rb, period));
     }
-    let area_rbs: Vec<&AreaRulebook> = plan.areas.iter().map(|(r, _)| *r).collect();
-    let vocab = Vocabulary::new(&[ba], &area_rbs)?;
+    // The names of every area in force, scored or not: a name another area
+    // knows is not an unknown name.
+    let in_force: Vec<&AreaRulebook> = set
+        .area_versions()
+        .iter()
+        .filter(|r| r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u))
+        .collect();
+    let vocab = Vocabulary::new(&[ba], &in_force)?;
     let mut area_months: Vec<pcs_core::calendar::Month> = Vec::new();
     for (rb, _) in &plan.areas {
         for m in rb.data_months(ba_period.month) {
@@ -132,7 +138,7 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
         .unwrap_or("Business Applications");
     let title_of = |w: &pcs_core::facts::Warning| {
         if w.kind == WarningKind::UnknownCertification {
-            "any solution area scored"
+            "any solution area"
         } else {
             ba_title
         }
