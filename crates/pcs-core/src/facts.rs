@@ -473,13 +473,17 @@ impl LicenseStart {
 
 impl PartnerFacts {
     fn service(&mut self, name: &str) -> u32 {
-        let key = normalize(name);
-        if let Some(&i) = self.service_index.get(&key) {
+        self.service_keyed(&normalize(name), name)
+    }
+
+    /// The index of a service whose normalised name is `key`.
+    fn service_keyed(&mut self, key: &str, name: &str) -> u32 {
+        if let Some(&i) = self.service_index.get(key) {
             return i;
         }
         let i = self.services.len() as u32;
         self.services.push(name.trim().to_string());
-        self.service_index.insert(key, i);
+        self.service_index.insert(key.to_string(), i);
         i
     }
 
@@ -796,6 +800,8 @@ pub struct FactsBuilder<'r> {
     vocab_associations: HashMap<String, Option<u16>>,
     vocab_workloads: HashMap<String, Option<u16>>,
     vocab_offers: HashMap<String, u16>,
+    /// Service names as written → normalised (the service list is open).
+    service_keys: HashMap<String, Box<str>>,
 }
 
 fn cached<T: Copy>(
@@ -832,6 +838,7 @@ impl<'r> FactsBuilder<'r> {
             vocab_associations: HashMap::default(),
             vocab_workloads: HashMap::default(),
             vocab_offers: HashMap::default(),
+            service_keys: HashMap::default(),
         }
     }
 
@@ -845,6 +852,12 @@ impl<'r> FactsBuilder<'r> {
     }
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
+        let i = self.partner_slot(id);
+        &mut self.partners[i].1
+    }
+
+    /// The index of a partner in `partners`, added when new.
+    fn partner_slot(&mut self, id: &str) -> usize {
         let i = match &self.last_partner {
             Some((i, last)) if **last == *id => *i,
             _ => {
@@ -856,7 +869,7 @@ impl<'r> FactsBuilder<'r> {
                 i
             }
         };
-        &mut self.partners[i as usize].1
+        i as usize
     }
 
     fn insert_partner(&mut self, id: String, facts: PartnerFacts) -> u32 {
@@ -1098,12 +1111,19 @@ impl<'r> FactsBuilder<'r> {
         };
         let keep = self.area_months.keeps(row.month);
         let trace = self.trace;
-        let p = self.partner(row.partner_id);
         if !keep {
+            self.partner(row.partner_id);
             return;
         }
+        if !self.service_keys.contains_key(row.service) {
+            self.service_keys
+                .insert(row.service.to_string(), normalize(row.service).into());
+        }
+        let slot = self.partner_slot(row.partner_id);
+        let key = &self.service_keys[row.service];
+        let p = &mut self.partners[slot].1;
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
-        let s = p.service(row.service);
+        let s = p.service_keyed(key, row.service);
         match association {
             Some(a) => {
                 let agg = p.acr.entry((t, s, row.month, a, offer)).or_default();
