@@ -68,7 +68,9 @@ def peer_cmd(dataset: Path, month: str, out: Path | str) -> list[str]:
 
 
 def pcs_cmd(pcs: Path | str, dataset: Path, month: str) -> list[str]:
-    return [str(pcs), "score", str(dataset), "--month", month, "--format", "jsonl", "-q"]
+    # The DuckDB peer implements Business Applications: pcs scores that area.
+    return [str(pcs), "score", str(dataset), "--month", month, "--format", "jsonl", "-q",
+            "--area", "business_applications"]
 
 
 # ---------------------------------------------------------------- comparison

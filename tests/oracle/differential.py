@@ -138,7 +138,8 @@ def parse_seeds(spec: str) -> list[int]:
 def run_seed(pcs: str, seed: int, workdir: Path, partners: int | None):
     """Returns (ok, lines of report)."""
     month = gen_random.generate(workdir, seed, partners)
-    cmd = [pcs, "score", str(workdir), "--month", month, "--format", "jsonl"]
+    cmd = [pcs, "score", str(workdir), "--month", month, "--format", "jsonl",
+           "--area", "business_applications"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -305,6 +305,11 @@ pub struct ScoreArgs {
     /// Score only this partner (repeatable).
     #[arg(long = "partner", value_name = "ID")]
     pub partners: Vec<String>,
+    /// Solution area to score (repeatable): business_applications,
+    /// azure_infrastructure, azure_data_ai, azure_digital_app_innovation,
+    /// modern_work, security, or all [default: all].
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
     /// Output format [default: table on a terminal, jsonl otherwise].
     #[arg(long, value_enum)]
     pub format: Option<ScoreFormat>,

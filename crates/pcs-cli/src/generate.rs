@@ -190,6 +190,8 @@ struct Counts {
     usage: u64,
     certifications: u64,
     partners: u64,
+    acr: u64,
+    licenses: u64,
 }
 
 /// Runs `pcs generate`.
@@ -213,13 +215,15 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e).context("cannot move the dataset into place"),
     };
     eprintln!(
-        "wrote {} ({}, {} partners): {} revenue, {} usage, {} certification rows in {:.1}s; score it with: pcs score {} --month {}",
+        "wrote {} ({}, {} partners): {} revenue, {} usage, {} certification, {} acr, {} licenses rows in {:.1}s; score it with: pcs score {} --month {}",
         out.display(),
         plan.format.extension(),
         counts.partners,
         counts.revenue,
         counts.usage,
         counts.certifications,
+        counts.acr,
+        counts.licenses,
         started.elapsed().as_secs_f64(),
         out.display(),
         plan.end.plus(1),
@@ -237,22 +241,30 @@ fn generate(staged: &StagedDataset, plan: &Plan) -> anyhow::Result<Counts> {
         usage: staged.create_table(Table::Usage, plan.format)?,
         certifications: staged.create_table(Table::Certifications, plan.format)?,
         partners: staged.create_table(Table::Partners, plan.format)?,
+        acr: staged.create_table(Table::Acr, plan.format)?,
+        licenses: staged.create_table(Table::Licenses, plan.format)?,
     };
     let mut generator = Generator::new(&catalogue, plan);
+    let areas = AreaGenerator::new(&set, rb, plan);
     for index in 0..plan.partners {
         generator.partner(index, &mut writers)?;
+        areas.partner(index, &mut writers)?;
     }
     let counts = Counts {
         revenue: writers.revenue.rows(),
         usage: writers.usage.rows(),
         certifications: writers.certifications.rows(),
         partners: writers.partners.rows(),
+        acr: writers.acr.rows(),
+        licenses: writers.licenses.rows(),
     };
     for (w, what) in [
         (writers.revenue, "revenue"),
         (writers.usage, "usage"),
         (writers.certifications, "certifications"),
         (writers.partners, "partners"),
+        (writers.acr, "acr"),
+        (writers.licenses, "licenses"),
     ] {
         w.finish()
             .with_context(|| format!("cannot finish the {what} table"))?;
@@ -265,6 +277,372 @@ struct Writers {
     usage: TableWriter,
     certifications: TableWriter,
     partners: TableWriter,
+    acr: TableWriter,
+    licenses: TableWriter,
+}
+
+// ------------------------------------------------------------------ the other solution areas
+
+/// Azure services beyond the security ones (an open list: any name counts).
+const AZURE_SERVICES: &[&str] = &[
+    "Storage",
+    "Azure SQL Database",
+    "Azure Kubernetes Service",
+    "Azure App Service",
+    "Azure Functions",
+    "Azure Cosmos DB",
+    "Azure Machine Learning",
+    "Azure Monitor",
+    "Virtual Machines",
+    "Virtual Machines Licenses",
+    "Azure Synapse Analytics",
+];
+
+/// ACR association types, with weights (CPOR does not count for Azure).
+const ACR_ASSOCIATIONS: &[(&str, f64)] = &[
+    ("CSP Tier 1", 0.32),
+    ("CSP Tier 2", 0.18),
+    ("DPOR", 0.15),
+    ("PAL", 0.28),
+    ("Partner Admin Link", 0.03),
+    ("CPOR", 0.04),
+];
+
+/// ACR offers, with weights; empty means not given.
+const ACR_OFFERS: &[(&str, f64)] = &[
+    ("", 0.30),
+    ("Azure plan", 0.35),
+    ("Enterprise Agreement", 0.22),
+    ("Trial", 0.04),
+    ("Support", 0.03),
+    ("Internal", 0.03),
+    ("Benefit Program", 0.03),
+];
+
+/// Licenses association types, with weights (CPOR OSU is not CPOR here).
+const LICENSE_ASSOCIATIONS: &[(&str, f64)] = &[
+    ("CPOR", 0.38),
+    ("DPOR", 0.2),
+    ("CSP Tier 1", 0.2),
+    ("CSP Tier 2", 0.15),
+    ("Claiming Partner of Record", 0.03),
+    ("CPOR OSU", 0.04),
+];
+
+/// Microsoft 365 workloads no rulebook knows, for warnings.
+const UNKNOWN_M365: &[&str] = &["Power BI Pro", "Windows 365"];
+
+/// Writes acr and licenses rows and the area certifications of each
+/// partner from its own random stream (seed and partner index, distinct from
+/// the Business Applications stream), so Business Applications rows are the
+/// same as without them. Each partner has one strong area and weak others;
+/// amounts and seats fall exactly on thresholds now and then.
+struct AreaGenerator {
+    seed: u64,
+    months: Vec<String>,
+    latest: usize,
+    last_day: Date,
+    services: Vec<String>,
+    workloads: Vec<Spelled>,
+    /// (area, certification names) of the area rulebooks, without the
+    /// ones Business Applications knows (its generator writes those).
+    certs: Vec<(String, Vec<String>)>,
+}
+
+impl AreaGenerator {
+    fn new(set: &RulebookSet, ba: &Rulebook, plan: &Plan) -> AreaGenerator {
+        let first = plan.end.minus(plan.months - 1);
+        let mut services: Vec<String> = AZURE_SERVICES.iter().map(|s| s.to_string()).collect();
+        let mut workloads: Vec<Spelled> = Vec::new();
+        let mut certs = Vec::new();
+        for a in set.area_versions() {
+            for f in &a.filters {
+                if let Some(list) = &f.services {
+                    for s in list {
+                        if !services.iter().any(|x| pcs_core::name::normalize(x) == *s) {
+                            services.push(title_case(s));
+                        }
+                    }
+                }
+            }
+            for w in &a.workloads {
+                if !workloads.iter().any(|x| x.name == w.name) {
+                    workloads.push(Spelled {
+                        name: w.name.clone(),
+                        aliases: w.aliases.clone(),
+                    });
+                }
+            }
+            let names: Vec<String> = a
+                .certifications
+                .iter()
+                .filter(|c| ba.certification(&c.id).is_none())
+                .map(|c| c.id.clone())
+                .collect();
+            certs.push((a.solution_area.clone(), names));
+        }
+        AreaGenerator {
+            seed: plan.seed,
+            months: (0..plan.months)
+                .map(|i| first.plus(i).to_string())
+                .collect(),
+            latest: plan.months as usize - 1,
+            last_day: plan.end.last_day(),
+            services,
+            workloads,
+            certs,
+        }
+    }
+
+    fn partner(&self, index: u32, w: &mut Writers) -> Result<(), WriteError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x5ec0_a2ea_5ec0_a2ea);
+        rng.set_stream(u64::from(index));
+        let rng = &mut rng;
+        let id = format!("P{:06}", u64::from(index) + 1);
+        // One strong area (0: Azure, 1: Modern Work, 2: Security, 3: none).
+        let strong = rng.random_range(0..4u32);
+        let level = |rng: &mut ChaCha8Rng, a: u32| {
+            if a == strong {
+                rng.random_range(0.6..1.0)
+            } else {
+                rng.random::<f64>() * 0.45
+            }
+        };
+        let azure: f64 = level(rng, 0);
+        let m365: f64 = level(rng, 1);
+        let security: f64 = level(rng, 2);
+        if rng.random_bool(0.8) {
+            self.acr(rng, w, &id, azure, security)?;
+        }
+        if rng.random_bool(0.7) {
+            self.licenses(rng, w, &id, m365, security)?;
+        }
+        self.certifications(rng, w, &id, azure, m365, security)
+    }
+
+    fn acr(
+        &self,
+        rng: &mut ChaCha8Rng,
+        w: &mut Writers,
+        partner: &str,
+        strength: f64,
+        security: f64,
+    ) -> Result<(), WriteError> {
+        let tenants = 1 + (strength * 7.0 + rng.random::<f64>() * 2.0) as usize;
+        let mut amount = String::new();
+        let n = self.months.len();
+        for _ in 0..tenants {
+            let tenant = guid(rng);
+            let customer = format!("{} {}", pick(rng, NAME_STEMS), pick(rng, CUSTOMER_SUFFIXES));
+            // New in the last twelve months, or running since before them.
+            let start = if rng.random_bool(0.3 + 0.4 * strength) {
+                n.saturating_sub(rng.random_range(1..=12))
+            } else {
+                rng.random_range(0..n.saturating_sub(12).max(1))
+            };
+            let services = 1 + rng.random_range(0..3usize);
+            for _ in 0..services {
+                // Security partners favour the security services.
+                let service = if rng.random_bool(0.2 + 0.6 * security) {
+                    &self.services[AZURE_SERVICES.len()
+                        + rng.random_range(0..self.services.len() - AZURE_SERVICES.len())]
+                } else {
+                    &self.services[rng.random_range(0..AZURE_SERVICES.len())]
+                };
+                // A security partner's Azure security services come through PAL.
+                let association = if security > 0.6 && rng.random_bool(0.6) {
+                    "PAL"
+                } else {
+                    *pick_weighted(rng, ACR_ASSOCIATIONS)
+                };
+                let association = variant(rng, association, 0.05);
+                let offer = *pick_weighted(rng, ACR_OFFERS);
+                let base = log_uniform(rng, 40.0, 900.0 + 4000.0 * strength);
+                let trend = 1.0 + (strength - 0.3) * 0.04;
+                let subscription = guid(rng);
+                for (m, month) in self.months.iter().enumerate().skip(start) {
+                    if m > self.latest {
+                        break;
+                    }
+                    let cents = if rng.random_bool(0.03) {
+                        100_000 // exactly $1,000.00
+                    } else if rng.random_bool(0.02) {
+                        -((base * 100.0 * 0.2) as i64) // a credit
+                    } else {
+                        let v = base
+                            * trend.powi((m - start) as i32)
+                            * (0.8 + 0.4 * rng.random::<f64>());
+                        (v * 100.0).round() as i64
+                    };
+                    put_fixed(&mut amount, cents, 2);
+                    let row = [
+                        partner,
+                        &tenant,
+                        &customer,
+                        &subscription,
+                        service,
+                        month,
+                        &amount,
+                        &association,
+                        offer,
+                    ];
+                    w.acr.write_row(&row)?;
+                    if rng.random_bool(0.01) {
+                        w.acr.write_row(&row)?; // a duplicate row
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn licenses(
+        &self,
+        rng: &mut ChaCha8Rng,
+        w: &mut Writers,
+        partner: &str,
+        strength: f64,
+        security: f64,
+    ) -> Result<(), WriteError> {
+        let tenants = 1 + (strength * 16.0 + rng.random::<f64>() * 2.0) as usize;
+        let n = self.months.len();
+        let first_kept = n.saturating_sub(14);
+        let (mut seats_text, mut active_text) = (String::new(), String::new());
+        for _ in 0..tenants {
+            let tenant = guid(rng);
+            let customer = format!("{} {}", pick(rng, NAME_STEMS), pick(rng, CUSTOMER_SUFFIXES));
+            let start = if rng.random_bool(0.3 + 0.3 * strength) {
+                n.saturating_sub(rng.random_range(1..=12))
+            } else {
+                rng.random_range(0..n.saturating_sub(13).max(1))
+            };
+            let associated_on = if rng.random_bool(0.9) {
+                let m = Month::parse_strict(&self.months[start]).expect("generated month");
+                let day: i8 = rng.random_range(1..=28);
+                Date::new(m.year(), m.month(), day)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            // Enterprise-size (> 300), SMB-size (11-300) or small, with the
+            // band edges now and then.
+            let seats: u64 = match rng.random_range(0..10u32) {
+                0 => *pick(rng, &[10u64, 11, 25, 300, 301]),
+                1..=3 => rng.random_range(301..5000),
+                4..=8 => rng.random_range(11..=300),
+                _ => rng.random_range(1..=10),
+            };
+            // A security partner's Microsoft 365 customers are mostly CPOR.
+            let association = if security > 0.6 && rng.random_bool(0.6) {
+                "CPOR"
+            } else {
+                *pick_weighted(rng, LICENSE_ASSOCIATIONS)
+            };
+            let association = variant(rng, association, 0.05);
+            let workloads = 1 + rng.random_range(0..3usize);
+            let share0 = 0.1 + 0.7 * rng.random::<f64>() * (0.3 + strength);
+            for _ in 0..workloads {
+                let unknown = rng.random_bool(0.02);
+                let workload: Cow<'_, str> = if unknown {
+                    Cow::Borrowed(*pick(rng, UNKNOWN_M365))
+                } else if rng.random_bool(0.6 * security) {
+                    // The security workloads follow the Modern Work ones.
+                    let k = self.workloads.len();
+                    let i = k - 1 - rng.random_range(0..5.min(k));
+                    spelling(rng, &self.workloads[i], 0.05)
+                } else {
+                    let i = rng.random_range(0..14.min(self.workloads.len()));
+                    spelling(rng, &self.workloads[i], 0.05)
+                };
+                let growth = (strength - 0.25) * 0.05;
+                for (m, month) in self.months.iter().enumerate().skip(start.max(first_kept)) {
+                    if m > self.latest {
+                        break;
+                    }
+                    let share = (share0 * (1.0 + growth * (m - start) as f64)).clamp(0.0, 1.1);
+                    let active = if rng.random_bool(0.03) {
+                        (seats as f64 * 0.4).ceil() as u64 // exactly 40 % (or just above)
+                    } else {
+                        (seats as f64 * share).round() as u64
+                    };
+                    seats_text.clear();
+                    let _ = write!(seats_text, "{seats}");
+                    active_text.clear();
+                    let _ = write!(active_text, "{active}");
+                    w.licenses.write_row(&[
+                        partner,
+                        &tenant,
+                        &customer,
+                        &workload,
+                        month,
+                        &association,
+                        &seats_text,
+                        &active_text,
+                        &associated_on,
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn certifications(
+        &self,
+        rng: &mut ChaCha8Rng,
+        w: &mut Writers,
+        partner: &str,
+        azure: f64,
+        m365: f64,
+        security: f64,
+    ) -> Result<(), WriteError> {
+        for (area, names) in &self.certs {
+            if names.is_empty() {
+                continue;
+            }
+            let s = if area.starts_with("azure_") {
+                azure
+            } else if area == "modern_work" {
+                m365
+            } else {
+                security
+            };
+            let people = (s * 9.0 + rng.random::<f64>() * 1.5) as usize;
+            for _ in 0..people {
+                let person = format!("{partner}-{}", rng.random_range(1000..10_000u32));
+                let held = 1 + rng.random_range(0..3usize);
+                for _ in 0..held {
+                    let cert = pick(rng, names);
+                    let days: i64 = rng.random_range(30..900);
+                    let earned = self.last_day - days.days();
+                    let expires = if rng.random_bool(0.6) {
+                        let d: i64 = rng.random_range(-60..700);
+                        (earned + (days + d).days()).to_string()
+                    } else {
+                        String::new()
+                    };
+                    let earned = earned.to_string();
+                    w.certifications
+                        .write_row(&[partner, &person, "", cert, &earned, &expires])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `azure firewall` → `Azure Firewall` (service names from a normalised list).
+fn title_case(s: &str) -> String {
+    s.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 // ------------------------------------------------------------------ catalogue
@@ -1135,7 +1513,7 @@ mod tests {
             run(&args(&b, 6, 7, format)).unwrap();
             run(&args(&c, 6, 8, format)).unwrap();
             let (fa, fb, fc) = (files(&a), files(&b), files(&c));
-            assert_eq!(fa.len(), 4);
+            assert_eq!(fa.len(), 6); // the six tables
             assert_eq!(fa, fb, "{name}");
             for ((na, ba), (nc, bc)) in fa.iter().zip(&fc) {
                 assert_eq!(na, nc);
@@ -1182,7 +1560,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
         a.force = true;
         run(&a).unwrap();
-        assert_eq!(files(&out).len(), 4);
+        assert_eq!(files(&out).len(), 6);
     }
 
     #[test]

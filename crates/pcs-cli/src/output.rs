@@ -152,13 +152,13 @@ fn csv_row(s: &PartnerScore) -> Vec<String> {
 }
 
 /// Points with two decimals (`6.42`, `15.00`).
-fn points(d: Decimal) -> String {
+pub(crate) fn points(d: Decimal) -> String {
     let mut d = d;
     d.rescale(2);
     d.to_string()
 }
 
-fn bar(points: Decimal, max: Decimal, width: usize) -> String {
+pub(crate) fn bar(points: Decimal, max: Decimal, width: usize) -> String {
     let filled = if max.is_zero() {
         0
     } else {
@@ -179,7 +179,11 @@ fn value_text(m: &MetricScore) -> String {
 }
 
 /// One partner's scorecard.
-fn table_one(out: &mut impl Write, rb: &Rulebook, s: &PartnerScore) -> anyhow::Result<()> {
+pub(crate) fn table_one(
+    out: &mut impl Write,
+    rb: &Rulebook,
+    s: &PartnerScore,
+) -> anyhow::Result<()> {
     let max_total: Decimal = rb.metrics.iter().map(|m| m.max_points).sum();
     {
         let who = match &s.partner_name {

@@ -47,6 +47,22 @@ pub fn report_warnings(
     strict: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
+    let title = rb
+        .title
+        .as_deref()
+        .map(short_title)
+        .unwrap_or("this solution area");
+    report_warnings_titled(facts, dataset, |_| title, strict, quiet)
+}
+
+/// [`report_warnings`] with the title each warning's sentence names.
+pub fn report_warnings_titled<'t>(
+    facts: &DatasetFacts,
+    dataset: &Dataset,
+    title_of: impl Fn(&pcs_core::facts::Warning) -> &'t str,
+    strict: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
     if !quiet {
         let mut err = std::io::stderr().lock();
         for note in dataset.notes() {
@@ -56,11 +72,6 @@ pub fn report_warnings(
     if facts.warnings.is_empty() {
         return Ok(());
     }
-    let title = rb
-        .title
-        .as_deref()
-        .map(short_title)
-        .unwrap_or("this solution area");
     let file_of = |t: Table| {
         dataset
             .tables()
@@ -72,7 +83,7 @@ pub fn report_warnings(
     let lines: Vec<String> = facts
         .warnings
         .iter()
-        .map(|w| format!("{}: {}", file_of(w.table), w.describe(title)))
+        .map(|w| format!("{}: {}", file_of(w.table), w.describe(title_of(w))))
         .collect();
     if strict {
         return Err(Failure::BadInput(anyhow!(
@@ -93,7 +104,7 @@ pub fn report_warnings(
     Ok(())
 }
 
-fn short_title(title: &str) -> &str {
+pub fn short_title(title: &str) -> &str {
     // "Solutions Partner for Business Applications (June 2023)" -> "Business Applications"
     let t = title
         .strip_prefix("Solutions Partner for ")
@@ -101,8 +112,40 @@ fn short_title(title: &str) -> &str {
     t.split(" (").next().unwrap_or(t)
 }
 
+/// The areas `--area` asks for, in the contract's order (default: all).
+pub fn selected_areas(given: &[String]) -> Result<Vec<&'static str>, Failure> {
+    use pcs_core::rulebook::AREAS;
+    if given.is_empty() {
+        return Ok(AREAS.to_vec());
+    }
+    let mut want = Vec::new();
+    for g in given {
+        let key = pcs_core::name::normalize(g).replace(' ', "_");
+        if key == "all" {
+            return Ok(AREAS.to_vec());
+        }
+        match AREAS.iter().find(|a| **a == key) {
+            Some(a) => want.push(*a),
+            None => {
+                return Err(Failure::BadInput(anyhow!(
+                    "--area {g}: not a solution area (one of {}, or all)",
+                    AREAS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(AREAS.iter().copied().filter(|a| want.contains(a)).collect())
+}
+
 /// Runs `pcs score`.
 pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
+    let areas = selected_areas(&args.areas)?;
+    // A cluster aggregates the Business Applications tables only: without
+    // --area it scores that area, as before the other areas existed.
+    let cluster_default = args.cluster.is_some() && args.areas.is_empty();
+    if areas != [SOLUTION_AREA] && !cluster_default {
+        return crate::areas_cmd::run(args, &areas);
+    }
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (rb, period) = resolve_when(&set, &args.when)?;
     let (facts, dataset) = match &args.cluster {

@@ -121,8 +121,21 @@ mod support {
         }
     }
 
-    /// `pcs score DIR ARGS...`.
+    /// `pcs score DIR ARGS... --area business_applications`: the tests
+    /// written before the other solution areas check Business Applications
+    /// output alone, so they ask for that area (the default is every area);
+    /// with an `--area` of its own, ARGS decide.
     pub fn score(dir: &Path, args: &[&str]) -> Run {
+        let mut all: Vec<&OsStr> = vec![OsStr::new("score"), dir.as_os_str()];
+        all.extend(args.iter().map(OsStr::new));
+        if !args.contains(&"--area") {
+            all.extend([OsStr::new("--area"), OsStr::new("business_applications")]);
+        }
+        pcs(all)
+    }
+
+    /// `pcs score DIR ARGS...` exactly as given (every area by default).
+    pub fn score_as_given(dir: &Path, args: &[&str]) -> Run {
         let mut all: Vec<&OsStr> = vec![OsStr::new("score"), dir.as_os_str()];
         all.extend(args.iter().map(OsStr::new));
         pcs(all)
@@ -1300,12 +1313,19 @@ mod bad_input {
             std::fs::copy(example().join(f), ds.path().join(f)).unwrap();
         }
         let mut certs = std::fs::read_to_string(example().join("certifications.csv")).unwrap();
+        // The bad row's line: after the header and every row of the example.
+        let line = certs.lines().count() + 1;
         certs += "1000001,cd-199,Ada,data-analyst-associate,2023-11-31,\n";
         let ds = ds.with("certifications.csv", certs);
+        let want = format!("line {line}, column 5 (earned_on), value '2023-11-31'");
         for format in ["jsonl", "json", "csv", "table"] {
             ds.score(&["--month", "2023-11", "--format", format])
                 .fails(2)
-                .stderr_has(&["line 40, column 5 (earned_on), value '2023-11-31'"]);
+                .stderr_has(&[&want]);
+            // Every area reads the same tables: the same error.
+            score_as_given(ds.path(), &["--month", "2023-11", "--format", format])
+                .fails(2)
+                .stderr_has(&[&want]);
         }
     }
 
@@ -1809,6 +1829,206 @@ mod differential {
     #[test]
     fn the_oracle_passes_its_self_test() {
         python(&["--self-test"]);
+    }
+
+    /// The five other areas against `oracle_areas.py` (every area scored,
+    /// the non-Business-Applications objects compared).
+    #[test]
+    fn pcs_agrees_with_the_area_oracle_on_30_random_datasets() {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/oracle/differential_areas.py"
+        );
+        let out = Command::new("python3")
+            .args([script, "--pcs", PCS, "--seeds", "0-29"])
+            .output()
+            .expect("python3 is needed for the differential test");
+        assert!(
+            out.status.success(),
+            "differential_areas.py failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The six solution areas through the CLI.
+mod areas {
+    use super::support::*;
+    use serde_json::{Value, json};
+
+    fn all_areas(args: &[&str]) -> Run {
+        score_as_given(&example(), args).success()
+    }
+
+    #[test]
+    fn jsonl_has_one_object_per_partner_and_area_in_the_contract_order() {
+        let run = all_areas(&["--month", "2023-11", "--format", "jsonl", "-q"]);
+        let keys: Vec<(String, String)> = run
+            .stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["partner_id"].as_str().unwrap().to_string(),
+                    v["solution_area"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let areas = [
+            "business_applications",
+            "azure_infrastructure",
+            "azure_data_ai",
+            "azure_digital_app_innovation",
+            "modern_work",
+            "security",
+        ];
+        let mut want = Vec::new();
+        for p in ["1000001", "1000002", "1000003", "1000004"] {
+            for a in areas {
+                want.push((p.to_string(), a.to_string()));
+            }
+        }
+        assert_eq!(keys, want);
+        // Business Applications' lines are those of --area business_applications.
+        let ba = score(
+            &example(),
+            &["--month", "2023-11", "--format", "jsonl", "-q"],
+        )
+        .success();
+        let from_all: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.contains("\"solution_area\":\"business_applications\""))
+            .collect();
+        assert_eq!(from_all, ba.stdout.lines().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_example_qualifies_in_two_areas_and_in_modern_work_on_smb_only() {
+        let run = all_areas(&["--month", "2023-11", "--format", "jsonl", "-q"]);
+        let find = |p: &str, a: &str| -> Value {
+            run.stdout
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .find(|v| v["partner_id"] == p && v["solution_area"] == a)
+                .unwrap()
+        };
+        let infra = find("1000001", "azure_infrastructure");
+        assert_eq!(infra["total_points"], json!(76));
+        assert_eq!(infra["qualified"], json!(true));
+        assert_eq!(infra["classification"], Value::Null);
+        assert_eq!(infra["metrics"]["usage_growth"]["latest_acr"], json!(12000));
+        assert_eq!(
+            infra["metrics"]["usage_growth"]["baseline_acr"],
+            json!(10000)
+        );
+        assert_eq!(
+            find("1000001", "business_applications")["qualified"],
+            json!(true)
+        );
+        let mw = find("1000002", "modern_work");
+        assert_eq!(mw["classification"], json!("smb"));
+        assert_eq!(mw["qualified"], json!(true));
+        assert_eq!(mw["tracks"]["smb"]["total_points"], json!(73));
+        assert_eq!(mw["tracks"]["enterprise"]["qualified"], json!(false));
+        let dai = find("1000001", "azure_data_ai");
+        assert!(dai["metrics"].get("advanced_certifications").is_none());
+        let sec = find("1000003", "security");
+        assert_eq!(sec["total_points"], json!(23.99));
+        assert_eq!(sec["metrics"]["deployments"]["points"], json!(6.67));
+        assert_eq!(sec["metrics"]["usage_growth"]["value"], Value::Null);
+        assert_eq!(
+            sec["metrics"]["net_customer_adds"]["parts"]["azure"]["value"],
+            json!(1)
+        );
+    }
+
+    #[test]
+    fn the_table_opens_with_a_summary_and_partner_adds_scorecards() {
+        let run = all_areas(&["--month", "2023-11", "--format", "table", "-q"]);
+        assert!(run.stdout.contains("Solution area"));
+        assert!(run.stdout.contains("Azure Infrastructure"));
+        assert!(!run.stdout.contains("Enterprise track"));
+        let run = all_areas(&[
+            "--month",
+            "2023-11",
+            "--format",
+            "table",
+            "-q",
+            "--partner",
+            "1000002",
+        ]);
+        assert!(run.stdout.contains("Enterprise track"), "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("SMB track: 73.00 points, qualifies, reported")
+        );
+    }
+
+    #[test]
+    fn area_selection_and_an_unknown_area() {
+        let run = all_areas(&[
+            "--month",
+            "2023-11",
+            "--format",
+            "jsonl",
+            "-q",
+            "--area",
+            "security",
+            "--area",
+            "modern_work",
+        ]);
+        let areas: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["solution_area"].to_string())
+            .collect();
+        assert_eq!(areas.len(), 8);
+        assert_eq!(areas[0], "\"modern_work\"");
+        assert_eq!(areas[1], "\"security\"");
+        score_as_given(&example(), &["--month", "2023-11", "--area", "azure"])
+            .fails(2)
+            .stderr_has(&["--area azure", "modern_work"]);
+    }
+
+    #[test]
+    fn a_bad_acr_value_names_file_line_column_and_value() {
+        let ds = Dataset::new().with(
+            "acr.csv",
+            "partner_id,customer_tenant_id,service,month,acr_usd,association\nP1,T1,Storage,2023-10,12.5,PAL\nP1,T1,Storage,2023-10,1;000,PAL\n",
+        );
+        ds.score(&["--month", "2023-11", "--area", "all"])
+            .fails(2)
+            .stderr_has(&["acr.csv", "3", "acr_usd", "1;000"]);
+        let ds = Dataset::new().with(
+            "licenses.csv",
+            "partner_id,customer_tenant_id,workload,month,association,paid_seats,active_users\nP1,T1,Teams,2023-10,CPOR,-3,1\n",
+        );
+        ds.score(&["--month", "2023-11", "--area", "modern_work"])
+            .fails(2)
+            .stderr_has(&["licenses.csv", "2", "paid_seats", "-3"]);
+    }
+
+    #[test]
+    fn unknown_names_in_the_new_tables_are_counted_warnings_and_strict_errors() {
+        let ds = Dataset::new().with(
+            "licenses.csv",
+            "partner_id,customer_tenant_id,workload,month,association,paid_seats,active_users,associated_on\nP1,T1,Teams,2023-10,CPOR,30,3,2022-01-01\nP1,T1,Skype,2023-10,CPOR,30,3,2022-01-01\nP1,T1,Teams,2023-10,Reseller,30,3,2022-01-01\n",
+        );
+        ds.score(&[
+            "--month",
+            "2023-11",
+            "--area",
+            "modern_work",
+            "--format",
+            "jsonl",
+        ])
+        .success()
+        .stderr_has(&["licenses.csv", "'Skype'", "'Reseller'"]);
+        ds.score(&["--month", "2023-11", "--area", "modern_work", "--strict"])
+            .fails(2)
+            .stderr_has(&["--strict", "Skype"]);
     }
 }
 

@@ -78,7 +78,16 @@ mod cluster {
     /// and the same warnings.
     fn same_on_cluster(dir: &Path, month: &str, cluster: &str) -> usize {
         let d = dir.to_str().unwrap();
-        let args = ["score", d, "--month", month, "--format", "jsonl"];
+        let args = [
+            "score",
+            d,
+            "--month",
+            month,
+            "--format",
+            "jsonl",
+            "--area",
+            "business_applications",
+        ];
         let native = ok(&args);
         let mut on_cluster = args.to_vec();
         on_cluster.extend(["--cluster", cluster]);
@@ -327,7 +336,14 @@ mod cluster {
         );
         let address = start_cluster(&mut procs, 1, &aws, None);
 
-        let args = ["--month", "2024-07", "--format", "jsonl"];
+        let args = [
+            "--month",
+            "2024-07",
+            "--format",
+            "jsonl",
+            "--area",
+            "business_applications",
+        ];
         let native = ok(&[&["score", local.to_str().unwrap()][..], &args].concat());
         let on_s3 = |cluster: &str| {
             let out = Command::new(PCS)

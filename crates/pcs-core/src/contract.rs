@@ -103,6 +103,93 @@ pub fn score_object(s: &PartnerScore) -> Value {
     Value::Object(o)
 }
 
+fn area_metric_object(m: &crate::area::AreaMetric) -> Value {
+    let mut o = Map::new();
+    o.insert("value".into(), opt_number(m.value));
+    o.insert("points".into(), number(m.points));
+    o.insert("max_points".into(), number(m.max_points));
+    for (k, v) in &m.figures {
+        o.insert(k.clone(), number(*v));
+    }
+    let sub = |items: &[crate::area::AreaMetric]| {
+        let mut map = Map::new();
+        for p in items {
+            let mut x = Map::new();
+            x.insert("value".into(), opt_number(p.value));
+            x.insert("points".into(), number(p.points));
+            for (k, v) in &p.figures {
+                x.insert(k.clone(), number(*v));
+            }
+            map.insert(p.id.clone(), Value::Object(x));
+        }
+        Value::Object(map)
+    };
+    if !m.parts.is_empty() {
+        o.insert("parts".into(), sub(&m.parts));
+    }
+    if !m.options.is_empty() {
+        o.insert("options".into(), sub(&m.options));
+        if let Some(c) = &m.chosen_option {
+            o.insert("option".into(), c.clone().into());
+        }
+    }
+    Value::Object(o)
+}
+
+fn area_metrics_object(metrics: &[crate::area::AreaMetric]) -> Value {
+    let mut map = Map::new();
+    for m in metrics {
+        map.insert(m.id.clone(), area_metric_object(m));
+    }
+    Value::Object(map)
+}
+
+/// The score object of a solution area scored by the shape engine
+/// (interface.md, "Every solution area"): the same fields as
+/// [`score_object`]; `classification` is `null` without tracks, else the
+/// reported track, with every track under `tracks`.
+pub fn area_object(s: &crate::area::AreaScore) -> Value {
+    let mut o = Map::new();
+    o.insert("partner_id".into(), s.partner_id.clone().into());
+    if let Some(n) = &s.partner_name {
+        o.insert("partner_name".into(), n.clone().into());
+    }
+    o.insert("solution_area".into(), s.solution_area.clone().into());
+    o.insert("rulebook".into(), s.rulebook.clone().into());
+    o.insert("month".into(), s.period.month.to_string().into());
+    o.insert(
+        "latest_month".into(),
+        s.period.latest_month.to_string().into(),
+    );
+    o.insert(
+        "baseline_month".into(),
+        s.period.baseline_month.to_string().into(),
+    );
+    o.insert(
+        "evaluation_date".into(),
+        s.period.evaluation_date.to_string().into(),
+    );
+    o.insert(
+        "classification".into(),
+        s.classification.clone().map_or(Value::Null, Value::from),
+    );
+    o.insert("metrics".into(), area_metrics_object(&s.metrics));
+    if !s.tracks.is_empty() {
+        let mut tracks = Map::new();
+        for t in &s.tracks {
+            let mut x = Map::new();
+            x.insert("metrics".into(), area_metrics_object(&t.metrics));
+            x.insert("total_points".into(), number(t.total_points));
+            x.insert("qualified".into(), t.qualified.into());
+            tracks.insert(t.track.clone(), Value::Object(x));
+        }
+        o.insert("tracks".into(), Value::Object(tracks));
+    }
+    o.insert("total_points".into(), number(s.total_points));
+    o.insert("qualified".into(), s.qualified.into());
+    Value::Object(o)
+}
+
 #[cfg(test)]
 mod tests {
     use super::number;

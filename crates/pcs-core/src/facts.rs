@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::calendar::Month;
 use crate::name::normalize;
 use crate::rulebook::{AssociationId, CertificationId, Rulebook, UsageName};
+use crate::vocab::Vocabulary;
 
 pub mod grouped;
 
@@ -38,15 +39,21 @@ pub enum Table {
     Certifications,
     /// Partner names and anniversary dates.
     Partners,
+    /// Azure consumed revenue (the Azure areas, Security's Azure side).
+    Acr,
+    /// Paid seats and active users per Microsoft 365 workload.
+    Licenses,
 }
 
 impl Table {
     /// All tables, in reading order.
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 6] = [
         Table::Revenue,
         Table::Usage,
         Table::Certifications,
         Table::Partners,
+        Table::Acr,
+        Table::Licenses,
     ];
 
     /// The table's name (and file stem).
@@ -56,6 +63,8 @@ impl Table {
             Table::Usage => "usage",
             Table::Certifications => "certifications",
             Table::Partners => "partners",
+            Table::Acr => "acr",
+            Table::Licenses => "licenses",
         }
     }
 }
@@ -136,6 +145,56 @@ pub struct PartnerRow<'a> {
     pub line: u64,
 }
 
+/// One parsed acr row (Azure consumed revenue).
+#[derive(Clone, Debug)]
+pub struct AcrRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The customer's name, if given.
+    pub customer_name: Option<&'a str>,
+    /// The subscription, if given.
+    pub subscription_id: Option<&'a str>,
+    /// The Azure Service Level 2 name as written (an open list).
+    pub service: &'a str,
+    /// The month.
+    pub month: Month,
+    /// ACR in USD (negative for credits).
+    pub acr_usd: Decimal,
+    /// The association type as written.
+    pub association: &'a str,
+    /// The offer as written, if given.
+    pub offer: Option<&'a str>,
+    /// The row's line in its file.
+    pub line: u64,
+}
+
+/// One parsed licenses row (paid seats and active users of a workload).
+#[derive(Clone, Debug)]
+pub struct LicenseRow<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The customer's name, if given.
+    pub customer_name: Option<&'a str>,
+    /// The workload as written.
+    pub workload: &'a str,
+    /// The month.
+    pub month: Month,
+    /// The association type as written.
+    pub association: &'a str,
+    /// Paid seats (PaidAvailableUnits).
+    pub paid_seats: u64,
+    /// Monthly active users.
+    pub active_users: u64,
+    /// When this association with the tenant began, if given.
+    pub associated_on: Option<Date>,
+    /// The row's line in its file.
+    pub line: u64,
+}
+
 /// Which months a builder keeps aggregates for.
 #[derive(Clone, Debug)]
 pub enum MonthFilter {
@@ -166,6 +225,8 @@ pub enum Exclusion {
     AssociationNotEligible,
     /// The usage workload is known but has no rate.
     NoRate,
+    /// The offer (Support, Trial, ...) counts for nothing.
+    OfferExcluded,
 }
 
 impl Exclusion {
@@ -180,6 +241,7 @@ impl Exclusion {
                 "association type does not count for this workload"
             }
             Exclusion::NoRate => "workload has no rate on the rate card",
+            Exclusion::OfferExcluded => "the offer counts for nothing",
         }
     }
 }
@@ -328,9 +390,103 @@ pub struct PartnerFacts {
     person_index: HashMap<String, u32>,
     /// Certification rows.
     pub certifications: Vec<CertRecord>,
+    /// Azure services named in the acr table (display name as first written);
+    /// [`AcrKey`]s index into this.
+    pub services: Vec<String>,
+    service_index: HashMap<String, u32>,
+    /// ACR per (tenant, service, month, association, offer).
+    pub acr: HashMap<AcrKey, Agg>,
+    /// Seats and active users per (tenant, workload, month, association).
+    pub licenses: HashMap<LicenseKey, LicenseAgg>,
+    /// When each (tenant, workload, association) of the licenses table
+    /// began, over every month of the table (not only the months kept).
+    pub license_starts: HashMap<(u32, u16, u16), LicenseStart>,
+}
+
+/// Key of an ACR aggregate: tenant index, service index (into
+/// [`PartnerFacts::services`]), month, association (a [`crate::vocab::Vocabulary`]
+/// id) and offer (a vocabulary offer id, or [`NO_OFFER`] for an offer that
+/// the vocabulary does not list, which always counts).
+pub type AcrKey = (u32, u32, Month, u16, u16);
+
+/// Key of a licenses aggregate: tenant index, workload and association
+/// (vocabulary ids), month.
+pub type LicenseKey = (u32, u16, Month, u16);
+
+/// The offer id of an acr row whose offer is missing or not listed.
+pub const NO_OFFER: u16 = u16::MAX;
+
+/// Seats and active users of a (tenant, workload, month, association).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LicenseAgg {
+    /// Paid seats, summed over rows.
+    pub paid_seats: u64,
+    /// Active users, summed over rows.
+    pub active_users: u64,
+    /// How many rows.
+    pub rows: u32,
+    /// Their lines, when the builder traces.
+    pub lines: Vec<u64>,
+}
+
+impl LicenseAgg {
+    fn merge(&mut self, other: LicenseAgg) {
+        self.paid_seats += other.paid_seats;
+        self.active_users += other.active_users;
+        self.rows += other.rows;
+        self.lines.extend(other.lines);
+    }
+}
+
+/// When a (tenant, workload, association) of the licenses table began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LicenseStart {
+    /// The earliest `associated_on` over its rows, if any row gives one.
+    pub associated_on: Option<Date>,
+    /// The month of its earliest row in the whole table.
+    pub first_month: Month,
+    /// The line of that row.
+    pub first_line: u64,
+}
+
+impl LicenseStart {
+    /// The month the association started: the earliest date's month, else
+    /// the month of the earliest row (rules-areas.md §10.2).
+    pub fn month(&self) -> Month {
+        match self.associated_on {
+            Some(d) => Month::of(d),
+            None => self.first_month,
+        }
+    }
+
+    fn merge(&mut self, other: LicenseStart) {
+        self.associated_on = match (self.associated_on, other.associated_on) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if (other.first_month, other.first_line) < (self.first_month, self.first_line) {
+            self.first_month = other.first_month;
+            self.first_line = other.first_line;
+        }
+    }
 }
 
 impl PartnerFacts {
+    fn service(&mut self, name: &str) -> u32 {
+        self.service_keyed(&normalize(name), name)
+    }
+
+    /// The index of a service whose normalised name is `key`.
+    fn service_keyed(&mut self, key: &str, name: &str) -> u32 {
+        if let Some(&i) = self.service_index.get(key) {
+            return i;
+        }
+        let i = self.services.len() as u32;
+        self.services.push(name.trim().to_string());
+        self.service_index.insert(key.to_string(), i);
+        i
+    }
+
     fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
         if let Some(&i) = self.tenant_index.get(id) {
             if self.tenants[i as usize].name.is_none()
@@ -410,6 +566,9 @@ impl PartnerFacts {
         self.revenue.retain(|k, _| k.0 != t);
         self.usage.retain(|k, _| k.0 != t);
         self.excluded.retain(|k, _| k.tenant != t);
+        self.acr.retain(|k, _| k.0 != t);
+        self.licenses.retain(|k, _| k.0 != t);
+        self.license_starts.retain(|k, _| k.0 != t);
         true
     }
 
@@ -457,6 +616,27 @@ impl PartnerFacts {
             key.tenant = tenant_map[key.tenant as usize];
             self.excluded.entry(key).or_default().merge(agg);
         }
+        let service_map: Vec<u32> = other.services.iter().map(|s| self.service(s)).collect();
+        for ((t, s, m, a, o), agg) in other.acr {
+            self.acr
+                .entry((tenant_map[t as usize], service_map[s as usize], m, a, o))
+                .or_default()
+                .merge(agg);
+        }
+        for ((t, w, m, a), agg) in other.licenses {
+            self.licenses
+                .entry((tenant_map[t as usize], w, m, a))
+                .or_default()
+                .merge(agg);
+        }
+        for ((t, w, a), start) in other.license_starts {
+            match self.license_starts.entry((tenant_map[t as usize], w, a)) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(start);
+                }
+            }
+        }
         let person_map: Vec<u32> = other
             .people
             .iter()
@@ -481,6 +661,9 @@ pub enum WarningKind {
     UnknownCertification,
     /// A usage workload with no rate.
     NoRate,
+    /// A licenses row without `associated_on`: its association's start is
+    /// taken from its earliest row.
+    MissingAssociationDate,
 }
 
 /// A counted warning: rows with the same unknown name in one table.
@@ -507,6 +690,12 @@ impl Warning {
             format!("{} rows", self.rows)
         };
         let what = match (self.kind, self.table) {
+            (WarningKind::UnknownWorkload, Table::Licenses) => {
+                format!(
+                    "workload '{}' is not a Microsoft 365 workload of any solution area",
+                    self.name
+                )
+            }
             (WarningKind::UnknownWorkload, Table::Revenue) => {
                 format!(
                     "workload '{}' is not a {area_title} performance workload",
@@ -528,6 +717,10 @@ impl Warning {
                     self.name
                 )
             }
+            (WarningKind::MissingAssociationDate, _) => format!(
+                "no associated_on for workload '{}': the association's start is its earliest row's month",
+                self.name
+            ),
             (WarningKind::NoRate, _) => format!(
                 "workload '{}' has no rate on the rate card: rows skipped",
                 self.name
@@ -600,6 +793,15 @@ pub struct FactsBuilder<'r> {
     associations: HashMap<String, Option<AssociationId>>,
     certifications: HashMap<String, Option<CertificationId>>,
     warnings: Warnings,
+    /// The names of the acr and licenses tables; without it their rows only
+    /// make their partner known.
+    vocabulary: Option<&'r Vocabulary>,
+    area_months: MonthFilter,
+    vocab_associations: HashMap<String, Option<u16>>,
+    vocab_workloads: HashMap<String, Option<u16>>,
+    vocab_offers: HashMap<String, u16>,
+    /// Service names as written → normalised (the service list is open).
+    service_keys: HashMap<String, Box<str>>,
 }
 
 fn cached<T: Copy>(
@@ -631,10 +833,31 @@ impl<'r> FactsBuilder<'r> {
             associations: HashMap::default(),
             certifications: HashMap::default(),
             warnings: Warnings::default(),
+            vocabulary: None,
+            area_months: MonthFilter::All,
+            vocab_associations: HashMap::default(),
+            vocab_workloads: HashMap::default(),
+            vocab_offers: HashMap::default(),
+            service_keys: HashMap::default(),
         }
     }
 
+    /// Reads the acr and licenses tables with `vocabulary` (the names of
+    /// every solution area in the run), keeping their aggregates for
+    /// `months` (the Azure areas read 24 months).
+    pub fn with_areas(mut self, vocabulary: &'r Vocabulary, months: MonthFilter) -> Self {
+        self.vocabulary = Some(vocabulary);
+        self.area_months = months;
+        self
+    }
+
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
+        let i = self.partner_slot(id);
+        &mut self.partners[i].1
+    }
+
+    /// The index of a partner in `partners`, added when new.
+    fn partner_slot(&mut self, id: &str) -> usize {
         let i = match &self.last_partner {
             Some((i, last)) if **last == *id => *i,
             _ => {
@@ -646,7 +869,7 @@ impl<'r> FactsBuilder<'r> {
                 i
             }
         };
-        &mut self.partners[i as usize].1
+        i as usize
     }
 
     fn insert_partner(&mut self, id: String, facts: PartnerFacts) -> u32 {
@@ -862,6 +1085,153 @@ impl<'r> FactsBuilder<'r> {
         });
     }
 
+    fn vocab_association(&mut self, table: Table, raw: &str, line: u64) -> Option<u16> {
+        let v = self.vocabulary?;
+        let a = cached(&mut self.vocab_associations, raw, |r| v.association(r));
+        if a.is_none() {
+            self.warnings
+                .add(table, WarningKind::UnknownAssociation, raw, line);
+        }
+        a
+    }
+
+    /// Adds one acr row: ACR per (tenant, service, month, association,
+    /// offer). The service list is open (no warning for a new service).
+    pub fn add_acr(&mut self, row: &AcrRow<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(row.partner_id);
+            return;
+        };
+        let association = self.vocab_association(Table::Acr, row.association, row.line);
+        let offer = match row.offer {
+            Some(o) => cached(&mut self.vocab_offers, o, |r| {
+                v.offer(r).unwrap_or(NO_OFFER)
+            }),
+            None => NO_OFFER,
+        };
+        let keep = self.area_months.keeps(row.month);
+        let trace = self.trace;
+        if !keep {
+            self.partner(row.partner_id);
+            return;
+        }
+        if !self.service_keys.contains_key(row.service) {
+            self.service_keys
+                .insert(row.service.to_string(), normalize(row.service).into());
+        }
+        let slot = self.partner_slot(row.partner_id);
+        let key = &self.service_keys[row.service];
+        let p = &mut self.partners[slot].1;
+        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        let s = p.service_keyed(key, row.service);
+        match association {
+            Some(a) => {
+                let agg = p.acr.entry((t, s, row.month, a, offer)).or_default();
+                agg.add(row.acr_usd, row.line, trace);
+                if trace {
+                    agg.add_subscription(row.subscription_id, row.acr_usd);
+                }
+            }
+            None => {
+                let key = ExcludedKey {
+                    table: Table::Acr,
+                    tenant: t,
+                    workload: p.services[s as usize].clone(),
+                    association: row.association.trim().to_string(),
+                    month: row.month,
+                    reason: Exclusion::UnknownAssociation,
+                };
+                p.excluded
+                    .entry(key)
+                    .or_default()
+                    .add(row.acr_usd, row.line, trace);
+            }
+        }
+    }
+
+    /// Adds one licenses row: seats and active users per (tenant, workload,
+    /// month, association), and the start of the association.
+    pub fn add_license(&mut self, row: &LicenseRow<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(row.partner_id);
+            return;
+        };
+        let workload = cached(&mut self.vocab_workloads, row.workload, |r| v.workload(r));
+        if workload.is_none() {
+            self.warnings.add(
+                Table::Licenses,
+                WarningKind::UnknownWorkload,
+                row.workload,
+                row.line,
+            );
+        }
+        let association = self.vocab_association(Table::Licenses, row.association, row.line);
+        let keep = self.area_months.keeps(row.month);
+        let trace = self.trace;
+        if row.associated_on.is_none()
+            && let (Some(w), Some(_)) = (workload, association)
+        {
+            self.warnings.add(
+                Table::Licenses,
+                WarningKind::MissingAssociationDate,
+                &v.workloads[w as usize],
+                row.line,
+            );
+        }
+        let p = self.partner(row.partner_id);
+        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        match (workload, association) {
+            (Some(w), Some(a)) => {
+                let start = LicenseStart {
+                    associated_on: row.associated_on,
+                    first_month: row.month,
+                    first_line: row.line,
+                };
+                match p.license_starts.entry((t, w, a)) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(start);
+                    }
+                }
+                if keep {
+                    let agg = p.licenses.entry((t, w, row.month, a)).or_default();
+                    agg.paid_seats += row.paid_seats;
+                    agg.active_users += row.active_users;
+                    agg.rows += 1;
+                    if trace {
+                        agg.lines.push(row.line);
+                    }
+                }
+            }
+            _ if keep => {
+                let key = ExcludedKey {
+                    table: Table::Licenses,
+                    tenant: t,
+                    workload: match workload {
+                        Some(w) => v.workloads[w as usize].clone(),
+                        None => row.workload.trim().to_string(),
+                    },
+                    association: match association {
+                        Some(a) => v.associations[a as usize].clone(),
+                        None => row.association.trim().to_string(),
+                    },
+                    month: row.month,
+                    reason: if workload.is_none() {
+                        Exclusion::UnknownWorkload
+                    } else {
+                        Exclusion::UnknownAssociation
+                    },
+                };
+                p.excluded.entry(key).or_default().add(
+                    Decimal::from(row.paid_seats),
+                    row.line,
+                    trace,
+                );
+            }
+            _ => {}
+        }
+    }
+
     /// Adds one partners row.
     pub fn add_partner(&mut self, row: &PartnerRow<'_>) {
         let p = self.partner(row.partner_id);
@@ -885,6 +1255,11 @@ impl<'r> FactsBuilder<'r> {
             p.usage.values_mut().for_each(|u| shift(&mut u.total.lines));
             p.excluded.values_mut().for_each(|a| shift(&mut a.lines));
             p.certifications.iter_mut().for_each(|c| c.line += by);
+            p.acr.values_mut().for_each(|a| shift(&mut a.lines));
+            p.licenses.values_mut().for_each(|a| shift(&mut a.lines));
+            p.license_starts
+                .values_mut()
+                .for_each(|s| s.first_line += by);
         }
         for w in self.warnings.map.values_mut() {
             w.first_line += by;
@@ -894,7 +1269,11 @@ impl<'r> FactsBuilder<'r> {
     /// An empty builder with the same rulebook, months and tracing, for
     /// reading another part of the data in parallel (then [`FactsBuilder::merge`]).
     pub fn empty_like(&self) -> FactsBuilder<'r> {
-        FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
+        let b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace);
+        match self.vocabulary {
+            Some(v) => b.with_areas(v, self.area_months.clone()),
+            None => b,
+        }
     }
 
     /// Merges another builder's partial facts (from another part of the data).

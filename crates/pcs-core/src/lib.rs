@@ -29,6 +29,7 @@
 //! assert_eq!(adds.points.to_string(), "3"); // one SMB pair ≥ $250
 //! ```
 
+pub mod area;
 pub mod calendar;
 pub mod contract;
 pub mod display;
@@ -37,6 +38,7 @@ pub mod name;
 pub mod num;
 pub mod rulebook;
 pub mod score;
+pub mod vocab;
 
 pub use jiff;
 pub use rust_decimal::Decimal;

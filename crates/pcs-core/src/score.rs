@@ -45,10 +45,15 @@ impl Period {
     }
 
     fn new(rb: &Rulebook, m: Month, d: Date) -> Period {
+        Period::with_calendar(&rb.calendar, m, d)
+    }
+
+    /// The period of month `m` evaluated on `d`, by a calendar's offsets.
+    pub fn with_calendar(cal: &crate::rulebook::CalendarRules, m: Month, d: Date) -> Period {
         Period {
             month: m,
-            latest_month: m.minus(rb.calendar.latest_month_offset),
-            baseline_month: m.minus(rb.calendar.baseline_month_offset),
+            latest_month: m.minus(cal.latest_month_offset),
+            baseline_month: m.minus(cal.baseline_month_offset),
             evaluation_date: d,
         }
     }
@@ -314,7 +319,7 @@ pub enum MetricDetail {
 }
 
 /// Truncates `a / b × 100` toward zero to `decimals` places, exactly.
-fn percent_growth(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<Decimal> {
+pub(crate) fn percent_growth(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<Decimal> {
     if baseline.is_zero() {
         return None;
     }

@@ -282,7 +282,7 @@ impl Dataset {
             return Err(DataError::new(
                 ErrorKind::Layout,
                 dir,
-                "no table found: expected revenue, usage, certifications or partners as .csv or .parquet",
+                "no table found: expected revenue, usage, certifications, partners, acr or licenses as .csv or .parquet",
             ));
         }
         tables.sort_by_key(|t| t.table);
@@ -328,7 +328,30 @@ impl Dataset {
         rulebook: &Rulebook,
         options: &LoadOptions,
     ) -> Result<(DatasetFacts, ReadStats), DataError> {
-        let mut builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace);
+        let builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace);
+        self.load_into_with(builder, options)
+    }
+
+    /// Reads every table for every solution area: the acr and licenses
+    /// tables resolve their names through `vocabulary` and keep aggregates
+    /// for `area_months`.
+    pub fn load_areas(
+        &self,
+        rulebook: &Rulebook,
+        vocabulary: &pcs_core::vocab::Vocabulary,
+        area_months: MonthFilter,
+        options: &LoadOptions,
+    ) -> Result<(DatasetFacts, ReadStats), DataError> {
+        let builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace)
+            .with_areas(vocabulary, area_months);
+        self.load_into_with(builder, options)
+    }
+
+    fn load_into_with(
+        &self,
+        mut builder: FactsBuilder<'_>,
+        options: &LoadOptions,
+    ) -> Result<(DatasetFacts, ReadStats), DataError> {
         let mut stats = ReadStats::default();
         for t in &self.tables {
             let rows = match t.format {

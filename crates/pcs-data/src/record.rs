@@ -8,7 +8,9 @@ use std::str::FromStr;
 
 use pcs_core::Decimal;
 use pcs_core::calendar::{Month, parse_date};
-use pcs_core::facts::{CertificationRow, FactsBuilder, PartnerRow, RevenueRow, Table, UsageRow};
+use pcs_core::facts::{
+    AcrRow, CertificationRow, FactsBuilder, LicenseRow, PartnerRow, RevenueRow, Table, UsageRow,
+};
 use pcs_core::jiff::civil::Date;
 
 use crate::error::{DataError, ErrorKind};
@@ -166,6 +168,29 @@ impl<'a> Fields<'a, '_> {
         }
     }
 
+    /// A whole number ≥ 0 (seats, users): digits only, or a typed decimal
+    /// with no fraction.
+    fn count(&self, c: usize) -> Result<u64, DataError> {
+        if let Typed::Decimal(d) = self.typed(c) {
+            return if d.fract().is_zero() && !d.is_sign_negative() {
+                u64::try_from(d.trunc().mantissa() / 10i128.pow(d.trunc().scale()))
+                    .map_err(|_| self.loc.err(c, &d.to_string(), "number out of range"))
+            } else {
+                Err(self
+                    .loc
+                    .err(c, &d.to_string(), "not a whole number of 0 or more"))
+            };
+        }
+        let v = self.raw(c);
+        let digits = v.strip_prefix('+').unwrap_or(v);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.loc.err(c, v, "not a whole number of 0 or more"));
+        }
+        digits
+            .parse::<u64>()
+            .map_err(|_| self.loc.err(c, v, "number out of range"))
+    }
+
     fn decimal(&self, c: usize) -> Result<Decimal, DataError> {
         if let Typed::Decimal(d) = self.typed(c) {
             return Ok(d);
@@ -238,6 +263,30 @@ pub(crate) fn feed_typed(
             partner_id: f.id(col::P_PARTNER)?,
             name: f.opt(col::P_NAME),
             anniversary_date: f.opt_date(col::P_ANNIVERSARY)?,
+            line: loc.line,
+        }),
+        Table::Acr => builder.add_acr(&AcrRow {
+            partner_id: f.id(col::A_PARTNER)?,
+            customer_tenant_id: f.id(col::A_TENANT)?,
+            customer_name: f.opt(col::A_CUSTOMER),
+            subscription_id: f.opt(col::A_SUBSCRIPTION),
+            service: f.name(col::A_SERVICE)?,
+            month: f.month(col::A_MONTH)?,
+            acr_usd: f.decimal(col::A_ACR)?,
+            association: f.name(col::A_ASSOCIATION)?,
+            offer: f.opt(col::A_OFFER),
+            line: loc.line,
+        }),
+        Table::Licenses => builder.add_license(&LicenseRow {
+            partner_id: f.id(col::L_PARTNER)?,
+            customer_tenant_id: f.id(col::L_TENANT)?,
+            customer_name: f.opt(col::L_CUSTOMER),
+            workload: f.name(col::L_WORKLOAD)?,
+            month: f.month(col::L_MONTH)?,
+            association: f.name(col::L_ASSOCIATION)?,
+            paid_seats: f.count(col::L_PAID)?,
+            active_users: f.count(col::L_ACTIVE)?,
+            associated_on: f.opt_date(col::L_ASSOCIATED_ON)?,
             line: loc.line,
         }),
     }

@@ -57,6 +57,26 @@ pub(crate) mod col {
     pub const P_PARTNER: usize = 0;
     pub const P_NAME: usize = 1;
     pub const P_ANNIVERSARY: usize = 2;
+
+    pub const A_PARTNER: usize = 0;
+    pub const A_TENANT: usize = 1;
+    pub const A_CUSTOMER: usize = 2;
+    pub const A_SUBSCRIPTION: usize = 3;
+    pub const A_SERVICE: usize = 4;
+    pub const A_MONTH: usize = 5;
+    pub const A_ACR: usize = 6;
+    pub const A_ASSOCIATION: usize = 7;
+    pub const A_OFFER: usize = 8;
+
+    pub const L_PARTNER: usize = 0;
+    pub const L_TENANT: usize = 1;
+    pub const L_CUSTOMER: usize = 2;
+    pub const L_WORKLOAD: usize = 3;
+    pub const L_MONTH: usize = 4;
+    pub const L_ASSOCIATION: usize = 5;
+    pub const L_PAID: usize = 6;
+    pub const L_ACTIVE: usize = 7;
+    pub const L_ASSOCIATED_ON: usize = 8;
 }
 
 const REVENUE: &[ColumnSpec] = &[
@@ -88,6 +108,28 @@ const CERTIFICATIONS: &[ColumnSpec] = &[
     opt("expires_on"),
 ];
 const PARTNERS: &[ColumnSpec] = &[req("partner_id"), opt("name"), opt("anniversary_date")];
+const ACR: &[ColumnSpec] = &[
+    req("partner_id"),
+    req("customer_tenant_id"),
+    opt("customer_name"),
+    opt("subscription_id"),
+    req("service"),
+    req("month"),
+    req("acr_usd"),
+    req("association"),
+    opt("offer"),
+];
+const LICENSES: &[ColumnSpec] = &[
+    req("partner_id"),
+    req("customer_tenant_id"),
+    opt("customer_name"),
+    req("workload"),
+    req("month"),
+    req("association"),
+    req("paid_seats"),
+    req("active_users"),
+    opt("associated_on"),
+];
 
 /// Whether a column holds free text (a name), where a line break may stand.
 pub(crate) fn is_free_text(column: &str) -> bool {
@@ -110,6 +152,8 @@ pub fn columns(table: Table) -> &'static [ColumnSpec] {
         Table::Usage => USAGE,
         Table::Certifications => CERTIFICATIONS,
         Table::Partners => PARTNERS,
+        Table::Acr => ACR,
+        Table::Licenses => LICENSES,
     }
 }
 
@@ -247,6 +291,38 @@ mod tests {
                 second: 1
             })
         ));
+    }
+
+    #[test]
+    fn the_new_tables_match_odd_headers() {
+        let h = [
+            "PartnerId",
+            "Customer Tenant ID",
+            "Service",
+            "Month",
+            "ACR_USD",
+            "Association",
+            "offer",
+        ];
+        // "PartnerId" is not partner_id (no separator): a missing column.
+        assert_eq!(
+            match_header(Table::Acr, &h),
+            Err(HeaderProblem::Missing(vec!["partner_id"]))
+        );
+        let h = [
+            "partner-id",
+            "CUSTOMER_TENANT_ID",
+            "Workload",
+            "month",
+            "Association",
+            "Paid Seats",
+            "active users",
+            "Associated On",
+        ];
+        let m = match_header(Table::Licenses, &h).unwrap();
+        assert_eq!(m.index[col::L_PAID], Some(5));
+        assert_eq!(m.index[col::L_ASSOCIATED_ON], Some(7));
+        assert_eq!(m.index[col::L_CUSTOMER], None);
     }
 
     #[test]

@@ -139,9 +139,9 @@ const DECIMAL_PRECISION: u8 = 18;
 fn kind_of(column: &ColumnSpec) -> Kind {
     match column.name {
         "month" => Kind::Month,
-        "revenue_usd" => Kind::Decimal { scale: 2 },
+        "revenue_usd" | "acr_usd" => Kind::Decimal { scale: 2 },
         "quantity" => Kind::Decimal { scale: 3 },
-        "earned_on" | "expires_on" | "anniversary_date" => Kind::Date,
+        "earned_on" | "expires_on" | "anniversary_date" | "associated_on" => Kind::Date,
         _ => Kind::Text,
     }
 }

@@ -16,7 +16,7 @@
 //! ```
 
 mod names;
-mod raw;
+pub(crate) mod raw;
 
 pub use names::NameKeys;
 
@@ -37,6 +37,56 @@ pub const BUILTIN: &[(&str, &str)] = &[(
     include_str!("../../../../rulebooks/business-applications/2023-06.toml"),
 )];
 
+/// The area rulebook files (format 2) shipped with pcs: (path below
+/// `rulebooks/`, text), in the contract's order of solution areas.
+pub const AREA_BUILTIN: &[(&str, &str)] = &[
+    (
+        "azure-infrastructure/2023-06.toml",
+        include_str!("../../../../rulebooks/azure-infrastructure/2023-06.toml"),
+    ),
+    (
+        "azure-data-ai/2023-06.toml",
+        include_str!("../../../../rulebooks/azure-data-ai/2023-06.toml"),
+    ),
+    (
+        "azure-digital-app-innovation/2023-06.toml",
+        include_str!("../../../../rulebooks/azure-digital-app-innovation/2023-06.toml"),
+    ),
+    (
+        "modern-work/2023-06.toml",
+        include_str!("../../../../rulebooks/modern-work/2023-06.toml"),
+    ),
+    (
+        "security/2023-06.toml",
+        include_str!("../../../../rulebooks/security/2023-06.toml"),
+    ),
+];
+
+/// The solution areas, in the contract's order.
+pub const AREAS: [&str; 6] = [
+    "business_applications",
+    "azure_infrastructure",
+    "azure_data_ai",
+    "azure_digital_app_innovation",
+    "modern_work",
+    "security",
+];
+
+/// The `format` of a rulebook text, read before anything else (1: Business
+/// Applications' own format; 2: an area rulebook of the shape engine).
+pub fn format_of(text: &str, origin: &str) -> Result<u32, RulebookError> {
+    #[derive(serde::Deserialize)]
+    struct F {
+        format: u32,
+    }
+    let table: toml::Table = toml::from_str(text)
+        .map_err(|e| RulebookError::new(origin, e.to_string().trim_end().to_string()))?;
+    let f: F = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| RulebookError::new(origin, e.to_string()))?;
+    Ok(f.format)
+}
+
 /// The rulebook format this version of pcs reads.
 pub const FORMAT: u32 = 1;
 
@@ -49,6 +99,10 @@ pub struct RulebookError {
 }
 
 impl RulebookError {
+    pub(crate) fn at(origin: &str, message: impl Into<String>) -> Self {
+        RulebookError::new(origin, message)
+    }
+
     fn new(origin: &str, message: impl Into<String>) -> Self {
         RulebookError {
             origin: origin.to_string(),
@@ -968,6 +1022,7 @@ impl Validator<'_> {
 #[derive(Clone, Debug)]
 pub struct RulebookSet {
     versions: Vec<Rulebook>,
+    areas: Vec<crate::area::AreaRulebook>,
 }
 
 /// No rulebook version is in force on the evaluation date.
@@ -989,7 +1044,94 @@ impl RulebookSet {
                     .expect("built-in rulebooks are valid (tested)")
             })
             .collect();
-        RulebookSet::new(versions).expect("built-in rulebooks do not overlap (tested)")
+        let areas = AREA_BUILTIN
+            .iter()
+            .map(|(path, text)| {
+                crate::area::AreaRulebook::from_toml(text, &format!("builtin:{path}"))
+                    .expect("built-in area rulebooks are valid (tested)")
+            })
+            .collect();
+        RulebookSet::new(versions)
+            .and_then(|s| s.with_areas(areas))
+            .expect("built-in rulebooks do not overlap (tested)")
+    }
+
+    /// Adds area rulebooks (format 2), rejecting overlapping versions of one
+    /// area and areas that Business Applications' versions already name.
+    pub fn with_areas(
+        mut self,
+        mut areas: Vec<crate::area::AreaRulebook>,
+    ) -> Result<RulebookSet, RulebookError> {
+        areas.sort_by(|a, b| {
+            (&a.solution_area, a.effective_from).cmp(&(&b.solution_area, b.effective_from))
+        });
+        for pair in areas.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.solution_area == b.solution_area
+                && (a.effective_from == b.effective_from
+                    || a.effective_until.is_some_and(|u| u >= b.effective_from))
+            {
+                return Err(RulebookError::new(
+                    &b.origin,
+                    format!(
+                        "version {} (from {}) overlaps version {} of {}",
+                        b.version, b.effective_from, a.version, a.origin
+                    ),
+                ));
+            }
+        }
+        for a in &areas {
+            if self
+                .versions
+                .iter()
+                .any(|v| v.solution_area == a.solution_area)
+            {
+                return Err(RulebookError::new(
+                    &a.origin,
+                    format!(
+                        "{} is given both as format 1 and as an area rulebook",
+                        a.solution_area
+                    ),
+                ));
+            }
+        }
+        self.areas = areas;
+        Ok(self)
+    }
+
+    /// The area rulebooks (format 2), by solution area and date.
+    pub fn area_versions(&self) -> &[crate::area::AreaRulebook] {
+        &self.areas
+    }
+
+    /// The area rulebook of `area` in force on `date`.
+    pub fn area_in_force(
+        &self,
+        area: &str,
+        date: Date,
+    ) -> Result<&crate::area::AreaRulebook, NotInForce> {
+        let found = self
+            .areas
+            .iter()
+            .rfind(|r| r.solution_area == area && r.effective_from <= date)
+            .filter(|r| r.effective_until.is_none_or(|u| date <= u));
+        found.ok_or_else(|| {
+            let known: Vec<String> = self
+                .areas
+                .iter()
+                .filter(|r| r.solution_area == area)
+                .map(|r| format!("{} from {}", r.version, r.effective_from))
+                .collect();
+            NotInForce {
+                area: area.to_string(),
+                date,
+                known: if known.is_empty() {
+                    " (no version of it is loaded)".to_string()
+                } else {
+                    format!(" (loaded: {})", known.join(", "))
+                },
+            }
+        })
     }
 
     /// Builds a set, rejecting versions of one solution area whose periods overlap.
@@ -1021,7 +1163,10 @@ impl RulebookSet {
                 ));
             }
         }
-        Ok(RulebookSet { versions })
+        Ok(RulebookSet {
+            versions,
+            areas: Vec::new(),
+        })
     }
 
     /// All versions, by solution area and effective date.

@@ -1,0 +1,603 @@
+//! `pcs score` over several solution areas: Business Applications through
+//! its own engine, the other areas through the shape engine
+//! ([`pcs_core::area`]), from one read of the dataset.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::anyhow;
+use pcs_core::Decimal;
+use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_area_with};
+use pcs_core::contract::{area_object, score_object, tidy_numbers};
+use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
+use pcs_core::rulebook::Rulebook;
+use pcs_core::score::{Detail, PartnerScore, Period, score_partner_with};
+use pcs_core::vocab::Vocabulary;
+use pcs_data::{Dataset, LoadOptions};
+
+use crate::args::{ScoreArgs, ScoreFormat};
+use crate::failure::Failure;
+use crate::output::{self, bar, points};
+use crate::score_cmd::{SOLUTION_AREA, resolve_when, short_title};
+
+/// One partner's score in one area, from either engine.
+enum Scored {
+    Ba(Box<PartnerScore>),
+    Area(Box<AreaScore>),
+}
+
+impl Scored {
+    fn total(&self) -> Decimal {
+        match self {
+            Scored::Ba(s) => s.total_points,
+            Scored::Area(s) => s.total_points,
+        }
+    }
+    fn qualified(&self) -> bool {
+        match self {
+            Scored::Ba(s) => s.qualified,
+            Scored::Area(s) => s.qualified,
+        }
+    }
+    fn min_total(&self) -> Decimal {
+        match self {
+            Scored::Ba(s) => s.min_total_points,
+            Scored::Area(s) => s.min_total_points,
+        }
+    }
+    /// The metric furthest from its cap, by share of the cap.
+    fn weakest(&self) -> Option<(String, Decimal, Decimal)> {
+        let items: Vec<(String, Decimal, Decimal)> = match self {
+            Scored::Ba(s) => s
+                .metrics
+                .iter()
+                .map(|m| (m.label.clone(), m.points, m.max_points))
+                .collect(),
+            Scored::Area(s) => s
+                .metrics
+                .iter()
+                .map(|m| (m.label.clone(), m.points, m.max_points))
+                .collect(),
+        };
+        let share = |p: Decimal, m: Decimal| if m.is_zero() { Decimal::ONE } else { p / m };
+        items
+            .into_iter()
+            .min_by(|a, b| share(a.1, a.2).cmp(&share(b.1, b.2)))
+    }
+}
+
+/// What the run scores: Business Applications (always read: its rulebook
+/// resolves certification names) and the area engines asked for.
+struct Plan<'a> {
+    ba: &'a Rulebook,
+    ba_period: Period,
+    with_ba: bool,
+    areas: Vec<(&'a AreaRulebook, Period)>,
+}
+
+/// Runs `pcs score` for `areas` (more than Business Applications alone).
+pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
+    if args.cluster.is_some() {
+        return Err(Failure::BadInput(anyhow!(
+            "--cluster scores Business Applications only: add --area business_applications"
+        )));
+    }
+    let set = crate::rulebooks::load(&args.rulebook)?;
+    let (ba, ba_period) = resolve_when(&set, &args.when)?;
+    let d = ba_period.evaluation_date;
+    let mut plan = Plan {
+        ba,
+        ba_period,
+        with_ba: areas.contains(&SOLUTION_AREA),
+        areas: Vec::new(),
+    };
+    for a in areas.iter().filter(|a| **a != SOLUTION_AREA) {
+        let rb = set
+            .area_in_force(a, d)
+            .map_err(|e| Failure::Other(e.into()))?;
+        let period = Period::with_calendar(&rb.calendar, ba_period.month, d);
+        plan.areas.push((rb, period));
+    }
+    // The names of every area in force, scored or not: a name another area
+    // knows is not an unknown name.
+    let in_force: Vec<&AreaRulebook> = set
+        .area_versions()
+        .iter()
+        .filter(|r| r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u))
+        .collect();
+    let vocab = Vocabulary::new(&[ba], &in_force)?;
+    let mut area_months: Vec<pcs_core::calendar::Month> = Vec::new();
+    for (rb, _) in &plan.areas {
+        for m in rb.data_months(ba_period.month) {
+            if !area_months.contains(&m) {
+                area_months.push(m);
+            }
+        }
+    }
+
+    let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
+    let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
+    let options = LoadOptions {
+        months: MonthFilter::Only(ba_period.data_months().to_vec()),
+        trace: args.explain,
+        progress,
+        ..LoadOptions::default()
+    };
+    let loaded = dataset.load_areas(ba, &vocab, MonthFilter::Only(area_months), &options);
+    drop(display);
+    let (mut facts, _) = loaded?;
+
+    // A certification is a warning only when no area of the run knows it;
+    // the other warnings name their tables.
+    facts.warnings.retain(|w| {
+        !(w.kind == WarningKind::UnknownCertification && vocab.certification(&w.name).is_some())
+    });
+    let ba_title = ba
+        .title
+        .as_deref()
+        .map(short_title)
+        .unwrap_or("Business Applications");
+    let title_of = |w: &pcs_core::facts::Warning| {
+        if w.kind == WarningKind::UnknownCertification {
+            "any solution area"
+        } else {
+            ba_title
+        }
+    };
+    crate::score_cmd::report_warnings_titled(&facts, &dataset, title_of, args.strict, args.quiet)?;
+
+    for p in &args.partners {
+        if !facts.partners.contains_key(p) {
+            return Err(Failure::Other(anyhow!(
+                "partner '{p}' does not appear in any table of {}",
+                args.dataset.display()
+            )));
+        }
+    }
+    let selected: Vec<(&String, &PartnerFacts)> = facts
+        .partners
+        .iter()
+        .filter(|(id, _)| args.partners.is_empty() || args.partners.contains(id))
+        .collect();
+    let engines: Vec<(AreaEngine<'_>, Period)> = plan
+        .areas
+        .iter()
+        .map(|(rb, p)| (AreaEngine::new(rb, &vocab, ba), *p))
+        .collect();
+
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        ScoreFormat::Table
+    } else {
+        ScoreFormat::Jsonl
+    });
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let scorecards = !args.partners.is_empty();
+    let written = write_all(
+        &mut out,
+        format,
+        &plan,
+        &engines,
+        &selected,
+        args.explain,
+        scorecards,
+    );
+    let result = written
+        .and_then(|()| out.flush().map_err(Into::into))
+        .or_else(output::ignore_broken_pipe)
+        .map_err(Failure::Other);
+    drop(selected);
+    std::mem::forget(facts);
+    result
+}
+
+fn write_all(
+    out: &mut impl Write,
+    format: ScoreFormat,
+    plan: &Plan<'_>,
+    engines: &[(AreaEngine<'_>, Period)],
+    partners: &[(&String, &PartnerFacts)],
+    explain: bool,
+    scorecards: bool,
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1024;
+    let detail = if explain || (format == ScoreFormat::Table && scorecards) {
+        Detail::Full
+    } else {
+        Detail::Totals
+    };
+    match format {
+        ScoreFormat::Json => out.write_all(b"[")?,
+        ScoreFormat::Csv => out.write_all(
+            b"partner_id,partner_name,solution_area,month,latest_month,baseline_month,evaluation_date,classification,total_points,qualified,weakest_metric,points_to_qualify,rulebook\n",
+        )?,
+        _ => {}
+    }
+    let mut first = true;
+    for chunk in partners.chunks(CHUNK) {
+        let rendered: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, (id, f))| {
+                let mut scores = Vec::new();
+                if plan.with_ba {
+                    scores.push(Scored::Ba(Box::new(score_partner_with(
+                        plan.ba,
+                        id,
+                        f,
+                        plan.ba_period,
+                        detail,
+                    ))));
+                }
+                for (e, p) in engines {
+                    scores.push(Scored::Area(Box::new(score_area_with(
+                        e, id, f, *p, detail,
+                    ))));
+                }
+                render(
+                    format,
+                    plan,
+                    id,
+                    f,
+                    &scores,
+                    explain,
+                    scorecards,
+                    first && i == 0,
+                )
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for r in rendered {
+            out.write_all(&r)?;
+        }
+        first = false;
+    }
+    if format == ScoreFormat::Json {
+        out.write_all(if partners.is_empty() {
+            b"]\n"
+        } else {
+            b"\n]\n"
+        })?;
+    }
+    Ok(())
+}
+
+fn object(s: &Scored, explain: bool) -> anyhow::Result<serde_json::Value> {
+    Ok(match s {
+        Scored::Ba(b) => {
+            let mut o = score_object(b);
+            if explain {
+                let mut metrics = serde_json::Map::new();
+                for m in &b.metrics {
+                    metrics.insert(m.id.clone(), serde_json::to_value(m)?);
+                }
+                let mut e = serde_json::json!({
+                    "classification": serde_json::to_value(&b.classification_detail)?,
+                    "metrics": metrics,
+                });
+                tidy_numbers(&mut e);
+                o["explanation"] = e;
+            }
+            o
+        }
+        Scored::Area(a) => {
+            let mut o = area_object(a);
+            if explain {
+                let mut metrics = serde_json::Map::new();
+                let all = a
+                    .tracks
+                    .iter()
+                    .flat_map(|t| t.metrics.iter().map(move |m| (Some(t), m)));
+                if a.tracks.is_empty() {
+                    for m in &a.metrics {
+                        metrics.insert(m.id.clone(), serde_json::to_value(m)?);
+                    }
+                } else {
+                    for (t, m) in all {
+                        let t = t.map(|t| t.track.as_str()).unwrap_or("");
+                        metrics.insert(format!("{t}.{}", m.id), serde_json::to_value(m)?);
+                    }
+                }
+                let mut e = serde_json::json!({ "metrics": metrics });
+                tidy_numbers(&mut e);
+                o["explanation"] = e;
+            }
+            o
+        }
+    })
+}
+
+fn area_title(s: &Scored, plan: &Plan<'_>) -> String {
+    match s {
+        Scored::Ba(_) => plan
+            .ba
+            .title
+            .as_deref()
+            .map(short_title)
+            .unwrap_or("Business Applications")
+            .to_string(),
+        Scored::Area(a) => plan
+            .areas
+            .iter()
+            .find(|(rb, _)| rb.solution_area == a.solution_area)
+            .and_then(|(rb, _)| rb.title.as_deref())
+            .map(short_title)
+            .unwrap_or(&a.solution_area)
+            .to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    format: ScoreFormat,
+    plan: &Plan<'_>,
+    id: &str,
+    facts: &PartnerFacts,
+    scores: &[Scored],
+    explain: bool,
+    scorecards: bool,
+    first: bool,
+) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(2048);
+    match format {
+        ScoreFormat::Jsonl => {
+            for s in scores {
+                serde_json::to_writer(&mut out, &object(s, explain)?)?;
+                out.push(b'\n');
+            }
+        }
+        ScoreFormat::Json => {
+            for (i, s) in scores.iter().enumerate() {
+                out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+                serde_json::to_writer_pretty(&mut out, &object(s, explain)?)?;
+            }
+        }
+        ScoreFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(&mut out);
+            for s in scores {
+                let (area, rulebook, period, class) = match s {
+                    Scored::Ba(b) => (
+                        b.solution_area.clone(),
+                        b.rulebook.clone(),
+                        b.period,
+                        b.classification.as_str().to_string(),
+                    ),
+                    Scored::Area(a) => (
+                        a.solution_area.clone(),
+                        a.rulebook.clone(),
+                        a.period,
+                        a.classification.clone().unwrap_or_default(),
+                    ),
+                };
+                let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+                w.write_record([
+                    id.to_string(),
+                    facts.name.clone().unwrap_or_default(),
+                    area,
+                    period.month.to_string(),
+                    period.latest_month.to_string(),
+                    period.baseline_month.to_string(),
+                    period.evaluation_date.to_string(),
+                    class,
+                    s.total().normalize().to_string(),
+                    s.qualified().to_string(),
+                    s.weakest().map(|w| w.0).unwrap_or_default(),
+                    to_go.normalize().to_string(),
+                    rulebook,
+                ])?;
+            }
+            w.flush()?;
+        }
+        ScoreFormat::Table => {
+            if !first {
+                out.push(b'\n');
+            }
+            summary(&mut out, plan, id, facts, scores)?;
+            if scorecards {
+                for s in scores {
+                    writeln!(out)?;
+                    match s {
+                        Scored::Ba(b) => output::table_one(&mut out, plan.ba, b)?,
+                        Scored::Area(a) => scorecard(&mut out, &area_title(s, plan), a)?,
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The qualification summary: one row per area.
+fn summary(
+    out: &mut impl Write,
+    plan: &Plan<'_>,
+    id: &str,
+    facts: &PartnerFacts,
+    scores: &[Scored],
+) -> anyhow::Result<()> {
+    let who = match &facts.name {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_string(),
+    };
+    let p = plan.ba_period;
+    writeln!(out, "{who}")?;
+    writeln!(
+        out,
+        "  month {} (latest {}, baseline {}) · skilling on {}",
+        p.month, p.latest_month, p.baseline_month, p.evaluation_date
+    )?;
+    let titles: Vec<String> = scores
+        .iter()
+        .map(|s| {
+            let track = match s {
+                Scored::Area(a) => a
+                    .classification
+                    .as_deref()
+                    .map(|c| format!(" ({})", track_label(c)))
+                    .unwrap_or_default(),
+                Scored::Ba(b) => format!(" ({})", b.classification),
+            };
+            format!("{}{track}", area_title(s, plan))
+        })
+        .collect();
+    let w = titles
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(13);
+    writeln!(
+        out,
+        "  {:<w$}  {:>10}  {:<9}  {:<38}  {:>6}",
+        "Solution area", "Total", "Qualified", "Weakest metric", "To 70"
+    )?;
+    for (s, t) in scores.iter().zip(&titles) {
+        let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+        let weakest = s
+            .weakest()
+            .map(|(l, pts, max)| format!("{l} {} / {}", points(pts), max.normalize()))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:<w$}  {:>10}  {:<9}  {:<38}  {:>6}",
+            t,
+            format!(
+                "{} {}",
+                points(s.total()),
+                bar(s.total(), Decimal::ONE_HUNDRED, 4)
+            ),
+            if s.qualified() { "yes" } else { "no" },
+            weakest,
+            if to_go.is_zero() {
+                "—".to_string()
+            } else {
+                points(to_go)
+            }
+        )?;
+    }
+    Ok(())
+}
+
+fn track_label(t: &str) -> String {
+    match t {
+        "enterprise" => "Enterprise".into(),
+        "smb" => "SMB".into(),
+        other => other.to_string(),
+    }
+}
+
+fn value_text(m: &AreaMetric) -> String {
+    match (m.value, m.id.as_str()) {
+        (None, _) => "n/a".into(),
+        (Some(v), "usage_growth")
+            if m.figures.iter().any(|(k, _)| k == "latest_acr") && m.parts.is_empty() =>
+        {
+            format!("{} %", v.normalize())
+        }
+        (Some(v), _) => v.normalize().to_string(),
+    }
+}
+
+fn metric_rows(out: &mut impl Write, metrics: &[AreaMetric], indent: &str) -> anyhow::Result<()> {
+    let w = metrics
+        .iter()
+        .map(|m| m.label.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "{indent}{:<w$}  {:>10}  {:>13}",
+        "Metric", "Value", "Points"
+    )?;
+    for m in metrics {
+        writeln!(
+            out,
+            "{indent}{:<w$}  {:>10}  {:>13}  {}",
+            m.label,
+            value_text(m),
+            format!("{} / {}", points(m.points), m.max_points.normalize()),
+            bar(m.points, m.max_points, 20)
+        )?;
+        for sub in m.options.iter().chain(&m.parts) {
+            let chosen = if m.chosen_option.as_deref() == Some(sub.id.as_str()) {
+                " (taken)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "{indent}  · {:<width$}  {:>10}  {:>13}",
+                format!("{}{chosen}", sub.label),
+                value_text(sub),
+                points(sub.points),
+                width = w.saturating_sub(4)
+            )?;
+        }
+        if let pcs_core::area::AreaDetail::CertifiedPeople { steps, .. } = &m.detail {
+            for s in steps.iter().filter(|s| !s.met) {
+                writeln!(
+                    out,
+                    "{indent}  · prerequisite step {} not met: {} of {} people ({})",
+                    s.step,
+                    s.people,
+                    s.min_people,
+                    s.certifications.join(" or ")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One area's scorecard (both tracks where the area has tracks).
+fn scorecard(out: &mut impl Write, title: &str, s: &AreaScore) -> anyhow::Result<()> {
+    writeln!(out, "  {title}")?;
+    if s.tracks.is_empty() {
+        metric_rows(out, &s.metrics, "    ")?;
+    } else {
+        for t in &s.tracks {
+            let reported = if s.classification.as_deref() == Some(t.track.as_str()) {
+                ", reported"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "    {} track: {} points{}{reported}",
+                track_label(&t.track),
+                points(t.total_points),
+                if t.qualified { ", qualifies" } else { "" }
+            )?;
+            metric_rows(out, &t.metrics, "      ")?;
+        }
+    }
+    let zero: Vec<&str> = s
+        .metrics
+        .iter()
+        .filter(|m| m.points.is_zero())
+        .map(|m| m.label.as_str())
+        .collect();
+    if s.qualified {
+        writeln!(
+            out,
+            "    QUALIFIED: {} points ≥ {} and every metric above zero",
+            points(s.total_points),
+            s.min_total_points
+        )?;
+    } else {
+        let mut why = Vec::new();
+        if s.total_points < s.min_total_points {
+            why.push(format!(
+                "{} more points to reach {}",
+                points(s.min_total_points - s.total_points),
+                s.min_total_points
+            ));
+        }
+        if !zero.is_empty() {
+            why.push(format!("at zero: {}", zero.join(", ")));
+        }
+        writeln!(out, "    NOT QUALIFIED: {}", why.join("; "))?;
+    }
+    writeln!(out, "    Rulebook: {}", s.rulebook)?;
+    Ok(())
+}

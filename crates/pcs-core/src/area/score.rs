@@ -1,0 +1,1446 @@
+//! Scoring one partner in one area: the shapes and combinators of
+//! rules-areas.md §8, driven by an [`AreaRulebook`].
+
+use std::collections::{BTreeMap, HashSet};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{
+    AreaMetricRule, AreaRulebook, AreaShape, Combine, Entity, GrowthKind, Measure, Mode,
+    RatioScope, Source, TrackRule, Window,
+};
+use crate::calendar::Month;
+use crate::facts::{HashMap, NO_OFFER, PartnerFacts, Table};
+use crate::name::normalize;
+use crate::rulebook::{Rulebook, Threshold};
+use crate::score::{Detail, Period};
+use crate::vocab::Vocabulary;
+
+/// Why an item did not count (or what it is).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum AreaReason {
+    /// The measure does not pass the test.
+    BelowThreshold,
+    /// The tenant has no workload in the seat band.
+    OutsideBand,
+    /// Active users / paid seats below the test (or no paid seats).
+    RatioBelow,
+    /// Associated in the last 12 months and already above the ratio then.
+    NewAssociationAlreadyActive {
+        /// The month the association started.
+        start: Month,
+    },
+    /// The association type does not count for this metric.
+    AssociationNotEligible,
+    /// The offer counts for nothing.
+    OfferExcluded,
+    /// The service is excluded or not in the metric's list.
+    ServiceNotEligible,
+    /// The workload does not count for this metric.
+    WorkloadNotEligible,
+    /// The association type is unknown.
+    UnknownAssociation,
+    /// The workload is unknown.
+    UnknownWorkload,
+    /// The certification is not one of this area.
+    UnknownCertification,
+    /// The certification is in neither the scoring set nor a step.
+    NotInSet,
+    /// Earned after D.
+    EarnedAfterDate,
+    /// Expired before D.
+    Expired,
+    /// D is after its eligibility window.
+    Retired {
+        /// Last day it counted.
+        eligible_until: Date,
+    },
+    /// D is before its eligibility window.
+    NotYetEligible {
+        /// First day it counts.
+        eligible_from: Date,
+    },
+    /// The person already counts in this step or set.
+    PersonAlreadyCounted,
+    /// A prerequisite step is not met: the metric earns no points.
+    PrerequisiteNotMet,
+    /// The baseline is below the prerequisite.
+    BaselineBelowMinimum,
+}
+
+impl AreaReason {
+    /// A sentence for people.
+    pub fn describe(&self) -> String {
+        match self {
+            AreaReason::BelowThreshold => "below the threshold".into(),
+            AreaReason::OutsideBand => "no workload in the seat band".into(),
+            AreaReason::RatioBelow => "too few of the paid seats are active".into(),
+            AreaReason::NewAssociationAlreadyActive { start } => format!(
+                "associated in {start}, already above the active ratio then: not a new deployment"
+            ),
+            AreaReason::AssociationNotEligible => {
+                "association type does not count for this metric".into()
+            }
+            AreaReason::OfferExcluded => "the offer counts for nothing".into(),
+            AreaReason::ServiceNotEligible => "service does not count for this metric".into(),
+            AreaReason::WorkloadNotEligible => "workload does not count for this metric".into(),
+            AreaReason::UnknownAssociation => "association type is unknown".into(),
+            AreaReason::UnknownWorkload => "workload is unknown".into(),
+            AreaReason::UnknownCertification => {
+                "certification is not eligible for this solution area".into()
+            }
+            AreaReason::NotInSet => "certification does not count for this metric".into(),
+            AreaReason::EarnedAfterDate => "earned after the evaluation date".into(),
+            AreaReason::Expired => "expired before the evaluation date".into(),
+            AreaReason::Retired { eligible_until } => {
+                format!("retired: counted through {eligible_until}")
+            }
+            AreaReason::NotYetEligible { eligible_from } => {
+                format!("counts only from {eligible_from}")
+            }
+            AreaReason::PersonAlreadyCounted => {
+                "the person already counts with another certification".into()
+            }
+            AreaReason::PrerequisiteNotMet => "a prerequisite step is not met".into(),
+            AreaReason::BaselineBelowMinimum => "the baseline is below the prerequisite".into(),
+        }
+    }
+}
+
+/// One explained item: an entity in a window, a row group, or a
+/// certification row. Fields that do not apply are absent.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AreaItem {
+    /// `latest` or `baseline` (or `start` for an association's first month).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<&'static str>,
+    /// Tenant id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Customer name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    /// Azure service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Microsoft 365 workload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    /// Association type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association: Option<String>,
+    /// Offer, when it excluded the rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
+    /// First month of the window (or the month).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_month: Option<Month>,
+    /// Last month of the window (or the month).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<Month>,
+    /// USD (acr) or users (growth of users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// Paid seats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_seats: Option<u64>,
+    /// Active users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_users: Option<u64>,
+    /// Person id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    /// Person name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_name: Option<String>,
+    /// Certification (area id, or as written when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<String>,
+    /// Earned on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earned_on: Option<Date>,
+    /// Expires on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+    /// Prerequisite step (1-based), or none for the scoring set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// Whether it counted.
+    pub counted: bool,
+    /// Why not (or why it is special).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<AreaReason>,
+    /// Source rows.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rows: u32,
+    /// Source lines (when traced).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<u64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A prerequisite step as judged on D.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepResult {
+    /// 1-based step number.
+    pub step: usize,
+    /// Its certifications.
+    pub certifications: Vec<String>,
+    /// People needed.
+    pub min_people: u32,
+    /// People found.
+    pub people: u32,
+    /// Whether it is met.
+    pub met: bool,
+}
+
+/// The explanation of an area metric, by shape.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum AreaDetail {
+    /// Entities passing a test.
+    EntityCount {
+        /// Entities passing in the latest window.
+        latest_count: u32,
+        /// Entities passing in the baseline window (`None` for a level).
+        baseline_count: Option<u32>,
+        /// Latest entities dropped as associated in the last 12 months.
+        excluded_new: u32,
+        /// Every entity of either window, and every row group left out.
+        items: Vec<AreaItem>,
+    },
+    /// Distinct certified people behind prerequisite steps.
+    CertifiedPeople {
+        /// The steps.
+        steps: Vec<StepResult>,
+        /// Whether every step is met.
+        prerequisites_met: bool,
+        /// Every certification row, counted or not.
+        items: Vec<AreaItem>,
+    },
+    /// Growth of one total.
+    Growth {
+        /// The latest total.
+        latest: Decimal,
+        /// The baseline total.
+        baseline: Decimal,
+        /// The prerequisite on the baseline, if any.
+        baseline_minimum: Option<Threshold>,
+        /// Whether it is met (true when there is none).
+        prerequisite_met: bool,
+        /// Contributions per tenant and period, and row groups left out.
+        items: Vec<AreaItem>,
+    },
+    /// Options or parts (their details are in the metric's `options` / `parts`).
+    Combined,
+}
+
+/// One metric's result in an area.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaMetric {
+    /// Key.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Category.
+    pub category: String,
+    /// The value (`None`: undefined, or parts of different units).
+    pub value: Option<Decimal>,
+    /// Points.
+    pub points: Decimal,
+    /// The cap.
+    pub max_points: Decimal,
+    /// Named figures (`latest_acr`, `baseline_acr`, ...).
+    pub figures: Vec<(String, Decimal)>,
+    /// The options of a best-of metric, each scored alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<AreaMetric>,
+    /// The winning option's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen_option: Option<String>,
+    /// The parts of a summed metric.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<AreaMetric>,
+    /// How the value and points came about.
+    pub detail: AreaDetail,
+    #[serde(skip)]
+    unrounded: Decimal,
+}
+
+/// One track's metrics and total.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrackScore {
+    /// Track id (`enterprise`).
+    pub track: String,
+    /// Its metrics.
+    pub metrics: Vec<AreaMetric>,
+    /// Sum of points.
+    pub total_points: Decimal,
+    /// Whether it qualifies.
+    pub qualified: bool,
+}
+
+/// The score of one partner in one area.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaScore {
+    /// The partner.
+    pub partner_id: String,
+    /// Its name.
+    pub partner_name: Option<String>,
+    /// The area.
+    pub solution_area: String,
+    /// `area/version`.
+    pub rulebook: String,
+    /// When.
+    #[serde(flatten)]
+    pub period: Period,
+    /// The reported track (`None`: the area has no tracks).
+    pub classification: Option<String>,
+    /// Every track (empty: no tracks).
+    pub tracks: Vec<TrackScore>,
+    /// The reported metrics.
+    pub metrics: Vec<AreaMetric>,
+    /// Their total.
+    pub total_points: Decimal,
+    /// Qualified (under best_track: when any track qualifies).
+    pub qualified: bool,
+    /// The minimum total.
+    pub min_total_points: Decimal,
+}
+
+impl AreaScore {
+    /// The reported metric with this id.
+    pub fn metric(&self, id: &str) -> Option<&AreaMetric> {
+        self.metrics.iter().find(|m| m.id == id)
+    }
+
+    /// The lowest-scoring metric relative to its cap (the weakest).
+    pub fn weakest_metric(&self) -> Option<&AreaMetric> {
+        self.metrics.iter().min_by(|a, b| {
+            let ra = if a.max_points.is_zero() {
+                Decimal::ONE
+            } else {
+                a.points / a.max_points
+            };
+            let rb = if b.max_points.is_zero() {
+                Decimal::ONE
+            } else {
+                b.points / b.max_points
+            };
+            ra.cmp(&rb)
+        })
+    }
+}
+
+/// An area rulebook bound to the run's vocabulary and the Business
+/// Applications rulebook that resolved certification names: built once per
+/// run, used for every partner.
+pub struct AreaEngine<'a> {
+    /// The rules.
+    pub rb: &'a AreaRulebook,
+    vocab: &'a Vocabulary,
+    ba: &'a Rulebook,
+    ba_certs: Vec<Option<usize>>,
+    filters: Vec<Bound>,
+    measure_sets: HashMap<Vec<String>, Vec<bool>>,
+}
+
+struct Bound {
+    source: Source,
+    assocs: Vec<bool>,
+    excluded_offers: Vec<bool>,
+    workloads: Vec<bool>,
+    services: Option<Vec<String>>,
+    exclude_services: Vec<String>,
+}
+
+impl<'a> AreaEngine<'a> {
+    /// Binds `rb` to the vocabulary the facts were read with.
+    pub fn new(rb: &'a AreaRulebook, vocab: &'a Vocabulary, ba: &'a Rulebook) -> AreaEngine<'a> {
+        let set = |ids: &[String], cat: &crate::vocab::Catalogue| {
+            let mut v = vec![false; cat.len()];
+            for id in ids {
+                if let Some(i) = cat.id_of(id) {
+                    v[i as usize] = true;
+                }
+            }
+            v
+        };
+        let filters = rb
+            .filters
+            .iter()
+            .map(|f| Bound {
+                source: f.source,
+                assocs: set(&f.associations, &vocab.association_catalogue),
+                excluded_offers: set(&f.exclude_offers, &vocab.offer_catalogue),
+                workloads: set(&f.workloads, &vocab.workload_catalogue),
+                services: f.services.clone(),
+                exclude_services: f.exclude_services.clone(),
+            })
+            .collect();
+        let mut measure_sets = HashMap::default();
+        fn collect(m: &AreaMetricRule, out: &mut Vec<Vec<String>>) {
+            match &m.shape {
+                AreaShape::EntityCount {
+                    measure_associations: Some(a),
+                    ..
+                }
+                | AreaShape::Growth {
+                    measure_associations: Some(a),
+                    ..
+                } => out.push(a.clone()),
+                AreaShape::BestOf { options: v } | AreaShape::SumCapped { parts: v, .. } => {
+                    v.iter().for_each(|x| collect(x, out))
+                }
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        rb.metrics.iter().for_each(|m| collect(m, &mut all));
+        for ids in all {
+            let s = set(&ids, &vocab.association_catalogue);
+            measure_sets.insert(ids, s);
+        }
+        let ba_certs = ba
+            .certifications
+            .iter()
+            .map(|c| rb.certification(&c.id))
+            .collect();
+        AreaEngine {
+            rb,
+            vocab,
+            ba,
+            ba_certs,
+            filters,
+            measure_sets,
+        }
+    }
+}
+
+/// Scores one partner in one area with the full explanation.
+pub fn score_area(
+    engine: &AreaEngine<'_>,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+) -> AreaScore {
+    score_area_with(engine, partner_id, facts, period, Detail::Full)
+}
+
+/// Scores one partner in one area; `detail` decides only how much of the
+/// explanation is built, never a number.
+pub fn score_area_with(
+    engine: &AreaEngine<'_>,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+    detail: Detail,
+) -> AreaScore {
+    let ctx = Ctx {
+        e: engine,
+        facts,
+        period,
+        full: detail == Detail::Full,
+        service_keys: facts.services.iter().map(|s| normalize(s)).collect(),
+    };
+    let rb = engine.rb;
+    let d = period.evaluation_date;
+    let q = &rb.qualification;
+    let judge = |metrics: &[AreaMetric]| {
+        let total: Decimal = metrics
+            .iter()
+            .map(|m| m.points)
+            .sum::<Decimal>()
+            .normalize();
+        let qualified = total >= q.min_total_points
+            && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));
+        (total, qualified)
+    };
+    let (classification, tracks, metrics, total_points, qualified) = match rb.track_rule {
+        TrackRule::None => {
+            let metrics: Vec<AreaMetric> = rb
+                .metrics_on(None, d)
+                .into_iter()
+                .map(|m| ctx.metric(m))
+                .collect();
+            let (total, qualified) = judge(&metrics);
+            (None, Vec::new(), metrics, total, qualified)
+        }
+        TrackRule::BestTrack => {
+            let tracks: Vec<TrackScore> = rb
+                .tracks
+                .iter()
+                .map(|t| {
+                    let metrics: Vec<AreaMetric> = rb
+                        .metrics_on(Some(t), d)
+                        .into_iter()
+                        .map(|m| ctx.metric(m))
+                        .collect();
+                    let (total_points, qualified) = judge(&metrics);
+                    TrackScore {
+                        track: t.clone(),
+                        metrics,
+                        total_points,
+                        qualified,
+                    }
+                })
+                .collect();
+            // The qualifying track with the higher total, else the higher
+            // total; on a tie the first track listed.
+            let mut best = 0;
+            for (i, t) in tracks.iter().enumerate().skip(1) {
+                let b = &tracks[best];
+                if (t.qualified, t.total_points) > (b.qualified, b.total_points) {
+                    best = i;
+                }
+            }
+            let any = tracks.iter().any(|t| t.qualified);
+            let chosen = &tracks[best];
+            (
+                Some(chosen.track.clone()),
+                tracks.clone(),
+                chosen.metrics.clone(),
+                chosen.total_points,
+                any,
+            )
+        }
+    };
+    AreaScore {
+        partner_id: partner_id.to_string(),
+        partner_name: facts.name.clone(),
+        solution_area: rb.solution_area.clone(),
+        rulebook: rb.id(),
+        period,
+        classification,
+        tracks,
+        metrics,
+        total_points,
+        qualified,
+        min_total_points: q.min_total_points,
+    }
+}
+
+struct Ctx<'a> {
+    e: &'a AreaEngine<'a>,
+    facts: &'a PartnerFacts,
+    period: Period,
+    full: bool,
+    service_keys: Vec<String>,
+}
+
+/// The months of a window ending in X.
+fn window_months(w: Window, x: Month) -> Vec<Month> {
+    match w {
+        Window::Month => vec![x],
+        Window::AnyOf2 => vec![x.minus(1), x],
+        Window::Ttm => (0..12).rev().map(|k| x.minus(k)).collect(),
+    }
+}
+
+fn passes_band(seats: u64, t: &Threshold, at_most: Option<Decimal>) -> bool {
+    let s = Decimal::from(seats);
+    t.passes(s) && at_most.is_none_or(|m| s <= m)
+}
+
+fn ratio_passes(active: u64, paid: u64, t: &Threshold) -> bool {
+    paid > 0 && t.passes(Decimal::from(active) / Decimal::from(paid))
+}
+
+/// Truncates `(latest − baseline) × 100 / baseline` to 2 decimals; `None`
+/// when the baseline is not positive.
+pub(crate) fn percent(latest: Decimal, baseline: Decimal) -> Option<Decimal> {
+    if baseline <= Decimal::ZERO {
+        return None;
+    }
+    crate::score::percent_growth(latest, baseline, 2)
+}
+
+struct Outcome {
+    value: Option<Decimal>,
+    points: Decimal,
+    unrounded: Decimal,
+    figures: Vec<(String, Decimal)>,
+    detail: AreaDetail,
+    options: Vec<AreaMetric>,
+    chosen: Option<String>,
+    parts: Vec<AreaMetric>,
+}
+
+impl Ctx<'_> {
+    fn latest(&self) -> Month {
+        self.period.latest_month
+    }
+    fn baseline(&self) -> Month {
+        self.period.baseline_month
+    }
+
+    fn tenant(&self, t: u32) -> (Option<String>, Option<String>) {
+        if !self.full {
+            return (None, None);
+        }
+        let t = &self.facts.tenants[t as usize];
+        (Some(t.id.clone()), t.name.clone())
+    }
+
+    fn service_ok(&self, b: &Bound, s: u32) -> bool {
+        let key = &self.service_keys[s as usize];
+        !b.exclude_services.contains(key) && b.services.as_ref().is_none_or(|l| l.contains(key))
+    }
+
+    fn measure_set<'s>(&'s self, b: &'s Bound, ids: &Option<Vec<String>>) -> &'s [bool] {
+        match ids {
+            Some(ids) => &self.e.measure_sets[ids],
+            None => &b.assocs,
+        }
+    }
+
+    fn metric(&self, m: &AreaMetricRule) -> AreaMetric {
+        let o = self.outcome(m);
+        AreaMetric {
+            id: m.id.clone(),
+            label: m.label.clone(),
+            category: m.category.clone(),
+            value: o.value,
+            points: o.points,
+            max_points: m.points.max,
+            figures: o.figures,
+            options: o.options,
+            chosen_option: o.chosen,
+            parts: o.parts,
+            detail: o.detail,
+            unrounded: o.unrounded,
+        }
+    }
+
+    fn outcome(&self, m: &AreaMetricRule) -> Outcome {
+        let pf = &m.points;
+        let plain = |value: Option<Decimal>, detail: AreaDetail, figures| {
+            let unrounded = value.map_or(Decimal::ZERO, |v| pf.unrounded(v));
+            Outcome {
+                value,
+                points: pf.round(unrounded),
+                unrounded,
+                figures,
+                detail,
+                options: Vec::new(),
+                chosen: None,
+                parts: Vec::new(),
+            }
+        };
+        match &m.shape {
+            AreaShape::EntityCount { .. } => {
+                let (value, detail) = self.entity_count(m);
+                plain(Some(value), detail, Vec::new())
+            }
+            AreaShape::CertifiedPeople {
+                certifications,
+                prerequisites,
+            } => {
+                let (value, detail, met) = self.certified(certifications, prerequisites);
+                let mut o = plain(Some(value), detail, Vec::new());
+                if !met {
+                    o.points = Decimal::ZERO;
+                    o.unrounded = Decimal::ZERO;
+                }
+                o
+            }
+            AreaShape::Growth { .. } => {
+                let (value, met, detail, figures) = self.growth(m);
+                let mut o = plain(value, detail, figures);
+                if !met {
+                    o.points = Decimal::ZERO;
+                    o.unrounded = Decimal::ZERO;
+                }
+                o
+            }
+            AreaShape::BestOf { options } => {
+                let scored: Vec<AreaMetric> = options.iter().map(|o| self.metric(o)).collect();
+                let mut best = 0;
+                for (i, o) in scored.iter().enumerate().skip(1) {
+                    if o.points > scored[best].points {
+                        best = i;
+                    }
+                }
+                let w = &scored[best];
+                Outcome {
+                    value: w.value,
+                    points: w.points.min(pf.max),
+                    unrounded: w.unrounded.min(pf.max),
+                    figures: Vec::new(),
+                    detail: AreaDetail::Combined,
+                    chosen: Some(w.id.clone()),
+                    options: scored,
+                    parts: Vec::new(),
+                }
+            }
+            AreaShape::SumCapped { parts, combine } => {
+                let scored: Vec<AreaMetric> = parts.iter().map(|p| self.metric(p)).collect();
+                let (value, unrounded) = match combine {
+                    Combine::Values => {
+                        let n: Decimal = scored
+                            .iter()
+                            .map(|p| p.value.unwrap_or_default().max(Decimal::ZERO))
+                            .sum();
+                        (Some(n.normalize()), pf.unrounded(n))
+                    }
+                    Combine::Points => {
+                        let s: Decimal = scored.iter().map(|p| p.unrounded).sum();
+                        (None, s.max(Decimal::ZERO).min(pf.max))
+                    }
+                };
+                Outcome {
+                    value,
+                    points: pf.round(unrounded),
+                    unrounded,
+                    figures: Vec::new(),
+                    detail: AreaDetail::Combined,
+                    options: Vec::new(),
+                    chosen: None,
+                    parts: scored,
+                }
+            }
+        }
+    }
+
+    /// Eligible ACR of a filter per (entity, month), for the months given,
+    /// and the row groups the filter left out (explanations only).
+    fn acr_sums(
+        &self,
+        b: &Bound,
+        entity: Entity,
+        months: &HashSet<Month>,
+        excluded: &mut Vec<AreaItem>,
+    ) -> HashMap<(u32, Month), (Decimal, u32, Vec<u64>)> {
+        let mut sums: HashMap<(u32, Month), (Decimal, u32, Vec<u64>)> = HashMap::default();
+        for (&(t, s, m, a, o), agg) in &self.facts.acr {
+            if !months.contains(&m) {
+                continue;
+            }
+            let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
+                Some(AreaReason::AssociationNotEligible)
+            } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
+                Some(AreaReason::OfferExcluded)
+            } else if !self.service_ok(b, s) {
+                Some(AreaReason::ServiceNotEligible)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                if self.full {
+                    let (tenant_id, customer_name) = self.tenant(t);
+                    excluded.push(AreaItem {
+                        tenant_id,
+                        customer_name,
+                        service: Some(self.facts.services[s as usize].clone()),
+                        association: Some(self.e.vocab.associations[a as usize].clone()),
+                        offer: (o != NO_OFFER)
+                            .then(|| self.e.vocab.offer_catalogue.names[o as usize].clone()),
+                        month: Some(m),
+                        amount: Some(agg.amount.normalize()),
+                        counted: false,
+                        reason: Some(reason),
+                        rows: agg.rows,
+                        lines: agg.lines.clone(),
+                        ..AreaItem::default()
+                    });
+                }
+                continue;
+            }
+            let key = match entity {
+                Entity::Tenant => t,
+                Entity::Service => s,
+            };
+            let e = sums.entry((key, m)).or_default();
+            e.0 += agg.amount;
+            e.1 += agg.rows;
+            if self.full {
+                e.2.extend(&agg.lines);
+            }
+        }
+        excluded.extend(self.unknown_groups(Table::Acr, months));
+        sums
+    }
+
+    /// Row groups with an unknown name in `table` (explanations only).
+    fn unknown_groups(&self, table: Table, months: &HashSet<Month>) -> Vec<AreaItem> {
+        if !self.full {
+            return Vec::new();
+        }
+        self.facts
+            .excluded
+            .iter()
+            .filter(|(k, _)| k.table == table && months.contains(&k.month))
+            .map(|(k, agg)| {
+                let (tenant_id, customer_name) = self.tenant(k.tenant);
+                let (service, workload) = match table {
+                    Table::Acr => (Some(k.workload.clone()), None),
+                    _ => (None, Some(k.workload.clone())),
+                };
+                AreaItem {
+                    tenant_id,
+                    customer_name,
+                    service,
+                    workload,
+                    association: Some(k.association.clone()),
+                    month: Some(k.month),
+                    amount: (table == Table::Acr).then(|| agg.amount.normalize()),
+                    counted: false,
+                    reason: Some(match k.reason {
+                        crate::facts::Exclusion::UnknownWorkload => AreaReason::UnknownWorkload,
+                        _ => AreaReason::UnknownAssociation,
+                    }),
+                    rows: agg.rows,
+                    lines: agg.lines.clone(),
+                    ..AreaItem::default()
+                }
+            })
+            .collect()
+    }
+
+    fn entity_count(&self, m: &AreaMetricRule) -> (Decimal, AreaDetail) {
+        let AreaShape::EntityCount {
+            filter,
+            entity,
+            window,
+            mode,
+            amount,
+            seats,
+            seats_at_most,
+            active_ratio,
+            ratio_scope,
+            measure_associations,
+            exclude_new_above,
+        } = &m.shape
+        else {
+            unreachable!("entity_count")
+        };
+        let b = &self.e.filters[*filter];
+        let (l, bl) = (self.latest(), self.baseline());
+        let periods: Vec<(&'static str, Month)> = match mode {
+            Mode::Delta => vec![("latest", l), ("baseline", bl)],
+            Mode::Level => vec![("latest", l)],
+        };
+        let mut items = Vec::new();
+        let mut counts = [0u32; 2];
+        let mut excluded_new = 0u32;
+        match b.source {
+            Source::Acr => {
+                let threshold = amount.expect("validated: acr tests an amount");
+                let months: HashSet<Month> = periods
+                    .iter()
+                    .flat_map(|(_, x)| window_months(*window, *x))
+                    .collect();
+                let mut excluded = Vec::new();
+                let sums = self.acr_sums(b, *entity, &months, &mut excluded);
+                let entities: BTreeMap<u32, ()> = sums.keys().map(|(e, _)| (*e, ())).collect();
+                for (pi, (label, x)) in periods.iter().enumerate() {
+                    for &ent in entities.keys() {
+                        let get = |m: Month| sums.get(&(ent, m));
+                        let (amount, passed, rows, lines) = match window {
+                            Window::Month | Window::Ttm => {
+                                let ms = window_months(*window, *x);
+                                let mut total = Decimal::ZERO;
+                                let mut rows = 0;
+                                let mut lines = Vec::new();
+                                let mut any = false;
+                                for mm in ms {
+                                    if let Some((a, r, ls)) = get(mm) {
+                                        total += a;
+                                        rows += r;
+                                        lines.extend(ls);
+                                        any = true;
+                                    }
+                                }
+                                if !any {
+                                    continue;
+                                }
+                                (total, threshold.passes(total), rows, lines)
+                            }
+                            Window::AnyOf2 => {
+                                let a1 = get(*x);
+                                let a0 = get(x.minus(1));
+                                if a1.is_none() && a0.is_none() {
+                                    continue;
+                                }
+                                let v1 = a1.map_or(Decimal::ZERO, |v| v.0);
+                                let v0 = a0.map_or(Decimal::ZERO, |v| v.0);
+                                let passed = threshold.passes(v1) || threshold.passes(v0);
+                                let mut lines = Vec::new();
+                                let mut rows = 0;
+                                for v in [a0, a1].into_iter().flatten() {
+                                    rows += v.1;
+                                    lines.extend(&v.2);
+                                }
+                                // The amount shown is the better month's.
+                                (v1.max(v0), passed, rows, lines)
+                            }
+                        };
+                        if passed {
+                            counts[pi] += 1;
+                        }
+                        if self.full {
+                            let mut item = AreaItem {
+                                period: Some(label),
+                                from_month: Some(window_months(*window, *x)[0]),
+                                month: Some(*x),
+                                amount: Some(amount.normalize()),
+                                counted: passed,
+                                reason: (!passed).then_some(AreaReason::BelowThreshold),
+                                rows,
+                                lines,
+                                ..AreaItem::default()
+                            };
+                            match entity {
+                                Entity::Tenant => {
+                                    (item.tenant_id, item.customer_name) = self.tenant(ent)
+                                }
+                                Entity::Service => {
+                                    item.service = Some(self.facts.services[ent as usize].clone())
+                                }
+                            }
+                            items.push(item);
+                        }
+                    }
+                }
+                items.extend(excluded);
+            }
+            Source::Licenses => {
+                let seat_test = seats.expect("validated: licenses tests seats");
+                let ratio_set = self.measure_set(b, measure_associations);
+                // Per (tenant, month): band passed, and the pooled ratio sums.
+                let months: HashSet<Month> = periods.iter().map(|(_, x)| *x).collect();
+                let mut tenants: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
+                self.license_tenants(
+                    b,
+                    &seat_test,
+                    *seats_at_most,
+                    active_ratio
+                        .as_ref()
+                        .filter(|_| *ratio_scope == RatioScope::Workload),
+                    ratio_set,
+                    &months,
+                    &mut tenants,
+                );
+                let starts = if exclude_new_above.is_some() {
+                    self.option_starts(b, ratio_set)
+                } else {
+                    HashMap::default()
+                };
+                for (pi, (label, x)) in periods.iter().enumerate() {
+                    for (&(t, mm), tm) in tenants.range((0, *x)..) {
+                        if mm != *x {
+                            continue;
+                        }
+                        let mut reason = None;
+                        if !tm.band {
+                            reason = Some(AreaReason::OutsideBand);
+                        } else if let Some(r) =
+                            active_ratio.filter(|_| *ratio_scope == RatioScope::Tenant)
+                            && !ratio_passes(tm.active, tm.paid, &r)
+                        {
+                            reason = Some(AreaReason::RatioBelow);
+                        }
+                        if reason.is_none()
+                            && *label == "latest"
+                            && let Some(ex) = exclude_new_above
+                            && let Some(&start) = starts.get(&t)
+                            && start >= l.minus(11)
+                            && start <= l
+                        {
+                            let (a, p) = self.pooled(b, ratio_set, t, start);
+                            if p > 0 && ex.passes(Decimal::from(a) / Decimal::from(p)) {
+                                reason = Some(AreaReason::NewAssociationAlreadyActive { start });
+                                excluded_new += 1;
+                            }
+                        }
+                        let counted = reason.is_none();
+                        if counted {
+                            counts[pi] += 1;
+                        }
+                        if self.full {
+                            let (tenant_id, customer_name) = self.tenant(t);
+                            items.push(AreaItem {
+                                period: Some(label),
+                                tenant_id,
+                                customer_name,
+                                month: Some(*x),
+                                paid_seats: Some(tm.paid),
+                                active_users: Some(tm.active),
+                                counted,
+                                reason,
+                                rows: tm.rows,
+                                lines: tm.lines.clone(),
+                                ..AreaItem::default()
+                            });
+                        }
+                    }
+                }
+                items.extend(self.license_left_out(b, &months));
+            }
+        }
+        let value = match mode {
+            Mode::Delta => Decimal::from(counts[0]) - Decimal::from(counts[1]),
+            Mode::Level => Decimal::from(counts[0]),
+        };
+        (
+            value,
+            AreaDetail::EntityCount {
+                latest_count: counts[0],
+                baseline_count: (*mode == Mode::Delta).then_some(counts[1]),
+                excluded_new,
+                items,
+            },
+        )
+    }
+
+    /// Per (tenant, month) of `months`: whether some (workload, association)
+    /// of the filter is in the seat band (and, with `workload_ratio`, has
+    /// that share active), and active users and paid seats pooled over the
+    /// filter's workloads with the `ratio_set` associations.
+    #[allow(clippy::too_many_arguments)]
+    fn license_tenants(
+        &self,
+        b: &Bound,
+        seats: &Threshold,
+        at_most: Option<Decimal>,
+        workload_ratio: Option<&Threshold>,
+        ratio_set: &[bool],
+        months: &HashSet<Month>,
+        out: &mut BTreeMap<(u32, Month), TenantMonth>,
+    ) {
+        for (&(t, w, m, a), agg) in &self.facts.licenses {
+            if !months.contains(&m) || !b.workloads.get(w as usize).copied().unwrap_or(false) {
+                continue;
+            }
+            let in_filter = b.assocs.get(a as usize).copied().unwrap_or(false);
+            let in_ratio = ratio_set.get(a as usize).copied().unwrap_or(false);
+            if !in_filter && !in_ratio {
+                continue;
+            }
+            let tm = out.entry((t, m)).or_default();
+            if in_filter
+                && passes_band(agg.paid_seats, seats, at_most)
+                && workload_ratio.is_none_or(|r| ratio_passes(agg.active_users, agg.paid_seats, r))
+            {
+                tm.band = true;
+            }
+            if in_ratio {
+                tm.active += agg.active_users;
+                tm.paid += agg.paid_seats;
+            }
+            tm.rows += agg.rows;
+            if self.full {
+                tm.lines.extend(&agg.lines);
+            }
+        }
+    }
+
+    /// Active users and paid seats of a tenant in a month, pooled over the
+    /// filter's workloads with the given associations.
+    fn pooled(&self, b: &Bound, set: &[bool], t: u32, m: Month) -> (u64, u64) {
+        let (mut a, mut p) = (0, 0);
+        for (&(tt, w, mm, aa), agg) in &self.facts.licenses {
+            if tt == t
+                && mm == m
+                && b.workloads.get(w as usize).copied().unwrap_or(false)
+                && set.get(aa as usize).copied().unwrap_or(false)
+            {
+                a += agg.active_users;
+                p += agg.paid_seats;
+            }
+        }
+        (a, p)
+    }
+
+    /// The earliest association start per tenant over the filter's
+    /// workloads with the given associations.
+    fn option_starts(&self, b: &Bound, set: &[bool]) -> HashMap<u32, Month> {
+        let mut out: HashMap<u32, Month> = HashMap::default();
+        for (&(t, w, a), s) in &self.facts.license_starts {
+            if b.workloads.get(w as usize).copied().unwrap_or(false)
+                && set.get(a as usize).copied().unwrap_or(false)
+            {
+                let m = s.month();
+                out.entry(t).and_modify(|x| *x = (*x).min(m)).or_insert(m);
+            }
+        }
+        out
+    }
+
+    /// Licenses row groups of the months that the filter left out.
+    fn license_left_out(&self, b: &Bound, months: &HashSet<Month>) -> Vec<AreaItem> {
+        if !self.full {
+            return Vec::new();
+        }
+        let mut items = Vec::new();
+        for (&(t, w, m, a), agg) in &self.facts.licenses {
+            if !months.contains(&m) {
+                continue;
+            }
+            let reason = if !b.workloads.get(w as usize).copied().unwrap_or(false) {
+                AreaReason::WorkloadNotEligible
+            } else if !b.assocs.get(a as usize).copied().unwrap_or(false) {
+                AreaReason::AssociationNotEligible
+            } else {
+                continue;
+            };
+            let (tenant_id, customer_name) = self.tenant(t);
+            items.push(AreaItem {
+                tenant_id,
+                customer_name,
+                workload: Some(self.e.vocab.workloads[w as usize].clone()),
+                association: Some(self.e.vocab.associations[a as usize].clone()),
+                month: Some(m),
+                paid_seats: Some(agg.paid_seats),
+                active_users: Some(agg.active_users),
+                counted: false,
+                reason: Some(reason),
+                rows: agg.rows,
+                lines: agg.lines.clone(),
+                ..AreaItem::default()
+            });
+        }
+        items.extend(self.unknown_groups(Table::Licenses, months));
+        items
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn growth(
+        &self,
+        m: &AreaMetricRule,
+    ) -> (Option<Decimal>, bool, AreaDetail, Vec<(String, Decimal)>) {
+        let AreaShape::Growth {
+            filter,
+            measure,
+            window,
+            kind,
+            measure_associations,
+            seats,
+            seats_at_most,
+            baseline_minimum,
+            association_start_baseline,
+        } = &m.shape
+        else {
+            unreachable!("growth")
+        };
+        let b = &self.e.filters[*filter];
+        let (l, bl) = (self.latest(), self.baseline());
+        let mut items = Vec::new();
+        let (latest, baseline) = match b.source {
+            Source::Acr => {
+                let lm = window_months(*window, l);
+                let bm = window_months(*window, bl);
+                let months: HashSet<Month> = lm.iter().chain(&bm).copied().collect();
+                let mut excluded = Vec::new();
+                let sums = self.acr_sums(b, Entity::Tenant, &months, &mut excluded);
+                let mut per_tenant: BTreeMap<(u32, usize), (Decimal, u32, Vec<u64>)> =
+                    BTreeMap::new();
+                let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
+                for (&(t, mm), (a, r, ls)) in &sums {
+                    for (pi, set) in [&lm, &bm].into_iter().enumerate() {
+                        if set.contains(&mm) {
+                            if pi == 0 {
+                                lt += a;
+                            } else {
+                                bt += a;
+                            }
+                            if self.full {
+                                let e = per_tenant.entry((t, pi)).or_default();
+                                e.0 += a;
+                                e.1 += r;
+                                e.2.extend(ls);
+                            }
+                        }
+                    }
+                }
+                for ((t, pi), (a, r, ls)) in per_tenant {
+                    let (tenant_id, customer_name) = self.tenant(t);
+                    let x = if pi == 0 { l } else { bl };
+                    items.push(AreaItem {
+                        period: Some(if pi == 0 { "latest" } else { "baseline" }),
+                        tenant_id,
+                        customer_name,
+                        from_month: Some(window_months(*window, x)[0]),
+                        month: Some(x),
+                        amount: Some(a.normalize()),
+                        counted: true,
+                        rows: r,
+                        lines: ls,
+                        ..AreaItem::default()
+                    });
+                }
+                items.extend(excluded);
+                (lt, bt)
+            }
+            Source::Licenses => {
+                let set = self.measure_set(b, measure_associations);
+                let value_of = |agg: &crate::facts::LicenseAgg| match measure {
+                    Measure::ProtectedUsers => agg.active_users.min(agg.paid_seats),
+                    _ => agg.active_users,
+                };
+                // Band eligibility of (tenant, month), when the metric has a band.
+                let band_months: HashSet<Month> = self
+                    .facts
+                    .licenses
+                    .keys()
+                    .map(|k| k.2)
+                    .filter(|mm| *mm >= bl && *mm <= l)
+                    .collect();
+                let mut band: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
+                if let Some(s) = seats {
+                    self.license_tenants(b, s, *seats_at_most, None, &[], &band_months, &mut band);
+                }
+                let in_band = |t: u32, mm: Month| {
+                    seats.is_none() || band.get(&(t, mm)).is_some_and(|x| x.band)
+                };
+                let (mut lt, mut bt) = (0u64, 0u64);
+                for (&(t, w, mm, a), agg) in &self.facts.licenses {
+                    if !b.workloads.get(w as usize).copied().unwrap_or(false)
+                        || !set.get(a as usize).copied().unwrap_or(false)
+                    {
+                        continue;
+                    }
+                    let start = association_start_baseline
+                        .then(|| self.facts.license_starts.get(&(t, w, a)).map(|s| s.month()))
+                        .flatten();
+                    let is_new = start.is_some_and(|s| s >= l.minus(11) && s <= l);
+                    let roles: Vec<&'static str> = {
+                        let mut r = Vec::new();
+                        if mm == l {
+                            r.push("latest");
+                        }
+                        if is_new {
+                            if Some(mm) == start {
+                                r.push("start");
+                            }
+                        } else if mm == bl {
+                            r.push("baseline");
+                        }
+                        r
+                    };
+                    for role in roles {
+                        let ok = in_band(t, mm);
+                        let v = value_of(agg);
+                        if ok {
+                            if role == "latest" {
+                                lt += v;
+                            } else {
+                                bt += v;
+                            }
+                        }
+                        if self.full {
+                            let (tenant_id, customer_name) = self.tenant(t);
+                            items.push(AreaItem {
+                                period: Some(role),
+                                tenant_id,
+                                customer_name,
+                                workload: Some(self.e.vocab.workloads[w as usize].clone()),
+                                association: Some(self.e.vocab.associations[a as usize].clone()),
+                                month: Some(mm),
+                                amount: Some(Decimal::from(v)),
+                                paid_seats: Some(agg.paid_seats),
+                                active_users: Some(agg.active_users),
+                                counted: ok,
+                                reason: (!ok).then_some(AreaReason::OutsideBand),
+                                rows: agg.rows,
+                                lines: agg.lines.clone(),
+                                ..AreaItem::default()
+                            });
+                        }
+                    }
+                }
+                let months: HashSet<Month> = [l, bl].into_iter().collect();
+                items.extend(self.license_left_out(b, &months));
+                (Decimal::from(lt), Decimal::from(bt))
+            }
+        };
+        let met = baseline_minimum.is_none_or(|t| t.passes(baseline));
+        let value = match kind {
+            GrowthKind::Percent => percent(latest, baseline),
+            GrowthKind::Absolute => Some((latest - baseline).normalize()),
+        };
+        let unit = match measure {
+            Measure::Acr => "acr",
+            Measure::ActiveUsers => "active_users",
+            Measure::ProtectedUsers => "protected_users",
+        };
+        if self.full {
+            items.sort_by(|a, b| {
+                (a.period, &a.tenant_id, &a.workload, a.month).cmp(&(
+                    b.period,
+                    &b.tenant_id,
+                    &b.workload,
+                    b.month,
+                ))
+            });
+        }
+        let figures = vec![
+            (format!("latest_{unit}"), latest.normalize()),
+            (format!("baseline_{unit}"), baseline.normalize()),
+        ];
+        (
+            value,
+            met,
+            AreaDetail::Growth {
+                latest: latest.normalize(),
+                baseline: baseline.normalize(),
+                baseline_minimum: *baseline_minimum,
+                prerequisite_met: met,
+                items,
+            },
+            figures,
+        )
+    }
+
+    fn certified(&self, set: &[String], steps: &[super::Step]) -> (Decimal, AreaDetail, bool) {
+        let rb = self.e.rb;
+        let d = self.period.evaluation_date;
+        // Each record judged once: its area certification and why it does
+        // not count on D.
+        let mut judged: Vec<(u32, Option<usize>, Option<AreaReason>, usize)> = Vec::new();
+        for (ri, rec) in self.facts.certifications.iter().enumerate() {
+            let cert = match &rec.certification {
+                Ok(c) => self.e.ba_certs[*c as usize],
+                Err(raw) => rb.certification(raw),
+            };
+            let reason = match cert {
+                None => Some(AreaReason::UnknownCertification),
+                Some(ci) => {
+                    let c = &rb.certifications[ci];
+                    if rec.earned_on > d {
+                        Some(AreaReason::EarnedAfterDate)
+                    } else if rec.expires_on.is_some_and(|e| e < d) {
+                        Some(AreaReason::Expired)
+                    } else if !c.eligible_on(d) {
+                        match (c.eligible_from, c.eligible_until) {
+                            (Some(f), _) if d < f => {
+                                Some(AreaReason::NotYetEligible { eligible_from: f })
+                            }
+                            (_, Some(u)) => Some(AreaReason::Retired { eligible_until: u }),
+                            _ => Some(AreaReason::Expired),
+                        }
+                    } else {
+                        None
+                    }
+                }
+            };
+            judged.push((rec.person, cert, reason, ri));
+        }
+        let holders = |ids: &[String]| -> HashSet<u32> {
+            judged
+                .iter()
+                .filter(|(_, c, r, _)| {
+                    r.is_none() && c.is_some_and(|ci| ids.contains(&rb.certifications[ci].id))
+                })
+                .map(|(p, ..)| *p)
+                .collect()
+        };
+        let mut results = Vec::new();
+        let mut met = true;
+        for (i, s) in steps.iter().enumerate() {
+            let people = holders(&s.certifications).len() as u32;
+            let ok = people >= s.min_people;
+            met &= ok;
+            results.push(StepResult {
+                step: i + 1,
+                certifications: s.certifications.clone(),
+                min_people: s.min_people,
+                people,
+                met: ok,
+            });
+        }
+        let value = holders(set).len() as u32;
+        let mut items = Vec::new();
+        if self.full {
+            // Scoring set first (step none), then each step; a person counts
+            // once per group.
+            let mut groups: Vec<(Option<usize>, &[String])> = vec![(None, set)];
+            for (i, s) in steps.iter().enumerate() {
+                groups.push((Some(i + 1), &s.certifications));
+            }
+            for (step, ids) in groups {
+                let mut rows: Vec<AreaItem> = Vec::new();
+                let mut keyed: Vec<(u32, AreaItem)> = Vec::new();
+                for (p, cert, reason, ri) in &judged {
+                    let in_group = cert.is_some_and(|ci| ids.contains(&rb.certifications[ci].id));
+                    if !(in_group || step.is_none() && cert.is_none()) {
+                        continue;
+                    }
+                    let rec = &self.facts.certifications[*ri];
+                    let person = &self.facts.people[*p as usize];
+                    let reason = reason.clone();
+                    keyed.push((
+                        *p,
+                        AreaItem {
+                            person_id: Some(person.id.clone()),
+                            person_name: person.name.clone(),
+                            certification: Some(match cert {
+                                Some(ci) => rb.certifications[*ci].id.clone(),
+                                None => match &rec.certification {
+                                    Ok(c) => self.e.ba.certifications[*c as usize].id.clone(),
+                                    Err(raw) => raw.clone(),
+                                },
+                            }),
+                            earned_on: Some(rec.earned_on),
+                            expires_on: rec.expires_on,
+                            step,
+                            counted: reason.is_none(),
+                            reason,
+                            lines: vec![rec.line],
+                            ..AreaItem::default()
+                        },
+                    ));
+                }
+                keyed.sort_by(|(_, a), (_, b)| {
+                    (
+                        &a.person_id,
+                        !a.counted,
+                        &a.certification,
+                        a.earned_on,
+                        &a.lines,
+                    )
+                        .cmp(&(
+                            &b.person_id,
+                            !b.counted,
+                            &b.certification,
+                            b.earned_on,
+                            &b.lines,
+                        ))
+                });
+                let mut seen = HashSet::new();
+                for (p, mut item) in keyed {
+                    if item.counted && !seen.insert(p) {
+                        item.counted = false;
+                        item.reason = Some(AreaReason::PersonAlreadyCounted);
+                    }
+                    rows.push(item);
+                }
+                items.extend(rows);
+            }
+        }
+        (
+            Decimal::from(value),
+            AreaDetail::CertifiedPeople {
+                steps: results,
+                prerequisites_met: met,
+                items,
+            },
+            met,
+        )
+    }
+}
+
+#[derive(Default)]
+struct TenantMonth {
+    band: bool,
+    active: u64,
+    paid: u64,
+    rows: u32,
+    lines: Vec<u64>,
+}
