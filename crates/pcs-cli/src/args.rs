@@ -430,6 +430,20 @@ pub struct ServeArgs {
     /// The largest JSON request body accepted, in KiB.
     #[arg(long, value_name = "KIB", default_value_t = 1024)]
     pub max_body_kb: usize,
+    /// Serve HTTPS (rustls) with this certificate chain (PEM); the session
+    /// cookie is then `Secure`.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Login attempts allowed per client address and minute (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub login_per_minute: u32,
+    /// With --auth: requests allowed per token (or browser session) and
+    /// second (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub token_per_second: u32,
     /// Rulebooks.
     #[command(flatten)]
     pub rulebook: RulebookArgs,

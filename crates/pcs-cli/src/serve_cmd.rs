@@ -39,7 +39,25 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
                  or listen on 127.0.0.1"
             )));
         }
+        // The certificate is read before the (possibly long) data read too.
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                pcs_server::Tls::load(cert, key)
+                    .await
+                    .map_err(|e| {
+                        Failure::BadInput(anyhow!(
+                            "--tls-cert {} / --tls-key {}: {e}",
+                            cert.display(),
+                            key.display()
+                        ))
+                    })?,
+            ),
+            _ => None,
+        };
         let mut config = Config::new(&args.dataset);
+        config.tls = tls.is_some();
+        config.login_per_minute = args.login_per_minute;
+        config.token_per_second = args.token_per_second;
         config.rulebooks = Arc::new(rulebooks);
         config.auth = args.auth;
         config.upload_limit = args.max_upload_mb.saturating_mul(1 << 20);
@@ -83,12 +101,15 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             .map_err(Failure::Other)?;
         let local = listener.local_addr().map_err(|e| Failure::Other(e.into()))?;
         eprintln!(
-            "pcs serve: listening on http://{local}/ (auth {}; API at /api/v1, OpenAPI at /api/v1/openapi.json)",
+            "pcs serve: listening on {}://{local}/ (auth {}; API at /api/v1, OpenAPI at /api/v1/openapi.json)",
+            if tls.is_some() { "https" } else { "http" },
             if args.auth { "on" } else { "off" }
         );
-        pcs_server::serve(listener, state)
-            .await
-            .map_err(|e| Failure::Other(e.into()))
+        match tls {
+            Some(tls) => pcs_server::serve_tls(listener, state, tls).await,
+            None => pcs_server::serve(listener, state).await,
+        }
+        .map_err(|e| Failure::Other(e.into()))
     })
 }
 

@@ -85,6 +85,8 @@ pub(crate) struct Records<R: BufRead> {
     unterminated: bool,
     /// Whether a byte order mark may still start the input.
     bom_possible: bool,
+    /// The lines the current record spans.
+    record_lines: u64,
 }
 
 impl<R: BufRead> Records<R> {
@@ -120,6 +122,7 @@ impl<R: BufRead> Records<R> {
             parser,
             unterminated: false,
             bom_possible: file_start,
+            record_lines: 0,
         }
     }
 
@@ -207,6 +210,7 @@ impl<R: BufRead> Records<R> {
                 self.line += u64::from(self.pending.last() == Some(&b'\n'));
                 self.pos = self.pending.len();
                 self.quoted = false;
+                self.record_lines = 1;
                 return Ok(Some(first_line));
             }
             self.parse_general(path)?;
@@ -219,6 +223,7 @@ impl<R: BufRead> Records<R> {
     fn parse_general(&mut self, path: &Path) -> Result<(), DataError> {
         use csv_core::ReadRecordResult as R;
         let start = self.pos;
+        let line_at_start = self.line;
         let (mut outlen, mut endlen) = (0, 0);
         let mut at_end = false;
         loop {
@@ -256,6 +261,9 @@ impl<R: BufRead> Records<R> {
                 R::Record | R::End | R::InputEmpty => break,
             }
         }
+        // Line feeds inside the record, not the one that ends it.
+        let ended_by_line_feed = self.pos > start && self.pending[self.pos - 1] == b'\n';
+        self.record_lines = 1 + self.line - line_at_start - u64::from(ended_by_line_feed);
         self.quoted = true;
         self.fields.clear();
         let mut start = 0;
@@ -302,6 +310,12 @@ impl<R: BufRead> Records<R> {
     pub fn field<'t>(&self, text: &'t str, i: usize) -> &'t str {
         let (a, b) = self.fields[i];
         &text[a..b]
+    }
+
+    /// The lines the current record spans (more than one only when a
+    /// quoted value holds line breaks).
+    pub fn record_lines(&self) -> u64 {
+        self.record_lines
     }
 
     /// Whether the current record went through the general parser (only
@@ -748,10 +762,12 @@ fn each_record<R: BufRead>(
             .with_value(&shown(records.field(text, i))));
         }
         if records.len() != width {
-            let last = records.lines().max(line);
-            let spans = if last > line {
+            // Lines counted within the record, so that the message is the
+            // same whichever part of a split file read it.
+            let lines = records.record_lines();
+            let spans = if lines > 1 {
                 format!(
-                    " (it runs from line {line} to line {last}: a quote at the start of a field opens a quoted value that runs to the next quote)"
+                    " (it runs over {lines} lines: a quote at the start of a field opens a quoted value that runs to the next quote)"
                 )
             } else {
                 String::new()
@@ -1242,7 +1258,7 @@ mod tests {
             e.contains("line 2: this record has 13 fields, the header has 7"),
             "{e}"
         );
-        assert!(e.contains("runs from line 2 to line 3"), "{e}");
+        assert!(e.contains("runs over 2 lines"), "{e}");
         // In a name it is a value like any other.
         let text = format!("{HEADER}\nP1,T1,\"Contoso\nWest\",Sales,2023-10,10,DPOR\n");
         assert_eq!(revenue(&text, CsvDialect::default()).unwrap().1, 1);

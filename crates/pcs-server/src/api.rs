@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pcs_core::contract::{score_object, tidy_numbers};
-use pcs_insights::{plan, scenario};
+use pcs_insights::plan;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -72,6 +72,73 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(uploads))
 }
 
+/// Documents the error answers every operation can give (each a JSON
+/// [`ErrorBody`]), where its annotation does not already: a bad query or
+/// path value (400), no or a bad token (401), a scope or CSRF refusal
+/// (403), nothing there (404), over the rate limit (429), a server error
+/// (500); with a request body also 413, 415 and 422.
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let mut codes = vec![
+                    ("400", "The request is not valid (a query or path value)"),
+                    (
+                        "401",
+                        "No token, or a token that is not valid (with --auth)",
+                    ),
+                    (
+                        "403",
+                        "The token's scope does not allow this, or a cross-site request",
+                    ),
+                    ("404", "Not found, or outside the token's scope"),
+                    (
+                        "429",
+                        "Too many requests with this token (Retry-After says when to retry)",
+                    ),
+                    ("500", "A server error"),
+                ];
+                if op.request_body.is_some() {
+                    codes.extend([
+                        ("413", "The body is larger than the limit"),
+                        ("415", "The body's content type is not the one expected"),
+                        ("422", "The body is not valid"),
+                    ]);
+                }
+                for (code, description) in codes {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = router().split_for_parts();
@@ -84,10 +151,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                 .operation_id(Some("openapi"))
                 .response(
                     "200",
-                    utoipa::openapi::ResponseBuilder::new().description("The OpenAPI document"),
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("The OpenAPI document")
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::schema::Object::new()))
+                                .build(),
+                        ),
                 ),
         ),
     );
+    utoipa::Modify::modify(&ErrorResponses, &mut doc);
     doc
 }
 
@@ -125,22 +200,39 @@ pub async fn not_found(req: Request) -> ApiError {
     ))
 }
 
-/// Turns bodiless error responses (405 from the router, 413 from a limit,
-/// 500 from a caught panic) into JSON errors.
+/// Turns bodiless and plain-text error responses (405 from the router, 413
+/// from a limit, an extractor's rejection of a query, path or form, 500 from
+/// a caught panic) into JSON errors, keeping their other headers (`Allow`,
+/// `Retry-After`).
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let r = next.run(req).await;
     let s = r.status();
-    if (s.is_client_error() || s.is_server_error())
-        && !r.headers().contains_key(header::CONTENT_TYPE)
-    {
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|c| c.as_bytes().starts_with(b"text/plain"));
+    if (s.is_client_error() || s.is_server_error()) && plain {
         let code = match s.as_u16() {
             405 => "method_not_allowed",
             413 => "payload_too_large",
+            415 => "unsupported_media_type",
             s if s >= 500 => "internal",
             _ => "bad_request",
         };
-        let msg = s.canonical_reason().unwrap_or("error").to_lowercase();
-        return ApiError::new(s, code, msg).into_response();
+        let (mut parts, body) = r.into_parts();
+        let text = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .filter(|t| !t.is_empty() && s.is_client_error());
+        let msg = text.unwrap_or_else(|| s.canonical_reason().unwrap_or("error").to_lowercase());
+        let json = ApiError::new(s, code, msg).into_response();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let (jparts, jbody) = json.into_parts();
+        for (k, v) in &jparts.headers {
+            parts.headers.insert(k, v.clone());
+        }
+        return Response::from_parts(parts, jbody);
     }
     if s.is_server_error()
         && r.headers()
@@ -164,8 +256,9 @@ struct ErrorBody {
 /// `column_name`, `value` and `reason`.
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail {
-    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `payload_too_large`, `invalid_data`, `method_not_allowed` or `internal`.
+    /// `bad_request`, `unauthorized`, `forbidden`, `csrf`, `not_found`,
+    /// `payload_too_large`, `unsupported_media_type`, `invalid_data`,
+    /// `method_not_allowed`, `too_many_requests` or `internal`.
     code: String,
     /// For people.
     message: String,
@@ -225,6 +318,23 @@ struct ScoreObject {
     qualified: bool,
 }
 
+/// A recommended action (`pcs recommend`).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct RecommendationObject {
+    /// `next_threshold`, a risk, a missed prerequisite or a classification flip.
+    kind: String,
+    /// The metric concerned (none for classification or mixed risks).
+    metric: Option<String>,
+    /// One sentence.
+    title: String,
+    /// Points gained by acting, or at risk (positive).
+    points: f64,
+    /// The numbers behind the sentence.
+    #[schema(value_type = Object)]
+    detail: Value,
+}
+
 /// A page of partners.
 #[derive(Serialize, ToSchema)]
 struct PartnerList {
@@ -244,11 +354,12 @@ struct DatasetInfo {
     loaded_at: String,
     /// Seconds the read took.
     load_seconds: f64,
-    /// Partners visible to the caller.
+    /// Partners visible to the caller (1 for a partner token).
     partners: usize,
     /// Today's date as the server sees it (the default evaluation date).
     today: String,
-    /// The table files.
+    /// The table files (for a partner token: each table's format and that
+    /// partner's rows only).
     #[schema(value_type = Vec<Object>)]
     tables: Value,
     /// Names the rulebook does not know (counted rows; admins only).
@@ -347,10 +458,6 @@ fn open(
     Reports::open(state, access, id, when.when()?)
 }
 
-fn parse_scenario(v: Value) -> Result<scenario::Scenario, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("scenario: {e}")))
-}
-
 // ---------------------------------------------------------------- handlers
 
 /// The loaded dataset: tables, rows, partners, warnings.
@@ -364,6 +471,26 @@ async fn dataset(
     let partners = match access.only_partner() {
         None => snap.partners().len(),
         Some(p) => snap.partners().iter().filter(|e| e.partner_id == p).count(),
+    };
+    // A partner token sees its own rows only: no file sizes or row totals
+    // that would tell how many partners (or rows of others) the data holds.
+    let tables = match access.only_partner() {
+        None => serde_json::to_value(&snap.tables).map_err(ApiError::internal)?,
+        Some(p) => {
+            let facts = snap.partner_facts(state.today(), p);
+            Value::Array(
+                snap.tables
+                    .iter()
+                    .map(|t| {
+                        json!({
+                            "table": t.table,
+                            "format": t.format,
+                            "rows": facts.map_or(0, |f| partner_rows(f, t.table)),
+                        })
+                    })
+                    .collect(),
+            )
+        }
     };
     let warnings = if access.is_admin() {
         let title = "Business Applications";
@@ -390,9 +517,36 @@ async fn dataset(
         load_seconds: snap.load_time.as_secs_f64(),
         partners,
         today: state.today().to_string(),
-        tables: serde_json::to_value(&snap.tables).map_err(ApiError::internal)?,
+        tables,
         warnings,
     }))
+}
+
+/// The rows of one partner in a table, from its facts (counted as read).
+fn partner_rows(f: &pcs_core::facts::PartnerFacts, table: &str) -> u64 {
+    use pcs_core::facts::Table;
+    let excluded = |t: Table| -> u64 {
+        f.excluded
+            .iter()
+            .filter(|(k, _)| k.table == t)
+            .map(|(_, a)| u64::from(a.rows))
+            .sum()
+    };
+    match table {
+        "revenue" => {
+            f.revenue.values().map(|a| u64::from(a.rows)).sum::<u64>() + excluded(Table::Revenue)
+        }
+        "usage" => {
+            f.usage
+                .values()
+                .map(|a| u64::from(a.total.rows))
+                .sum::<u64>()
+                + excluded(Table::Usage)
+        }
+        "certifications" => f.certifications.len() as u64,
+        "partners" => 1,
+        _ => 0,
+    }
 }
 
 /// Partners, searchable and paged (a partner token sees only its own).
@@ -526,7 +680,7 @@ async fn simulate(
 ) -> Result<Json<Value>, ApiError> {
     let r = open(&state, &access, &id, &w)?;
     let Json(body) = body?;
-    let sc = parse_scenario(body)?;
+    let sc = crate::reports::parse_scenario(&body)?;
     blocking(move || {
         let c = r.simulate(&sc)?;
         Ok(Json(json!({
@@ -541,7 +695,7 @@ async fn simulate(
 /// Actions ranked by the points they gain or protect (`pcs recommend`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/recommendations", tag = "what-if",
     params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RecommendationObject>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn recommendations(
     State(state): State<AppState>,
     access: Access,
@@ -634,7 +788,7 @@ async fn save_scenario(
     }
     // A scenario that cannot apply (unknown workload, removed customer not
     // in the data) is refused now rather than when it is simulated.
-    let sc = parse_scenario(new.scenario.clone())?;
+    let sc = crate::reports::parse_scenario(&new.scenario)?;
     r.simulate(&sc)?;
     let canonical = serde_json::to_value(&sc).map_err(ApiError::internal)?;
     let saved = state

@@ -153,40 +153,107 @@ pub struct LoginForm {
     /// Where to go after logging in (a local path).
     #[serde(default)]
     pub next: Option<String>,
+    /// The form's CSRF token ([`crate::csrf`]).
+    #[serde(default)]
+    pub csrf: Option<String>,
 }
 
 /// The login page (the dashboard's, [`crate::pages::login_page`]).
-pub fn login_page(error: Option<&str>, next: Option<&str>) -> Html<String> {
-    Html(crate::pages::login_page(error, next))
+pub fn login_page(error: Option<&str>, next: Option<&str>, csrf: &str) -> Html<String> {
+    Html(crate::pages::login_page(error, next, csrf))
 }
 
-/// A local path to go to after login (never another site).
-fn local_path(next: Option<&str>) -> &str {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/",
+/// Whether a path is one of this site's own: `/x`, never `//x` (another
+/// host), never a backslash (`/\x` is `//x` to browsers), never a control
+/// or white-space character (browsers drop tabs and line feeds, so
+/// `/\t/host` would become `//host`).
+fn is_local(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.contains('\\')
+        && !p.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// A local path to go to after login: `next` when it is one of this site's
+/// paths, as written and once percent-decoded (so `/%2F/host` and `/%5Chost`
+/// are refused too), else `/`. The answer is always a valid `Location`
+/// value: characters outside ASCII are percent-encoded.
+pub fn local_path(next: Option<&str>) -> String {
+    let Some(p) = next else {
+        return "/".into();
+    };
+    let decoded = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+    if !is_local(p) || !is_local(&decoded) {
+        return "/".into();
+    }
+    let mut out = String::with_capacity(p.len());
+    for c in p.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// A 303 to a path [`local_path`] accepted.
+fn see_other(path: &str) -> Response {
+    match HeaderValue::from_str(path) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Err(_) => Redirect::to("/").into_response(),
+    }
+}
+
+/// The session cookie's attributes (`Secure` when the server serves HTTPS).
+fn cookie_attributes(state: &AppState) -> &'static str {
+    if state.config().tls {
+        "Path=/; HttpOnly; SameSite=Strict; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Strict"
     }
 }
 
 /// `GET /login`.
 pub async fn get_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Html<String> {
-    login_page(None, q.get("next").map(String::as_str))
+    login_page(
+        None,
+        q.get("next").map(String::as_str),
+        &crate::csrf::token(&state, &headers),
+    )
 }
 
-/// `POST /login` (form: token, next): sets the session cookie and redirects.
-pub async fn post_login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
-    let next = local_path(f.next.as_deref()).to_string();
+/// `POST /login` (form: token, next, csrf): sets the session cookie and redirects.
+pub async fn post_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = local_path(f.next.as_deref());
+    let csrf = crate::csrf::token(&state, &headers);
+    if let Err(e) = crate::csrf::check(&state, &headers, f.csrf.as_deref()) {
+        return (
+            e.status(),
+            login_page(Some(e.message()), Some(&next), &csrf),
+        )
+            .into_response();
+    }
     if !state.config().auth {
-        return Redirect::to(&next).into_response();
+        return see_other(&next);
     }
     let info = match state.store().verify_token(f.token.trim()) {
         Ok(Some(i)) => i,
         Ok(None) => {
             return (
                 StatusCode::UNAUTHORIZED,
-                login_page(Some("That token is not valid."), Some(&next)),
+                login_page(Some("That token is not valid."), Some(&next), &csrf),
             )
                 .into_response();
         }
@@ -197,28 +264,47 @@ pub async fn post_login(State(state): State<AppState>, Form(f): Form<LoginForm>)
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let cookie = format!(
-        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{SESSION_COOKIE}={session}; {}; Max-Age={}",
+        cookie_attributes(&state),
         crate::store::SESSION_SECONDS
     );
-    let mut r = Redirect::to(&next).into_response();
+    let mut r = see_other(&next);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
 }
 
-/// `POST /logout`: ends the session and clears the cookie.
-pub async fn post_logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The logout form's fields.
+#[derive(serde::Deserialize)]
+pub struct LogoutForm {
+    /// The form's CSRF token.
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// `POST /logout` (form: csrf): ends the session and clears the cookie.
+pub async fn post_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Response {
+    if let Err(e) = crate::csrf::check(&state, &headers, f.csrf.as_deref()) {
+        return crate::pages::bare_error(e, &state).into_response();
+    }
     if let Some(s) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.store().delete_session(s)
     {
         return ApiError::internal(e).into_response();
     }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("pcs_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    let clear = format!(
+        "{SESSION_COOKIE}=; {}; Max-Age=0",
+        cookie_attributes(&state)
     );
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 
@@ -252,7 +338,31 @@ mod tests {
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, "b"), None);
         assert_eq!(local_path(Some("/partners/1")), "/partners/1");
-        assert_eq!(local_path(Some("//evil.example")), "/");
-        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(
+            local_path(Some("/partners/1?month=2023-11")),
+            "/partners/1?month=2023-11"
+        );
+        assert_eq!(local_path(Some("/partners/é")), "/partners/%C3%A9");
+        assert_eq!(local_path(None), "/");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/127.0.0.1:38999/pwned.html",
+            "/\n",
+            "\r\n",
+            "/\u{7f}",
+            "/\0",
+            "/x\u{85}",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a",
+            "/ /x",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

@@ -147,8 +147,10 @@ impl Reports {
         ))
     }
 
-    /// Current against simulated (`pcs simulate`).
+    /// Current against simulated (`pcs simulate`), after [`check_scenario`]:
+    /// the one validation of a scenario, for the API and the dashboard.
     pub fn simulate(&self, s: &scenario::Scenario) -> Result<scenario::Comparison, ApiError> {
+        check_scenario(s)?;
         scenario::simulate(self.rulebook(), &self.partner, self.facts(), self.period, s)
             .map_err(|e| ApiError::bad_request(e.to_string()))
     }
@@ -190,6 +192,27 @@ impl Reports {
             .checked_add((within as i64).days())
             .map_err(|e| ApiError::bad_request(format!("within: {e}")))
     }
+}
+
+/// The message of an empty scenario.
+pub const EMPTY_SCENARIO: &str =
+    "The scenario is empty: fill in at least one row, or a customer or person to remove.";
+
+/// A scenario from its JSON (the `pcs simulate --scenario` format), read by
+/// the same parser as the CLI's; 400 when it is not one.
+pub fn parse_scenario(v: &serde_json::Value) -> Result<scenario::Scenario, ApiError> {
+    scenario::Scenario::from_json(&v.to_string())
+        .map_err(|e| ApiError::bad_request(format!("scenario: {e}")))
+}
+
+/// What every scenario must be before it is simulated or saved, by the
+/// API or the dashboard: not empty (what it names is checked against the
+/// partner's data by [`Reports::simulate`]).
+pub fn check_scenario(s: &scenario::Scenario) -> Result<(), ApiError> {
+    if s.is_empty() {
+        return Err(ApiError::bad_request(EMPTY_SCENARIO));
+    }
+    Ok(())
 }
 
 /// Parses `month` / `date` query values (at most one) into a [`When`].

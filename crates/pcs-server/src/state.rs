@@ -35,11 +35,19 @@ pub struct Config {
     pub upload_limit: u64,
     /// A fixed "today" (the default evaluation date); the clock otherwise.
     pub today: Option<Date>,
+    /// Whether the server itself serves HTTPS (`--tls-cert`): cookies are
+    /// then `Secure` and only `https://` origins are this server.
+    pub tls: bool,
+    /// Login attempts allowed per client address and minute (0: no limit).
+    pub login_per_minute: u32,
+    /// Requests allowed per token (or session) and second with auth (0: no limit).
+    pub token_per_second: u32,
 }
 
 impl Config {
     /// A configuration with the defaults: built-in rulebooks, no auth,
-    /// 1 MiB JSON bodies, 1 GiB uploads, today from the clock.
+    /// 1 MiB JSON bodies, 1 GiB uploads, today from the clock, plain HTTP,
+    /// 10 login attempts a minute per address, 50 requests a second per token.
     pub fn new(dir: impl Into<PathBuf>) -> Config {
         Config {
             dir: dir.into(),
@@ -48,6 +56,9 @@ impl Config {
             json_limit: 1 << 20,
             upload_limit: 1 << 30,
             today: None,
+            tls: false,
+            login_per_minute: 10,
+            token_per_second: 50,
         }
     }
 }
@@ -231,6 +242,8 @@ struct Inner {
     config: Config,
     data: ArcSwap<Snapshot>,
     store: Store,
+    /// The key of the forms' CSRF tokens (kept in the store).
+    csrf_key: String,
     /// Held while an upload validates and replaces a table: one at a time.
     upload: tokio::sync::Mutex<()>,
 }
@@ -243,17 +256,37 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     /// Reads the dataset and opens (or creates) the store in its directory.
     pub fn open(config: Config) -> anyhow::Result<AppState> {
-        let snapshot = Snapshot::load(&config.dir, config.rulebooks.clone(), 1)?;
         let store = Store::open(&config.dir.join(crate::store::FILE_NAME))?;
+        // Whatever a crash during an upload left: finish a committed one,
+        // remove the rest, before reading the tables.
+        let recovery = crate::upload::recover(&config.dir, Some(&store))?;
+        if let Some(table) = &recovery.finished {
+            eprintln!("pcs serve: finished the {table} upload a stop had interrupted");
+        }
+        if !recovery.removed.is_empty() {
+            eprintln!(
+                "pcs serve: removed what an interrupted upload left: {}",
+                recovery.removed.join(", ")
+            );
+        }
+        let snapshot = Snapshot::load(&config.dir, config.rulebooks.clone(), 1)?;
         Ok(Self::with(config, snapshot, store))
     }
 
     /// A state from parts already built.
     pub fn with(config: Config, snapshot: Snapshot, store: Store) -> AppState {
+        // A store that cannot keep the key still gets one for this process.
+        let csrf_key = store.server_secret("csrf").unwrap_or_else(|e| {
+            eprintln!(
+                "pcs serve: cannot keep the CSRF key in the store ({e}); forms expire at restart"
+            );
+            crate::store::secret("")
+        });
         AppState(Arc::new(Inner {
             config,
             data: ArcSwap::from_pointee(snapshot),
             store,
+            csrf_key,
             upload: tokio::sync::Mutex::new(()),
         }))
     }
@@ -272,6 +305,11 @@ impl AppState {
     /// The SQLite store (tokens, sessions, scenarios, upload history).
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The key of the forms' CSRF tokens.
+    pub(crate) fn csrf_key(&self) -> &str {
+        &self.0.csrf_key
     }
 
     /// The configuration.

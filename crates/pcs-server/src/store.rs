@@ -123,7 +123,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -133,7 +134,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A new random secret: 32 bytes from the OS-seeded CSPRNG, hex, with a prefix.
-fn secret(prefix: &str) -> String {
+pub(crate) fn secret(prefix: &str) -> String {
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
     format!("{prefix}{}", hex(&b))
@@ -173,6 +174,10 @@ CREATE TABLE IF NOT EXISTS scenarios (
     token_id    INTEGER
 );
 CREATE INDEX IF NOT EXISTS scenarios_partner ON scenarios(partner_id);
+CREATE TABLE IF NOT EXISTS secrets (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS uploads (
     id          INTEGER PRIMARY KEY,
     at          TEXT NOT NULL,
@@ -302,6 +307,21 @@ impl Store {
         tx.execute("DELETE FROM sessions WHERE token_id = ?1", params![id])?;
         tx.commit()?;
         Ok(n == 1)
+    }
+
+    /// The server's secret of this name (hex, 32 random bytes), made on
+    /// first use and kept across restarts (the key of the forms' CSRF tokens).
+    pub fn server_secret(&self, name: &str) -> Result<String, StoreError> {
+        let c = self.conn();
+        c.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+            params![name, secret("")],
+        )?;
+        c.query_row(
+            "SELECT value FROM secrets WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )
     }
 
     // ---------------------------------------------------------------- sessions

@@ -1,14 +1,27 @@
 //! Table uploads: validated with the CLI's reader and errors, applied
-//! atomically.
+//! atomically, and recovered after a crash.
 //!
 //! The body is streamed into a staging directory inside the data directory
-//! (so the final rename stays on one file system), next to hard links of the
-//! other tables. The whole staged dataset is then read exactly as at start;
-//! the first malformed value rejects the upload with its file, line, column
-//! and value, and nothing changes on disk or in memory. An accepted table is
-//! synced, renamed over the old one, the directory synced, and the snapshot
-//! read from the staging directory becomes the current one. Every attempt
+//! (`.pcs-upload-*`, so the final rename stays on one file system), next to
+//! hard links of the other tables. The whole staged dataset is then read
+//! exactly as at start; the first malformed value rejects the upload with
+//! its file, line, column and value, and nothing changes on disk or in
+//! memory.
+//!
+//! An accepted table is applied through **one atomic step**: a commit record
+//! ([`JOURNAL`]: the staged file, the files it replaces, the upload's
+//! history entry) is written to a temporary file, synced, and renamed into
+//! place. Before that rename the dataset is the old one; after it, the new
+//! one: the moves it lists (the new file renamed over the old one, the
+//! old file of a table that changes format removed) are then carried out,
+//! and [`recover`] carries them out again at start-up if a crash came in
+//! between (each move is idempotent). Start-up also removes staging
+//! directories and unfinished commit records left by a crash. Every attempt
 //! is recorded in the upload history.
+//!
+//! With the cargo feature `fault-injection` (tests only; off in every
+//! build that ships), `PCS_FAULT=upload:STEP` aborts the process at that
+//! step, as `kill -9` would: see [`FAULT_STEPS`].
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,6 +39,171 @@ use crate::store::UploadRecord;
 
 /// The Parquet magic number, at the start (and end) of every Parquet file.
 const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// The commit record of an upload being applied, in the data directory.
+pub const JOURNAL: &str = ".pcs-commit.json";
+
+/// The commit record while it is written (not yet committed).
+const JOURNAL_TMP: &str = ".pcs-commit.json.tmp";
+
+/// The prefix of staging directories.
+pub const STAGING_PREFIX: &str = ".pcs-upload-";
+
+/// The steps of an upload at which `PCS_FAULT=upload:STEP` aborts (with the
+/// `fault-injection` feature), in order: the body received; the dataset
+/// validated; the commit record written but not yet renamed; committed
+/// (renamed); the new table moved into place; the replaced file removed;
+/// the commit record removed; the staging directory removed (then the
+/// snapshot is swapped and the answer sent).
+pub const FAULT_STEPS: [&str; 8] = [
+    "received",
+    "validated",
+    "journal-written",
+    "committed",
+    "moved",
+    "old-removed",
+    "journal-removed",
+    "staging-removed",
+];
+
+/// Aborts the process at `step` when `PCS_FAULT=upload:STEP` (feature
+/// `fault-injection` only).
+#[cfg(feature = "fault-injection")]
+fn fault(step: &str) {
+    debug_assert!(FAULT_STEPS.contains(&step));
+    if std::env::var("PCS_FAULT").is_ok_and(|v| v.strip_prefix("upload:") == Some(step)) {
+        eprintln!("pcs serve: PCS_FAULT: aborting at upload:{step}");
+        std::process::abort();
+    }
+}
+
+/// Without the `fault-injection` feature there is no fault point.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn fault(_step: &str) {}
+
+/// The commit record: what applying an accepted upload changes.
+#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+struct Journal {
+    /// The staging directory (a name in the data directory).
+    staging: String,
+    /// The new table's file name (in the staging and the data directory).
+    install: String,
+    /// File names in the data directory the new table replaces (another format).
+    remove: Vec<String>,
+    /// The history entry.
+    table: String,
+    format: String,
+    bytes: u64,
+    sha256: String,
+    rows: Option<u64>,
+    token_id: Option<i64>,
+}
+
+/// What [`recover`] found and did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// A committed upload whose moves were finished at start-up (its table).
+    pub finished: Option<String>,
+    /// Staging directories and unfinished commit records removed.
+    pub removed: Vec<String>,
+}
+
+/// Carries out a committed upload's moves (idempotent).
+fn apply(dir: &Path, j: &Journal) -> std::io::Result<()> {
+    let valid =
+        |name: &str| !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
+    if !valid(&j.staging) || !valid(&j.install) || !j.remove.iter().all(|n| valid(n)) {
+        return Err(std::io::Error::other(format!(
+            "{JOURNAL}: not a commit record of pcs"
+        )));
+    }
+    let staged = dir.join(&j.staging).join(&j.install);
+    let dest = dir.join(&j.install);
+    if staged.exists() {
+        std::fs::rename(&staged, &dest)?;
+        fault("moved");
+    } else if !dest.exists() {
+        return Err(std::io::Error::other(format!(
+            "{JOURNAL}: {} is neither staged nor in place",
+            j.install
+        )));
+    }
+    for old in &j.remove {
+        match std::fs::remove_file(dir.join(old)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    fault("old-removed");
+    sync_dir(dir)
+}
+
+/// Start-up: finishes a committed upload a crash interrupted (and records
+/// it in the history), and removes what an interrupted upload left
+/// (staging directories, an unfinished commit record). Runs before the
+/// dataset is read, with no upload in progress.
+pub fn recover(dir: &Path, store: Option<&crate::store::Store>) -> std::io::Result<Recovery> {
+    let mut out = Recovery::default();
+    let journal = dir.join(JOURNAL);
+    match std::fs::read(&journal) {
+        Ok(bytes) => {
+            let j: Journal = serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", journal.display())))?;
+            apply(dir, &j)?;
+            let recorded = match store {
+                Some(store) => store
+                    .uploads(1)
+                    .map_err(std::io::Error::other)?
+                    .first()
+                    .is_some_and(|u| u.accepted && u.sha256 == j.sha256 && u.table == j.table),
+                None => true,
+            };
+            if let Some(store) = store.filter(|_| !recorded) {
+                store
+                    .record_upload(
+                        &j.table, &j.format, j.bytes, &j.sha256, j.rows, None, j.token_id,
+                    )
+                    .map_err(std::io::Error::other)?;
+            }
+            std::fs::remove_file(&journal)?;
+            sync_dir(dir)?;
+            out.finished = Some(j.table);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(STAGING_PREFIX) && e.file_type()?.is_dir() {
+            std::fs::remove_dir_all(e.path())?;
+            out.removed.push(name);
+        } else if name == JOURNAL_TMP {
+            std::fs::remove_file(e.path())?;
+            out.removed.push(name);
+        }
+    }
+    if !out.removed.is_empty() {
+        sync_dir(dir)?;
+    }
+    Ok(out)
+}
+
+/// Writes the commit record and renames it into place: the commit.
+fn commit(dir: &Path, j: &Journal) -> std::io::Result<()> {
+    let tmp = dir.join(JOURNAL_TMP);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(j).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+    }
+    fault("journal-written");
+    std::fs::rename(&tmp, dir.join(JOURNAL))?;
+    sync_dir(dir)?;
+    fault("committed");
+    Ok(())
+}
 
 /// The table a name stands for (`revenue`, `usage`, `certifications`, `partners`).
 pub fn parse_table(name: &str) -> Result<Table, ApiError> {
@@ -110,11 +288,12 @@ pub async fn upload_table(
     let _guard = state.upload_lock().lock().await;
 
     let staging = tempfile::Builder::new()
-        .prefix(".pcs-upload-")
+        .prefix(STAGING_PREFIX)
         .tempdir_in(&dir)
         .map_err(ApiError::internal)?;
     let received = staging.path().join(format!("{}.upload", table.name()));
     let (size, sha, head) = receive(body, &received, state.config().upload_limit).await?;
+    fault("received");
     let format = detect_format(content_type, &head);
     let file_name = format!("{}.{}", table.name(), format.extension());
     let staged = staging.path().join(&file_name);
@@ -196,20 +375,48 @@ pub async fn upload_table(
         .iter()
         .find(|t| t.table == table.name())
         .map(|t| t.rows);
+    fault("validated");
 
-    // Apply: the new file replaces the old one by rename; a table that
-    // changes format loses its old file right after.
-    let dest = dir.join(&file_name);
-    std::fs::rename(&staged, &dest).map_err(ApiError::internal)?;
-    for old in replaced {
-        if old != dest {
-            std::fs::remove_file(&old).map_err(ApiError::internal)?;
-        }
+    // Apply: one atomic step (the commit record's rename), then its moves.
+    let name_of = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let journal = Journal {
+        staging: name_of(staging.path()),
+        install: file_name.clone(),
+        remove: replaced
+            .iter()
+            .map(|p| name_of(p))
+            .filter(|n| *n != file_name)
+            .collect(),
+        table: table.name().to_string(),
+        format: fmt.to_string(),
+        bytes: size,
+        sha256: sha.clone(),
+        rows,
+        token_id: access.token_id(),
+    };
+    commit(&dir, &journal).map_err(ApiError::internal)?;
+    // Committed: from here on the new data is the data, even after a crash.
+    if let Err(e) = apply(&dir, &journal) {
+        // The record stays: the next start finishes the moves.
+        return Err(ApiError::internal(format!(
+            "the upload is committed but not yet in place ({e}); restart pcs serve to finish it"
+        )));
     }
-    sync_dir(&dir).map_err(ApiError::internal)?;
     state.replace(snapshot);
-    let rec = record(rows, None)?;
-    Ok(rec)
+    // The history entry before the commit record goes: a crash in between
+    // finds this entry at start-up and does not add it twice.
+    let rec = record(rows, None);
+    std::fs::remove_file(dir.join(JOURNAL))
+        .and_then(|()| sync_dir(&dir))
+        .map_err(ApiError::internal)?;
+    fault("journal-removed");
+    staging.close().map_err(ApiError::internal)?;
+    fault("staging-removed");
+    rec
 }
 
 /// A data error's file as a name in the data directory.

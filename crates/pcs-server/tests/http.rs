@@ -595,10 +595,25 @@ async fn auth_needs_a_valid_live_token() {
 async fn a_browser_logs_in_with_a_token_and_gets_a_session() {
     let s = Server::with_auth().await;
     let token = s.token(Scope::Partner("1000002".into()));
+    let page = s
+        .http
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
     let bad = s
         .http
         .post(s.url("/login"))
-        .form(&[("token", "wrong"), ("next", "/")])
+        .form(&[("csrf", csrf.as_str()), ("token", "wrong"), ("next", "/")])
         .send()
         .await
         .unwrap();
@@ -607,7 +622,11 @@ async fn a_browser_logs_in_with_a_token_and_gets_a_session() {
     let r = s
         .http
         .post(s.url("/login"))
-        .form(&[("token", token.as_str()), ("next", "//elsewhere.example/")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("next", "//elsewhere.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -636,10 +655,24 @@ async fn a_browser_logs_in_with_a_token_and_gets_a_session() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The logout form's token belongs to the session.
+    let page = get("/partners/1000002")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
     let out = s
         .http
         .post(s.url("/logout"))
         .header("cookie", session.clone())
+        .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -905,4 +938,528 @@ async fn the_openapi_document_lists_every_route() {
             "metric field {k} not in the OpenAPI schema"
         );
     }
+}
+
+// ---------------------------------------------------------------- limits and TLS
+
+/// The hidden CSRF field of a page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no csrf field: {html}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn logins_and_tokens_are_rate_limited() {
+    let s = Server::start_with(|c| {
+        c.auth = true;
+        c.login_per_minute = 2;
+        // Requests without a credential count per address (here: the
+        // login page and the four attempts, within the burst of 5).
+        c.token_per_second = 5;
+    })
+    .await;
+    let page = s.http.get(s.url("/login")).send().await.unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = s
+            .http
+            .post(s.url("/login"))
+            .form(&[("csrf", csrf.as_str()), ("token", "guess"), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+            let page = r.text().await.unwrap();
+            assert!(page.contains("Too many login attempts"), "{page}");
+        }
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+
+    let (a, b) = (s.token(Scope::All), s.token(Scope::All));
+    let mut limited = 0;
+    for _ in 0..20 {
+        let r = s
+            .http
+            .get(s.url("/api/v1/dataset"))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+            assert!(r.headers().contains_key("retry-after"));
+            let (_, body) = json_of(r).await;
+            assert_eq!(error_code(&body), "too_many_requests");
+        } else {
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    }
+    assert!(
+        limited >= 10,
+        "only {limited} of 20 over a limit of 5 a second"
+    );
+    // Another token has its own allowance.
+    let r = s
+        .http
+        .get(s.url("/api/v1/dataset"))
+        .bearer_auth(&b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// One HTTP/1.1 exchange over TLS, trusting only the test CA; the raw answer.
+async fn https(addr: SocketAddr, request: String) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    let tls_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(tls_dir.join("ca.pem")).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await?;
+    tls.write_all(request.as_bytes()).await?;
+    let mut out = Vec::new();
+    tls.read_to_end(&mut out).await?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[tokio::test]
+async fn https_is_served_with_rustls_and_the_cookie_is_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example(), dir.path());
+    let mut config = Config::new(dir.path());
+    config.auth = true;
+    config.tls = true;
+    let state = AppState::open(config).unwrap();
+    let token = state.store().create_token(&Scope::All, "t").unwrap().0;
+    let tls_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let tls = pcs_server::Tls::load(&tls_dir.join("server.pem"), &tls_dir.join("server.key"))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(pcs_server::serve_tls(listener, state, tls));
+
+    let host = format!("localhost:{}", addr.port());
+    let page = https(
+        addr,
+        format!("GET /login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+    .unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let lower = page.to_ascii_lowercase();
+    assert!(
+        lower.contains("strict-transport-security: max-age="),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let body = format!("csrf={csrf}&token={token}&next=%2F");
+    let answer = https(
+        addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: https://{host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // The same form posted from the plain-HTTP origin is not this server.
+    let answer = https(
+        addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    // Plain HTTP on the TLS port gets no page.
+    let plain = reqwest::Client::new()
+        .get(format!("http://{addr}/login"))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}
+
+// ---------------------------------------------------------------- the OpenAPI document is the truth
+
+/// The top-level JSON type the document gives an answer (`object`,
+/// `array`, or `None` without content), references resolved.
+fn documented_type(doc: &Value, method: &str, path: &str, status: u16) -> Option<String> {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is not documented");
+    let response = op["responses"]
+        .get(status.to_string())
+        .unwrap_or_else(|| panic!("{method} {path}: status {status} is not documented"));
+    let schema = response
+        .get("content")?
+        .get("application/json")?
+        .get("schema")?;
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    match &schema["type"] {
+        Value::String(t) => Some(t.clone()),
+        Value::Array(ts) => ts
+            .iter()
+            .find(|t| *t != "null")
+            .map(|t| t.as_str().unwrap().to_string()),
+        _ => Some("object".into()),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "boolean",
+        Value::Null => "null",
+    }
+}
+
+#[tokio::test]
+async fn every_answer_status_and_error_is_as_documented() {
+    let s = Server::with_auth().await;
+    let admin = s.token(Scope::All);
+    let anonymous = reqwest::Client::new();
+    let s = s.with_token(&admin);
+    let (_, doc) = s.get("/api/v1/openapi.json").await;
+    let p = "/api/v1/partners/{id}";
+    // (method, documented path, concrete path, body): each answer's status
+    // is documented for its operation, and its body has the documented type.
+    let cases: Vec<(&str, String, String, Option<Value>)> = vec![
+        (
+            "get",
+            "/api/v1/dataset".into(),
+            "/api/v1/dataset".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/partners".into(),
+            "/api/v1/partners".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/partners".into(),
+            "/api/v1/partners?limit=abc".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/partners".into(),
+            "/api/v1/partners?offset=-1".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/partners".into(),
+            "/api/v1/partners?limit=5000".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/score"),
+            "/api/v1/partners/1000001/score?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/score"),
+            "/api/v1/partners/1000001/score?month=x".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/explain"),
+            "/api/v1/partners/1000001/explain?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/customers"),
+            "/api/v1/partners/1000001/customers?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/skilling"),
+            "/api/v1/partners/1000001/skilling?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/skilling"),
+            "/api/v1/partners/1000001/skilling?within=-4".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/history"),
+            "/api/v1/partners/1000001/history?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/recommendations"),
+            "/api/v1/partners/1000001/recommendations?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/plan"),
+            "/api/v1/partners/1000002/plan?month=2023-11".into(),
+            None,
+        ),
+        (
+            "post",
+            format!("{p}/plan"),
+            "/api/v1/partners/1000002/plan?month=2023-11".into(),
+            Some(json!({})),
+        ),
+        (
+            "post",
+            format!("{p}/simulate"),
+            "/api/v1/partners/1000001/simulate?month=2023-11".into(),
+            Some(json!({"certification": [{"certification": "data-analyst-associate"}]})),
+        ),
+        (
+            "post",
+            format!("{p}/simulate"),
+            "/api/v1/partners/1000001/simulate".into(),
+            Some(json!([1])),
+        ),
+        (
+            "get",
+            format!("{p}/scenarios"),
+            "/api/v1/partners/1000001/scenarios".into(),
+            None,
+        ),
+        (
+            "post",
+            format!("{p}/scenarios"),
+            "/api/v1/partners/1000001/scenarios?month=2023-11".into(),
+            Some(
+                json!({"name": "a", "scenario": {"certification": [{"certification": "data-analyst-associate"}]}}),
+            ),
+        ),
+        (
+            "get",
+            format!("{p}/scenarios/{{scenario_id}}"),
+            "/api/v1/partners/1000001/scenarios/1".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/scenarios/{{scenario_id}}"),
+            "/api/v1/partners/1000001/scenarios/99999999999999999999999999".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/scenarios/{{scenario_id}}"),
+            "/api/v1/partners/1000001/scenarios/x".into(),
+            None,
+        ),
+        (
+            "delete",
+            format!("{p}/scenarios/{{scenario_id}}"),
+            "/api/v1/partners/1000001/scenarios/1".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/uploads".into(),
+            "/api/v1/uploads?limit=2".into(),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/uploads".into(),
+            "/api/v1/uploads?limit=z".into(),
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/tables/{table}".into(),
+            "/api/v1/tables/nope".into(),
+            Some(json!("x")),
+        ),
+    ];
+    for (method, path, url, body) in &cases {
+        let mut r = s.req(method.to_uppercase().parse().unwrap(), url);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let r = r.send().await.unwrap();
+        let (status, v) = json_of(r).await;
+        let documented = documented_type(&doc, method, path, status.as_u16());
+        if status == StatusCode::NO_CONTENT {
+            assert!(
+                documented.is_none(),
+                "{method} {url}: 204 with a documented body"
+            );
+            continue;
+        }
+        assert_eq!(
+            documented.as_deref(),
+            Some(json_type(&v)),
+            "{method} {url} ({status}): {v}"
+        );
+        if !status.is_success() {
+            assert!(v["error"]["code"].is_string(), "{method} {url}: {v}");
+        }
+    }
+    // Without a token: 401, documented, JSON.
+    for (method, path, url, _) in &cases {
+        let r = anonymous
+            .request(method.to_uppercase().parse().unwrap(), s.url(url))
+            .send()
+            .await
+            .unwrap();
+        let (status, v) = json_of(r).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{url}");
+        assert_eq!(
+            documented_type(&doc, method, path, 401).as_deref(),
+            Some("object")
+        );
+        assert_eq!(error_code(&v), "unauthorized");
+    }
+    // A method the route does not have: a JSON 405 that keeps its Allow header.
+    let r = s
+        .req(reqwest::Method::DELETE, "/api/v1/partners/1000001/score")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().contains_key("allow"), "{:?}", r.headers());
+    let (_, v) = json_of(r).await;
+    assert_eq!(error_code(&v), "method_not_allowed");
+}
+
+// ---------------------------------------------------------------- a partner's own counts, one scenario check
+
+#[tokio::test]
+async fn a_partner_token_sees_only_its_own_counts() {
+    let s = Server::with_auth().await;
+    let token = s.token(Scope::Partner("1000002".into()));
+    let all = s.token(Scope::All);
+    let dir = s.dir.path().to_path_buf();
+    let s = s.with_token(&token);
+    let (status, v) = s.get("/api/v1/dataset").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["partners"], 1);
+    assert_eq!(v["warnings"], json!([]));
+    let text = v.to_string();
+    for t in v["tables"].as_array().unwrap() {
+        let table = t["table"].as_str().unwrap();
+        // Its own rows in the file, nothing about the others.
+        let own = std::fs::read_to_string(dir.join(format!("{table}.csv")))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("1000002,"))
+            .count();
+        assert_eq!(t["rows"], own, "{table}: {v}");
+        assert!(t.get("bytes").is_none() && t.get("file").is_none(), "{v}");
+    }
+    // The totals an admin sees appear nowhere in the partner's answer.
+    let s = s.with_token(&all);
+    let (_, admin) = s.get("/api/v1/dataset").await;
+    for t in admin["tables"].as_array().unwrap() {
+        let rows = t["rows"].as_u64().unwrap();
+        assert!(
+            !text.contains(&format!("\"rows\":{rows}}}")),
+            "{rows} in {text}"
+        );
+    }
+    assert!(admin["partners"].as_u64().unwrap() > 1);
+}
+
+#[tokio::test]
+async fn the_api_and_the_dashboard_refuse_the_same_scenarios() {
+    let s = Server::start().await;
+    for empty in [
+        json!({}),
+        json!({"title": "nothing"}),
+        json!({"revenue": [], "remove": {"customers": [], "people": []}}),
+    ] {
+        let (status, v) = s
+            .post(
+                "/api/v1/partners/1000001/scenarios?month=2023-11",
+                &json!({"name": "empty", "scenario": empty}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{empty}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("The scenario is empty"),
+            "{v}"
+        );
+        let (status, _) = s
+            .post("/api/v1/partners/1000001/simulate?month=2023-11", &empty)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{empty}");
+    }
+    assert!(s.state.store().scenarios("1000001").unwrap().is_empty());
+    // What the API saves, the dashboard opens and simulates.
+    let (status, saved) = s
+        .post(
+            "/api/v1/partners/1000001/scenarios?month=2023-11",
+            &json!({"name": "one", "scenario": {"certification": [{"certification": "data-analyst-associate"}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let r = s
+        .http
+        .get(s.url(&format!(
+            "/partners/1000001/simulate?month=2023-11&scenario={}",
+            saved["id"]
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("id=\"simulated-total\""));
 }

@@ -40,10 +40,14 @@ fn example() -> PathBuf {
 
 impl Server {
     async fn start(auth: bool) -> Server {
+        Self::start_with(|c| c.auth = auth).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&example(), dir.path());
         let mut config = Config::new(dir.path());
-        config.auth = auth;
+        configure(&mut config);
         let state = AppState::open(config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -70,6 +74,13 @@ impl Server {
         (s, h, r.text().await.unwrap())
     }
 
+    /// The CSRF token of the forms of the page at `path`.
+    async fn csrf(&self, path: &str) -> String {
+        let (status, _, html) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        csrf_of(&html)
+    }
+
     async fn json(&self, path: &str) -> Value {
         let r = self.http.get(self.url(path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -92,6 +103,11 @@ fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> &'a str {
         + key.len();
     let end = rest[start..].find('"').unwrap();
     &rest[start..start + end]
+}
+
+/// The value of the forms' hidden `csrf` field.
+fn csrf_of(html: &str) -> String {
+    attr_after(html, "name=\"csrf\"", "value").to_string()
 }
 
 fn is_html(h: &reqwest::header::HeaderMap) -> bool {
@@ -322,7 +338,9 @@ async fn the_customer_csv_is_a_download_of_the_report() {
 #[tokio::test]
 async fn the_simulator_form_gives_the_apis_simulation_and_saves_it() {
     let s = Server::start(false).await;
+    let csrf = s.csrf(&format!("/partners/{P}/simulate?month={M}")).await;
     let form = [
+        ("csrf", csrf.as_str()),
         ("title", "win Adventure Works"),
         ("rev_name_0", "Graphic Design Institute"),
         ("rev_workload_0", "Marketing"),
@@ -427,6 +445,7 @@ async fn the_plan_loads_into_the_simulator_and_qualifies() {
 #[tokio::test]
 async fn a_bad_simulator_form_says_what_is_wrong() {
     let s = Server::start(false).await;
+    let csrf = s.csrf(&format!("/partners/{P}/simulate?month={M}")).await;
     for (form, text) in [
         (
             vec![("use_name_0", "Litware"), ("use_workload_0", "Power BI")],
@@ -449,7 +468,7 @@ async fn a_bad_simulator_form_says_what_is_wrong() {
         let r = s
             .http
             .post(s.url(&format!("/partners/{P}/simulate?month={M}")))
-            .form(&form)
+            .form(&[&[("csrf", csrf.as_str())], &form[..]].concat())
             .send()
             .await
             .unwrap();
@@ -462,9 +481,13 @@ async fn a_bad_simulator_form_says_what_is_wrong() {
     assert!(s.state.store().scenarios(P).unwrap().is_empty());
 }
 
-fn multipart(table: &str, file_name: &str, body: &[u8]) -> (String, Vec<u8>) {
+fn multipart(csrf: &str, table: &str, file_name: &str, body: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----pcs-test-boundary-7d9a";
     let mut out = Vec::new();
+    out.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
     out.extend_from_slice(
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"table\"\r\n\r\n{table}\r\n"
@@ -485,6 +508,7 @@ fn multipart(table: &str, file_name: &str, body: &[u8]) -> (String, Vec<u8>) {
 #[tokio::test]
 async fn uploads_through_the_page_are_checked_and_applied_at_once() {
     let s = Server::start(false).await;
+    let csrf = s.csrf("/upload").await;
     let original = std::fs::read_to_string(s.dir.path().join("certifications.csv")).unwrap();
     // Line 4 gets an impossible date.
     let bad: Vec<String> = original
@@ -501,6 +525,7 @@ async fn uploads_through_the_page_are_checked_and_applied_at_once() {
         })
         .collect();
     let (ct, body) = multipart(
+        &csrf,
         "certifications",
         "certs.csv",
         (bad.join("\n") + "\n").as_bytes(),
@@ -533,7 +558,7 @@ async fn uploads_through_the_page_are_checked_and_applied_at_once() {
         .filter(|l| !l.contains("Expert"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let (ct, body) = multipart("certifications", "certs.csv", good.as_bytes());
+    let (ct, body) = multipart(&csrf, "certifications", "certs.csv", good.as_bytes());
     let r = s
         .http
         .post(s.url(&format!("/upload?month={M}")))
@@ -651,5 +676,342 @@ async fn assets_are_embedded_and_cacheable() {
     // Nothing on a page is fetched from another site.
     for needle in ["src=\"http", "href=\"http"] {
         assert!(!html.contains(needle), "{needle}");
+    }
+}
+
+// ---------------------------------------------------------------- cross-site requests
+
+/// A multipart upload of `partners.csv` posted to `/upload` with a cookie,
+/// an `Origin`, a `Sec-Fetch-Site` and a token; the status.
+async fn post_upload(
+    s: &Server,
+    cookie: &str,
+    origin: Option<&str>,
+    site: Option<&str>,
+    csrf: &str,
+    body: &str,
+) -> StatusCode {
+    let (ct, body) = multipart(csrf, "partners", "partners.csv", body.as_bytes());
+    let mut r = s
+        .http
+        .post(s.url("/upload"))
+        .header("cookie", cookie)
+        .header(CONTENT_TYPE, ct);
+    if let Some(o) = origin {
+        r = r.header("origin", o);
+    }
+    if let Some(site) = site {
+        r = r.header("sec-fetch-site", site);
+    }
+    r.body(body).send().await.unwrap().status()
+}
+
+/// Logs in as a browser does (the login form's token, this origin); the cookie.
+async fn browser_login(s: &Server, token: &str) -> String {
+    let csrf = s.csrf("/login").await;
+    let r = s
+        .http
+        .post(s.url("/login"))
+        .header("origin", &s.base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token),
+            ("next", "/upload"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_page_on_another_origin_cannot_post_with_the_admins_session() {
+    let s = Server::start(true).await;
+    let admin = s
+        .state
+        .store()
+        .create_token(&Scope::All, "admin")
+        .unwrap()
+        .0;
+    let cookie = browser_login(&s, &admin).await;
+    let page = s
+        .http
+        .get(s.url("/upload"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let original = std::fs::read_to_string(s.dir.path().join("partners.csv")).unwrap();
+    let renamed = original.replace("Contoso Dynamics", "Renamed by another origin");
+    assert_ne!(renamed, original);
+    // The reproduced attack: a page at http://127.0.0.1:OTHERPORT (same
+    // site, another origin) posts the upload form with the admin's cookie.
+    let other = "http://127.0.0.1:38999";
+    let base = s.base.clone();
+    for (origin, site, token) in [
+        (Some(other), Some("same-site"), ""),
+        (Some(other), Some("same-site"), csrf.as_str()),
+        (Some(other), None, csrf.as_str()),
+        (Some("null"), None, csrf.as_str()),
+        (None, Some("cross-site"), csrf.as_str()),
+        (Some(base.as_str()), Some("same-site"), csrf.as_str()),
+        // This origin but no token, or a wrong one.
+        (Some(base.as_str()), Some("same-origin"), ""),
+        (Some(base.as_str()), Some("same-origin"), "0123abcd"),
+        (None, None, ""),
+    ] {
+        let status = post_upload(&s, &cookie, origin, site, token, &renamed).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{origin:?} {site:?} {token:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(s.dir.path().join("partners.csv")).unwrap(),
+            original,
+            "{origin:?} {site:?} {token:?}"
+        );
+    }
+    assert!(s.state.store().uploads(10).unwrap().is_empty());
+    // Another session's token does not do either.
+    let other_cookie = browser_login(&s, &admin).await;
+    assert_ne!(other_cookie, cookie);
+    let status = post_upload(
+        &s,
+        &other_cookie,
+        Some(&base),
+        Some("same-origin"),
+        &csrf,
+        &renamed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The dashboard's own form is applied.
+    let status = post_upload(
+        &s,
+        &cookie,
+        Some(&base),
+        Some("same-origin"),
+        &csrf,
+        &renamed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("partners.csv")).unwrap(),
+        renamed
+    );
+
+    // The simulator's form and logout: the same checks.
+    let sim = format!("/partners/{P}/simulate?month={M}");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("cert_cert_0", "data-analyst-associate"),
+        ("action", "save"),
+    ];
+    let r = s
+        .http
+        .post(s.url(&sim))
+        .header("cookie", &cookie)
+        .header("origin", other)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(is_html(r.headers()));
+    let r = s
+        .http
+        .post(s.url(&sim))
+        .header("cookie", &cookie)
+        .form(&form[1..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(s.state.store().scenarios(P).unwrap().is_empty());
+    let r = s
+        .http
+        .post(s.url("/logout"))
+        .header("cookie", &cookie)
+        .header("origin", other)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .http
+        .get(s.url("/upload"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the session still works");
+
+    // The API with the session cookie needs the token in a header; with a
+    // bearer token it is as before.
+    let scenario = json!({"name": "n", "scenario": {"certification": [{"certification": "data-analyst-associate"}]}});
+    let api = format!("/api/v1/partners/{P}/scenarios?month={M}");
+    let r = s
+        .http
+        .post(s.url(&api))
+        .header("cookie", &cookie)
+        .header("origin", &base)
+        .json(&scenario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "csrf");
+    let r = s
+        .http
+        .post(s.url(&api))
+        .header("cookie", &cookie)
+        .header("origin", &base)
+        .header("x-csrf-token", &csrf)
+        .json(&scenario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = s
+        .http
+        .post(s.url(&api))
+        .bearer_auth(&admin)
+        .json(&scenario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn after_login_next_goes_only_to_a_path_of_this_site() {
+    // More logins than the default limit of 10 a minute.
+    let s = Server::start_with(|c| {
+        c.auth = true;
+        c.login_per_minute = 0;
+    })
+    .await;
+    let token = s.state.store().create_token(&Scope::All, "t").unwrap().0;
+    // The raw form bodies, as a browser would send them.
+    for (next, expected) in [
+        (
+            "%2Fpartners%2F1000001%3Fmonth%3D2023-11",
+            "/partners/1000001?month=2023-11",
+        ),
+        ("/%09/127.0.0.1:38999/pwned.html", "/"),
+        ("/%0a", "/"),
+        ("%0d%0a", "/"),
+        ("/%7f", "/"),
+        ("/%00", "/"),
+        ("//127.0.0.1:38999/", "/"),
+        ("/%5C127.0.0.1:38999/", "/"),
+        ("%2F%252F127.0.0.1:38999", "/"),
+        ("https://127.0.0.1:38999/", "/"),
+        ("/partners/%C3%A9", "/partners/%C3%A9"),
+    ] {
+        // GET /login shows the form for any next (never a 5xx).
+        let r = s
+            .http
+            .get(s.url(&format!("/login?next={next}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{next}");
+        let csrf = csrf_of(&r.text().await.unwrap());
+        let r = s
+            .http
+            .post(s.url("/login"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&token={token}&next={next}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(r.headers()[LOCATION], expected, "{next}");
+    }
+}
+
+// ---------------------------------------------------------------- security headers
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_pages_nothing_inline() {
+    let s = Server::start(false).await;
+    let paths = [
+        "/".to_string(),
+        format!("/partners/{P}?month={M}"),
+        format!("/partners/{P}/metrics?month={M}"),
+        format!("/partners/{P}/customers?month={M}"),
+        format!("/partners/{P}/customers.csv?month={M}"),
+        format!("/partners/{P}/skilling?month={M}"),
+        format!("/partners/{P}/history?month={M}"),
+        format!("/partners/{P}/simulate?month={M}"),
+        "/upload".into(),
+        "/login".into(),
+        "/partners/nobody".into(),
+        "/partners?partner=100".into(),
+        "/no/such/page".into(),
+        format!("/api/v1/partners/{P}/score?month={M}"),
+        "/api/v1/partners?limit=abc".into(),
+        "/api/v1/openapi.json".into(),
+        "/assets/app.js".into(),
+        "/assets/style.css".into(),
+        "/favicon.ico".into(),
+    ];
+    for path in &paths {
+        let (status, h, body) = s.get(path).await;
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} ({status}): no CSP"))
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "plain HTTP: {path}"
+        );
+        if is_html(&h) {
+            // What the policy forbids is not in the pages: inline style,
+            // inline script, event handler attributes.
+            let lower = body.to_ascii_lowercase();
+            assert!(!lower.contains(" style="), "{path}: inline style");
+            assert!(!lower.contains("<style"), "{path}: style element");
+            for handler in [
+                " onclick=",
+                " onload=",
+                " onchange=",
+                " onsubmit=",
+                " oninput=",
+            ] {
+                assert!(!lower.contains(handler), "{path}: {handler}");
+            }
+            for (i, _) in lower.match_indices("<script") {
+                let tag = &lower[i..i + lower[i..].find('>').unwrap()];
+                assert!(tag.contains(" src="), "{path}: inline script {tag}");
+            }
+        }
     }
 }

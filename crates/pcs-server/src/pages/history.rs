@@ -174,10 +174,10 @@ pub(crate) fn body(
                 (ch.render("history-chart"))
                 figcaption {
                     div.legend {
-                        span { i style="background:#2f8f5b" {} "qualified month" }
-                        span { i style="background:#7f9cc9" {} "not qualified" }
-                        span { i style="background:#e7effb;border:1px dashed #6ea2ff" {} (window.as_ref().map(|w| w.2.as_str()).unwrap_or("window")) }
-                        span { i style="background:#b3261e;height:2px;vertical-align:3px" {} (num(rb.qualification.min_total_points)) " to qualify" }
+                        span { i.key-q {} "qualified month" }
+                        span { i.key-n {} "not qualified" }
+                        span { i.key-w {} (window.as_ref().map(|w| w.2.as_str()).unwrap_or("window")) }
+                        span { i.key-t {} (num(rb.qualification.min_total_points)) " to qualify" }
                     }
                     "The table below gives the same numbers."
                 }

@@ -53,6 +53,8 @@ pub(crate) struct Frame {
     pub can_upload: bool,
     /// Whether the server runs with `--auth` (then a logout button shows).
     pub auth: bool,
+    /// The CSRF token of this request's forms ([`crate::csrf`]).
+    pub csrf: String,
 }
 
 /// Wraps a page body in the document, header, navigation and footer.
@@ -97,6 +99,7 @@ pub(crate) fn layout(f: &Frame, body: Markup) -> Markup {
                         }
                         @if f.auth {
                             form method="post" action="/logout" {
+                                input type="hidden" name=(crate::csrf::FIELD) value=(f.csrf);
                                 button.secondary type="submit" { "Log out" }
                             }
                         }
@@ -151,15 +154,16 @@ fn upload_href(partner: Option<&str>, sel: Sel) -> String {
 }
 
 /// The login page in the dashboard's frame: posts a token to `/login`.
-pub fn login_page(error: Option<&str>, next: Option<&str>) -> String {
+pub fn login_page(error: Option<&str>, next: Option<&str>, csrf: &str) -> String {
     let body = html! {
-        div.panel style="max-width:28rem;margin:2rem auto" {
+        div.panel.narrow {
             h1 { "Log in" }
             p.sub { "This server needs an access token. Ask its administrator for one scoped to your partner, or to all partners." }
             @if let Some(e) = error {
                 div.msg.err role="alert" { (e) }
             }
             form method="post" action="/login" {
+                input type="hidden" name=(crate::csrf::FIELD) value=(csrf);
                 label.f {
                     "Token"
                     input #token name="token" type="password" autocomplete="off" required autofocus;
@@ -188,6 +192,30 @@ pub fn login_page(error: Option<&str>, next: Option<&str>) -> String {
     .into_string()
 }
 
+/// The page of a login refused by the rate limit.
+pub fn login_limited_page(wait_seconds: u64) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Too many attempts · pcs" }
+                link rel="stylesheet" href=(super::assets::STYLE_HREF.as_str());
+            }
+            body {
+                main #main {
+                    div.panel.narrow {
+                        h1 { "Too many attempts" }
+                        div.msg.err role="alert" { "Too many login attempts from this address: try again in " (wait_seconds) " s." }
+                        p { a href="/login" { "Back to the login page" } }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
 /// A note rendered when a page has nothing to show.
 pub(crate) fn empty(text: &str) -> Markup {
     html! { p.mut { (text) } }
@@ -206,6 +234,7 @@ mod tests {
             month: "2023-11".parse().unwrap(),
             can_upload: false,
             auth: false,
+            csrf: "t0k3n".into(),
         }
     }
 
@@ -239,11 +268,16 @@ mod tests {
         );
         assert!(html.contains(r#"href="/upload?month=2023-11""#));
         assert!(html.contains("Log out"));
+        assert!(
+            html.contains(r#"<input type="hidden" name="csrf" value="t0k3n">"#),
+            "{html}"
+        );
     }
 
     #[test]
     fn the_login_page_escapes_the_next_path() {
-        let html = login_page(Some("bad <token>"), Some("/x\"><script>"));
+        let html = login_page(Some("bad <token>"), Some("/x\"><script>"), "t0k3n");
+        assert!(html.contains(r#"name="csrf" value="t0k3n""#), "{html}");
         assert!(html.contains("bad &lt;token&gt;"));
         assert!(
             html.contains(r#"value="/x&quot;&gt;&lt;script&gt;""#),

@@ -144,7 +144,7 @@ pub(crate) fn metric(m: &MetricExplanation, files: &Files) -> Markup {
     html! {
         section.panel id=(format!("m-{}", m.id)) data-metric=(m.id) aria-labelledby=(format!("h-{}", m.id)) {
             div.pagehead {
-                h2 id=(format!("h-{}", m.id)) style="margin-top:0" { (m.label) }
+                h2.mt0 id=(format!("h-{}", m.id)) { (m.label) }
                 div { span.badge.plain { (ms.category) } }
             }
             p {

@@ -41,8 +41,8 @@ use crate::error::ApiError;
 use crate::reports::{Reports, parse_when};
 use crate::state::{AppState, Snapshot, When};
 
-pub use layout::login_page;
 use layout::{Frame, Tab, layout};
+pub use layout::{login_limited_page, login_page};
 use view::Sel;
 
 /// The routes of the HTML pages, merged into the application router.
@@ -78,12 +78,15 @@ pub(crate) struct Page {
     sel: Sel,
     /// The query values (the last one of a repeated name).
     query: HashMap<String, String>,
+    /// The CSRF token of this request's forms.
+    csrf: String,
 }
 
 impl FromRequestParts<AppState> for Page {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let csrf = crate::csrf::token(state, &parts.headers);
         let access = match authenticate(state, &parts.headers) {
             Ok(a) => a,
             Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
@@ -94,14 +97,14 @@ impl FromRequestParts<AppState> for Page {
                     .unwrap_or_else(|| "/".into());
                 return Err(PageError::Login(next));
             }
-            Err(e) => return Err(PageError::bare(e, state)),
+            Err(e) => return Err(PageError::bare(e, state, &csrf)),
         };
         let query: HashMap<String, String> = Query::try_from_uri(&parts.uri)
             .map(|Query(q)| q)
-            .map_err(|e| PageError::bare(ApiError::bad_request(e.body_text()), state))?;
+            .map_err(|e| PageError::bare(ApiError::bad_request(e.body_text()), state, &csrf))?;
         let nonempty = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let when = parse_when(nonempty("month"), nonempty("date"))
-            .map_err(|e| PageError::bare(e, state))?;
+            .map_err(|e| PageError::bare(e, state, &csrf))?;
         let sel = match when {
             When::Month(m) => Sel::Month(m),
             When::Date(d) => Sel::Date(d),
@@ -112,6 +115,7 @@ impl FromRequestParts<AppState> for Page {
             access,
             sel,
             query,
+            csrf,
         })
     }
 }
@@ -158,6 +162,7 @@ impl Page {
             month,
             can_upload: self.access.is_admin(),
             auth: self.state.config().auth,
+            csrf: self.csrf.clone(),
         }
     }
 
@@ -271,7 +276,7 @@ pub(crate) enum PageError {
 
 impl PageError {
     /// An error page before the request's month is known.
-    fn bare(e: ApiError, state: &AppState) -> PageError {
+    fn bare(e: ApiError, state: &AppState, csrf: &str) -> PageError {
         let month = Month::of(state.today());
         PageError::Page(Box::new((
             e,
@@ -283,9 +288,20 @@ impl PageError {
                 month,
                 can_upload: false,
                 auth: state.config().auth,
+                csrf: csrf.to_string(),
             },
         )))
     }
+}
+
+/// An error page outside a page handler (a refused cross-site request):
+/// the dashboard's frame without a logout form (no token to give it).
+pub(crate) fn bare_error(e: ApiError, state: &AppState) -> Response {
+    let mut page = PageError::bare(e, state, "");
+    if let PageError::Page(b) = &mut page {
+        b.1.auth = false;
+    }
+    page.into_response()
 }
 
 /// The body of an error page.
@@ -338,6 +354,7 @@ mod tests {
             month: "2023-11".parse().unwrap(),
             can_upload: false,
             auth: false,
+            csrf: String::new(),
         };
         let r = PageError::Page(Box::new((e, frame))).into_response();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);

@@ -178,8 +178,8 @@ pub(crate) fn scorecard(s: &PartnerScore, sel: Sel) -> Markup {
                 }
                 div.bar role="img"
                     aria-label=(format!("Total: {} of {}, {} needed", pts(s.total_points), num(max), num(s.min_total_points))) {
-                    span style=(format!("width:{}%", super::view::percent(s.total_points, max))) {}
-                    i style=(format!("left:{}%", super::view::percent(s.min_total_points, max))) title=(format!("{} to qualify", num(s.min_total_points))) {}
+                    span class=(format!("w-{}", super::view::percent_int(s.total_points, max))) {}
+                    i class=(format!("l-{}", super::view::percent_int(s.min_total_points, max))) title=(format!("{} to qualify", num(s.min_total_points))) {}
                 }
                 span.need {
                     @if s.qualified {
@@ -219,7 +219,7 @@ pub(crate) fn overview_body(s: &PartnerScore, sel: Sel) -> Markup {
     html! {
         (partner_head(s, "Overview"))
         (scorecard(s, sel))
-        div.grid2 style="margin-top:1rem" {
+        div.grid2.mt {
             section.panel #zero aria-labelledby="zero-h" {
                 h2 #zero-h { "At zero" }
                 @if zero.is_empty() {

@@ -317,6 +317,7 @@ struct View {
     current: PartnerScore,
     recommendations: Result<Vec<Recommendation>, String>,
     plan: Result<Plan, String>,
+    csrf: String,
 }
 
 /// `GET /partners/{id}/simulate` (`?scenario=ID` loads a saved scenario,
@@ -350,18 +351,23 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
 pub(crate) async fn post(
     p: Page,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let r = p.reports(&id)?;
     let mut form = FormState::default();
     let mut save = false;
+    let mut csrf = None;
     for (k, v) in fields {
         if k == "action" {
             save = v == "save";
+        } else if k == crate::csrf::FIELD {
+            csrf = Some(v);
         } else {
             form.set(k, v);
         }
     }
+    crate::csrf::check(&p.state, &headers, csrf.as_deref()).map_err(|e| p.error(e))?;
     respond(&p, r, form, true, false, save).await
 }
 
@@ -386,6 +392,7 @@ async fn respond(
     let store_state = p.state.clone();
     let token = p.access.token_id();
     let sel = p.sel;
+    let csrf = p.csrf.clone();
     let (status, body) = blocking(move || {
         let current = r.score();
         let plan = r
@@ -408,6 +415,7 @@ async fn respond(
                 .map_err(|e| e.message().to_string()),
             plan,
             current,
+            csrf,
         };
         let mut status = StatusCode::OK;
         if run {
@@ -446,13 +454,7 @@ async fn respond(
 /// The form's scenario, simulated; a message for people otherwise.
 fn simulate(r: &Reports, form: &FormState) -> Result<(Value, Comparison), String> {
     let json = form.scenario_json()?;
-    let sc = Scenario::from_json(&json.to_string()).map_err(|e| e.to_string())?;
-    if sc.is_empty() {
-        return Err(
-            "The scenario is empty: fill in at least one row, or a customer or person to remove."
-                .into(),
-        );
-    }
+    let sc = crate::reports::parse_scenario(&json).map_err(|e| e.message().to_string())?;
     let c = r.simulate(&sc).map_err(|e| e.message().to_string())?;
     Ok((json, c))
 }
@@ -521,6 +523,7 @@ fn form(v: &View, rb: &Rulebook, partner: &str, sel: Sel) -> Markup {
     let f = &v.form;
     html! {
         form #simulator method="post" action=(partner_href(partner, "simulate", sel)) {
+            input type="hidden" name=(crate::csrf::FIELD) value=(v.csrf);
             label.f {
                 "Title"
                 input name="title" type="text" value=(f.get("title")) placeholder="e.g. win Adventure Works, certify Avery";
@@ -702,8 +705,8 @@ fn body(v: &View, rb: &Rulebook, sel: Sel) -> Markup {
         @match &v.comparison {
             Some(c) => { (comparison(c)) }
             None => {
-                section aria-labelledby="now-h" style="margin-bottom:1rem" {
-                    h2 #now-h style="margin-top:0" { "The score as the data stands" }
+                section.mb aria-labelledby="now-h" {
+                    h2.mt0 #now-h { "The score as the data stands" }
                     (scorecard(&v.current, sel))
                 }
             }

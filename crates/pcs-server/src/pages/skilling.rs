@@ -52,7 +52,7 @@ pub(crate) fn body(s: &PartnerScore, r: &SkillingReport, within: u32, sel: Sel) 
         .unwrap_or_default();
     html! {
         (partner_head(s, "Skilling"))
-        div.cards style="margin-bottom:1rem" {
+        div.cards.mb {
             @for (id, people, points, max) in &r.metrics {
                 div.card data-metric=(id) data-people=(num(*people)) data-points=(num(*points)) {
                     span.name { (label(id)) }

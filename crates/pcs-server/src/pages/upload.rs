@@ -56,6 +56,7 @@ async fn receive(p: &Page, headers: &HeaderMap, body: Body) -> Result<UploadReco
     })?;
     let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
     let mut table: Option<String> = None;
+    let mut csrf: Option<String> = None;
     while let Some(field) = form
         .next_field()
         .await
@@ -69,7 +70,15 @@ async fn receive(p: &Page, headers: &HeaderMap, body: Body) -> Result<UploadReco
                     .map_err(|e| ApiError::bad_request(format!("cannot read the form: {e}")))?;
                 table = Some(t.trim().to_string());
             }
+            Some(crate::csrf::FIELD) => {
+                csrf =
+                    Some(field.text().await.map_err(|e| {
+                        ApiError::bad_request(format!("cannot read the form: {e}"))
+                    })?);
+            }
             Some("file") => {
+                // The token comes first in the form: nothing is received without it.
+                crate::csrf::check(&p.state, headers, csrf.as_deref())?;
                 let table = table.ok_or_else(|| {
                     ApiError::bad_request(
                         "choose the table before the file (the form sends it first)",
@@ -91,6 +100,7 @@ async fn receive(p: &Page, headers: &HeaderMap, body: Body) -> Result<UploadReco
             _ => {}
         }
     }
+    crate::csrf::check(&p.state, headers, csrf.as_deref())?;
     Err(ApiError::bad_request("the form has no file"))
 }
 
@@ -107,7 +117,7 @@ pub(crate) fn show(p: &Page, outcome: Outcome) -> Result<Response, PageError> {
         Outcome::Rejected(e) => e.status(),
         _ => axum::http::StatusCode::OK,
     };
-    let body = body(&snap, &history, &outcome, p.q("table"), p.sel);
+    let body = body(&snap, &history, &outcome, p.q("table"), p.sel, &p.csrf);
     Ok(super::html_response(
         status,
         super::layout::layout(&frame, body),
@@ -128,6 +138,7 @@ pub(crate) fn body(
     outcome: &Outcome,
     table: Option<&str>,
     sel: super::view::Sel,
+    csrf: &str,
 ) -> Markup {
     let area = snap
         .rulebooks()
@@ -164,6 +175,7 @@ pub(crate) fn body(
                 h2 #up-h { "Upload a table" }
                 p.hint { "A CSV (UTF-8, header row) or Parquet file replaces the table. It is checked with the same rules as " code { "pcs score" } ": a malformed value rejects the whole file, naming its line and column, and the data stays as it was." }
                 form #upload method="post" action=(format!("/upload?{}", sel.query())) enctype="multipart/form-data" {
+                    input type="hidden" name=(crate::csrf::FIELD) value=(csrf);
                     div.row {
                         label.f {
                             "Table"
