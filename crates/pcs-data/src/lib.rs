@@ -1,5 +1,5 @@
 //! Reading pcs datasets: a directory of tables (`revenue`, `usage`,
-//! `certifications`, `partners`), each as CSV or Parquet.
+//! `certifications`, `partners`), each as CSV, Parquet or an Excel workbook.
 //!
 //! Rows stream into a [`pcs_core::facts::FactsBuilder`]; nothing but the
 //! per-partner aggregates is kept. The first malformed value stops the read
@@ -21,10 +21,15 @@
 pub mod convert;
 mod csv_table;
 mod error;
+/// Importing other systems' reports (Partner Center Insights) into a dataset.
+#[cfg(all(feature = "parquet", feature = "xlsx"))]
+pub mod import;
 #[cfg(feature = "parquet")]
 mod parquet_table;
 mod record;
 mod schema;
+#[cfg(feature = "xlsx")]
+mod xlsx_table;
 /// Writing tables (CSV, Parquet) and whole dataset directories atomically.
 #[cfg(feature = "parquet")]
 pub mod write;
@@ -65,6 +70,9 @@ pub enum Format {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// An Excel workbook (`.xlsx`): the sheet named after the table, else
+    /// the first sheet.
+    Xlsx,
 }
 
 impl Format {
@@ -73,6 +81,7 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 }
@@ -161,7 +170,7 @@ pub struct ReadStats {
 }
 
 impl Dataset {
-    /// Finds the tables in `dir`: `NAME.csv` or `NAME.parquet` (file names
+    /// Finds the tables in `dir`: `NAME.csv`, `NAME.parquet` or `NAME.xlsx` (file names
     /// matched case-insensitively). A table in both formats is an error; a
     /// missing table is empty; a directory with no table is an error.
     pub fn open(dir: &Path) -> Result<Dataset, DataError> {
@@ -199,6 +208,7 @@ impl Dataset {
             let format = match ext {
                 "csv" => Format::Csv,
                 "parquet" => Format::Parquet,
+                "xlsx" => Format::Xlsx,
                 _ => continue,
             };
             let Some(table) = Table::ALL.into_iter().find(|t| t.name() == stem) else {
@@ -225,7 +235,7 @@ impl Dataset {
             return Err(DataError::new(
                 ErrorKind::Layout,
                 dir,
-                "no table found: expected revenue, usage, certifications or partners as .csv or .parquet",
+                "no table found: expected revenue, usage, certifications or partners as .csv, .parquet or .xlsx",
             ));
         }
         tables.sort_by_key(|t| t.table);
@@ -294,7 +304,19 @@ impl Dataset {
                     return Err(DataError::new(
                         ErrorKind::Format,
                         &t.path,
-                        "this build of pcs reads CSV only (built without the parquet feature)",
+                        "this build of pcs does not read Parquet (built without the parquet feature)",
+                    ));
+                }
+                #[cfg(feature = "xlsx")]
+                Format::Xlsx => {
+                    xlsx_table::read(t.table, &t.path, &mut builder, options.progress.as_deref())?
+                }
+                #[cfg(not(feature = "xlsx"))]
+                Format::Xlsx => {
+                    return Err(DataError::new(
+                        ErrorKind::Format,
+                        &t.path,
+                        "this build of pcs does not read Excel workbooks (built without the xlsx feature)",
                     ));
                 }
             };
