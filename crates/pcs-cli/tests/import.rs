@@ -45,7 +45,13 @@ fn score(dir: &Path) -> String {
         OsStr::new("--format"),
         OsStr::new("jsonl"),
     ]);
-    assert_eq!(run.code, 0, "pcs score {} failed:\n{}", dir.display(), run.stderr);
+    assert_eq!(
+        run.code,
+        0,
+        "pcs score {} failed:\n{}",
+        dir.display(),
+        run.stderr
+    );
     assert!(!run.stdout.is_empty());
     run.stdout
 }
@@ -84,7 +90,10 @@ mod xlsx {
         };
         let csv = args(workspace().join("examples/contoso"));
         let xlsx = args(fixtures().join("xlsx/de-DE"));
-        let strip = |s: &str| s.replace(".xlsx", ".csv").replace("tests/fixtures/xlsx/de-DE", "");
+        let strip = |s: &str| {
+            s.replace(".xlsx", ".csv")
+                .replace("tests/fixtures/xlsx/de-DE", "")
+        };
         let csv_warnings: Vec<String> = csv
             .stderr
             .lines()
@@ -106,13 +115,20 @@ mod xlsx {
         assert_eq!(run.code, 2, "{case}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{case}: {}", run.stdout);
         for p in parts {
-            assert!(run.stderr.contains(p), "{case}: expected {p:?} in:\n{}", run.stderr);
+            assert!(
+                run.stderr.contains(p),
+                "{case}: expected {p:?} in:\n{}",
+                run.stderr
+            );
         }
     }
 
     #[test]
     fn an_error_cell_is_named_with_its_cell_and_value() {
-        fails_with("na-cell", &["revenue.xlsx!E3 (revenue_usd), value '#N/A': an error cell"]);
+        fails_with(
+            "na-cell",
+            &["revenue.xlsx!E3 (revenue_usd), value '#N/A': an error cell"],
+        );
     }
 
     #[test]
@@ -124,7 +140,9 @@ mod xlsx {
     fn an_id_with_a_fraction_is_an_error() {
         fails_with(
             "fraction-id",
-            &["revenue.xlsx!A3 (partner_id), value '1000001.5': a number with a fraction in an id column"],
+            &[
+                "revenue.xlsx!A3 (partner_id), value '1000001.5': a number with a fraction in an id column",
+            ],
         );
     }
 
@@ -138,7 +156,10 @@ mod xlsx {
 
     #[test]
     fn a_bad_month_shows_the_text_as_written() {
-        fails_with("bad-month", &["revenue.xlsx!D3 (month), value 'Okt 2023': not a month"]);
+        fails_with(
+            "bad-month",
+            &["revenue.xlsx!D3 (month), value 'Okt 2023': not a month"],
+        );
     }
 
     #[test]
@@ -169,7 +190,8 @@ mod partner_center {
     }
 
     fn sorted_lines(path: &Path) -> Vec<String> {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         lines[1..].sort();
         lines
@@ -186,7 +208,12 @@ mod partner_center {
         assert_eq!(score(&dst), score(&expected));
         // The tables the scorer of this version does not read yet are
         // compared row by row.
-        for table in ["acr.csv", "licenses.csv", "partners.csv", "certifications.csv"] {
+        for table in [
+            "acr.csv",
+            "licenses.csv",
+            "partners.csv",
+            "certifications.csv",
+        ] {
             assert_eq!(
                 sorted_lines(&dst.join(table)),
                 sorted_lines(&expected.join(table)),
@@ -216,7 +243,11 @@ mod partner_center {
             "acr.csv (5 rows)",
             "licenses.csv (10 rows)",
         ] {
-            assert!(run.stderr.contains(part), "expected {part:?} in:\n{}", run.stderr);
+            assert!(
+                run.stderr.contains(part),
+                "expected {part:?} in:\n{}",
+                run.stderr
+            );
         }
     }
 
@@ -237,7 +268,14 @@ mod partner_center {
         let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["acr.csv", "certifications.csv", "licenses.csv", "partners.csv", "revenue.csv", "usage.csv"]
+            [
+                "acr.csv",
+                "certifications.csv",
+                "licenses.csv",
+                "partners.csv",
+                "revenue.csv",
+                "usage.csv"
+            ]
         );
     }
 
@@ -289,25 +327,36 @@ mod partner_center {
         let run = import_from(src.path(), &dst, &[]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
-            run.stderr.contains("AzureUsage.csv, line 2, column 7 (Month), value '2023-1O': not a month"),
+            run.stderr
+                .contains("AzureUsage.csv, line 2, column 7 (Month), value '2023-1O': not a month"),
             "{}",
             run.stderr
         );
         assert!(!dst.exists());
-        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no staging left behind");
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            0,
+            "no staging left behind"
+        );
     }
 
     #[test]
     fn a_bad_duplicate_flag_and_a_missing_column_are_errors() {
         let original = std::fs::read_to_string(reports().join("OfficeUsage.csv")).unwrap();
         let lines: Vec<&str> = original.lines().collect();
-        let bad_flag = format!("{}\n{}\n", lines[0], lines[1].rsplit_once(',').unwrap().0.to_string() + ",maybe");
+        let bad_flag = format!(
+            "{}\n{}\n",
+            lines[0],
+            lines[1].rsplit_once(',').unwrap().0.to_string() + ",maybe"
+        );
         let src = reports_with("OfficeUsage.csv", &bad_flag);
         let out = tempfile::tempdir().unwrap();
         let run = import_from(src.path(), &out.path().join("d"), &[]);
         assert_eq!(run.code, 2);
         assert!(
-            run.stderr.contains("OfficeUsage.csv, line 2, column 14 (IsDuplicateRowForPGA), value 'maybe'"),
+            run.stderr.contains(
+                "OfficeUsage.csv, line 2, column 14 (IsDuplicateRowForPGA), value 'maybe'"
+            ),
             "{}",
             run.stderr
         );
@@ -341,7 +390,11 @@ mod partner_center {
         assert_ne!(mapping, shown.stdout);
         let file = out.path().join("mapping.toml");
         std::fs::write(&file, mapping).unwrap();
-        let run = import_from(src.path(), &out.path().join("b"), &["--mapping", file.to_str().unwrap()]);
+        let run = import_from(
+            src.path(),
+            &out.path().join("b"),
+            &["--mapping", file.to_str().unwrap()],
+        );
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(
             sorted_lines(&out.path().join("b/acr.csv")),
@@ -354,7 +407,11 @@ mod partner_center {
         let out = tempfile::tempdir().unwrap();
         let file = out.path().join("mapping.toml");
         std::fs::write(&file, "format = 1\nname = \"x\"\n").unwrap();
-        let run = import_from(&reports(), &out.path().join("d"), &["--mapping", file.to_str().unwrap()]);
+        let run = import_from(
+            &reports(),
+            &out.path().join("d"),
+            &["--mapping", file.to_str().unwrap()],
+        );
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("mapping.toml"), "{}", run.stderr);
     }

@@ -28,11 +28,11 @@ pub mod import;
 mod parquet_table;
 mod record;
 mod schema;
-#[cfg(feature = "xlsx")]
-mod xlsx_table;
 /// Writing tables (CSV, Parquet) and whole dataset directories atomically.
 #[cfg(feature = "parquet")]
 pub mod write;
+#[cfg(feature = "xlsx")]
+mod xlsx_table;
 
 use std::path::{Path, PathBuf};
 

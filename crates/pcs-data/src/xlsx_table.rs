@@ -113,9 +113,10 @@ pub(crate) fn cell_text(cell: &DataRef<'_>, kind: Kind) -> Result<String, CellPr
             }
             Ok(text)
         }
-        DataRef::DateTime(dt) if dt.is_duration() => {
-            problem(float_text(dt.as_f64()), "a duration, not a value of this column")
-        }
+        DataRef::DateTime(dt) if dt.is_duration() => problem(
+            float_text(dt.as_f64()),
+            "a duration, not a value of this column",
+        ),
         DataRef::DateTime(dt) => match kind {
             Kind::Month => {
                 let (y, m, _, _) = ymd(dt);
@@ -289,8 +290,12 @@ fn header_error(
     problem: HeaderProblem,
 ) -> DataError {
     let listed = format!("header row {}", row + 1);
-    let e = DataError::new(ErrorKind::Header, path, problem.describe(table, header, &listed))
-        .at_line(u64::from(row) + 1);
+    let e = DataError::new(
+        ErrorKind::Header,
+        path,
+        problem.describe(table, header, &listed),
+    )
+    .at_line(u64::from(row) + 1);
     match problem {
         HeaderProblem::Missing(_) => e.at_cell(place.row(row)),
         HeaderProblem::Duplicate { column, second, .. } => e
@@ -333,7 +338,9 @@ pub(crate) fn read(
         for (c, text) in texts.iter_mut().enumerate() {
             text.clear();
             let Some(i) = map.index[c] else { continue };
-            let Some(cell) = row.cells.get(i) else { continue };
+            let Some(cell) = row.cells.get(i) else {
+                continue;
+            };
             match cell_text(cell, kinds[c]) {
                 Ok(t) => *text = t,
                 Err(p) => {
@@ -358,7 +365,10 @@ pub(crate) fn read(
         return Err(DataError::new(
             ErrorKind::Header,
             path,
-            format!("the sheet has no header row (expected the {} table's columns)", table.name()),
+            format!(
+                "the sheet has no header row (expected the {} table's columns)",
+                table.name()
+            ),
         ));
     }
     if let Some(p) = progress
@@ -375,7 +385,11 @@ mod tests {
     use calamine::{CellErrorType, ExcelDateTime, ExcelDateTimeType};
 
     fn date(serial: f64) -> DataRef<'static> {
-        DataRef::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false))
+        DataRef::DateTime(ExcelDateTime::new(
+            serial,
+            ExcelDateTimeType::DateTime,
+            false,
+        ))
     }
 
     #[test]
@@ -402,10 +416,22 @@ mod tests {
 
     #[test]
     fn numbers_become_their_shortest_text() {
-        assert_eq!(cell_text(&DataRef::Float(1000001.0), Kind::Id).unwrap(), "1000001");
-        assert_eq!(cell_text(&DataRef::Float(5900.5), Kind::Number).unwrap(), "5900.5");
-        assert_eq!(cell_text(&DataRef::Float(0.1), Kind::Number).unwrap(), "0.1");
-        assert_eq!(cell_text(&DataRef::Float(-12.25), Kind::Number).unwrap(), "-12.25");
+        assert_eq!(
+            cell_text(&DataRef::Float(1000001.0), Kind::Id).unwrap(),
+            "1000001"
+        );
+        assert_eq!(
+            cell_text(&DataRef::Float(5900.5), Kind::Number).unwrap(),
+            "5900.5"
+        );
+        assert_eq!(
+            cell_text(&DataRef::Float(0.1), Kind::Number).unwrap(),
+            "0.1"
+        );
+        assert_eq!(
+            cell_text(&DataRef::Float(-12.25), Kind::Number).unwrap(),
+            "-12.25"
+        );
         assert_eq!(cell_text(&DataRef::Int(42), Kind::Id).unwrap(), "42");
         let p = cell_text(&DataRef::Float(1000001.5), Kind::Id).unwrap_err();
         assert_eq!(p.value, "1000001.5");

@@ -53,7 +53,11 @@ pub(crate) const TABLES: &[(&str, &[(&str, bool)])] = &[
     ),
     (
         "partners",
-        &[("partner_id", true), ("name", false), ("anniversary_date", false)],
+        &[
+            ("partner_id", true),
+            ("name", false),
+            ("anniversary_date", false),
+        ],
     ),
     (
         "acr",
@@ -215,9 +219,9 @@ pub struct Report {
 impl Report {
     /// Whether this report is the profile (partners with a global account).
     pub fn is_profile(&self) -> bool {
-        self.outputs.iter().any(|o| {
-            o.table == "partners" && o.columns.iter().any(|(c, _)| *c == "global_id")
-        })
+        self.outputs
+            .iter()
+            .any(|o| o.table == "partners" && o.columns.iter().any(|(c, _)| *c == "global_id"))
     }
 
     /// Whether the file stem `stem` holds this report.
@@ -234,8 +238,7 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last)
-    {
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -355,7 +358,11 @@ fn output(
     };
     let mut raw = columns;
     let mut out = Vec::new();
-    let extra: &[&'static str] = if table == "partners" { PROFILE_EXTRA } else { &[] };
+    let extra: &[&'static str] = if table == "partners" {
+        PROFILE_EXTRA
+    } else {
+        &[]
+    };
     for (name, required) in specs
         .iter()
         .copied()
@@ -428,9 +435,18 @@ mod tests {
     fn the_built_in_mapping_is_valid() {
         let m = Mapping::partner_center();
         assert!(m.reports.iter().any(Report::is_profile));
-        assert_eq!(m.report_for("AzureUsage_2023-11").unwrap().name, "AzureUsage");
-        assert_eq!(m.report_for("customers and tenants").unwrap().name, "CustomersAndTenants");
-        assert_eq!(m.report_for("certifications").unwrap().outputs[0].table, "certifications");
+        assert_eq!(
+            m.report_for("AzureUsage_2023-11").unwrap().name,
+            "AzureUsage"
+        );
+        assert_eq!(
+            m.report_for("customers and tenants").unwrap().name,
+            "CustomersAndTenants"
+        );
+        assert_eq!(
+            m.report_for("certifications").unwrap().outputs[0].table,
+            "certifications"
+        );
         assert!(m.report_for("TeamsUsage3PApps").is_none());
         let ems = m.report_for("EMSUsage").unwrap();
         assert_eq!(ems.outputs.len(), 3);
@@ -451,10 +467,14 @@ mod tests {
     fn mistakes_are_named() {
         let base = "format = 1\nname = \"x\"\n[duplicates]\nyes = [\"1\"]\nno = [\"0\"]\n";
         let err = |extra: &str| Mapping::parse(&format!("{base}{extra}")).unwrap_err().0;
-        assert!(err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"sales\"\ncolumns = {}\n")
-            .contains("'sales' is not a pcs table"));
-        assert!(err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"partners\"\ncolumns = {}\n")
-            .contains("required column 'partner_id' is not mapped"));
+        assert!(
+            err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"sales\"\ncolumns = {}\n")
+                .contains("'sales' is not a pcs table")
+        );
+        assert!(
+            err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"partners\"\ncolumns = {}\n")
+                .contains("required column 'partner_id' is not mapped")
+        );
         assert!(err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"partners\"\n[report.columns]\npartner_id = \"Id\"\ncolour = \"C\"\n")
             .contains("'colour' is not a column of the partners table"));
         assert!(err("[[report]]\nname = \"R\"\nfiles = [\"r\"]\ntable = \"partners\"\n[report.columns]\npartner_id = { column = \"Id\", values = \"nope\" }\n")

@@ -109,7 +109,11 @@ impl fmt::Display for ImportSummary {
     /// rolled up and not mapped; the files not read; the tables written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for r in &self.reports {
-            let name = r.file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = r
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             write!(
                 f,
                 "{name}: {} → {}: {}",
@@ -143,7 +147,11 @@ impl fmt::Display for ImportSummary {
             }
             writeln!(f)?;
             for ((column, value), n) in &r.dropped {
-                writeln!(f, "  dropped: {column} '{value}' ({})", plural(*n, "row", "rows"))?;
+                writeln!(
+                    f,
+                    "  dropped: {column} '{value}' ({})",
+                    plural(*n, "row", "rows")
+                )?;
             }
             for ((column, value), n) in &r.unmapped {
                 writeln!(
@@ -164,7 +172,10 @@ impl fmt::Display for ImportSummary {
             }
         }
         for file in &self.unknown_files {
-            let name = file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             writeln!(f, "{name}: not a known report, not read")?;
         }
         let tables: Vec<String> = self
@@ -191,7 +202,11 @@ pub fn import(
     force: bool,
 ) -> Result<ImportSummary, DataError> {
     let entries = std::fs::read_dir(src).map_err(|e| {
-        DataError::new(ErrorKind::Io, src, format!("cannot read the report directory: {e}"))
+        DataError::new(
+            ErrorKind::Io,
+            src,
+            format!("cannot read the report directory: {e}"),
+        )
     })?;
     let mut files = Vec::new();
     for entry in entries {
@@ -449,9 +464,8 @@ impl<'m, 'o> ReportSink<'m, 'o> {
             return Ok(Some(text));
         }
         let checked = match column {
-            "month" => values::month(&text).ok_or(
-                "not a month (2023-10, 2023-10-01, an ISO timestamp or Oct-2023)",
-            ),
+            "month" => values::month(&text)
+                .ok_or("not a month (2023-10, 2023-10-01, an ISO timestamp or Oct-2023)"),
             "earned_on" | "expires_on" | "anniversary_date" | "associated_on" => {
                 values::date(&text)
             }
@@ -499,7 +513,10 @@ impl RowSink for ReportSink<'_, '_> {
                 let required = specs.iter().any(|(c, r)| c == column && *r);
                 let how = match source {
                     Source::Constant(v) => Resolved::Constant(v.clone()),
-                    Source::Column { names: alts, values } => match find(alts) {
+                    Source::Column {
+                        names: alts,
+                        values,
+                    } => match find(alts) {
                         Some(i) => {
                             used[i] = true;
                             Resolved::Cell(i, values.clone())

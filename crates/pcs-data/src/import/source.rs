@@ -33,8 +33,9 @@ impl RowView<'_, '_> {
             Cells::Text(r) => Ok(r.get(col).unwrap_or("").to_string()),
             Cells::Xlsx(cells, _, _) => match cells.get(col) {
                 None => Ok(String::new()),
-                Some(c) => xlsx_table::cell_text(c, kind)
-                    .map_err(|p| self.error(col, &p.value, p.message)),
+                Some(c) => {
+                    xlsx_table::cell_text(c, kind).map_err(|p| self.error(col, &p.value, p.message))
+                }
             },
         }
     }
@@ -83,7 +84,9 @@ pub(crate) trait RowSink {
 /// Whether a file is read as a report, by its extension.
 pub(crate) fn is_readable(path: &Path) -> bool {
     matches!(
-        path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).as_deref(),
+        path.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .as_deref(),
         Some("csv") | Some("xlsx")
     )
 }
@@ -132,7 +135,11 @@ fn read_xlsx(path: &Path, sheet: &str, sink: &mut dyn RowSink) -> Result<u64, Da
         Ok(())
     })?;
     if header.is_none() {
-        return Err(DataError::new(ErrorKind::Header, path, "the sheet is empty: no header row"));
+        return Err(DataError::new(
+            ErrorKind::Header,
+            path,
+            "the sheet is empty: no header row",
+        ));
     }
     Ok(rows)
 }
@@ -210,7 +217,11 @@ fn read_csv(path: &Path, sink: &mut dyn RowSink) -> Result<u64, DataError> {
         }
     }
     if header.is_none() {
-        return Err(DataError::new(ErrorKind::Header, path, "the file is empty: no header row"));
+        return Err(DataError::new(
+            ErrorKind::Header,
+            path,
+            "the file is empty: no header row",
+        ));
     }
     Ok(rows)
 }

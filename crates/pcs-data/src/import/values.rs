@@ -51,7 +51,9 @@ fn iso_date(text: &str) -> Option<(&str, bool)> {
                 && clock.len() >= 8
                 && clock[6..8].bytes().all(|c| c.is_ascii_digit())
                 && (clock.len() == 8
-                    || (b[8] == b'.' && clock.len() > 9 && clock[9..].bytes().all(|c| c.is_ascii_digit())))));
+                    || (b[8] == b'.'
+                        && clock.len() > 9
+                        && clock[9..].bytes().all(|c| c.is_ascii_digit())))));
     if !(zone_ok && clock_ok) {
         return None;
     }
@@ -74,9 +76,9 @@ pub(crate) fn month(text: &str) -> Option<String> {
     }
     let (name, year) = t.split_once(['-', ' '])?;
     let name = name.to_ascii_lowercase();
-    let n = MONTHS
-        .iter()
-        .position(|m| name.len() >= 3 && (*m == name || (name.len() == 3 && m.starts_with(&name))))?;
+    let n = MONTHS.iter().position(|m| {
+        name.len() >= 3 && (*m == name || (name.len() == 3 && m.starts_with(&name)))
+    })?;
     if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -155,8 +157,18 @@ mod tests {
             assert_eq!(month(text).as_deref(), Some(want), "{text}");
         }
         for bad in [
-            "", "2023", "2023-13", "2023-10-32", "Oct-23", "Okt-2023", "10/1/2023", "2023-10-01X",
-            "2023-10-01T25", "Octo-2023x", "Mayo-2023", "2023-10-01T00:00:00+0200",
+            "",
+            "2023",
+            "2023-13",
+            "2023-10-32",
+            "Oct-23",
+            "Okt-2023",
+            "10/1/2023",
+            "2023-10-01X",
+            "2023-10-01T25",
+            "Octo-2023x",
+            "Mayo-2023",
+            "2023-10-01T00:00:00+0200",
         ] {
             assert_eq!(month(bad), None, "{bad}");
         }
