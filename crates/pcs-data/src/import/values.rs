@@ -136,6 +136,41 @@ pub(crate) fn count(text: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every form of a date gives its calendar month, and nothing else
+        /// reads as a different month.
+        #[test]
+        fn every_form_of_a_day_gives_its_month(
+            y in 1900u32..2200, m in 1usize..=12, d in 1u32..=28,
+            h in 0u32..24, mi in 0u32..60, zone in prop::sample::select(vec!["", "Z", "+02:00", "-11:30"]),
+            full in any::<bool>(),
+        ) {
+            let want = format!("{y:04}-{m:02}");
+            let name = if full { MONTHS[m - 1].to_string() } else { MONTHS[m - 1][..3].to_string() };
+            for text in [
+                want.clone(),
+                format!("{want}-{d:02}"),
+                format!("{want}-{d:02}T{h:02}:{mi:02}:00{zone}"),
+                format!("{want}-{d:02} {h:02}:{mi:02}:00.000{zone}"),
+                format!("{name}-{y}"),
+                format!("{} {y}", name.to_uppercase()),
+            ] {
+                prop_assert_eq!(month(&text), Some(want.clone()), "{}", text);
+            }
+        }
+
+        /// A month is read or refused, never misread: whatever the text, a
+        /// month read from it is a valid `YYYY-MM` whose year appears in it.
+        #[test]
+        fn no_text_is_misread(text in "[0-9A-Za-z :T.+-]{0,24}") {
+            if let Some(m) = month(&text) {
+                prop_assert!(Month::parse_strict(&m).is_ok());
+                prop_assert!(text.contains(&m[..4]), "{} from {}", m, text);
+            }
+        }
+    }
 
     #[test]
     fn every_month_form() {
