@@ -31,9 +31,7 @@ fn iso_date(text: &str) -> Option<(&str, bool)> {
     let (date, time) = (text.get(..10)?, text.get(10..)?);
     let time = time.strip_prefix('T').or_else(|| time.strip_prefix(' '))?;
     // HH:MM[:SS[.fff]] then an optional zone (Z or ±HH:MM).
-    let clock_end = time
-        .find(|c: char| c == 'Z' || c == '+' || c == '-')
-        .unwrap_or(time.len());
+    let clock_end = time.find(['Z', '+', '-']).unwrap_or(time.len());
     let (clock, zone) = time.split_at(clock_end);
     let zone_ok = zone.is_empty()
         || zone == "Z"
