@@ -255,7 +255,7 @@ pub struct WhenArgs {
 /// `pcs score`.
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
-    /// The dataset directory (revenue, usage, certifications, partners as .csv or .parquet).
+    /// The dataset directory (revenue, usage, certifications, partners as .csv, .parquet or .xlsx).
     pub dataset: PathBuf,
     /// When.
     #[command(flatten)]

@@ -341,6 +341,26 @@ mod partner_center {
     }
 
     #[test]
+    fn a_bad_cell_of_an_xlsx_report_is_named_by_its_cell() {
+        let src = reports_with("unused.txt", "");
+        std::fs::copy(
+            fixtures().join("partner-center/bad/PowerBIUsage.xlsx"),
+            src.path().join("PowerBIUsage.xlsx"),
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let run = import_from(src.path(), &out.path().join("d"), &[]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("PowerBIUsage.xlsx!W3 (ActiveSeats), value '#N/A': an error cell"),
+            "{}",
+            run.stderr
+        );
+        assert!(!out.path().join("d").exists());
+    }
+
+    #[test]
     fn a_bad_duplicate_flag_and_a_missing_column_are_errors() {
         let original = std::fs::read_to_string(reports().join("OfficeUsage.csv")).unwrap();
         let lines: Vec<&str> = original.lines().collect();
