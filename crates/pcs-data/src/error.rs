@@ -85,6 +85,7 @@ impl DataError {
     /// Places the error in a spreadsheet cell: `cell` is the reference
     /// after the file name (`F12`, or `Sheet2!F12` when the sheet is not
     /// the workbook's first; `3:3` for a whole row).
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
     pub(crate) fn at_cell(mut self, cell: String) -> Self {
         self.0.cell = Some(cell);
         self
