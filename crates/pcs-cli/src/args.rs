@@ -27,6 +27,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Convert a CSV dataset to Parquet (sorted by month), atomically.
     Convert(ConvertArgs),
+    /// Turn another system's reports into a dataset (Partner Center Insights).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Explain each metric of a partner: what counted, what did not, and why.
     Explain(ExplainArgs),
     /// Customer eligibility and details: per customer and metric, met or not and the effect.
@@ -297,7 +300,7 @@ pub struct WhenArgs {
 /// `pcs score`.
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
-    /// The dataset directory (revenue, usage, certifications, partners as .csv or .parquet).
+    /// The dataset directory (revenue, usage, certifications, partners as .csv, .parquet or .xlsx).
     pub dataset: PathBuf,
     /// When.
     #[command(flatten)]
@@ -407,6 +410,39 @@ pub enum RulebookCommand {
         #[arg(id = "rulebook_version", value_name = "VERSION")]
         version: Option<String>,
     },
+}
+
+/// `pcs import ...`: the systems pcs imports from.
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Partner Center Insights' downloaded reports (CSV or .xlsx):
+    /// CustomersAndTenants / SeatsSubscriptionsAndRevenue → revenue,
+    /// AzureUsage → acr, OfficeUsage and EMSUsage → licenses, DynamicsUsage
+    /// and PowerBIUsage → usage, Profile → partners (and the roll-up of
+    /// location ids to their global account). Prints what was kept,
+    /// dropped, rolled up and not mapped.
+    PartnerCenter(PartnerCenterArgs),
+}
+
+/// `pcs import partner-center`.
+#[derive(Args, Debug)]
+pub struct PartnerCenterArgs {
+    /// The directory of downloaded reports.
+    #[arg(required_unless_present = "show_mapping")]
+    pub source: Option<PathBuf>,
+    /// The dataset directory to write (must not exist unless --force).
+    #[arg(required_unless_present = "show_mapping")]
+    pub out: Option<PathBuf>,
+    /// A mapping file (TOML) instead of the built-in one: which files hold
+    /// which report, and how their columns and values become pcs's.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Replace the dataset directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the built-in mapping (a starting point for --mapping) and exit.
+    #[arg(long, conflicts_with_all = ["source", "out", "mapping", "force"])]
+    pub show_mapping: bool,
 }
 
 /// `pcs serve`.

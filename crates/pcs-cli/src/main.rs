@@ -7,6 +7,7 @@ mod atomic;
 mod cluster;
 mod failure;
 mod generate;
+mod import_cmd;
 mod output;
 mod plan_cmd;
 mod progress;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score_cmd::run(&a),
         Command::Generate(a) => generate::run(&a).map_err(Failure::Other),
         Command::Convert(a) => convert(&a),
+        Command::Import(c) => import_cmd::run(&c),
         Command::Explain(a) => reports::run_explain(&a),
         Command::Customers(a) => reports::run_customers(&a),
         Command::Skilling(a) => reports::run_skilling(&a),

@@ -37,7 +37,10 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
         return Err(DataError::new(
             ErrorKind::Layout,
             &t.path,
-            "already Parquet: pcs convert reads CSV tables",
+            format!(
+                "a .{} table: pcs convert reads CSV tables",
+                t.format.extension()
+            ),
         ));
     }
     let staged = StagedDataset::new(dest, force).map_err(|e| write_error(dest, e))?;

@@ -15,7 +15,7 @@ pub enum ErrorKind {
     Header,
     /// A value is malformed (empty id, bad month, date or number, negative quantity).
     Value,
-    /// The file is not UTF-8 CSV or readable Parquet.
+    /// The file is not UTF-8 CSV, readable Parquet or a readable `.xlsx` workbook.
     Format,
     /// A warning turned into an error by strict mode.
     Strict,
@@ -33,6 +33,8 @@ struct Inner {
     line_word: &'static str,
     column: Option<(usize, String)>,
     value: Option<String>,
+    /// A spreadsheet cell (`F12`, `Umsatz!F12`), shown after the file name.
+    cell: Option<String>,
     message: String,
 }
 
@@ -45,6 +47,7 @@ impl DataError {
             line_word: "line",
             column: None,
             value: None,
+            cell: None,
             message: message.into(),
         }))
     }
@@ -79,6 +82,15 @@ impl DataError {
         self
     }
 
+    /// Places the error in a spreadsheet cell: `cell` is the reference
+    /// after the file name (`F12`, or `Sheet2!F12` when the sheet is not
+    /// the workbook's first; `3:3` for a whole row).
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
+    pub(crate) fn at_cell(mut self, cell: String) -> Self {
+        self.0.cell = Some(cell);
+        self
+    }
+
     /// The kind of problem.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
@@ -99,6 +111,12 @@ impl DataError {
         self.0.column.as_ref().map(|(i, n)| (*i, n.as_str()))
     }
 
+    /// The spreadsheet cell (`F12`, `Sheet2!F12`) of an error in an `.xlsx`
+    /// table, when known; [`DataError::line`] is then its row.
+    pub fn cell(&self) -> Option<&str> {
+        self.0.cell.as_deref()
+    }
+
     /// The offending value, when there is one.
     pub fn value(&self) -> Option<&str> {
         self.0.value.as_deref()
@@ -114,11 +132,19 @@ impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = &self.0;
         write!(f, "{}", e.file.display())?;
-        if let Some(line) = e.line {
-            write!(f, ", {} {line}", e.line_word)?;
-        }
-        if let Some((i, name)) = &e.column {
-            write!(f, ", column {i} ({name})")?;
+        if let Some(cell) = &e.cell {
+            // `revenue.xlsx!F12 (month)`: the cell says the row and column.
+            write!(f, "!{cell}")?;
+            if let Some((_, name)) = &e.column {
+                write!(f, " ({name})")?;
+            }
+        } else {
+            if let Some(line) = e.line {
+                write!(f, ", {} {line}", e.line_word)?;
+            }
+            if let Some((i, name)) = &e.column {
+                write!(f, ", column {i} ({name})")?;
+            }
         }
         if let Some(v) = &e.value {
             write!(f, ", value '{}'", v.escape_debug())?;

@@ -1,5 +1,5 @@
 //! Reading pcs datasets: a directory of tables (`revenue`, `usage`,
-//! `certifications`, `partners`), each as CSV or Parquet.
+//! `certifications`, `partners`), each as CSV, Parquet or an Excel workbook.
 //!
 //! Rows stream into a [`pcs_core::facts::FactsBuilder`]; nothing but the
 //! per-partner aggregates is kept. The first malformed value stops the read
@@ -22,6 +22,9 @@ pub mod convert;
 mod csv_table;
 mod dialect;
 mod error;
+/// Importing other systems' reports (Partner Center Insights) into a dataset.
+#[cfg(all(feature = "parquet", feature = "xlsx"))]
+pub mod import;
 #[cfg(feature = "parquet")]
 mod parquet_table;
 mod record;
@@ -29,6 +32,8 @@ mod schema;
 /// Writing tables (CSV, Parquet) and whole dataset directories atomically.
 #[cfg(feature = "parquet")]
 pub mod write;
+#[cfg(feature = "xlsx")]
+mod xlsx_table;
 
 use std::path::{Path, PathBuf};
 
@@ -95,6 +100,9 @@ pub enum Format {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// An Excel workbook (`.xlsx`): the sheet named after the table, else
+    /// the first sheet.
+    Xlsx,
 }
 
 impl Format {
@@ -103,6 +111,7 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 }
@@ -194,7 +203,7 @@ pub struct ReadStats {
 }
 
 impl Dataset {
-    /// Finds the tables in `dir`: `NAME.csv` or `NAME.parquet` (file names
+    /// Finds the tables in `dir`: `NAME.csv`, `NAME.parquet` or `NAME.xlsx` (file names
     /// matched case-insensitively). A table in both formats is an error; a
     /// missing table is empty; a directory with no table is an error. CSV
     /// dialects are detected from the headers ([`Dataset::open_with`]).
@@ -255,6 +264,7 @@ impl Dataset {
             let format = match ext {
                 "csv" => Format::Csv,
                 "parquet" => Format::Parquet,
+                "xlsx" => Format::Xlsx,
                 _ => continue,
             };
             let Some(table) = Table::ALL.into_iter().find(|t| t.name() == stem) else {
@@ -282,7 +292,7 @@ impl Dataset {
             return Err(DataError::new(
                 ErrorKind::Layout,
                 dir,
-                "no table found: expected revenue, usage, certifications, partners, acr or licenses as .csv or .parquet",
+                "no table found: expected revenue, usage, certifications, partners, acr or licenses as .csv, .parquet or .xlsx",
             ));
         }
         tables.sort_by_key(|t| t.table);
@@ -376,7 +386,19 @@ impl Dataset {
                     return Err(DataError::new(
                         ErrorKind::Format,
                         &t.path,
-                        "this build of pcs reads CSV only (built without the parquet feature)",
+                        "this build of pcs does not read Parquet (built without the parquet feature)",
+                    ));
+                }
+                #[cfg(feature = "xlsx")]
+                Format::Xlsx => {
+                    xlsx_table::read(t.table, &t.path, &mut builder, options.progress.as_deref())?
+                }
+                #[cfg(not(feature = "xlsx"))]
+                Format::Xlsx => {
+                    return Err(DataError::new(
+                        ErrorKind::Format,
+                        &t.path,
+                        "this build of pcs does not read Excel workbooks (built without the xlsx feature)",
                     ));
                 }
             };

@@ -115,6 +115,9 @@ pub enum WriteError {
     /// The Parquet encoder failed (usually an I/O error).
     #[error("writing Parquet: {0}")]
     Parquet(#[from] ParquetError),
+    /// pcs reads tables in this format but does not write them (`.xlsx`).
+    #[error("pcs does not write .{0} tables")]
+    Unsupported(&'static str),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
@@ -394,6 +397,7 @@ impl<W: Write + Send> TableWriter<W> {
                     next_row: 1,
                 })
             }
+            Format::Xlsx => return Err(WriteError::Unsupported(format.extension())),
         };
         Ok(TableWriter {
             table,
