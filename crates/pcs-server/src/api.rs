@@ -167,7 +167,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The month of `?month=` (`YYYY-MM`).
-const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+const MONTH_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$";
 
 /// The OpenAPI document as served: [`openapi`], with the `month` and `date`
 /// query parameters of each operation described as one object parameter
@@ -204,7 +204,6 @@ pub fn openapi_json() -> Value {
                         "month": {"type": "string", "pattern": MONTH_PATTERN},
                         "date": {"type": "string", "format": "date"}
                     },
-                    "additionalProperties": false,
                     "not": {"required": ["month", "date"]}
                 }
             }));
@@ -450,7 +449,7 @@ struct PartnersQuery {
     /// Text in the partner id or name (case-insensitive).
     q: Option<String>,
     /// Skip this many (default 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 2147483647)]
     offset: Option<usize>,
     /// At most this many (default 50, at most 1000).
     #[param(minimum = 1, maximum = 1000)]
