@@ -209,7 +209,95 @@ pub fn openapi_json() -> Value {
             }));
         }
     }
+    // The bodies' shape, as the server reads them (unknown keys refused).
+    let scenario = scenario_schema();
+    let costs = costs_schema();
+    if let Some(b) = body(&mut doc, "/api/v1/partners/{id}/simulate") {
+        *b = scenario.clone();
+    }
+    if let Some(b) = body(&mut doc, "/api/v1/partners/{id}/plan") {
+        *b = costs;
+    }
+    if let Some(b) = doc.pointer_mut("/components/schemas/NewScenario/properties/scenario") {
+        *b = scenario;
+    }
+    if let Some(n) = doc.pointer_mut("/components/schemas/NewScenario") {
+        n["additionalProperties"] = json!(false);
+    }
     doc
+}
+
+/// The JSON request body schema of `POST path` in the document.
+fn body<'a>(doc: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    doc.pointer_mut(&format!(
+        "/paths/{}/post/requestBody/content/application~1json/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    ))
+}
+
+/// A decimal: a JSON number or its text.
+fn decimal_schema() -> Value {
+    json!({"type": ["number", "string"]})
+}
+
+/// The scenario body (`pcs simulate --scenario`, as JSON).
+fn scenario_schema() -> Value {
+    let text = json!({"type": "string"});
+    let row = |amount: &str| {
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["workload", amount, "association"],
+            "properties": {
+                "customer_tenant_id": text, "customer_name": text, "workload": text,
+                "month": text, amount: decimal_schema(), "association": text
+            }
+        })
+    };
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "What to add or remove. Names must be ones the rulebook in force knows, and the scenario must not be empty: otherwise 400.",
+        "properties": {
+            "title": text,
+            "revenue": {"type": "array", "items": row("revenue_usd")},
+            "usage": {"type": "array", "items": row("quantity")},
+            "certification": {"type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["certification"],
+                "properties": {
+                    "person_id": text, "person_name": text, "certification": text,
+                    "earned_on": text, "expires_on": text
+                }
+            }},
+            "remove": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "customers": {"type": "array", "items": text},
+                    "people": {"type": "array", "items": text}
+                }
+            }
+        }
+    })
+}
+
+/// The costs body of `POST .../plan` (`pcs plan --costs`, as JSON).
+fn costs_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Missing costs take the defaults; a negative cost answers 400.",
+        "properties": {
+            "currency": {"type": "string"},
+            "certification": {"type": "object", "additionalProperties": decimal_schema()},
+            "customer_workload": decimal_schema(),
+            "deployment": decimal_schema(),
+            "mcv_unit": decimal_schema(),
+            "mcv_growth": decimal_schema()
+        }
+    })
 }
 
 /// The JSON body as an object; 400 otherwise (arrays, numbers, ...).
@@ -626,6 +714,9 @@ async fn partners(
         return Err(ApiError::bad_request("limit: between 1 and 1000"));
     }
     let offset = q.offset.unwrap_or(0);
+    if offset > i32::MAX as usize {
+        return Err(ApiError::bad_request("offset: at most 2147483647"));
+    }
     let needle =
         q.q.as_deref()
             .map(|s| s.trim().to_lowercase())
