@@ -166,10 +166,155 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The month of `?month=` (`YYYY-MM`).
+const MONTH_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$";
+
+/// The OpenAPI document as served: [`openapi`], with the `month` and `date`
+/// query parameters of each operation described as one object parameter
+/// (form style, exploded: the same query string) whose schema says what
+/// separate parameters cannot: at most one of the two.
+pub fn openapi_json() -> Value {
+    let mut doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            let is = |p: &Value, name: &str| p["name"] == name && p["in"] == "query";
+            if !(params.iter().any(|p| is(p, "month")) && params.iter().any(|p| is(p, "date"))) {
+                continue;
+            }
+            params.retain(|p| !is(p, "month") && !is(p, "date"));
+            params.push(json!({
+                "name": "when",
+                "in": "query",
+                "required": false,
+                "style": "form",
+                "explode": true,
+                "description": "`month=YYYY-MM` (month M, evaluated on its last day) or `date=YYYY-MM-DD` (as the dashboard shows it that day), not both; today when neither. A period no rulebook covers answers 404.",
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "month": {"type": "string", "pattern": MONTH_PATTERN},
+                        "date": {"type": "string", "format": "date"}
+                    },
+                    "not": {"required": ["month", "date"]}
+                }
+            }));
+        }
+    }
+    // The bodies' shape, as the server reads them (unknown keys refused).
+    let scenario = scenario_schema();
+    let costs = costs_schema();
+    if let Some(b) = body(&mut doc, "/api/v1/partners/{id}/simulate") {
+        *b = scenario.clone();
+    }
+    if let Some(b) = body(&mut doc, "/api/v1/partners/{id}/plan") {
+        *b = costs;
+    }
+    if let Some(b) = doc.pointer_mut("/components/schemas/NewScenario/properties/scenario") {
+        *b = scenario;
+    }
+    if let Some(n) = doc.pointer_mut("/components/schemas/NewScenario") {
+        n["additionalProperties"] = json!(false);
+    }
+    doc
+}
+
+/// The JSON request body schema of `POST path` in the document.
+fn body<'a>(doc: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    doc.pointer_mut(&format!(
+        "/paths/{}/post/requestBody/content/application~1json/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    ))
+}
+
+/// A decimal: a JSON number or its text.
+fn decimal_schema() -> Value {
+    json!({"type": ["number", "string"]})
+}
+
+/// The scenario body (`pcs simulate --scenario`, as JSON).
+fn scenario_schema() -> Value {
+    let text = json!({"type": "string"});
+    let row = |amount: &str| {
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["workload", amount, "association"],
+            "properties": {
+                "customer_tenant_id": text, "customer_name": text, "workload": text,
+                "month": text, amount: decimal_schema(), "association": text
+            }
+        })
+    };
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "What to add or remove. Names must be ones the rulebook in force knows, and the scenario must not be empty: otherwise 400.",
+        "properties": {
+            "title": text,
+            "revenue": {"type": "array", "items": row("revenue_usd")},
+            "usage": {"type": "array", "items": row("quantity")},
+            "certification": {"type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["certification"],
+                "properties": {
+                    "person_id": text, "person_name": text, "certification": text,
+                    "earned_on": text, "expires_on": text
+                }
+            }},
+            "remove": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "customers": {"type": "array", "items": text},
+                    "people": {"type": "array", "items": text}
+                }
+            }
+        }
+    })
+}
+
+/// The costs body of `POST .../plan` (`pcs plan --costs`, as JSON).
+fn costs_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Missing costs take the defaults; a negative cost answers 400.",
+        "properties": {
+            "currency": {"type": "string"},
+            "certification": {"type": "object", "additionalProperties": decimal_schema()},
+            "customer_workload": decimal_schema(),
+            "deployment": decimal_schema(),
+            "mcv_unit": decimal_schema(),
+            "mcv_growth": decimal_schema()
+        }
+    })
+}
+
+/// The JSON body as an object; 400 otherwise (arrays, numbers, ...).
+fn object_body(v: Value, what: &str) -> Result<Value, ApiError> {
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{what}: expected a JSON object"
+        )))
+    }
+}
+
 /// The API routes.
 pub fn routes() -> Router<AppState> {
     let (r, _) = router().split_for_parts();
-    let doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    let doc = openapi_json();
     r.route(
         "/api/v1/openapi.json",
         axum::routing::get(move || {
@@ -392,8 +537,10 @@ struct PartnersQuery {
     /// Text in the partner id or name (case-insensitive).
     q: Option<String>,
     /// Skip this many (default 0).
+    #[param(minimum = 0, maximum = 2147483647)]
     offset: Option<usize>,
     /// At most this many (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -414,28 +561,32 @@ struct SearchQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct WithinQuery {
-    /// Days ahead to look (default 90).
+    /// Days ahead to look (default 90, at most 3660).
+    #[param(minimum = 0, maximum = 3660)]
     within: Option<u32>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct MonthsQuery {
-    /// How many months, ending with M (default 6).
+    /// How many months, ending with M (default 6, at most 60).
+    #[param(minimum = 1, maximum = 60)]
     months: Option<u32>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct LimitQuery {
-    /// At most this many (default 50).
+    /// At most this many (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// A scenario to save.
 #[derive(Deserialize, ToSchema)]
 struct NewScenario {
-    /// A name.
+    /// A name (1 to 200 characters, not only white space).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
     /// The scenario, as in a `pcs simulate --scenario` JSON file.
     #[schema(value_type = Object)]
@@ -563,6 +714,9 @@ async fn partners(
         return Err(ApiError::bad_request("limit: between 1 and 1000"));
     }
     let offset = q.offset.unwrap_or(0);
+    if offset > i32::MAX as usize {
+        return Err(ApiError::bad_request("offset: at most 2147483647"));
+    }
     let needle =
         q.q.as_deref()
             .map(|s| s.trim().to_lowercase())
@@ -615,7 +769,8 @@ async fn explain(
     Query(e): Query<ExplainQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || report(&r.explain(e.metric.as_deref())?)).await
+    let metric = e.metric.filter(|m| !m.trim().is_empty());
+    blocking(move || report(&r.explain(metric.as_deref())?)).await
 }
 
 /// Per customer and metric: met or not, the criterion and the effect (`pcs customers`).
@@ -680,6 +835,7 @@ async fn simulate(
 ) -> Result<Json<Value>, ApiError> {
     let r = open(&state, &access, &id, &w)?;
     let Json(body) = body?;
+    let body = object_body(body, "scenario")?;
     let sc = crate::reports::parse_scenario(&body)?;
     blocking(move || {
         let c = r.simulate(&sc)?;
@@ -736,6 +892,7 @@ async fn plan_post(
 ) -> Result<Json<Value>, ApiError> {
     let r = open(&state, &access, &id, &w)?;
     let Json(body) = body?;
+    let body = object_body(body, "costs")?;
     let costs: plan::Costs =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("costs: {e}")))?;
     blocking(move || plan_json(&r, &costs)).await
@@ -778,17 +935,20 @@ async fn save_scenario(
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
-    body: Result<Json<NewScenario>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<SavedScenario>), ApiError> {
     let r = open(&state, &access, &id, &w)?;
     let Json(new) = body?;
+    let new: NewScenario = serde_json::from_value(object_body(new, "the body")?)
+        .map_err(|e| ApiError::bad_request(format!("the body: {e}")))?;
+    let scenario = object_body(new.scenario, "scenario")?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::bad_request("name: 1 to 200 characters"));
     }
     // A scenario that cannot apply (unknown workload, removed customer not
     // in the data) is refused now rather than when it is simulated.
-    let sc = crate::reports::parse_scenario(&new.scenario)?;
+    let sc = crate::reports::parse_scenario(&scenario)?;
     r.simulate(&sc)?;
     let canonical = serde_json::to_value(&sc).map_err(ApiError::internal)?;
     let saved = state
@@ -885,9 +1045,13 @@ async fn uploads(
     Query(q): Query<LimitQuery>,
 ) -> Result<Json<Vec<UploadRecord>>, ApiError> {
     access.require_admin()?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit: between 1 and 1000"));
+    }
     state
         .store()
-        .uploads(q.limit.unwrap_or(50).min(1000))
+        .uploads(limit)
         .map(Json)
         .map_err(ApiError::internal)
 }

@@ -106,7 +106,7 @@ impl Reports {
             && score.metric(m).is_none()
         {
             let known: Vec<&str> = score.metrics.iter().map(|m| m.id.as_str()).collect();
-            return Err(ApiError::bad_request(format!(
+            return Err(ApiError::not_found(format!(
                 "unknown metric '{m}' (known: {})",
                 known.join(", ")
             )));

@@ -200,7 +200,8 @@ impl Snapshot {
         let rb = self
             .rulebooks
             .in_force(SOLUTION_AREA, date)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            // No score exists for a date no rulebook covers.
+            .map_err(|e| ApiError::not_found(e.to_string()))?;
         let i = self
             .rulebooks
             .versions()

@@ -310,7 +310,7 @@ async fn bad_requests_are_json_errors() {
     let (status, v) = s
         .get("/api/v1/partners/1000001/explain?month=2023-11&metric=nope")
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         v["error"]["message"]
             .as_str()
