@@ -107,7 +107,9 @@ pub(crate) fn read(
         let mut sorted = leaves.clone();
         sorted.sort_unstable();
         let mut row = *first_row;
-        // The decimal text of each float cell of the current row.
+        // Per column, the text of the current row's cell when it is not
+        // the file's own text (a float's decimal text, or a value pcs
+        // cannot hold as the file holds it).
         let mut texts: [String; MAX_COLUMNS] = Default::default();
         for batch in batches {
             let batch: RecordBatch = batch.map_err(|e| {
@@ -136,55 +138,61 @@ pub(crate) fn read(
                     is_row: true,
                 };
                 let mut typed = [Typed::None; MAX_COLUMNS];
-                let mut is_float = [false; MAX_COLUMNS];
+                // The text each column is judged by: its own for text, else
+                // the float's decimal text, or how the file holds a value
+                // pcs cannot (shown in the error).
+                let mut own = [false; MAX_COLUMNS];
                 for (c, cells) in cols.iter().enumerate() {
                     let Some(cells) = cells else { continue };
                     if cells.is_null(r) {
                         typed[c] = Typed::Null;
                         continue;
                     }
-                    is_float[c] = cells.float_text(r, &mut texts[c]);
-                    let bad = |message: &str| loc.value_error(c, &cells.shown(r), message);
-                    match cells {
+                    let text = &mut texts[c];
+                    if cells.text(r).is_some() {
+                        own[c] = true;
+                        continue;
+                    }
+                    if cells.float_text(r, text) {
+                        continue;
+                    }
+                    let value = match cells {
                         Cells::Decimal(a, scale) => {
-                            let d = decimal(a.value(r), *scale)
-                                .ok_or_else(|| bad("number out of range"))?;
-                            typed[c] = Typed::Decimal(d);
+                            decimal(a.value(r), *scale).map(Typed::Decimal).ok_or("number out of range")
                         }
-                        Cells::Decimal256(a, scale) => {
-                            let d = a
-                                .value(r)
-                                .to_i128()
-                                .and_then(|m| decimal(m, *scale))
-                                .ok_or_else(|| bad("number out of range"))?;
-                            typed[c] = Typed::Decimal(d);
-                        }
-                        Cells::Days(a) => {
-                            let d = civil(i64::from(a.value(r)))
-                                .ok_or_else(|| bad("date out of range"))?;
-                            typed[c] = Typed::Date(d);
-                        }
+                        Cells::Decimal256(a, scale) => a
+                            .value(r)
+                            .to_i128()
+                            .and_then(|m| decimal(m, *scale))
+                            .map(Typed::Decimal)
+                            .ok_or("number out of range"),
+                        Cells::Days(a) => civil(i64::from(a.value(r)))
+                            .map(Typed::Date)
+                            .ok_or("date out of range"),
                         Cells::Instants(a, per_day, ..) => {
                             let v = a.value(r);
-                            let d = civil(v.div_euclid(*per_day))
-                                .ok_or_else(|| bad("date out of range"))?;
                             if v.rem_euclid(*per_day) != 0 {
                                 part.warn_time_of_day(table, columns(table)[c].name, row);
                             }
-                            typed[c] = Typed::Date(d);
+                            civil(v.div_euclid(*per_day))
+                                .map(Typed::Date)
+                                .ok_or("date out of range")
                         }
-                        _ => {}
-                    }
+                        _ => Ok(Typed::None),
+                    };
+                    typed[c] = value.unwrap_or_else(|message| {
+                        text.clear();
+                        text.push_str(&cells.shown(r));
+                        Typed::Invalid(message)
+                    });
                 }
                 let mut values = [""; MAX_COLUMNS];
                 for (c, cells) in cols.iter().enumerate() {
-                    if let Some(cells) = cells
-                        && typed[c] == Typed::None
-                    {
-                        values[c] = match cells.text(r) {
-                            Some(t) => t,
-                            None if is_float[c] => &texts[c],
-                            None => "",
+                    if let Some(cells) = cells {
+                        values[c] = if own[c] {
+                            cells.text(r).unwrap_or_default()
+                        } else {
+                            &texts[c]
                         };
                     }
                 }

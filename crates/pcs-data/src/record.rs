@@ -24,11 +24,6 @@ pub(crate) struct Loc<'a> {
 }
 
 impl Loc<'_> {
-    /// The error for the value of column `c` of this record.
-    pub(crate) fn value_error(&self, c: usize, value: &str, message: &str) -> DataError {
-        self.err(c, value, message)
-    }
-
     fn err(&self, c: usize, value: &str, message: impl Into<String>) -> DataError {
         self.at(c, message).with_value(value)
     }
@@ -110,6 +105,11 @@ pub(crate) enum Typed {
     /// No value at all (a null): absent in an optional column, an error in
     /// a required one.
     Null,
+    /// A typed value pcs cannot hold (a date beyond year 9999, a decimal
+    /// beyond 28 digits): an error with this message when the record is
+    /// judged, so the first bad field of a record is reported in the same
+    /// order as for text. The column's text is the value as the file holds it.
+    Invalid(&'static str),
 }
 
 /// `str::trim`, without its character loop when both ends are visible
@@ -136,10 +136,22 @@ impl<'a> Fields<'a, '_> {
         self.typed.get(c).copied().unwrap_or_default()
     }
 
-    /// An error if column `c` holds a null (the caller requires a value).
+    /// An error if column `c` holds a null (the caller requires a value)
+    /// or a typed value pcs cannot hold.
     fn required(&self, c: usize) -> Result<(), DataError> {
         match self.typed(c) {
             Typed::Null => Err(self.loc.null(c)),
+            _ => self.valid(c),
+        }
+    }
+
+    /// An error if column `c` holds a typed value pcs cannot hold.
+    fn valid(&self, c: usize) -> Result<(), DataError> {
+        match self.typed(c) {
+            Typed::Invalid(message) => {
+                let shown = self.values.get(c).copied().unwrap_or_default();
+                Err(self.loc.err(c, shown, message))
+            }
             _ => Ok(()),
         }
     }
@@ -185,6 +197,7 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn opt_date(&self, c: usize) -> Result<Option<Date>, DataError> {
+        self.valid(c)?;
         if let Typed::Date(d) = self.typed(c) {
             return Ok(Some(d));
         }

@@ -441,6 +441,34 @@ fn values_are_named_as_the_file_holds_them() {
 }
 
 #[test]
+fn the_first_bad_field_of_a_row_is_reported_as_for_csv() {
+    // An empty id comes before the month in the record: it is the error,
+    // though the month (beyond year 9999) is read first.
+    let f = revenue(
+        strs(&["", "P1"]),
+        Arc::new(Date32Array::from(vec![3_000_000, OCT_1])),
+        amounts(),
+    );
+    let e = load(Table::Revenue, &f.path).unwrap_err();
+    assert_eq!(
+        (e.line(), e.column(), e.value()),
+        (Some(1), Some((1, "partner_id")), Some(""))
+    );
+    assert_eq!(e.message(), "empty id");
+    // An optional date beyond year 9999 is an error too.
+    let f = parquet(vec![
+        ("partner_id", strs(&["P1"])),
+        (
+            "anniversary_date",
+            Arc::new(Date32Array::from(vec![-800_000])),
+        ),
+    ]);
+    let e = load(Table::Partners, &f.path).unwrap_err();
+    assert_eq!(e.value(), Some("-800000 days after 1970-01-01"), "{e}");
+    assert_eq!(e.message(), "date out of range");
+}
+
+#[test]
 fn a_null_in_a_required_column_is_a_null_not_an_empty_value() {
     let f = revenue(
         Arc::new(StringArray::from(vec![Some("P1"), None])),
