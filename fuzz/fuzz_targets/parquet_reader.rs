@@ -33,9 +33,9 @@ use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, Date64Array, Decimal128Array, Decimal256Array,
     DictionaryArray, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Int64Array,
-    LargeStringArray, NullArray, RecordBatch, StringArray, StringViewArray, TimestampMicrosecondArray,
-    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray, UInt8Array,
-    UInt16Array, UInt32Array, UInt64Array,
+    LargeStringArray, NullArray, RecordBatch, StringArray, StringViewArray,
+    TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray, UInt8Array, UInt16Array, UInt32Array, UInt64Array,
 };
 use arrow_buffer::i256;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -193,7 +193,11 @@ fn decimal_ty(u: &mut Unstructured, wide: bool) -> ArbResult<Ty> {
     let max = if wide { 76 } else { 38 };
     let p = u.int_in_range(1..=max)?;
     let s = u.int_in_range(-5..=(p as i8).min(40))?;
-    Ok(if wide { Ty::Dec256(p, s) } else { Ty::Dec128(p, s) })
+    Ok(if wide {
+        Ty::Dec256(p, s)
+    } else {
+        Ty::Dec128(p, s)
+    })
 }
 
 /// A type that fits `kind`, mostly, else any type.
@@ -243,7 +247,14 @@ fn any_val(u: &mut Unstructured) -> ArbResult<Val> {
 }
 
 const IDS: &[&str] = &["1000001", "P2", " P3 ", "1000001", "t1", "t2", ""];
-const MONTHS: &[&str] = &["2023-10", "2023-11", "2022-11", "2023-09", "2023-13", "2023-10-01"];
+const MONTHS: &[&str] = &[
+    "2023-10",
+    "2023-11",
+    "2022-11",
+    "2023-09",
+    "2023-13",
+    "2023-10-01",
+];
 const DATES: &[&str] = &["2023-05-01", "2022-11-30", "2024-02-29", "2023-02-29", ""];
 const NUMBERS: &[&str] = &["12.50", "-3", "0", "1500", "-0", "1e3", "0.001"];
 const NAMES: &[&str] = &[
@@ -262,7 +273,9 @@ const NAMES: &[&str] = &[
     "",
 ];
 /// Days near the example's months (2022-10 to 2023-12).
-const DAYS: &[i64] = &[19_631, 19_662, 19_266, 19_400, 19_600, 19_692, 2_932_897, -719_163];
+const DAYS: &[i64] = &[
+    19_631, 19_662, 19_266, 19_400, 19_600, 19_692, 2_932_897, -719_163,
+];
 
 /// One column of the file: its name, type, field kind and the cells.
 struct Col {
@@ -340,7 +353,9 @@ fn cell(v: &Val, ty: Ty, kind: ValueKind) -> Cell {
                 _ => i128::from(int) * i128::from(int),
             };
             // Within the precision, as a valid file holds it.
-            let limit = 10i128.checked_pow(u32::from(p).min(38)).unwrap_or(i128::MAX);
+            let limit = 10i128
+                .checked_pow(u32::from(p).min(38))
+                .unwrap_or(i128::MAX);
             let m = m % limit;
             let digits = if matches!(ty, Ty::Dec256(..)) && p > 38 && int % 3 == 0 {
                 // A 256-bit mantissa beyond 128 bits.
@@ -393,7 +408,11 @@ fn point(digits: &str, scale: i8) -> String {
         None => ("", digits),
     };
     if scale <= 0 {
-        let zeros = if digits == "0" { 0 } else { usize::from(scale.unsigned_abs()) };
+        let zeros = if digits == "0" {
+            0
+        } else {
+            usize::from(scale.unsigned_abs())
+        };
         return format!("{sign}{digits}{}", "0".repeat(zeros));
     }
     let s = scale as usize;
@@ -446,7 +465,11 @@ fn shown(cell: &Cell, ty: Ty) -> Option<String> {
                 + pcs_core::jiff::SignedDuration::from_nanos(nanos as i64);
             let text = ts.to_string();
             let zoned = matches!(ty, Ty::Ts(_, true));
-            if zoned { text } else { text.trim_end_matches('Z').to_string() }
+            if zoned {
+                text
+            } else {
+                text.trim_end_matches('Z').to_string()
+            }
         }
         Cell::Bool(b) => b.to_string(),
     })
@@ -502,7 +525,10 @@ fn array(col: &Col) -> Option<ArrayRef> {
     macro_rules! ints {
         ($arr:ty, $t:ty) => {
             Arc::new(<$arr>::from(
-                ints().into_iter().map(|v| v.map(|i| i as $t)).collect::<Vec<_>>(),
+                ints()
+                    .into_iter()
+                    .map(|v| v.map(|i| i as $t))
+                    .collect::<Vec<_>>(),
             )) as ArrayRef
         };
     }
@@ -564,7 +590,10 @@ fn array(col: &Col) -> Option<ArrayRef> {
             .ok()?,
         ),
         Ty::Date32 => Arc::new(Date32Array::from(
-            instants().into_iter().map(|v| v.map(|d| d as i32)).collect::<Vec<_>>(),
+            instants()
+                .into_iter()
+                .map(|v| v.map(|d| d as i32))
+                .collect::<Vec<_>>(),
         )),
         Ty::Date64 => Arc::new(Date64Array::from(instants())),
         Ty::Ts(unit, zoned) => {
@@ -611,7 +640,11 @@ fn case(u: &mut Unstructured) -> ArbResult<Case> {
     let mut cols = Vec::new();
     for spec in columns(table) {
         // Required columns nearly always, optional ones half the time.
-        let present = if spec.required { !u.ratio(1, 40)? } else { u.arbitrary()? };
+        let present = if spec.required {
+            !u.ratio(1, 40)?
+        } else {
+            u.arbitrary()?
+        };
         if present {
             let name = match u.int_in_range(0..=3u8)? {
                 0 => spec.name.to_uppercase(),
@@ -637,12 +670,20 @@ fn case(u: &mut Unstructured) -> ArbResult<Case> {
         });
     }
     // Shuffle a little: columns in any order.
-    let turn = if cols.is_empty() { 0 } else { u.int_in_range(0..=cols.len() - 1)? };
+    let turn = if cols.is_empty() {
+        0
+    } else {
+        u.int_in_range(0..=cols.len() - 1)?
+    };
     cols.rotate_left(turn);
     let rows = u.int_in_range(0..=40usize)?;
     for _ in 0..rows {
         for col in &mut cols {
-            let v = if u.ratio(1, 12)? { any_val(u)? } else { Val::Pick(u.arbitrary()?) };
+            let v = if u.ratio(1, 12)? {
+                any_val(u)?
+            } else {
+                Val::Pick(u.arbitrary()?)
+            };
             col.cells.push(cell(&v, col.ty, col.kind));
         }
     }
@@ -662,7 +703,12 @@ fn write_parquet(case: &Case) -> bool {
             .map(|c| Field::new(&c.name, c.ty.data_type(), true))
             .collect::<Vec<_>>(),
     ));
-    let Some(arrays) = case.cols.iter().map(array).collect::<Option<Vec<ArrayRef>>>() else {
+    let Some(arrays) = case
+        .cols
+        .iter()
+        .map(array)
+        .collect::<Option<Vec<ArrayRef>>>()
+    else {
         return false;
     };
     if arrays.is_empty() {
@@ -739,14 +785,21 @@ fuzz_target!(|data: &[u8]| {
         .filter(|(_, c)| c.name != "extra" && !c.ty.fits(c.kind))
         .map(|(i, _)| i)
         .collect();
-    let header_ok = pcs_data::match_header(table, &case.cols.iter().map(|c| &c.name).collect::<Vec<_>>()).is_ok();
+    let header_ok = pcs_data::match_header(
+        table,
+        &case.cols.iter().map(|c| &c.name).collect::<Vec<_>>(),
+    )
+    .is_ok();
 
     let pq = match pq {
         Err(e) => {
             assert_eq!(e.file(), SCRATCH.as_path());
             let text = e.to_string();
             if let Some((i, name)) = e.column() {
-                let col = case.cols.get(i - 1).unwrap_or_else(|| panic!("no column {i}: {text}"));
+                let col = case
+                    .cols
+                    .get(i - 1)
+                    .unwrap_or_else(|| panic!("no column {i}: {text}"));
                 assert!(
                     columns(table).iter().any(|s| s.name == name)
                         && pcs_core::name::normalize(&col.name) == pcs_core::name::normalize(name),
@@ -757,7 +810,10 @@ fuzz_target!(|data: &[u8]| {
             match e.kind() {
                 ErrorKind::Header if header_ok => {
                     let (i, _) = e.column().expect("a type error names its column");
-                    assert!(misfits.contains(&(i - 1)), "refused a type that fits: {text}");
+                    assert!(
+                        misfits.contains(&(i - 1)),
+                        "refused a type that fits: {text}"
+                    );
                     let ty = case.cols[i - 1].ty.data_type();
                     assert!(text.contains(&format!("type {ty}")), "{text}");
                     return;
@@ -826,13 +882,20 @@ fuzz_target!(|data: &[u8]| {
                 let n = col
                     .cells
                     .iter()
-                    .filter(|c| matches!(c, Cell::Instant(v) if v.rem_euclid(col.ty.per_day()) != 0))
+                    .filter(
+                        |c| matches!(c, Cell::Instant(v) if v.rem_euclid(col.ty.per_day()) != 0),
+                    )
                     .count() as u64;
                 let spec = columns(table)
                     .iter()
-                    .find(|s| pcs_core::name::normalize(s.name) == pcs_core::name::normalize(&col.name))
+                    .find(|s| {
+                        pcs_core::name::normalize(s.name) == pcs_core::name::normalize(&col.name)
+                    })
                     .unwrap();
-                let counted = times.iter().find(|w| w.name == spec.name).map_or(0, |w| w.rows);
+                let counted = times
+                    .iter()
+                    .find(|w| w.name == spec.name)
+                    .map_or(0, |w| w.rows);
                 assert_eq!(counted, n, "times of day in {}", spec.name);
             }
         }
