@@ -664,6 +664,10 @@ pub enum WarningKind {
     /// A licenses row without `associated_on`: its association's start is
     /// taken from its earliest row.
     MissingAssociationDate,
+    /// A typed file's timestamp with a time of day other than midnight in
+    /// a month or date column (the name is the column): the calendar date
+    /// in UTC is used.
+    TimeOfDay,
 }
 
 /// A counted warning: rows with the same unknown name in one table.
@@ -723,6 +727,10 @@ impl Warning {
             ),
             (WarningKind::NoRate, _) => format!(
                 "workload '{}' has no rate on the rate card: rows skipped",
+                self.name
+            ),
+            (WarningKind::TimeOfDay, _) => format!(
+                "column '{}' holds a time of day other than midnight: read as the calendar date in UTC",
                 self.name
             ),
         };
@@ -1274,6 +1282,13 @@ impl<'r> FactsBuilder<'r> {
             Some(v) => b.with_areas(v, self.area_months.clone()),
             None => b,
         }
+    }
+
+    /// Counts a row of `table` whose `column` (a month or date) holds a
+    /// timestamp with a time of day other than midnight, read as its date.
+    pub fn warn_time_of_day(&mut self, table: Table, column: &str, line: u64) {
+        self.warnings
+            .add(table, WarningKind::TimeOfDay, column, line);
     }
 
     /// Merges another builder's partial facts (from another part of the data).

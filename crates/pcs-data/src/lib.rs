@@ -43,7 +43,7 @@ use pcs_core::rulebook::Rulebook;
 pub use dialect::{CsvDialect, CsvOptions};
 pub use error::{DataError, ErrorKind};
 pub use record::parse_decimal;
-pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, columns, match_header};
+pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, ValueKind, columns, match_header};
 
 /// Reads one CSV table from any reader into `builder` (the path only names
 /// the input in errors). Returns the number of data records.
@@ -91,6 +91,17 @@ pub mod testing {
             None,
         )
     }
+}
+
+/// Reads one Parquet table file into `builder`, on the calling thread.
+/// Returns the number of data rows.
+#[cfg(feature = "parquet")]
+pub fn read_parquet(
+    table: Table,
+    path: &Path,
+    builder: &mut FactsBuilder<'_>,
+) -> Result<u64, DataError> {
+    parquet_table::read(table, path, builder, 1, None)
 }
 
 /// The file format of a table.

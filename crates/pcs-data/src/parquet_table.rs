@@ -1,17 +1,42 @@
 //! Streaming a Parquet table into the facts builder.
 //!
-//! Decimal and date columns are taken as they are (exactly: a Decimal128
-//! becomes the same rust_decimal value); every other needed column is cast to
-//! text and judged by the same code as CSV fields, so a value means the same
-//! thing in either format.
+//! Each needed column is read by what the field holds ([`ValueKind`]) and
+//! the type the file gives it, as pandas, Polars, DuckDB, Spark and pyarrow
+//! write them (checked before any row is read; a type that cannot hold the
+//! field is one error naming the column and its type):
+//!
+//! - text (`utf8`, `large_utf8`, `utf8_view`, or a dictionary of them) is
+//!   judged by the same code as a CSV field, in every column;
+//! - integers of any width are read as their decimal text (ids, names and
+//!   numbers);
+//! - floats (16, 32, 64 bits) as their shortest round-trip decimal text,
+//!   then the CSV number parser: never through binary arithmetic, so 0.1 is
+//!   0.1; NaN and infinities are errors;
+//! - decimals (32 to 256 bits, any scale, negative too) exactly;
+//! - dates (`date32`, `date64`) and timestamps of any unit, with or without
+//!   a time zone, as their calendar date in UTC (a month column takes that
+//!   date's month, whatever the day); a time of day other than midnight is
+//!   a counted warning ([`pcs_core::facts::WarningKind::TimeOfDay`]).
+//!
+//! A null is no value: absent in an optional column, an error naming the
+//! row and column in a required one. An error about a cell names the value
+//! as the file holds it (`1000001.0`, `2023-10-01`, `NaN`), never text the
+//! file does not contain.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Decimal128Type};
-use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch, StringArray};
-use arrow_schema::DataType;
+use arrow_array::types::{
+    ArrowPrimitiveType, Date32Type, Decimal128Type, Decimal256Type, Float16Type, Float32Type,
+    Float64Type, Int64Type,
+};
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Decimal128Array, Decimal256Array, Float16Array, Float32Array,
+    Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
+use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pcs_core::Decimal;
@@ -24,7 +49,7 @@ use crate::Progress;
 use crate::csv_table::header_error;
 use crate::error::{DataError, ErrorKind};
 use crate::record::{Loc, Typed, feed_typed};
-use crate::schema::{HeaderMap, MAX_COLUMNS, match_header};
+use crate::schema::{HeaderMap, MAX_COLUMNS, ValueKind, columns, match_header};
 
 /// Reads `path` as the Parquet table `table`. Row groups are shared out
 /// among `threads` threads, each into its own builder, merged in file order.
@@ -55,6 +80,7 @@ pub(crate) fn read(
         .collect();
     let map: HeaderMap =
         match_header(table, &header).map_err(|p| header_error(table, path, &header, p))?;
+    check_types(table, path, reader.schema(), &map)?;
     let groups: Vec<u64> = reader
         .metadata()
         .row_groups()
@@ -81,22 +107,27 @@ pub(crate) fn read(
         let mut sorted = leaves.clone();
         sorted.sort_unstable();
         let mut row = *first_row;
+        // Per column, the text of the current row's cell when it is not
+        // the file's own text (a float's decimal text, or a value pcs
+        // cannot hold as the file holds it).
+        let mut texts: [String; MAX_COLUMNS] = Default::default();
         for batch in batches {
             let batch: RecordBatch = batch.map_err(|e| {
                 DataError::new(ErrorKind::Format, path, format!("not a readable Parquet file: {e}"))
             })?;
             // The projected batch holds the selected columns in file order.
-            let cols: Vec<Option<Column>> = map
+            let cols: Vec<Option<Cells>> = map
                 .index
                 .iter()
                 .map(|idx| {
                     idx.map(|i| {
                         let pos = sorted.binary_search(&i).expect("projected");
-                        Column::new(batch.column(pos), path, &header[i])
+                        Cells::new(batch.column(pos), path, &header[i])
                     })
                     .transpose()
                 })
                 .collect::<Result<_, _>>()?;
+            let n = cols.len();
             for r in 0..batch.num_rows() {
                 row += 1;
                 let loc = Loc {
@@ -106,29 +137,77 @@ pub(crate) fn read(
                     line: row,
                     is_row: true,
                 };
-                let mut values = [""; MAX_COLUMNS];
                 let mut typed = [Typed::None; MAX_COLUMNS];
-                for (c, col) in cols.iter().enumerate() {
-                    match col {
-                        Some(Column::Text(a)) => {
-                            values[c] = if a.is_null(r) { "" } else { a.value(r) };
+                // The text each column is judged by: its own for text, else
+                // the float's decimal text, or how the file holds a value
+                // pcs cannot (shown in the error).
+                let mut own = [false; MAX_COLUMNS];
+                for (c, cells) in cols.iter().enumerate() {
+                    let Some(cells) = cells else { continue };
+                    if cells.is_null(r) {
+                        typed[c] = Typed::Null;
+                        continue;
+                    }
+                    let text = &mut texts[c];
+                    if cells.text(r).is_some() {
+                        own[c] = true;
+                        continue;
+                    }
+                    if cells.float_text(r, text) {
+                        continue;
+                    }
+                    let value = match cells {
+                        Cells::Decimal(a, scale) => {
+                            decimal(a.value(r), *scale).map(Typed::Decimal).ok_or("number out of range")
                         }
-                        Some(Column::Decimal(a, scale)) if !a.is_null(r) => {
-                            typed[c] = decimal(a.value(r), *scale)
-                                .map(Typed::Decimal)
-                                .map_err(|text| loc.value_error(c, &text, "number out of range"))?;
-                        }
-                        Some(Column::Date(a)) if !a.is_null(r) => {
-                            typed[c] = date(a.value(r))
+                        Cells::Decimal256(a, scale) => a
+                            .value(r)
+                            .to_i128()
+                            .and_then(|m| decimal(m, *scale))
+                            .map(Typed::Decimal)
+                            .ok_or("number out of range"),
+                        Cells::Days(a) => civil(i64::from(a.value(r)))
+                            .map(Typed::Date)
+                            .ok_or("date out of range"),
+                        Cells::Instants(a, per_day, ..) => {
+                            let v = a.value(r);
+                            if v.rem_euclid(*per_day) != 0 {
+                                part.warn_time_of_day(table, columns(table)[c].name, row);
+                            }
+                            civil(v.div_euclid(*per_day))
                                 .map(Typed::Date)
-                                .map_err(|text| loc.value_error(c, &text, "date out of range"))?;
+                                .ok_or("date out of range")
                         }
-                        // A missing column or a null number or date: empty text.
-                        _ => {}
+                        _ => Ok(Typed::None),
+                    };
+                    typed[c] = value.unwrap_or_else(|message| {
+                        text.clear();
+                        text.push_str(&cells.shown(r));
+                        Typed::Invalid(message)
+                    });
+                }
+                let mut values = [""; MAX_COLUMNS];
+                for (c, cells) in cols.iter().enumerate() {
+                    if let Some(cells) = cells {
+                        values[c] = if own[c] {
+                            cells.text(r).unwrap_or_default()
+                        } else {
+                            &texts[c]
+                        };
                     }
                 }
-                let n = cols.len();
-                feed_typed(&values[..n], &typed[..n], &loc, &mut part)?;
+                feed_typed(&values[..n], &typed[..n], &loc, &mut part).map_err(|e| {
+                    // Name the cell as the file holds it, not as it was read.
+                    let cells = e
+                        .column()
+                        .filter(|_| e.value().is_some())
+                        .and_then(|(i, _)| map.index.iter().position(|x| *x == Some(i - 1)))
+                        .and_then(|c| cols[c].as_ref());
+                    match cells {
+                        Some(cells) => e.with_value(&cells.shown(r)),
+                        None => e,
+                    }
+                })?;
             }
             if let Some(p) = progress
                 && total > 0
@@ -184,51 +263,351 @@ fn runs(groups: &[u64], threads: usize) -> Vec<(Vec<usize>, u64)> {
     parts
 }
 
-/// A needed column of a batch, as pcs reads it.
-enum Column {
-    /// Text (cast from whatever the file holds, when not a decimal or date).
-    Text(StringArray),
-    /// A decimal column with its scale (0 to 28).
-    Decimal(PrimitiveArray<Decimal128Type>, u32),
-    /// Days since 1970-01-01.
-    Date(PrimitiveArray<Date32Type>),
-}
-
-impl Column {
-    fn new(array: &ArrayRef, path: &Path, name: &str) -> Result<Column, DataError> {
-        Ok(match array.data_type() {
-            DataType::Decimal128(_, scale) if (0..=28).contains(scale) => Column::Decimal(
-                array.as_primitive::<Decimal128Type>().clone(),
-                *scale as u32,
+/// Whether a file column of type `data_type` can hold a field of `kind`,
+/// and if not, what the field needs (for the error).
+///
+/// Text is read like CSV text in every column. An integer column is read
+/// as the integer's decimal text in id, text and number columns: an integer
+/// has exactly one such text, so the id 1000001 written by pandas, Polars
+/// or DuckDB as int64 is the same partner as the text `1000001`. A float or
+/// decimal id is refused: its text (`1000001.0`) is not the id, and a
+/// float cannot hold every long id exactly. Months and dates are read from
+/// text, dates and timestamps; numbers from text, integers, floats and
+/// decimals.
+fn accepts(kind: ValueKind, data_type: &DataType) -> Result<(), &'static str> {
+    let base = match data_type {
+        DataType::Dictionary(_, value) => value.as_ref(),
+        other => other,
+    };
+    let text = matches!(
+        base,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    );
+    let integer = base.is_integer();
+    let ok = text
+        || match kind {
+            ValueKind::Id | ValueKind::Text => integer,
+            ValueKind::Month | ValueKind::Date => matches!(
+                base,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
             ),
-            DataType::Date32 => Column::Date(array.as_primitive::<Date32Type>().clone()),
-            _ => Column::Text(as_text(array, path, name)?.as_string::<i32>().clone()),
-        })
+            ValueKind::Number => {
+                integer
+                    || base.is_floating()
+                    || matches!(
+                        base,
+                        DataType::Decimal32(_, _)
+                            | DataType::Decimal64(_, _)
+                            | DataType::Decimal128(_, _)
+                            | DataType::Decimal256(_, _)
+                    )
+            }
+        };
+    if ok {
+        return Ok(());
     }
-}
-
-/// The exact decimal of a Decimal128 value, or its text when rust_decimal
-/// cannot hold it (more than 96 bits of mantissa).
-fn decimal(mantissa: i128, scale: u32) -> Result<Decimal, String> {
-    Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| {
-        let digits = mantissa.unsigned_abs().to_string();
-        let sign = if mantissa < 0 { "-" } else { "" };
-        let scale = scale as usize;
-        if scale == 0 {
-            format!("{sign}{digits}")
-        } else {
-            let digits = format!("{digits:0>width$}", width = scale + 1);
-            let (int, frac) = digits.split_at(digits.len() - scale);
-            format!("{sign}{int}.{frac}")
+    Err(match kind {
+        ValueKind::Id => {
+            "ids are text: write this column as strings or integers, not as floats or decimals (a float's text is not the id)"
         }
+        ValueKind::Month => "a month is text (YYYY-MM), a date or a timestamp",
+        ValueKind::Date => "a date is text (YYYY-MM-DD), a date or a timestamp",
+        ValueKind::Number => "a number is an integer, a float, a decimal or text",
+        _ => "this column is text: write it as strings",
     })
 }
 
-/// The calendar date `days` after 1970-01-01 (years 1 to 9999, as a date in
-/// text must be), or the number of days when out of that range.
-fn date(days: i32) -> Result<Date, String> {
-    // Howard Hinnant's days-to-civil algorithm, in 64-bit arithmetic.
-    let z = i64::from(days) + 719_468;
+/// Checks the types of the needed columns before any row is read.
+fn check_types(
+    table: Table,
+    path: &Path,
+    schema: &arrow_schema::Schema,
+    map: &HeaderMap,
+) -> Result<(), DataError> {
+    for (c, idx) in map.index.iter().enumerate() {
+        let Some(i) = *idx else { continue };
+        let spec = &columns(table)[c];
+        let data_type = schema.field(i).data_type();
+        accepts(spec.kind(), data_type).map_err(|why| {
+            DataError::new(
+                ErrorKind::Header,
+                path,
+                format!("the column has type {data_type}, which cannot hold this field: {why}"),
+            )
+            .in_column(i + 1, spec.name)
+        })?;
+    }
+    Ok(())
+}
+
+/// Arrow's seconds, milliseconds, microseconds or nanoseconds per day.
+fn per_day(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 86_400,
+        TimeUnit::Millisecond => 86_400_000,
+        TimeUnit::Microsecond => 86_400_000_000,
+        TimeUnit::Nanosecond => 86_400_000_000_000,
+    }
+}
+
+/// A needed column of a batch, as pcs reads it.
+enum Cells {
+    /// Text (also integers and dictionaries of text, cast to text).
+    Utf8(StringArray),
+    /// Large text.
+    LargeUtf8(LargeStringArray),
+    /// Text views.
+    View(StringViewArray),
+    /// Floats, read through their shortest decimal text.
+    F64(Float64Array),
+    /// Single-precision floats, likewise.
+    F32(Float32Array),
+    /// Half-precision floats, likewise.
+    F16(Float16Array),
+    /// Decimals up to 128 bits (narrower ones widened), with their scale.
+    Decimal(Decimal128Array, i8),
+    /// 256-bit decimals, with their scale.
+    Decimal256(Decimal256Array, i8),
+    /// Days since 1970-01-01.
+    Days(Date32Array),
+    /// Date64 or timestamps: the values, the units per day, the unit and
+    /// whether the column has a time zone.
+    Instants(Int64Array, i64, TimeUnit, bool),
+    /// Only nulls.
+    Null,
+}
+
+impl Cells {
+    /// The column `name` of a batch, read by its type (already checked by
+    /// [`check_types`]).
+    fn new(array: &ArrayRef, path: &Path, name: &str) -> Result<Cells, DataError> {
+        let cast_err = |e: arrow_schema::ArrowError| {
+            DataError::new(
+                ErrorKind::Format,
+                path,
+                format!("column '{name}' cannot be read: {e}"),
+            )
+        };
+        let instants = |unit: TimeUnit, zoned: bool| -> Result<Cells, DataError> {
+            // The same values, as plain integers.
+            let values = arrow_cast::cast(array, &DataType::Int64).map_err(cast_err)?;
+            let values = values.as_primitive::<Int64Type>().clone();
+            Ok(Cells::Instants(values, per_day(unit), unit, zoned))
+        };
+        Ok(match array.data_type() {
+            DataType::Dictionary(_, value) => {
+                let plain = arrow_cast::cast(array, value).map_err(cast_err)?;
+                return Cells::new(&plain, path, name);
+            }
+            DataType::Utf8 => Cells::Utf8(array.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Cells::LargeUtf8(array.as_string::<i64>().clone()),
+            DataType::Utf8View => Cells::View(array.as_string_view().clone()),
+            DataType::Null => Cells::Null,
+            t if t.is_integer() => {
+                // Exact: an integer's one decimal text.
+                let text = arrow_cast::cast(array, &DataType::Utf8).map_err(cast_err)?;
+                Cells::Utf8(text.as_string::<i32>().clone())
+            }
+            DataType::Float64 => Cells::F64(array.as_primitive::<Float64Type>().clone()),
+            DataType::Float32 => Cells::F32(array.as_primitive::<Float32Type>().clone()),
+            DataType::Float16 => Cells::F16(array.as_primitive::<Float16Type>().clone()),
+            DataType::Decimal128(_, scale) => {
+                Cells::Decimal(array.as_primitive::<Decimal128Type>().clone(), *scale)
+            }
+            DataType::Decimal32(_, scale) | DataType::Decimal64(_, scale) => {
+                // Widening to 128 bits keeps every value exactly.
+                let wide =
+                    arrow_cast::cast(array, &DataType::Decimal128(38, *scale)).map_err(cast_err)?;
+                Cells::Decimal(wide.as_primitive::<Decimal128Type>().clone(), *scale)
+            }
+            DataType::Decimal256(_, scale) => {
+                Cells::Decimal256(array.as_primitive::<Decimal256Type>().clone(), *scale)
+            }
+            DataType::Date32 => Cells::Days(array.as_primitive::<Date32Type>().clone()),
+            DataType::Date64 => instants(TimeUnit::Millisecond, false)?,
+            DataType::Timestamp(unit, zone) => instants(*unit, zone.is_some())?,
+            other => {
+                return Err(DataError::new(
+                    ErrorKind::Header,
+                    path,
+                    format!("column '{name}' has type {other}, which pcs does not read"),
+                ));
+            }
+        })
+    }
+
+    fn is_null(&self, r: usize) -> bool {
+        match self {
+            Cells::Utf8(a) => a.is_null(r),
+            Cells::LargeUtf8(a) => a.is_null(r),
+            Cells::View(a) => a.is_null(r),
+            Cells::F64(a) => a.is_null(r),
+            Cells::F32(a) => a.is_null(r),
+            Cells::F16(a) => a.is_null(r),
+            Cells::Decimal(a, _) => a.is_null(r),
+            Cells::Decimal256(a, _) => a.is_null(r),
+            Cells::Days(a) => a.is_null(r),
+            Cells::Instants(a, ..) => a.is_null(r),
+            Cells::Null => true,
+        }
+    }
+
+    /// Row `r`'s text, for a text column (else `None`).
+    fn text(&self, r: usize) -> Option<&str> {
+        match self {
+            Cells::Utf8(a) => Some(a.value(r)),
+            Cells::LargeUtf8(a) => Some(a.value(r)),
+            Cells::View(a) => Some(a.value(r)),
+            _ => None,
+        }
+    }
+
+    /// Writes the decimal text a float of row `r` is read through: the
+    /// shortest text that reads back as the same float (Rust's `Display`,
+    /// which never uses an exponent). Returns false for a non-float.
+    fn float_text(&self, r: usize, out: &mut String) -> bool {
+        out.clear();
+        match self {
+            Cells::F64(a) => write!(out, "{}", a.value(r)),
+            Cells::F32(a) => write!(out, "{}", a.value(r)),
+            Cells::F16(a) => write!(out, "{}", f16_shortest(a.value(r))),
+            _ => return false,
+        }
+        .expect("writing to a String");
+        true
+    }
+
+    /// Row `r` (not null) as the file holds it, for messages: text as it
+    /// is, a float as its shortest round-trip text (`1000001.0`, `NaN`), a
+    /// decimal with its scale's digits, a date as `YYYY-MM-DD`, a timestamp
+    /// as an ISO 8601 date and time (`Z` when the column has a time zone:
+    /// it holds UTC instants).
+    fn shown(&self, r: usize) -> String {
+        match self {
+            Cells::Utf8(_) | Cells::LargeUtf8(_) | Cells::View(_) => {
+                self.text(r).unwrap_or_default().to_string()
+            }
+            Cells::F64(a) => format!("{:?}", a.value(r)),
+            Cells::F32(a) => format!("{:?}", a.value(r)),
+            Cells::F16(a) => format!("{:?}", f16_shortest(a.value(r))),
+            Cells::Decimal(a, scale) => point(a.value(r).to_string(), *scale),
+            Cells::Decimal256(a, scale) => point(a.value(r).to_string(), *scale),
+            Cells::Days(a) => match civil(i64::from(a.value(r))) {
+                Some(d) => d.to_string(),
+                None => format!("{} days after 1970-01-01", a.value(r)),
+            },
+            Cells::Instants(a, per_day, unit, zoned) => {
+                instant_text(a.value(r), *per_day, *unit, *zoned)
+            }
+            Cells::Null => String::new(),
+        }
+    }
+}
+
+/// Arrow's half-precision float.
+type F16 = <Float16Type as ArrowPrimitiveType>::Native;
+
+/// The shortest decimal of a half-precision float, as the `f32` it is read
+/// through: `f32`'s own shortest text would show binary noise (0.1 in
+/// half precision is 0.0999755859375).
+fn f16_shortest(x: F16) -> f32 {
+    let wide = x.to_f32();
+    if !wide.is_finite() {
+        return wide;
+    }
+    for digits in 0..5 {
+        let text = format!("{wide:.digits$e}");
+        if let Ok(back) = text.parse::<f32>()
+            && F16::from_f32(back) == x
+        {
+            return back;
+        }
+    }
+    wide
+}
+
+/// `digits` (an integer's text, maybe negative) with `scale` decimal places.
+fn point(digits: String, scale: i8) -> String {
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", digits.as_str()),
+    };
+    if scale <= 0 {
+        let zeros = if digits == "0" {
+            0
+        } else {
+            usize::from(scale.unsigned_abs())
+        };
+        return format!("{sign}{digits}{}", "0".repeat(zeros));
+    }
+    let scale = scale as usize;
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    format!("{sign}{int}.{frac}")
+}
+
+/// A date or timestamp as ISO 8601 text, or as a count of units when its
+/// year is outside 1 to 9999.
+fn instant_text(value: i64, per_day: i64, unit: TimeUnit, zoned: bool) -> String {
+    let days = value.div_euclid(per_day);
+    let Some(date) = civil(days) else {
+        let unit = match unit {
+            TimeUnit::Second => "s",
+            TimeUnit::Millisecond => "ms",
+            TimeUnit::Microsecond => "µs",
+            TimeUnit::Nanosecond => "ns",
+        };
+        return format!("{value} {unit} after 1970-01-01T00:00:00");
+    };
+    let within = value.rem_euclid(per_day);
+    let per_second = per_day / 86_400;
+    let (seconds, fraction) = (within / per_second, within % per_second);
+    let mut text = format!(
+        "{date}T{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    );
+    if fraction != 0 {
+        let width = per_second.ilog10() as usize;
+        let digits = format!("{fraction:0width$}");
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    if zoned {
+        text.push('Z');
+    }
+    text
+}
+
+/// The exact decimal of `mantissa` × 10^-`scale`, or `None` when
+/// rust_decimal cannot hold it (more than 96 bits, or more than 28 decimal
+/// places that are not trailing zeros).
+fn decimal(mantissa: i128, scale: i8) -> Option<Decimal> {
+    let (mut m, mut scale) = (mantissa, i32::from(scale));
+    if scale < 0 {
+        m = m.checked_mul(10i128.checked_pow(scale.unsigned_abs())?)?;
+        scale = 0;
+    }
+    while scale > 28 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    if scale > 28 {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(m, scale as u32).ok()
+}
+
+/// The calendar date `days` after 1970-01-01, in years 1 to 9999 (as a
+/// date in text must be).
+fn civil(days: i64) -> Option<Date> {
+    // Howard Hinnant's days-to-civil algorithm, in 64-bit arithmetic (the
+    // range check first keeps it from overflowing).
+    if !(-719_162..=2_932_896).contains(&days) {
+        return None;
+    }
+    let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -237,51 +616,13 @@ fn date(days: i32) -> Result<Date, String> {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(1..=9999).contains(&year) {
-        return Err(format!("{days} days after 1970-01-01"));
-    }
-    Date::new(year as i16, month as i8, day as i8)
-        .map_err(|_| format!("{days} days after 1970-01-01"))
-}
-
-fn as_text(array: &ArrayRef, path: &Path, name: &str) -> Result<ArrayRef, DataError> {
-    match array.data_type() {
-        DataType::Utf8 => Ok(array.clone()),
-        DataType::Utf8View
-        | DataType::LargeUtf8
-        | DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64
-        | DataType::Float32
-        | DataType::Float64
-        | DataType::Decimal128(_, _)
-        | DataType::Decimal256(_, _)
-        | DataType::Date32
-        | DataType::Dictionary(_, _) => arrow_cast::cast(array, &DataType::Utf8).map_err(|e| {
-            DataError::new(
-                ErrorKind::Format,
-                path,
-                format!("column '{name}' cannot be read as text: {e}"),
-            )
-        }),
-        other => Err(DataError::new(
-            ErrorKind::Format,
-            path,
-            format!(
-                "column '{name}' has type {other}, which pcs does not read (use text, a number or a date)"
-            ),
-        )),
-    }
+    Date::new(year as i16, month as i8, day as i8).ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{date, decimal};
+    use super::{civil, decimal, instant_text, point};
+    use arrow_schema::TimeUnit;
     use pcs_core::jiff::civil::Date;
 
     #[test]
@@ -313,27 +654,68 @@ mod tests {
             let expected = epoch
                 .checked_add(pcs_core::jiff::Span::new().days(days))
                 .unwrap();
-            assert_eq!(date(days), Ok(expected), "{days}");
+            assert_eq!(civil(days), Some(expected), "{days}");
         }
-        assert_eq!(date(0).unwrap().to_string(), "1970-01-01");
-        assert_eq!(date(19_782).unwrap().to_string(), "2024-02-29");
-        assert!(date(-719_163).is_err(), "year 0");
-        assert!(date(2_932_897).is_err(), "year 10000");
+        assert_eq!(civil(0).unwrap().to_string(), "1970-01-01");
+        assert_eq!(civil(19_782).unwrap().to_string(), "2024-02-29");
+        assert!(civil(-719_163).is_none(), "year 0");
+        assert!(civil(2_932_897).is_none(), "year 10000");
+        assert!(civil(i64::MIN).is_none() && civil(i64::MAX).is_none());
     }
 
     #[test]
-    fn decimals_are_exact_or_their_text() {
-        assert_eq!(decimal(150_000, 2).unwrap().to_string(), "1500.00");
-        assert_eq!(decimal(-1_250, 3).unwrap().to_string(), "-1.250");
-        assert_eq!(decimal(7, 0).unwrap().to_string(), "7");
-        let huge = 10i128.pow(30) + 5;
+    fn decimals_are_exact_or_refused() {
+        let text = |m, s| decimal(m, s).map(|d| d.to_string());
+        assert_eq!(text(150_000, 2).as_deref(), Some("1500.00"));
+        assert_eq!(text(-1_250, 3).as_deref(), Some("-1.250"));
+        assert_eq!(text(7, 0).as_deref(), Some("7"));
+        assert_eq!(text(12, -3).as_deref(), Some("12000"));
+        // Trailing zeros beyond 28 places are dropped; other digits refused.
         assert_eq!(
-            decimal(huge, 2),
-            Err("10000000000000000000000000000.05".to_string())
+            text(15 * 10i128.pow(29), 30).as_deref(),
+            Some("1.5000000000000000000000000000")
+        );
+        assert_eq!(text(15, 30), None);
+        assert_eq!(text(10i128.pow(30) + 5, 2), None);
+        assert_eq!(text(1, -40), None);
+    }
+
+    #[test]
+    fn decimals_are_shown_with_their_scale() {
+        assert_eq!(point("150000".into(), 2), "1500.00");
+        assert_eq!(point("-5".into(), 3), "-0.005");
+        assert_eq!(point("12".into(), -3), "12000");
+        assert_eq!(point("0".into(), -3), "0");
+        assert_eq!(
+            point("1000000000000000000000000000005".into(), 2),
+            "10000000000000000000000000000.05"
+        );
+    }
+
+    #[test]
+    fn instants_are_shown_as_iso_dates_and_times() {
+        let day_us = 86_400_000_000;
+        let oct = 19_631; // 2023-10-01
+        assert_eq!(
+            instant_text(oct * day_us, day_us, TimeUnit::Microsecond, false),
+            "2023-10-01T00:00:00"
         );
         assert_eq!(
-            decimal(-huge, 0),
-            Err("-1000000000000000000000000000005".to_string())
+            instant_text(
+                oct * day_us + 3_723_500_000,
+                day_us,
+                TimeUnit::Microsecond,
+                true
+            ),
+            "2023-10-01T01:02:03.5Z"
+        );
+        assert_eq!(
+            instant_text(-1, 86_400, TimeUnit::Second, false),
+            "1969-12-31T23:59:59"
+        );
+        assert_eq!(
+            instant_text(i64::MAX, day_us, TimeUnit::Microsecond, false),
+            "9223372036854775807 µs after 1970-01-01T00:00:00"
         );
     }
 }

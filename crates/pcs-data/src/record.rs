@@ -26,12 +26,17 @@ pub(crate) struct Loc<'a> {
 }
 
 impl Loc<'_> {
-    /// The error for the value of column `c` of this record.
+    /// The error for the value of column `c` of this record, as written.
     pub(crate) fn value_error(&self, c: usize, value: &str, message: &str) -> DataError {
         self.err(c, value, message)
     }
 
     fn err(&self, c: usize, value: &str, message: impl Into<String>) -> DataError {
+        self.at(c, message).with_value(value)
+    }
+
+    /// An error located at column `c` of this record, without a value.
+    fn at(&self, c: usize, message: impl Into<String>) -> DataError {
         let mut e = DataError::new(ErrorKind::Value, self.file, message);
         e = if self.is_row {
             e.at_row(self.line)
@@ -42,7 +47,13 @@ impl Loc<'_> {
         if let Some(i) = self.header.index[c] {
             e = e.in_column(i + 1, name);
         }
-        e.with_value(value)
+        e
+    }
+
+    /// The error for a required column `c` that holds no value (a null in
+    /// a typed file): no value is shown, as the file has none.
+    fn null(&self, c: usize) -> DataError {
+        self.at(c, "null (no value) in a required column")
     }
 }
 
@@ -88,7 +99,7 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 }
 
 /// A value a typed file (Parquet) already holds as a number or a date, so
-/// it need not go through text. Its column's text is then empty.
+/// it need not go through text, or a null. Its column's text is then empty.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) enum Typed {
     /// No typed value: judge the column's text.
@@ -96,8 +107,16 @@ pub(crate) enum Typed {
     None,
     /// An exact decimal.
     Decimal(Decimal),
-    /// A calendar date.
+    /// A calendar date (in a month column: its month).
     Date(Date),
+    /// No value at all (a null): absent in an optional column, an error in
+    /// a required one.
+    Null,
+    /// A typed value pcs cannot hold (a date beyond year 9999, a decimal
+    /// beyond 28 digits): an error with this message when the record is
+    /// judged, so the first bad field of a record is reported in the same
+    /// order as for text. The column's text is the value as the file holds it.
+    Invalid(&'static str),
 }
 
 /// `str::trim`, without its character loop when both ends are visible
@@ -124,7 +143,28 @@ impl<'a> Fields<'a, '_> {
         self.typed.get(c).copied().unwrap_or_default()
     }
 
+    /// An error if column `c` holds a null (the caller requires a value)
+    /// or a typed value pcs cannot hold.
+    fn required(&self, c: usize) -> Result<(), DataError> {
+        match self.typed(c) {
+            Typed::Null => Err(self.loc.null(c)),
+            _ => self.valid(c),
+        }
+    }
+
+    /// An error if column `c` holds a typed value pcs cannot hold.
+    fn valid(&self, c: usize) -> Result<(), DataError> {
+        match self.typed(c) {
+            Typed::Invalid(message) => {
+                let shown = self.values.get(c).copied().unwrap_or_default();
+                Err(self.loc.err(c, shown, message))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn id(&self, c: usize) -> Result<&'a str, DataError> {
+        self.required(c)?;
         let v = self.raw(c);
         if v.is_empty() {
             return Err(self.loc.err(c, v, "empty id"));
@@ -133,6 +173,7 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn name(&self, c: usize) -> Result<&'a str, DataError> {
+        self.required(c)?;
         let v = self.raw(c);
         if v.is_empty() {
             return Err(self.loc.err(c, v, "empty value in a required column"));
@@ -145,11 +186,16 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn month(&self, c: usize) -> Result<Month, DataError> {
+        self.required(c)?;
+        if let Typed::Date(d) = self.typed(c) {
+            return Ok(Month::of(d));
+        }
         let v = self.raw(c);
         Month::parse_strict(v).map_err(|_| self.loc.err(c, v, "not a month (YYYY-MM)"))
     }
 
     fn date(&self, c: usize) -> Result<Date, DataError> {
+        self.required(c)?;
         if let Typed::Date(d) = self.typed(c) {
             return Ok(d);
         }
@@ -158,6 +204,7 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn opt_date(&self, c: usize) -> Result<Option<Date>, DataError> {
+        self.valid(c)?;
         if let Typed::Date(d) = self.typed(c) {
             return Ok(Some(d));
         }
@@ -192,6 +239,7 @@ impl<'a> Fields<'a, '_> {
     }
 
     fn decimal(&self, c: usize) -> Result<Decimal, DataError> {
+        self.required(c)?;
         if let Typed::Decimal(d) = self.typed(c) {
             return Ok(d);
         }

@@ -25,6 +25,45 @@ const fn opt(name: &'static str) -> ColumnSpec {
     }
 }
 
+/// What a column holds, whatever the file format: how a typed file's
+/// column (Parquet) is read, and which of its types can hold the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// An identifier (`partner_id`, `customer_tenant_id`, ...): text.
+    Id,
+    /// A name or other text (`workload`, `customer_name`, ...).
+    Text,
+    /// A calendar month (`YYYY-MM`).
+    Month,
+    /// A calendar date (`YYYY-MM-DD`).
+    Date,
+    /// A decimal number (`revenue_usd`, `quantity`, ...).
+    Number,
+}
+
+impl ColumnSpec {
+    /// What the column holds. Column names mean the same thing in every
+    /// table, so the kind follows from the canonical name.
+    pub fn kind(&self) -> ValueKind {
+        kind_of_name(self.name).unwrap_or(ValueKind::Text)
+    }
+}
+
+/// The kind of every column name of every table (a test checks that none
+/// is missing, so a new column is classified on purpose).
+fn kind_of_name(name: &str) -> Option<ValueKind> {
+    Some(match name {
+        "partner_id" | "customer_tenant_id" | "subscription_id" | "person_id" => ValueKind::Id,
+        "month" => ValueKind::Month,
+        "earned_on" | "expires_on" | "anniversary_date" | "associated_on" => ValueKind::Date,
+        "revenue_usd" | "quantity" | "acr_usd" | "paid_seats" | "active_users" => ValueKind::Number,
+        "customer_name" | "workload" | "association" | "channel" | "person_name"
+        | "certification" | "name" | "service" | "offer" => ValueKind::Text,
+        _ => return None,
+    })
+}
+
 /// The most columns any table has.
 pub(crate) const MAX_COLUMNS: usize = 9;
 
@@ -323,6 +362,23 @@ mod tests {
         assert_eq!(m.index[col::L_PAID], Some(5));
         assert_eq!(m.index[col::L_ASSOCIATED_ON], Some(7));
         assert_eq!(m.index[col::L_CUSTOMER], None);
+    }
+
+    #[test]
+    fn every_column_has_a_kind() {
+        for t in Table::ALL {
+            for c in columns(t) {
+                assert!(kind_of_name(c.name).is_some(), "{}: {}", t.name(), c.name);
+            }
+        }
+        let kind = |t, c: usize| columns(t)[c].kind();
+        assert_eq!(kind(Table::Revenue, col::R_PARTNER), ValueKind::Id);
+        assert_eq!(kind(Table::Revenue, col::R_MONTH), ValueKind::Month);
+        assert_eq!(kind(Table::Revenue, col::R_REVENUE), ValueKind::Number);
+        assert_eq!(kind(Table::Usage, col::U_QUANTITY), ValueKind::Number);
+        assert_eq!(kind(Table::Certifications, col::C_EARNED), ValueKind::Date);
+        assert_eq!(kind(Table::Partners, col::P_ANNIVERSARY), ValueKind::Date);
+        assert_eq!(kind(Table::Partners, col::P_NAME), ValueKind::Text);
     }
 
     #[test]
