@@ -1399,7 +1399,12 @@ async fn a_partner_token_sees_only_its_own_counts() {
             .lines()
             .filter(|l| l.starts_with("1000002,"))
             .count();
-        assert_eq!(t["rows"], own, "{table}: {v}");
+        if table == "acr" || table == "licenses" {
+            // Not read by the server yet: not counted, and said so.
+            assert!(t["rows"].is_null(), "{table}: {v}");
+        } else {
+            assert_eq!(t["rows"], own, "{table}: {v}");
+        }
         assert!(t.get("bytes").is_none() && t.get("file").is_none(), "{v}");
     }
     // The totals an admin sees appear nowhere in the partner's answer.
@@ -1407,10 +1412,15 @@ async fn a_partner_token_sees_only_its_own_counts() {
     let (_, admin) = s.get("/api/v1/dataset").await;
     for t in admin["tables"].as_array().unwrap() {
         let rows = t["rows"].as_u64().unwrap();
-        assert!(
-            !text.contains(&format!("\"rows\":{rows}}}")),
-            "{rows} in {text}"
-        );
+        let own = v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["table"] == t["table"])
+            .unwrap();
+        // Every table holds other partners' rows too: the partner's count
+        // of a table is never the table's total.
+        assert_ne!(own["rows"].as_u64(), Some(rows), "{} in {text}", t["table"]);
     }
     assert!(admin["partners"].as_u64().unwrap() > 1);
 }
