@@ -55,7 +55,14 @@ fn summary(facts: &DatasetFacts, rows: u64) -> String {
 
 fn read(threads: usize) -> Result<String, String> {
     let mut b = FactsBuilder::new(&RULEBOOK, MonthFilter::All, true);
-    match read_csv_file(Table::Revenue, &FILE, CsvDialect::default(), &mut b, threads, 0) {
+    match read_csv_file(
+        Table::Revenue,
+        &FILE,
+        CsvDialect::default(),
+        &mut b,
+        threads,
+        0,
+    ) {
         Ok(rows) => Ok(summary(&b.finish(), rows)),
         Err(e) => Err(e.to_string()),
     }
@@ -78,7 +85,9 @@ fuzz_target!(|data: &[u8]| {
     );
 
     let mut file = std::fs::File::create(&*FILE).expect("a temporary file");
-    file.write_all(HEADER).and_then(|_| file.write_all(input)).expect("written");
+    file.write_all(HEADER)
+        .and_then(|_| file.write_all(input))
+        .expect("written");
     drop(file);
     let one = read(1);
     let threads = 2 + usize::from(selector % 3);

@@ -1850,6 +1850,52 @@ mod differential {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+
+    /// The five other areas against `tests/oracle/independent/oracle.py`,
+    /// written from rules-areas.md by someone who never read pcs's code, on
+    /// the example and four hand-made datasets of edge cases, around
+    /// Security's 2023-12-01 change and the 20th-of-the-month rule.
+    #[test]
+    fn pcs_agrees_with_the_independent_area_oracle() {
+        let dir = workspace().join("tests/oracle/independent");
+        let script = dir.join("compare.py");
+        let datasets = [
+            example(),
+            dir.join("ds1"),
+            dir.join("ds2"),
+            dir.join("ds3"),
+            dir.join("ds4"),
+        ];
+        let whens = [
+            ["--month", "2023-11"],
+            ["--month", "2023-12"],
+            ["--month", "2024-01"],
+            ["--month", "2024-07"],
+            ["--month", "2024-08"],
+            ["--date", "2023-11-30"],
+            ["--date", "2023-12-01"],
+            ["--date", "2023-12-19"],
+            ["--date", "2023-12-20"],
+        ];
+        for ds in &datasets {
+            for when in &whens {
+                let out = Command::new("python3")
+                    .arg(&script)
+                    .args(when)
+                    .env("PCS", PCS)
+                    .env("DS", ds)
+                    .output()
+                    .expect("python3 is needed for the differential test");
+                assert!(
+                    out.status.success(),
+                    "{} {when:?}:\n{}\n{}",
+                    ds.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
 }
 
 /// The six solution areas through the CLI.

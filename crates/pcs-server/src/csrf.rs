@@ -112,10 +112,10 @@ pub fn same_origin(origin: &str, host: &str, tls: bool) -> bool {
 /// Why a state-changing request is refused as cross-site, if it is.
 fn cross_site(state: &AppState, req: &Request) -> Option<&'static str> {
     let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site") {
-        if site.as_bytes() != b"same-origin" {
-            return Some("this request comes from another site or origin (Sec-Fetch-Site)");
-        }
+    if let Some(site) = h.get("sec-fetch-site")
+        && site.as_bytes() != b"same-origin"
+    {
+        return Some("this request comes from another site or origin (Sec-Fetch-Site)");
     }
     if let Some(origin) = h.get(header::ORIGIN) {
         let host = h
