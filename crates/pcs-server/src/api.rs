@@ -504,7 +504,8 @@ struct DatasetInfo {
     /// Today's date as the server sees it (the default evaluation date).
     today: String,
     /// The table files (for a partner token: each table's format and that
-    /// partner's rows only).
+    /// partner's rows only; `rows` is null for acr and licenses, which the
+    /// server does not read yet).
     #[schema(value_type = Vec<Object>)]
     tables: Value,
     /// Names the rulebook does not know (counted rows; admins only).
