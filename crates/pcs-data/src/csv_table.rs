@@ -13,7 +13,7 @@ use crate::error::{DataError, ErrorKind};
 use crate::record::parse_decimal;
 use crate::record::{Loc, feed};
 use crate::schema::{
-    HeaderMap, HeaderProblem, MAX_COLUMNS, columns, is_free_text, is_number, match_header,
+    HeaderMap, HeaderProblem, MAX_COLUMNS, ValueKind, columns, is_free_text, match_header,
 };
 use crate::{Counted, Progress};
 
@@ -810,7 +810,7 @@ fn each_record<R: BufRead>(
         }
         if header.dialect.decimal_comma {
             for (c, spec) in specs.iter().enumerate() {
-                if is_number(spec.name) && values[c].contains([',', '.']) {
+                if spec.kind() == ValueKind::Number && values[c].contains([',', '.']) {
                     let v = values[c];
                     if v.contains('.') || v.matches(',').count() > 1 {
                         return Err(loc.value_error(
@@ -824,7 +824,7 @@ fn each_record<R: BufRead>(
                 }
             }
             for (c, spec) in specs.iter().enumerate() {
-                if is_number(spec.name) && values[c].contains(',') {
+                if spec.kind() == ValueKind::Number && values[c].contains(',') {
                     if parse_decimal(rewritten[c].trim()).is_none() {
                         return Err(loc.value_error(c, values[c], "not a number"));
                     }

@@ -175,15 +175,6 @@ pub(crate) fn is_free_text(column: &str) -> bool {
     matches!(column, "customer_name" | "person_name" | "name")
 }
 
-/// Whether a column holds a number (read with a decimal comma in a file
-/// written so).
-pub(crate) fn is_number(column: &str) -> bool {
-    matches!(
-        column,
-        "revenue_usd" | "quantity" | "acr_usd" | "paid_seats" | "active_users"
-    )
-}
-
 /// The columns of a table, as interface.md lists them.
 pub fn columns(table: Table) -> &'static [ColumnSpec] {
     match table {
