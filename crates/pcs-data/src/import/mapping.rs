@@ -4,97 +4,25 @@
 
 use std::collections::BTreeMap;
 
+use pcs_core::facts::Table;
 use pcs_core::name::normalize;
 use serde::Deserialize;
+
+use crate::schema::ColumnSpec;
 
 /// The built-in mapping of Partner Center Insights' reports.
 pub const PARTNER_CENTER: &str = include_str!("../../mappings/partner-center.toml");
 
-/// The pcs tables an import writes, with their columns in file order and
-/// whether each is required (interface.md). `global_id` and `global_name`
-/// are the profile's extra columns (not written).
-pub(crate) const TABLES: &[(&str, &[(&str, bool)])] = &[
-    (
-        "revenue",
-        &[
-            ("partner_id", true),
-            ("customer_tenant_id", true),
-            ("customer_name", false),
-            ("subscription_id", false),
-            ("workload", true),
-            ("month", true),
-            ("revenue_usd", true),
-            ("association", true),
-            ("channel", false),
-        ],
-    ),
-    (
-        "usage",
-        &[
-            ("partner_id", true),
-            ("customer_tenant_id", true),
-            ("customer_name", false),
-            ("workload", true),
-            ("month", true),
-            ("quantity", true),
-            ("association", true),
-        ],
-    ),
-    (
-        "certifications",
-        &[
-            ("partner_id", true),
-            ("person_id", true),
-            ("person_name", false),
-            ("certification", true),
-            ("earned_on", true),
-            ("expires_on", false),
-        ],
-    ),
-    (
-        "partners",
-        &[
-            ("partner_id", true),
-            ("name", false),
-            ("anniversary_date", false),
-        ],
-    ),
-    (
-        "acr",
-        &[
-            ("partner_id", true),
-            ("customer_tenant_id", true),
-            ("customer_name", false),
-            ("subscription_id", false),
-            ("service", true),
-            ("month", true),
-            ("acr_usd", true),
-            ("association", true),
-            ("offer", false),
-        ],
-    ),
-    (
-        "licenses",
-        &[
-            ("partner_id", true),
-            ("customer_tenant_id", true),
-            ("customer_name", false),
-            ("workload", true),
-            ("month", true),
-            ("association", true),
-            ("paid_seats", true),
-            ("active_users", true),
-            ("associated_on", false),
-        ],
-    ),
-];
-
 /// The profile's columns beyond the partners table's.
 pub(crate) const PROFILE_EXTRA: &[&str] = &["global_id", "global_name"];
 
-/// The columns of pcs table `name`, if it is one.
-pub(crate) fn table_columns(name: &str) -> Option<&'static [(&'static str, bool)]> {
-    TABLES.iter().find(|(t, _)| *t == name).map(|(_, c)| *c)
+/// The columns of pcs table `name`, if it is one: the schema's, in file
+/// order (interface.md).
+pub(crate) fn table_columns(name: &str) -> Option<&'static [ColumnSpec]> {
+    Table::ALL
+        .into_iter()
+        .find(|t| t.name() == name)
+        .map(crate::schema::columns)
 }
 
 /// A mapping that cannot be used, with what is wrong.
@@ -365,7 +293,7 @@ fn output(
     };
     for (name, required) in specs
         .iter()
-        .copied()
+        .map(|c| (c.name, c.required))
         .chain(extra.iter().map(|n| (*n, false)))
     {
         let Some(col) = raw.remove(name) else {

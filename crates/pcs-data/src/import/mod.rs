@@ -319,7 +319,7 @@ impl Tables {
             let mut writer = csv::Writer::from_writer(BufWriter::new(file));
             let columns = mapping::table_columns(table).expect("a pcs table");
             writer
-                .write_record(columns.iter().map(|(c, _)| *c))
+                .write_record(columns.iter().map(|c| c.name))
                 .map_err(|e| csv_error(&path, e))?;
             self.open.insert(
                 table.to_string(),
@@ -510,7 +510,7 @@ impl RowSink for ReportSink<'_, '_> {
             let specs = mapping::table_columns(&output.table).expect("a pcs table");
             let mut resolved = Vec::new();
             for (column, source) in &output.columns {
-                let required = specs.iter().any(|(c, r)| c == column && *r);
+                let required = specs.iter().any(|c| c.name == *column && c.required);
                 let how = match source {
                     Source::Constant(v) => Resolved::Constant(v.clone()),
                     Source::Column {
@@ -648,9 +648,10 @@ impl ReportSink<'_, '_> {
                 continue;
             }
             self.values.clear();
-            for (column, _) in specs {
+            for spec in specs {
+                let column = spec.name;
                 let mut v = get(column).to_string();
-                if *column == "partner_id"
+                if column == "partner_id"
                     && let Some(global) = self.profile.roll_up.get(&v)
                 {
                     v = global.clone();
