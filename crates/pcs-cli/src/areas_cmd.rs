@@ -74,6 +74,35 @@ struct Plan<'a> {
     areas: Vec<(&'a AreaRulebook, Period)>,
 }
 
+/// Prints the warnings of a read of every area's tables: a certification
+/// is a warning only when no area of the run knows it; the other warnings
+/// name their tables.
+pub(crate) fn area_warnings(
+    facts: &mut pcs_core::facts::DatasetFacts,
+    vocab: &Vocabulary,
+    ba: &Rulebook,
+    dataset: &Dataset,
+    strict: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    facts.warnings.retain(|w| {
+        !(w.kind == WarningKind::UnknownCertification && vocab.certification(&w.name).is_some())
+    });
+    let ba_title = ba
+        .title
+        .as_deref()
+        .map(short_title)
+        .unwrap_or("Business Applications");
+    let title_of = |w: &pcs_core::facts::Warning| {
+        if w.kind == WarningKind::UnknownCertification {
+            "any solution area"
+        } else {
+            ba_title
+        }
+    };
+    crate::score_cmd::report_warnings_titled(facts, dataset, title_of, strict, quiet)
+}
+
 /// Runs `pcs score` for `areas` (more than Business Applications alone).
 pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     if args.cluster.is_some() {
@@ -126,24 +155,7 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     drop(display);
     let (mut facts, _) = loaded?;
 
-    // A certification is a warning only when no area of the run knows it;
-    // the other warnings name their tables.
-    facts.warnings.retain(|w| {
-        !(w.kind == WarningKind::UnknownCertification && vocab.certification(&w.name).is_some())
-    });
-    let ba_title = ba
-        .title
-        .as_deref()
-        .map(short_title)
-        .unwrap_or("Business Applications");
-    let title_of = |w: &pcs_core::facts::Warning| {
-        if w.kind == WarningKind::UnknownCertification {
-            "any solution area"
-        } else {
-            ba_title
-        }
-    };
-    crate::score_cmd::report_warnings_titled(&facts, &dataset, title_of, args.strict, args.quiet)?;
+    area_warnings(&mut facts, &vocab, ba, &dataset, args.strict, args.quiet)?;
 
     for p in &args.partners {
         if !facts.partners.contains_key(p) {

@@ -182,6 +182,37 @@ pub struct PartnerArgs {
     pub rulebook: RulebookArgs,
 }
 
+/// The solution area of a report.
+#[derive(Args, Debug, Clone)]
+pub struct AreaArg {
+    /// Solution area: business_applications, azure_infrastructure,
+    /// azure_data_ai, azure_digital_app_innovation, modern_work, security
+    /// (names as Partner Center writes them work too).
+    #[arg(long, value_name = "AREA", default_value = "business_applications")]
+    pub area: String,
+}
+
+/// The solution areas of a report that can span several.
+#[derive(Args, Debug, Clone)]
+pub struct AreasArg {
+    /// Solution area (repeatable), or all: business_applications,
+    /// azure_infrastructure, azure_data_ai, azure_digital_app_innovation,
+    /// modern_work, security [default: business_applications].
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
+}
+
+/// How deep `pcs customers` goes in an area of the shape engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CustomerLevel {
+    /// One line per customer name, metric and period (tenants added up).
+    Customer,
+    /// One line per tenant, metric and explained item.
+    Tenant,
+    /// Tenant lines followed by their subscriptions' ACR.
+    Subscription,
+}
+
 /// `pcs explain`.
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
@@ -191,6 +222,9 @@ pub struct ExplainArgs {
     /// Only this metric (e.g. `usage_growth`).
     #[arg(long)]
     pub metric: Option<String>,
+    /// Solution area.
+    #[command(flatten)]
+    pub area: AreaArg,
 }
 
 /// `pcs customers`.
@@ -202,6 +236,12 @@ pub struct CustomersArgs {
     /// Only customers whose id or name contains this text.
     #[arg(long)]
     pub search: Option<String>,
+    /// Solution area.
+    #[command(flatten)]
+    pub area: AreaArg,
+    /// Outside Business Applications: customer, tenant or subscription lines.
+    #[arg(long, value_enum, default_value_t = CustomerLevel::Tenant)]
+    pub level: CustomerLevel,
 }
 
 /// `pcs skilling`.
@@ -213,6 +253,10 @@ pub struct SkillingArgs {
     /// Look this many days ahead for certifications that stop counting.
     #[arg(long, default_value_t = 90)]
     pub within: u32,
+    /// Solution areas: one area's people, or `all` for where each
+    /// certification counts across areas.
+    #[command(flatten)]
+    pub areas: AreasArg,
 }
 
 /// `pcs history`.
@@ -224,6 +268,9 @@ pub struct HistoryArgs {
     /// How many months, ending with M.
     #[arg(long, default_value_t = 6)]
     pub months: u32,
+    /// Solution areas (`all`: every area's status, with the anniversary date they share).
+    #[command(flatten)]
+    pub areas: AreasArg,
 }
 
 /// `pcs simulate`.

@@ -39,3 +39,12 @@ impl From<pcs_core::rulebook::RulebookError> for Failure {
         Failure::BadInput(e.into())
     }
 }
+
+impl From<pcs_insights::app::AppError> for Failure {
+    fn from(e: pcs_insights::app::AppError) -> Self {
+        match e {
+            pcs_insights::app::AppError::Invalid(m) => Failure::BadInput(anyhow::anyhow!(m)),
+            pcs_insights::app::AppError::NotFound(m) => Failure::Other(anyhow::anyhow!(m)),
+        }
+    }
+}

@@ -21,8 +21,9 @@ use crate::args::{
 };
 use crate::failure::Failure;
 use crate::output::ignore_broken_pipe;
-use crate::score_cmd::{SOLUTION_AREA, report_warnings};
+use crate::score_cmd::report_warnings;
 use pcs_core::display::thousands;
+use pcs_insights::app::{self, ToCsv};
 
 /// One partner's data, read for a period.
 pub(crate) struct Loaded {
@@ -42,9 +43,15 @@ impl Loaded {
     }
 }
 
-/// Today's date (UTC): the default evaluation date of the reports.
-fn today() -> Date {
+/// Today's date (UTC): the default evaluation date of the reports. The
+/// CLI's one clock read; the application layer is given the date.
+pub(crate) fn today() -> Date {
     TimeZone::UTC.to_datetime(Timestamp::now()).date()
+}
+
+/// `--month` / `--date` / today.
+pub(crate) fn when(args: &PartnerArgs) -> app::When {
+    app::When::of(args.when.month, args.when.date, today())
 }
 
 pub(crate) fn load(
@@ -52,16 +59,7 @@ pub(crate) fn load(
     months: impl Fn(&Rulebook, &Period, Option<Date>) -> MonthFilter,
 ) -> Result<Loaded, Failure> {
     let set = crate::rulebooks::load(&args.rulebook)?;
-    let (rb, period) = match (args.when.month, args.when.date) {
-        (None, None) => {
-            let d = today();
-            let rb = set
-                .in_force(SOLUTION_AREA, d)
-                .map_err(|e| Failure::Other(e.into()))?;
-            (rb, Period::for_date(rb, d))
-        }
-        _ => crate::score_cmd::resolve_when(&set, &args.when)?,
-    };
+    let (rb, period) = app::resolve(&set, when(args))?;
     let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
     // The partners table is small: read the anniversary first when a report needs it.
     let filter = months(rb, &period, None);
@@ -138,6 +136,11 @@ pub(crate) fn emit<T: Serialize>(
     result.or_else(ignore_broken_pipe).map_err(Failure::Other)
 }
 
+/// A CSV table of the application layer as the header and records [`emit`] writes.
+pub(crate) fn csv_of(t: app::CsvTable) -> (Vec<String>, Vec<Vec<String>>) {
+    (t.header.iter().map(|h| h.to_string()).collect(), t.rows)
+}
+
 pub(crate) fn d(x: Decimal) -> String {
     x.normalize().to_string()
 }
@@ -168,17 +171,16 @@ pub(crate) fn header(out: &mut dyn Write, s: &PartnerScore, what: &str) -> std::
 
 /// `pcs explain`.
 pub fn run_explain(args: &ExplainArgs) -> Result<(), Failure> {
+    let area = app::area(&args.area.area).map_err(|e| Failure::BadInput(anyhow!("--area {e}")))?;
+    if area != app::BUSINESS_APPLICATIONS {
+        return crate::area_reports::run_explain(args, area);
+    }
     let l = load(&args.common, period_months)?;
     let score = l.score();
-    if let Some(m) = &args.metric
-        && score.metric(m).is_none()
-    {
-        let known: Vec<&str> = score.metrics.iter().map(|m| m.id.as_str()).collect();
-        return Err(Failure::Other(anyhow!(
-            "unknown metric '{m}' (known: {})",
-            known.join(", ")
-        )));
-    }
+    app::check_metric(
+        score.metrics.iter().map(|m| m.id.as_str()),
+        args.metric.as_deref(),
+    )?;
     let e = explain::explain(&score, args.metric.as_deref());
     emit(
         args.common.format,
@@ -366,47 +368,17 @@ fn explain_table(out: &mut dyn Write, e: &explain::Explanation) -> std::io::Resu
 
 /// `pcs customers`.
 pub fn run_customers(args: &CustomersArgs) -> Result<(), Failure> {
+    let area = app::area(&args.area.area).map_err(|e| Failure::BadInput(anyhow!("--area {e}")))?;
+    if area != app::BUSINESS_APPLICATIONS {
+        return crate::area_reports::run_customers(args, area);
+    }
     let l = load(&args.common, period_months)?;
     let score = l.score();
     let r = customers::customers(&l.rb, &score, args.search.as_deref());
     emit(
         args.common.format,
         &r,
-        || {
-            let header = [
-                "tenant_id",
-                "customer_name",
-                "subscription_id",
-                "workload",
-                "metric",
-                "met",
-                "criterion",
-                "value",
-                "effect",
-                "sentence",
-            ]
-            .map(String::from)
-            .to_vec();
-            let rows = r
-                .lines
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.tenant_id.clone(),
-                        opt(&x.customer_name),
-                        opt(&x.subscription_id),
-                        x.workload.clone(),
-                        x.metric.clone(),
-                        x.met.to_string(),
-                        x.criterion.clone(),
-                        x.value.clone(),
-                        format!("{:?}", x.effect).to_lowercase(),
-                        x.sentence.clone(),
-                    ]
-                })
-                .collect();
-            (header, rows)
-        },
+        || csv_of(r.to_csv()),
         |out| {
             header(out, &score, "Customers")?;
             let mut last = String::new();
@@ -447,6 +419,11 @@ pub fn run_customers(args: &CustomersArgs) -> Result<(), Failure> {
 
 /// `pcs skilling`.
 pub fn run_skilling(args: &SkillingArgs) -> Result<(), Failure> {
+    let areas = app::areas(&args.areas.areas, &[app::BUSINESS_APPLICATIONS])
+        .map_err(|e| Failure::BadInput(anyhow!("--area {e}")))?;
+    if areas != [app::BUSINESS_APPLICATIONS] {
+        return crate::area_reports::run_skilling(args, &areas);
+    }
     let l = load(&args.common, period_months)?;
     let horizon = l
         .period
@@ -573,6 +550,11 @@ pub fn run_skilling(args: &SkillingArgs) -> Result<(), Failure> {
 
 /// `pcs history`.
 pub fn run_history(args: &HistoryArgs) -> Result<(), Failure> {
+    let areas = app::areas(&args.areas.areas, &[app::BUSINESS_APPLICATIONS])
+        .map_err(|e| Failure::BadInput(anyhow!("--area {e}")))?;
+    if areas != [app::BUSINESS_APPLICATIONS] {
+        return crate::area_reports::run_history(args, &areas);
+    }
     let count = args.months.max(1);
     let l = load(&args.common, |rb, p, anniversary| {
         MonthFilter::Only(history::months_needed(rb, p.month, count, anniversary))
@@ -695,64 +677,7 @@ fn history_table(out: &mut dyn Write, h: &history::History) -> std::io::Result<(
         }
     }
     writeln!(out)?;
-    let status = match &h.status {
-        history::Status::Qualified {
-            window_from,
-            window_to,
-            qualified_in,
-        } => format!(
-            "QUALIFIED: qualified in {} within {window_from} .. {window_to}",
-            qualified_in
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        history::Status::InProgress {
-            window_from,
-            window_to,
-        } => {
-            format!("IN PROGRESS: no qualifying month within {window_from} .. {window_to}")
-        }
-        history::Status::Enrolled {
-            anniversary_date,
-            renewal_from,
-            renewal_to,
-        } => format!(
-            "ENROLLED until {anniversary_date}; renewal judged on {renewal_from} .. {renewal_to}"
-        ),
-        history::Status::RenewalDue {
-            anniversary_date,
-            renewal_from,
-            renewal_to,
-            qualified_in,
-        } => format!(
-            "RENEWAL DUE by {anniversary_date}: window {renewal_from} .. {renewal_to}; {}",
-            if qualified_in.is_empty() {
-                "no qualifying month yet".to_string()
-            } else {
-                format!(
-                    "on track, qualified in {}",
-                    qualified_in
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
-        ),
-        history::Status::RenewalJudged {
-            anniversary_date,
-            renewal_from,
-            renewal_to,
-            renewed,
-            ..
-        } => format!(
-            "{} on {anniversary_date} (window {renewal_from} .. {renewal_to})",
-            if *renewed { "RENEWED" } else { "NOT RENEWED" }
-        ),
-    };
-    writeln!(out, "Status: {status}")
+    writeln!(out, "Status: {}", h.status.describe())
 }
 
 // ------------------------------------------------------------------ simulate

@@ -11,32 +11,27 @@ use pcs_data::{Dataset, LoadOptions};
 use crate::args::{ScoreArgs, ScoreFormat, WhenArgs};
 use crate::failure::Failure;
 use crate::output;
+use pcs_insights::app::When;
 
-/// The solution area pcs scores.
-pub const SOLUTION_AREA: &str = "business_applications";
+/// The solution area of the single-area path.
+pub const SOLUTION_AREA: &str = pcs_insights::app::BUSINESS_APPLICATIONS;
 
-/// Picks the rulebook and the period from `--month` or `--date`.
+/// Picks the rulebook and the period from `--month` or `--date` (one of
+/// them is required: `pcs score` has no "today").
 pub fn resolve_when<'s>(
     set: &'s RulebookSet,
     when: &WhenArgs,
 ) -> Result<(&'s Rulebook, Period), Failure> {
-    let in_force = |d| {
-        set.in_force(SOLUTION_AREA, d)
-            .map_err(|e| Failure::Other(e.into()))
+    let when = match (when.month, when.date) {
+        (Some(m), _) => When::Month(m),
+        (None, Some(d)) => When::Date(d),
+        (None, None) => {
+            return Err(Failure::BadInput(anyhow!(
+                "give --month YYYY-MM or --date YYYY-MM-DD"
+            )));
+        }
     };
-    match (when.month, when.date) {
-        (Some(month), _) => {
-            let rb = in_force(month.last_day())?;
-            Ok((rb, Period::for_month(rb, month)))
-        }
-        (None, Some(date)) => {
-            let rb = in_force(date)?;
-            Ok((rb, Period::for_date(rb, date)))
-        }
-        (None, None) => Err(Failure::BadInput(anyhow!(
-            "give --month YYYY-MM or --date YYYY-MM-DD"
-        ))),
-    }
+    Ok(pcs_insights::app::resolve(set, when)?)
 }
 
 /// Prints the warnings summary; under `strict`, warnings are an error.
@@ -104,37 +99,12 @@ pub fn report_warnings_titled<'t>(
     Ok(())
 }
 
-pub fn short_title(title: &str) -> &str {
-    // "Solutions Partner for Business Applications (June 2023)" -> "Business Applications"
-    let t = title
-        .strip_prefix("Solutions Partner for ")
-        .unwrap_or(title);
-    t.split(" (").next().unwrap_or(t)
-}
+pub use pcs_insights::app::short_title;
 
 /// The areas `--area` asks for, in the contract's order (default: all).
 pub fn selected_areas(given: &[String]) -> Result<Vec<&'static str>, Failure> {
-    use pcs_core::rulebook::AREAS;
-    if given.is_empty() {
-        return Ok(AREAS.to_vec());
-    }
-    let mut want = Vec::new();
-    for g in given {
-        let key = pcs_core::name::normalize(g).replace(' ', "_");
-        if key == "all" {
-            return Ok(AREAS.to_vec());
-        }
-        match AREAS.iter().find(|a| **a == key) {
-            Some(a) => want.push(*a),
-            None => {
-                return Err(Failure::BadInput(anyhow!(
-                    "--area {g}: not a solution area (one of {}, or all)",
-                    AREAS.join(", ")
-                )));
-            }
-        }
-    }
-    Ok(AREAS.iter().copied().filter(|a| want.contains(a)).collect())
+    pcs_insights::app::areas(given, &pcs_core::rulebook::AREAS)
+        .map_err(|e| Failure::BadInput(anyhow!("--area {e}")))
 }
 
 /// Runs `pcs score`.

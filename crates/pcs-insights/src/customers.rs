@@ -24,6 +24,17 @@ pub enum Effect {
     None,
 }
 
+impl Effect {
+    /// `positive`, `negative` or `none` (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Positive => "positive",
+            Effect::Negative => "negative",
+            Effect::None => "none",
+        }
+    }
+}
+
 /// One customer, one metric (or classification), one workload.
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomerLine {
@@ -47,6 +58,43 @@ pub struct CustomerLine {
     pub effect: Effect,
     /// One sentence for people.
     pub sentence: String,
+}
+
+impl crate::app::ToCsv for CustomerReport {
+    /// The columns of `pcs customers --format csv` and the dashboard's download.
+    fn to_csv(&self) -> crate::app::CsvTable {
+        let header = vec![
+            "tenant_id",
+            "customer_name",
+            "subscription_id",
+            "workload",
+            "metric",
+            "met",
+            "criterion",
+            "value",
+            "effect",
+            "sentence",
+        ];
+        let rows = self
+            .lines
+            .iter()
+            .map(|x| {
+                vec![
+                    x.tenant_id.clone(),
+                    crate::app::opt(&x.customer_name),
+                    crate::app::opt(&x.subscription_id),
+                    x.workload.clone(),
+                    x.metric.clone(),
+                    x.met.to_string(),
+                    x.criterion.clone(),
+                    x.value.clone(),
+                    x.effect.as_str().to_string(),
+                    x.sentence.clone(),
+                ]
+            })
+            .collect();
+        crate::app::CsvTable { header, rows }
+    }
 }
 
 /// All lines of a partner's customers.

@@ -5,7 +5,7 @@ use pcs_core::Decimal;
 use pcs_core::calendar::Month;
 use pcs_core::facts::PartnerFacts;
 use pcs_core::jiff::civil::Date;
-use pcs_core::rulebook::Rulebook;
+use pcs_core::rulebook::{QualificationRules, Rulebook};
 use pcs_core::score::{MetricDetail, PartnerScore, Period, score_partner};
 use serde::Serialize;
 
@@ -83,6 +83,69 @@ pub enum Status {
     },
 }
 
+impl Status {
+    /// One line for people (`QUALIFIED: qualified in 2023-11 within ...`).
+    pub fn describe(&self) -> String {
+        match self {
+            Status::Qualified {
+                window_from,
+                window_to,
+                qualified_in,
+            } => format!(
+                "QUALIFIED: qualified in {} within {window_from} .. {window_to}",
+                qualified_in
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Status::InProgress {
+                window_from,
+                window_to,
+            } => {
+                format!("IN PROGRESS: no qualifying month within {window_from} .. {window_to}")
+            }
+            Status::Enrolled {
+                anniversary_date,
+                renewal_from,
+                renewal_to,
+            } => format!(
+                "ENROLLED until {anniversary_date}; renewal judged on {renewal_from} .. {renewal_to}"
+            ),
+            Status::RenewalDue {
+                anniversary_date,
+                renewal_from,
+                renewal_to,
+                qualified_in,
+            } => format!(
+                "RENEWAL DUE by {anniversary_date}: window {renewal_from} .. {renewal_to}; {}",
+                if qualified_in.is_empty() {
+                    "no qualifying month yet".to_string()
+                } else {
+                    format!(
+                        "on track, qualified in {}",
+                        qualified_in
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+            Status::RenewalJudged {
+                anniversary_date,
+                renewal_from,
+                renewal_to,
+                renewed,
+                ..
+            } => format!(
+                "{} on {anniversary_date} (window {renewal_from} .. {renewal_to})",
+                if *renewed { "RENEWED" } else { "NOT RENEWED" }
+            ),
+        }
+    }
+}
+
 /// The history report.
 #[derive(Clone, Debug, Serialize)]
 pub struct History {
@@ -104,14 +167,7 @@ pub fn months_needed(
     count: u32,
     anniversary: Option<Date>,
 ) -> Vec<Month> {
-    let mut scored: Vec<Month> = (0..count.max(rb.qualification.window_months))
-        .map(|i| month.minus(i))
-        .collect();
-    if let Some(a) = anniversary {
-        let am = Month::of(a);
-        scored
-            .extend((0..=rb.qualification.renewal_months_before_anniversary).map(|i| am.minus(i)));
-    }
+    let scored = scored_months(&rb.qualification, month, count, anniversary);
     let mut out: Vec<Month> = scored
         .iter()
         .flat_map(|m| {
@@ -148,29 +204,23 @@ fn month_score(s: &PartnerScore) -> MonthScore {
     }
 }
 
-/// Builds the history of `count` months ending at `month` (facts must hold
-/// [`months_needed`]). Scores use each month's last day as evaluation date.
-pub fn history(
-    rb: &Rulebook,
-    partner_id: &str,
-    facts: &PartnerFacts,
+/// The status in `month` under the qualification rules `q`, for a partner
+/// with `anniversary` (the one date every designation shares), given
+/// whether it qualified in a month: the one definition for every area.
+pub fn status(
+    q: &QualificationRules,
+    anniversary: Option<Date>,
     month: Month,
-    count: u32,
-) -> History {
-    let score_at = |m: Month| score_partner(rb, partner_id, facts, Period::for_month(rb, m));
-    let months: Vec<MonthScore> = (0..count)
-        .rev()
-        .map(|i| month_score(&score_at(month.minus(i))))
-        .collect();
+    qualified_at: impl Fn(Month) -> bool,
+) -> Status {
     let qualified_in = |from: Month, to: Month| -> Vec<Month> {
         let n = to.months_since(from);
         (0..=n.max(0) as u32)
             .map(|i| from.plus(i))
-            .filter(|m| score_at(*m).qualified)
+            .filter(|m| qualified_at(*m))
             .collect()
     };
-    let q = &rb.qualification;
-    let status = match facts.anniversary_date {
+    match anniversary {
         None => {
             let window_from = month.minus(q.window_months - 1);
             let months = qualified_in(window_from, month);
@@ -214,7 +264,44 @@ pub fn history(
                 }
             }
         }
-    };
+    }
+}
+
+/// The months a history of `count` months ending at `month` scores,
+/// including the status windows of `q` (newest first, then the renewal window).
+pub fn scored_months(
+    q: &QualificationRules,
+    month: Month,
+    count: u32,
+    anniversary: Option<Date>,
+) -> Vec<Month> {
+    let mut scored: Vec<Month> = (0..count.max(q.window_months))
+        .map(|i| month.minus(i))
+        .collect();
+    if let Some(a) = anniversary {
+        let am = Month::of(a);
+        scored.extend((0..=q.renewal_months_before_anniversary).map(|i| am.minus(i)));
+    }
+    scored
+}
+
+/// Builds the history of `count` months ending at `month` (facts must hold
+/// [`months_needed`]). Scores use each month's last day as evaluation date.
+pub fn history(
+    rb: &Rulebook,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    month: Month,
+    count: u32,
+) -> History {
+    let score_at = |m: Month| score_partner(rb, partner_id, facts, Period::for_month(rb, m));
+    let months: Vec<MonthScore> = (0..count)
+        .rev()
+        .map(|i| month_score(&score_at(month.minus(i))))
+        .collect();
+    let status = status(&rb.qualification, facts.anniversary_date, month, |m| {
+        score_at(m).qualified
+    });
     History {
         partner_id: partner_id.to_string(),
         month,

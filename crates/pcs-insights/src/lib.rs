@@ -3,6 +3,8 @@
 //! re-scores modified facts with [`pcs_core::score::score_partner`]: no rule
 //! is implemented here a second time.
 
+pub mod app;
+pub mod areas;
 pub mod customers;
 pub mod explain;
 pub mod history;

@@ -179,6 +179,30 @@ pub struct AreaItem {
     /// Source lines (when traced).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<u64>,
+    /// ACR by subscription, when the rows name subscriptions (when traced;
+    /// the amounts add up to `amount` except for an either-of-two-months
+    /// window, where they are the better month's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<(String, Decimal)>,
+}
+
+/// Adds `from`'s amounts per subscription into `into`.
+fn merge_subscriptions(into: &mut Vec<(String, Decimal)>, from: &[(String, Decimal)]) {
+    for (sub, amount) in from {
+        match into.iter_mut().find(|(s, _)| s == sub) {
+            Some((_, a)) => *a += amount,
+            None => into.push((sub.clone(), *amount)),
+        }
+    }
+}
+
+/// Eligible ACR of one entity in one month.
+#[derive(Default)]
+struct AcrSum {
+    amount: Decimal,
+    rows: u32,
+    lines: Vec<u64>,
+    subscriptions: Vec<(String, Decimal)>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -716,8 +740,8 @@ impl Ctx<'_> {
         entity: Entity,
         months: &HashSet<Month>,
         excluded: &mut Vec<AreaItem>,
-    ) -> HashMap<(u32, Month), (Decimal, u32, Vec<u64>)> {
-        let mut sums: HashMap<(u32, Month), (Decimal, u32, Vec<u64>)> = HashMap::default();
+    ) -> HashMap<(u32, Month), AcrSum> {
+        let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
         for (&(t, s, m, a, o), agg) in &self.facts.acr {
             if !months.contains(&m) {
                 continue;
@@ -757,10 +781,11 @@ impl Ctx<'_> {
                 Entity::Service => s,
             };
             let e = sums.entry((key, m)).or_default();
-            e.0 += agg.amount;
-            e.1 += agg.rows;
+            e.amount += agg.amount;
+            e.rows += agg.rows;
             if self.full {
-                e.2.extend(&agg.lines);
+                e.lines.extend(&agg.lines);
+                merge_subscriptions(&mut e.subscriptions, &agg.subscriptions);
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -842,25 +867,27 @@ impl Ctx<'_> {
                 for (pi, (label, x)) in periods.iter().enumerate() {
                     for &ent in entities.keys() {
                         let get = |m: Month| sums.get(&(ent, m));
-                        let (amount, passed, rows, lines) = match window {
+                        let (amount, passed, rows, lines, subscriptions) = match window {
                             Window::Month | Window::Ttm => {
                                 let ms = window_months(*window, *x);
                                 let mut total = Decimal::ZERO;
                                 let mut rows = 0;
                                 let mut lines = Vec::new();
+                                let mut subs = Vec::new();
                                 let mut any = false;
                                 for mm in ms {
-                                    if let Some((a, r, ls)) = get(mm) {
-                                        total += a;
-                                        rows += r;
-                                        lines.extend(ls);
+                                    if let Some(v) = get(mm) {
+                                        total += v.amount;
+                                        rows += v.rows;
+                                        lines.extend(&v.lines);
+                                        merge_subscriptions(&mut subs, &v.subscriptions);
                                         any = true;
                                     }
                                 }
                                 if !any {
                                     continue;
                                 }
-                                (total, threshold.passes(total), rows, lines)
+                                (total, threshold.passes(total), rows, lines, subs)
                             }
                             Window::AnyOf2 => {
                                 let a1 = get(*x);
@@ -868,17 +895,20 @@ impl Ctx<'_> {
                                 if a1.is_none() && a0.is_none() {
                                     continue;
                                 }
-                                let v1 = a1.map_or(Decimal::ZERO, |v| v.0);
-                                let v0 = a0.map_or(Decimal::ZERO, |v| v.0);
+                                let v1 = a1.map_or(Decimal::ZERO, |v| v.amount);
+                                let v0 = a0.map_or(Decimal::ZERO, |v| v.amount);
                                 let passed = threshold.passes(v1) || threshold.passes(v0);
                                 let mut lines = Vec::new();
                                 let mut rows = 0;
                                 for v in [a0, a1].into_iter().flatten() {
-                                    rows += v.1;
-                                    lines.extend(&v.2);
+                                    rows += v.rows;
+                                    lines.extend(&v.lines);
                                 }
                                 // The amount shown is the better month's.
-                                (v1.max(v0), passed, rows, lines)
+                                let better = if v1 >= v0 { a1 } else { a0 };
+                                let subs =
+                                    better.map(|v| v.subscriptions.clone()).unwrap_or_default();
+                                (v1.max(v0), passed, rows, lines, subs)
                             }
                         };
                         if passed {
@@ -894,6 +924,7 @@ impl Ctx<'_> {
                                 reason: (!passed).then_some(AreaReason::BelowThreshold),
                                 rows,
                                 lines,
+                                subscriptions,
                                 ..AreaItem::default()
                             };
                             match entity {
@@ -1139,27 +1170,27 @@ impl Ctx<'_> {
                 let months: HashSet<Month> = lm.iter().chain(&bm).copied().collect();
                 let mut excluded = Vec::new();
                 let sums = self.acr_sums(b, Entity::Tenant, &months, &mut excluded);
-                let mut per_tenant: BTreeMap<(u32, usize), (Decimal, u32, Vec<u64>)> =
-                    BTreeMap::new();
+                let mut per_tenant: BTreeMap<(u32, usize), AcrSum> = BTreeMap::new();
                 let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
-                for (&(t, mm), (a, r, ls)) in &sums {
+                for (&(t, mm), v) in &sums {
                     for (pi, set) in [&lm, &bm].into_iter().enumerate() {
                         if set.contains(&mm) {
                             if pi == 0 {
-                                lt += a;
+                                lt += v.amount;
                             } else {
-                                bt += a;
+                                bt += v.amount;
                             }
                             if self.full {
                                 let e = per_tenant.entry((t, pi)).or_default();
-                                e.0 += a;
-                                e.1 += r;
-                                e.2.extend(ls);
+                                e.amount += v.amount;
+                                e.rows += v.rows;
+                                e.lines.extend(&v.lines);
+                                merge_subscriptions(&mut e.subscriptions, &v.subscriptions);
                             }
                         }
                     }
                 }
-                for ((t, pi), (a, r, ls)) in per_tenant {
+                for ((t, pi), v) in per_tenant {
                     let (tenant_id, customer_name) = self.tenant(t);
                     let x = if pi == 0 { l } else { bl };
                     items.push(AreaItem {
@@ -1168,10 +1199,11 @@ impl Ctx<'_> {
                         customer_name,
                         from_month: Some(window_months(*window, x)[0]),
                         month: Some(x),
-                        amount: Some(a.normalize()),
+                        amount: Some(v.amount.normalize()),
                         counted: true,
-                        rows: r,
-                        lines: ls,
+                        rows: v.rows,
+                        lines: v.lines,
+                        subscriptions: v.subscriptions,
                         ..AreaItem::default()
                     });
                 }
