@@ -2513,3 +2513,535 @@ mod convert {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
+
+/// explain, customers, skilling and history with `--area`: every area of the
+/// example, checked against `pcs score` and against the items they show.
+mod area_reports {
+    use super::support::*;
+    use serde_json::Value;
+
+    const MONTH: &str = "2023-11";
+    const AREAS: [&str; 6] = [
+        "business_applications",
+        "azure_infrastructure",
+        "azure_data_ai",
+        "azure_digital_app_innovation",
+        "modern_work",
+        "security",
+    ];
+    const PARTNERS: [&str; 4] = ["1000001", "1000002", "1000003", "1000004"];
+
+    fn report(cmd: &str, partner: &str, args: &[&str]) -> Run {
+        let ex = example();
+        let mut all = vec![
+            cmd,
+            ex.to_str().unwrap(),
+            "--partner",
+            partner,
+            "--month",
+            MONTH,
+            "-q",
+        ];
+        all.extend_from_slice(args);
+        pcs(all).success()
+    }
+
+    fn json(run: &Run) -> Value {
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout))
+    }
+
+    /// The score objects of every area (one `pcs score` run).
+    fn scores() -> Vec<Value> {
+        score(
+            &example(),
+            &["--month", MONTH, "--format", "jsonl", "-q", "--area", "all"],
+        )
+        .success()
+        .jsonl()
+    }
+
+    fn score_of<'a>(scores: &'a [Value], partner: &str, area: &str) -> &'a Value {
+        scores
+            .iter()
+            .find(|s| s["partner_id"] == partner && s["solution_area"] == area)
+            .unwrap_or_else(|| panic!("no score of {partner} in {area}"))
+    }
+
+    fn num(v: &Value) -> f64 {
+        v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    }
+
+    /// Checks that a metric's items add up to its value (and recurses into
+    /// options and parts); returns how many items it looked at.
+    fn items_add_up(m: &Value, at: &str) -> usize {
+        let d = &m["detail"];
+        let items: Vec<&Value> = d["items"]
+            .as_array()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let counted = |period: Option<&str>| {
+            items
+                .iter()
+                .filter(|i| i["counted"] == true)
+                .filter(|i| period.is_none_or(|p| i["period"] == p))
+                .collect::<Vec<_>>()
+        };
+        match d["shape"].as_str().unwrap() {
+            "entity_count" => {
+                let latest = counted(Some("latest")).len() as f64;
+                assert_eq!(latest, num(&d["latest_count"]), "{at}");
+                let value = match d["baseline_count"].as_f64() {
+                    Some(b) => {
+                        assert_eq!(counted(Some("baseline")).len() as f64, b, "{at}");
+                        latest - b
+                    }
+                    None => latest,
+                };
+                assert_eq!(value, num(&m["value"]), "{at}");
+            }
+            "certified_people" => {
+                let mut people: Vec<&str> = counted(None)
+                    .iter()
+                    .filter(|i| i["step"].is_null())
+                    .map(|i| i["person_id"].as_str().unwrap())
+                    .collect();
+                let n = people.len();
+                people.sort_unstable();
+                people.dedup();
+                assert_eq!(n, people.len(), "{at}: a person counted twice");
+                assert_eq!(n as f64, num(&m["value"]), "{at}");
+            }
+            "growth" => {
+                let sum = |ps: &[&str]| -> f64 {
+                    items
+                        .iter()
+                        .filter(|i| i["counted"] == true)
+                        .filter(|i| ps.iter().any(|p| i["period"] == *p))
+                        .map(|i| num(&i["amount"]))
+                        .sum()
+                };
+                assert!((sum(&["latest"]) - num(&d["latest"])).abs() < 1e-6, "{at}");
+                assert!(
+                    (sum(&["baseline", "start"]) - num(&d["baseline"])).abs() < 1e-6,
+                    "{at}"
+                );
+            }
+            "combined" => {}
+            other => panic!("{at}: unknown shape {other}"),
+        }
+        let mut n = items.len();
+        for sub in ["options", "parts"] {
+            for s in m[sub].as_array().into_iter().flatten() {
+                n += items_add_up(s, &format!("{at}/{}", s["id"]));
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn explained_items_add_up_in_every_area() {
+        let scores = scores();
+        let mut looked_at = 0;
+        for area in &AREAS[1..] {
+            for pid in PARTNERS {
+                let e = json(&report(
+                    "explain",
+                    pid,
+                    &["--area", area, "--format", "json"],
+                ));
+                let s = score_of(&scores, pid, area);
+                assert_eq!(e["total_points"], s["total_points"], "{pid} {area}");
+                assert_eq!(e["qualified"], s["qualified"], "{pid} {area}");
+                let tracks = e["tracks"].as_array().unwrap();
+                if *area == "modern_work" {
+                    assert_eq!(tracks.len(), 2, "Modern Work shows both tracks");
+                } else {
+                    assert_eq!(tracks.len(), 1);
+                }
+                let reported: Vec<&Value> =
+                    tracks.iter().filter(|t| t["reported"] == true).collect();
+                assert_eq!(reported.len(), 1, "{pid} {area}");
+                assert_eq!(reported[0]["track"], s["classification"], "{pid} {area}");
+                for t in tracks {
+                    let sum: f64 = t["metrics"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| num(&m["metric"]["points"]))
+                        .sum();
+                    assert!((sum - num(&t["total_points"])).abs() < 1e-9, "{pid} {area}");
+                    for m in t["metrics"].as_array().unwrap() {
+                        let id = m["id"].as_str().unwrap();
+                        looked_at +=
+                            items_add_up(&m["metric"], &format!("{pid} {area} {}", t["track"]));
+                        if t["reported"] == true {
+                            assert_eq!(
+                                m["metric"]["points"], s["metrics"][id]["points"],
+                                "{pid} {area} {id}"
+                            );
+                            assert_eq!(
+                                m["metric"]["value"], s["metrics"][id]["value"],
+                                "{pid} {area} {id}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(looked_at > 100, "only {looked_at} items");
+    }
+
+    #[test]
+    fn one_month_of_history_equals_the_score_in_every_area() {
+        let scores = scores();
+        for pid in PARTNERS {
+            let h = json(&report(
+                "history",
+                pid,
+                &["--area", "all", "--months", "1", "--format", "json"],
+            ));
+            let areas = h["areas"].as_array().unwrap();
+            assert_eq!(areas.len(), 6);
+            for a in areas {
+                let area = a["solution_area"].as_str().unwrap();
+                let s = score_of(&scores, pid, area);
+                let m = &a["months"][0];
+                assert_eq!(a["months"].as_array().unwrap().len(), 1);
+                assert_eq!(m["month"], MONTH);
+                assert_eq!(m["total_points"], s["total_points"], "{pid} {area}");
+                assert_eq!(m["qualified"], s["qualified"], "{pid} {area}");
+                assert_eq!(m["classification"], s["classification"], "{pid} {area}");
+                for p in m["points"].as_array().unwrap() {
+                    assert_eq!(
+                        p[1],
+                        s["metrics"][p[0].as_str().unwrap()]["points"],
+                        "{pid} {area} {}",
+                        p[0]
+                    );
+                }
+                assert!(a["status"]["status"].is_string());
+            }
+            // One anniversary date for every area: the partners table's.
+            let want = match pid {
+                "1000001" => Value::from("2024-02-15"),
+                "1000004" => Value::from("2024-03-31"),
+                _ => Value::Null,
+            };
+            assert_eq!(h["anniversary_date"], want, "{pid}");
+            for a in areas {
+                if let Some(d) = a["status"].get("anniversary_date") {
+                    assert_eq!(d, &want, "{pid}");
+                }
+            }
+        }
+        // One area alone, and the table.
+        let h = json(&report(
+            "history",
+            "1000002",
+            &["--area", "modern_work", "--format", "json"],
+        ));
+        assert_eq!(h["areas"].as_array().unwrap().len(), 1);
+        assert_eq!(h["areas"][0]["months"].as_array().unwrap().len(), 6);
+        let t = report("history", "1000001", &["--area", "all"]).stdout;
+        assert!(t.contains("anniversary 2024-02-15"), "{t}");
+        assert!(t.contains("Azure Data & AI"), "{t}");
+        assert_eq!(t.matches("Status: ").count(), 6, "{t}");
+    }
+
+    #[test]
+    fn customers_in_an_area_add_up_to_the_customer_metrics() {
+        let scores = scores();
+        // Azure Infrastructure: tenants counted in the latest window but not
+        // the baseline, minus the reverse, are the net customer adds.
+        for pid in PARTNERS {
+            let r = json(&report(
+                "customers",
+                pid,
+                &["--area", "azure_infrastructure", "--format", "json"],
+            ));
+            let lines = r["lines"].as_array().unwrap();
+            let net = |effect: &str| {
+                lines
+                    .iter()
+                    .filter(|l| l["metric"] == "net_customer_adds" && l["effect"] == effect)
+                    .count() as f64
+            };
+            let s = score_of(&scores, pid, "azure_infrastructure");
+            assert_eq!(
+                net("positive") - net("negative"),
+                num(&s["metrics"]["net_customer_adds"]["value"]),
+                "{pid}"
+            );
+        }
+        // Modern Work, reported track of 1000002 (SMB).
+        let r = json(&report(
+            "customers",
+            "1000002",
+            &["--area", "modern_work", "--format", "json"],
+        ));
+        let lines = r["lines"].as_array().unwrap();
+        let net = |effect: &str| {
+            lines
+                .iter()
+                .filter(|l| {
+                    l["metric"] == "net_customer_adds"
+                        && l["track"] == "smb"
+                        && l["effect"] == effect
+                })
+                .count() as f64
+        };
+        assert_eq!(net("positive") - net("negative"), 6.0);
+        assert!(lines.iter().any(|l| l["track"] == "enterprise"));
+        // Subscription level: each ACR line's subscriptions add up to it.
+        let r = json(&report(
+            "customers",
+            "1000001",
+            &[
+                "--area",
+                "azure_infrastructure",
+                "--level",
+                "subscription",
+                "--format",
+                "json",
+            ],
+        ));
+        let lines = r["lines"].as_array().unwrap();
+        let mut checked = 0;
+        for (i, l) in lines.iter().enumerate() {
+            if !l["subscription_id"].is_null() || l["period"].is_null() {
+                continue;
+            }
+            let subs: f64 = lines[i + 1..]
+                .iter()
+                .take_while(|x| !x["subscription_id"].is_null())
+                .map(|x| num(&x["amount"]))
+                .sum();
+            if subs > 0.0 {
+                assert!((subs - num(&l["amount"])).abs() < 1e-6, "{l}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "no subscription lines");
+        // Customer level: one line per customer, metric and period.
+        let c = json(&report(
+            "customers",
+            "1000001",
+            &[
+                "--area",
+                "azure_infrastructure",
+                "--level",
+                "customer",
+                "--format",
+                "json",
+            ],
+        ));
+        assert!(c["lines"].as_array().unwrap().len() < lines.len());
+        let found = json(&report(
+            "customers",
+            "1000001",
+            &[
+                "--area",
+                "azure_infrastructure",
+                "--search",
+                "alpine",
+                "--format",
+                "json",
+            ],
+        ));
+        let found = found["lines"].as_array().unwrap();
+        assert!(!found.is_empty());
+        assert!(
+            found
+                .iter()
+                .all(|l| l["customer_name"] == "Alpine Ski House")
+        );
+        let csv = report(
+            "customers",
+            "1000001",
+            &[
+                "--area",
+                "security",
+                "--format",
+                "csv",
+                "--level",
+                "subscription",
+            ],
+        )
+        .stdout;
+        assert!(
+            csv.starts_with("tenant_id,customer_name,subscription_id,track,metric,part,period"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn skilling_across_areas_says_where_each_certification_counts() {
+        let scores = scores();
+        let r = json(&report(
+            "skilling",
+            "1000001",
+            &["--area", "all", "--format", "json"],
+        ));
+        // Lidia Holloway's Data Analyst Associate counts in Business
+        // Applications and in Azure Data & AI.
+        let lidia = r["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["person_name"] == "Lidia Holloway")
+            .expect("Lidia Holloway");
+        let da = lidia["certifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["certification"] == "data-analyst-associate")
+            .expect("data analyst");
+        let areas: Vec<&str> = da["counts_in"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["solution_area"].as_str().unwrap())
+            .collect();
+        assert!(areas.contains(&"business_applications"), "{areas:?}");
+        assert!(areas.contains(&"azure_data_ai"), "{areas:?}");
+        // Each metric's people are the people whose certifications count in it.
+        for m in r["metrics"].as_array().unwrap() {
+            let n = r["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| {
+                    p["certifications"].as_array().unwrap().iter().any(|c| {
+                        c["counts_in"].as_array().unwrap().iter().any(|x| {
+                            x["solution_area"] == m["solution_area"]
+                                && x["track"] == m["track"]
+                                && x["metric"] == m["metric"]
+                                && x["part"] == m["part"]
+                                && x["step"].is_null()
+                        })
+                    })
+                })
+                .count() as f64;
+            assert_eq!(n, num(&m["people"]), "{m}");
+            let s = score_of(&scores, "1000001", m["solution_area"].as_str().unwrap());
+            if m["part"].is_null() && (m["track"].is_null() || m["track"] == s["classification"]) {
+                let id = m["metric"].as_str().unwrap();
+                assert_eq!(m["points"], s["metrics"][id]["points"], "{m}");
+            }
+        }
+        // One area: its metrics only.
+        let one = json(&report(
+            "skilling",
+            "1000002",
+            &["--area", "modern_work", "--format", "json"],
+        ));
+        assert_eq!(one["areas"], serde_json::json!(["modern_work"]));
+        assert!(
+            one["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["solution_area"] == "modern_work")
+        );
+        let csv = report("skilling", "1000001", &["--area", "all", "--format", "csv"]).stdout;
+        assert!(csv.starts_with("person_id,person_name,certification,earned_on"));
+        assert!(csv.contains(",azure_data_ai,"));
+        let t = report("skilling", "1000001", &["--area", "all"]).stdout;
+        assert!(
+            t.contains("counts in business_applications, azure_data_ai"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn every_report_answers_in_every_area_in_every_format() {
+        for area in AREAS {
+            for (cmd, extra) in [
+                ("explain", vec![]),
+                ("customers", vec![]),
+                ("skilling", vec![]),
+                ("history", vec!["--months", "2"]),
+            ] {
+                for format in ["table", "json", "csv"] {
+                    let mut args = vec!["--area", area, "--format", format];
+                    args.extend(&extra);
+                    let out = report(cmd, "1000003", &args).stdout;
+                    assert!(!out.is_empty(), "{cmd} {area} {format}");
+                    if format == "json" {
+                        serde_json::from_str::<Value>(&out)
+                            .unwrap_or_else(|e| panic!("{cmd} {area}: {e}"));
+                    }
+                }
+            }
+        }
+        let t = report("explain", "1000002", &["--area", "modern_work"]).stdout;
+        assert!(t.contains("Enterprise track"), "{t}");
+        assert!(
+            t.contains("SMB track: 73 points, qualifies, reported"),
+            "{t}"
+        );
+        let t = report("explain", "1000003", &["--area", "security"]).stdout;
+        assert!(t.contains("· Azure — "), "{t}");
+        assert!(t.contains("· Microsoft 365 — "), "{t}");
+        let e = json(&report(
+            "explain",
+            "1000003",
+            &[
+                "--area",
+                "security",
+                "--metric",
+                "usage_growth",
+                "--format",
+                "json",
+            ],
+        ));
+        assert_eq!(e["tracks"][0]["metrics"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_bad_area_or_metric_fails_cleanly() {
+        let ex = example();
+        let ex = ex.to_str().unwrap();
+        for cmd in ["explain", "customers", "skilling", "history"] {
+            pcs([
+                cmd,
+                ex,
+                "--partner",
+                "1000001",
+                "--month",
+                MONTH,
+                "--area",
+                "azure",
+            ])
+            .fails(2)
+            .stderr_has(&["--area azure: not a solution area"]);
+            pcs([
+                cmd,
+                ex,
+                "--partner",
+                "nobody",
+                "--month",
+                MONTH,
+                "--area",
+                "security",
+            ])
+            .fails(1)
+            .stderr_has(&["partner 'nobody' does not appear"]);
+        }
+        pcs([
+            "explain",
+            ex,
+            "--partner",
+            "1000001",
+            "--month",
+            MONTH,
+            "--area",
+            "modern_work",
+            "--metric",
+            "nope",
+        ])
+        .fails(1)
+        .stderr_has(&["unknown metric 'nope' (known: net_customer_adds"]);
+    }
+}
