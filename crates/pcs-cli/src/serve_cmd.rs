@@ -16,6 +16,10 @@ use crate::failure::Failure;
 /// Runs `pcs serve`.
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     let rulebooks = crate::rulebooks::load(&args.rulebook)?;
+    // The server reads every area's tables: their names must agree.
+    for rb in rulebooks.versions() {
+        pcs_insights::app::vocabulary(&rulebooks, rb)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

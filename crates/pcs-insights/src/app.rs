@@ -18,6 +18,8 @@
 //! assert_eq!(area("Modern Work").unwrap(), "modern_work");
 //! ```
 
+use std::borrow::Cow;
+
 use pcs_core::area::{AreaEngine, AreaRulebook, AreaScore, score_area};
 use pcs_core::calendar::Month;
 use pcs_core::facts::PartnerFacts;
@@ -124,13 +126,19 @@ pub fn areas(given: &[String], default: &[&'static str]) -> Result<Vec<&'static 
         return Ok(default.to_vec());
     }
     let mut want = Vec::new();
+    let mut all = false;
     for g in given {
         if pcs_core::name::normalize(g) == "all" {
-            return Ok(AREAS.to_vec());
+            all = true;
+        } else {
+            want.push(area(g)?);
         }
-        want.push(area(g)?);
     }
-    Ok(AREAS.iter().copied().filter(|a| want.contains(a)).collect())
+    Ok(AREAS
+        .iter()
+        .copied()
+        .filter(|a| all || want.contains(a))
+        .collect())
 }
 
 /// "Solutions Partner for Business Applications (June 2023)" → "Business Applications".
@@ -193,15 +201,40 @@ pub struct Areas<'s> {
     /// The Business Applications rulebook of the facts.
     pub ba: &'s Rulebook,
     /// The names of every rulebook of the set.
-    pub vocab: Vocabulary,
+    pub vocab: Cow<'s, Vocabulary>,
+}
+
+/// The vocabulary the facts of every area are read with under `ba`: the
+/// names of `ba` and of every area version of the set (so that a history
+/// crossing a version change reads one set of facts).
+pub fn vocabulary(set: &RulebookSet, ba: &Rulebook) -> Result<Vocabulary, AppError> {
+    let all: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+    Vocabulary::new(&[ba], &all).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
 impl<'s> Areas<'s> {
-    /// Binds the set to the Business Applications rulebook the facts are read under.
+    /// Binds the set to the Business Applications rulebook the facts are
+    /// read under, with the [`vocabulary`] of the set.
     pub fn new(set: &'s RulebookSet, ba: &'s Rulebook) -> Result<Areas<'s>, AppError> {
-        let all: Vec<&AreaRulebook> = set.area_versions().iter().collect();
-        let vocab = Vocabulary::new(&[ba], &all).map_err(|e| AppError::Invalid(e.to_string()))?;
-        Ok(Areas { set, ba, vocab })
+        Ok(Areas {
+            set,
+            ba,
+            vocab: Cow::Owned(vocabulary(set, ba)?),
+        })
+    }
+
+    /// As [`Areas::new`], with the vocabulary the facts were read with
+    /// (kept by whoever read them).
+    pub fn with_vocabulary(
+        set: &'s RulebookSet,
+        ba: &'s Rulebook,
+        vocab: &'s Vocabulary,
+    ) -> Areas<'s> {
+        Areas {
+            set,
+            ba,
+            vocab: Cow::Borrowed(vocab),
+        }
     }
 
     /// The area rulebook of `area` in force on `date`.
@@ -370,6 +403,8 @@ mod tests {
         assert!(matches!(area("azure"), Err(AppError::Invalid(_))));
         let all = areas(&["ALL".to_string()], &[]).unwrap();
         assert_eq!(all.len(), 6);
+        // Every name is checked, `all` or not.
+        assert!(areas(&["all".to_string(), "nope".to_string()], &[]).is_err());
         let two = areas(
             &["security".to_string(), "business applications".to_string()],
             &[],

@@ -23,9 +23,10 @@ use utoipa_axum::routes;
 
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::reports::{Reports, blocking, parse_when};
+use crate::reports::{Reports, blocking, parse_area, parse_areas, parse_when};
 use crate::state::{AppState, PartnerEntry, When};
 use crate::store::{SavedScenario, UploadRecord};
+use pcs_insights::app;
 
 /// The API's description (paths are added from the router).
 #[derive(OpenApi)]
@@ -504,8 +505,7 @@ struct DatasetInfo {
     /// Today's date as the server sees it (the default evaluation date).
     today: String,
     /// The table files (for a partner token: each table's format and that
-    /// partner's rows only; `rows` is null for acr and licenses, which the
-    /// server does not read yet).
+    /// partner's rows only).
     #[schema(value_type = Vec<Object>)]
     tables: Value,
     /// Names the rulebook does not know (counted rows; admins only).
@@ -527,8 +527,8 @@ struct WhenQuery {
 }
 
 impl WhenQuery {
-    fn when(&self) -> Result<When, ApiError> {
-        parse_when(self.month.as_deref(), self.date.as_deref())
+    fn when(&self, today: pcs_core::jiff::civil::Date) -> Result<When, ApiError> {
+        parse_when(self.month.as_deref(), self.date.as_deref(), today)
     }
 }
 
@@ -543,6 +543,56 @@ struct PartnersQuery {
     /// At most this many (default 50, at most 1000).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AreaQuery {
+    /// The solution area: business_applications (the default),
+    /// azure_infrastructure, azure_data_ai, azure_digital_app_innovation,
+    /// modern_work or security. Outside Business Applications the report
+    /// is the area engine's (Modern Work: both tracks; Security: its Azure
+    /// and Microsoft 365 parts).
+    area: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AreasQuery {
+    /// Solution areas separated by commas, or `all`
+    /// (default business_applications). With anything but Business
+    /// Applications alone the report spans the areas named.
+    area: Option<String>,
+}
+
+/// How deep the customer lines of an area go.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum LevelParam {
+    /// One line per customer name, metric and period.
+    Customer,
+    /// One line per tenant, metric and item (the default).
+    Tenant,
+    /// Tenant lines followed by their subscriptions' ACR.
+    Subscription,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LevelQuery {
+    /// Outside Business Applications: `customer`, `tenant` (default) or `subscription`.
+    level: Option<LevelParam>,
+}
+
+impl LevelQuery {
+    fn level(&self) -> pcs_insights::areas::Level {
+        use pcs_insights::areas::Level;
+        match self.level {
+            Some(LevelParam::Customer) => Level::Customer,
+            Some(LevelParam::Subscription) => Level::Subscription,
+            Some(LevelParam::Tenant) | None => Level::Tenant,
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -607,7 +657,7 @@ fn open(
     id: &str,
     when: &WhenQuery,
 ) -> Result<Reports, ApiError> {
-    Reports::open(state, access, id, when.when()?)
+    Reports::open(state, access, id, when.when(state.today())?)
 }
 
 // ---------------------------------------------------------------- handlers
@@ -674,14 +724,9 @@ async fn dataset(
     }))
 }
 
-/// The rows of one partner in a table, from its facts: `null` for the acr
-/// and licenses tables, which the server does not read yet (it scores
-/// Business Applications), so their rows are not counted per partner.
+/// The rows of one partner in a table, from its facts.
 fn partner_rows_of(facts: Option<&pcs_core::facts::PartnerFacts>, table: &str) -> Value {
-    match table {
-        "acr" | "licenses" => Value::Null,
-        _ => json!(facts.map_or(0, |f| partner_rows(f, table))),
-    }
+    json!(facts.map_or(0, |f| partner_rows(f, table)))
 }
 
 /// The rows of one partner in a table, from its facts (counted as read).
@@ -706,6 +751,10 @@ fn partner_rows(f: &pcs_core::facts::PartnerFacts, table: &str) -> u64 {
                 + excluded(Table::Usage)
         }
         "certifications" => f.certifications.len() as u64,
+        "acr" => f.acr.values().map(|a| u64::from(a.rows)).sum::<u64>() + excluded(Table::Acr),
+        "licenses" => {
+            f.licenses.values().map(|a| u64::from(a.rows)).sum::<u64>() + excluded(Table::Licenses)
+        }
         "partners" => 1,
         _ => 0,
     }
@@ -770,7 +819,7 @@ async fn score(
 
 /// Each metric in words: what counted, what did not, and why (`pcs explain`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/explain", tag = "reports",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery, ExplainQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, ExplainQuery, AreaQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn explain(
     State(state): State<AppState>,
@@ -778,15 +827,24 @@ async fn explain(
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
     Query(e): Query<ExplainQuery>,
+    Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let area = parse_area(a.area.as_deref())?;
     let r = open(&state, &access, &id, &w)?;
     let metric = e.metric.filter(|m| !m.trim().is_empty());
-    blocking(move || report(&r.explain(metric.as_deref())?)).await
+    blocking(move || {
+        if area == app::BUSINESS_APPLICATIONS {
+            report(&r.explain(metric.as_deref())?)
+        } else {
+            report(&r.area_explain(area, metric.as_deref())?)
+        }
+    })
+    .await
 }
 
 /// Per customer and metric: met or not, the criterion and the effect (`pcs customers`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/customers", tag = "reports",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery, SearchQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, SearchQuery, AreaQuery, LevelQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn customers(
     State(state): State<AppState>,
@@ -794,14 +852,24 @@ async fn customers(
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
     Query(s): Query<SearchQuery>,
+    Query(a): Query<AreaQuery>,
+    Query(l): Query<LevelQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let area = parse_area(a.area.as_deref())?;
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || report(&r.customers(s.search.as_deref()))).await
+    blocking(move || {
+        if area == app::BUSINESS_APPLICATIONS {
+            report(&r.customers(s.search.as_deref()))
+        } else {
+            report(&r.area_customers(area, s.search.as_deref(), l.level())?)
+        }
+    })
+    .await
 }
 
 /// People, certifications, and what stops counting soon (`pcs skilling`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/skilling", tag = "reports",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery, AreasQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn skilling(
     State(state): State<AppState>,
@@ -809,15 +877,24 @@ async fn skilling(
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
     Query(q): Query<WithinQuery>,
+    Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = parse_areas(a.area.as_deref())?;
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || report(&r.skilling(q.within.unwrap_or(90))?)).await
+    blocking(move || {
+        if areas == [app::BUSINESS_APPLICATIONS] {
+            report(&r.skilling(q.within.unwrap_or(90))?)
+        } else {
+            report(&r.skilling_across(&areas)?)
+        }
+    })
+    .await
 }
 
 /// The score of each of the last months, trends, and the qualification
 /// status (`pcs history`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/history", tag = "reports",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery, MonthsQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, MonthsQuery, AreasQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn history(
     State(state): State<AppState>,
@@ -825,9 +902,19 @@ async fn history(
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
     Query(q): Query<MonthsQuery>,
+    Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = parse_areas(a.area.as_deref())?;
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || report(&r.history(q.months.unwrap_or(6))?)).await
+    blocking(move || {
+        let months = q.months.unwrap_or(6);
+        if areas == [app::BUSINESS_APPLICATIONS] {
+            report(&r.history(months)?)
+        } else {
+            report(&r.history_across(&areas, months)?)
+        }
+    })
+    .await
 }
 
 /// Current against simulated: the body is a scenario, the same JSON as a

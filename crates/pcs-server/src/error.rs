@@ -200,3 +200,12 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
         Self::bad_request(r.body_text())
     }
 }
+
+impl From<pcs_insights::app::AppError> for ApiError {
+    fn from(e: pcs_insights::app::AppError) -> Self {
+        match e {
+            pcs_insights::app::AppError::Invalid(m) => Self::bad_request(m),
+            pcs_insights::app::AppError::NotFound(m) => Self::not_found(m),
+        }
+    }
+}

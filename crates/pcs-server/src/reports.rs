@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
-use pcs_core::calendar::Month;
 use pcs_core::facts::PartnerFacts;
 use pcs_core::jiff::ToSpan;
 use pcs_core::jiff::civil::Date;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{Detail, PartnerScore, Period, score_partner, score_partner_with};
-use pcs_insights::{customers, explain, history, plan, recommend, scenario, skilling};
+use pcs_insights::app::{self, AnyScore, Areas};
+use pcs_insights::{areas, customers, explain, history, plan, recommend, scenario, skilling};
 
 use crate::auth::Access;
 use crate::error::ApiError;
@@ -42,7 +42,7 @@ impl Reports {
     ) -> Result<Reports, ApiError> {
         access.require(partner)?;
         let snap = state.snapshot();
-        let date = evaluation_date(when, state.today());
+        let date = evaluation_date(when);
         let period = state.period(&snap, when)?;
         if snap.partner_facts(date, partner).is_none() {
             return Err(ApiError::partner_not_found(partner));
@@ -102,16 +102,91 @@ impl Reports {
     /// Each metric in words (`pcs explain`); `metric` limits it to one.
     pub fn explain(&self, metric: Option<&str>) -> Result<explain::Explanation, ApiError> {
         let score = self.score();
-        if let Some(m) = metric
-            && score.metric(m).is_none()
-        {
-            let known: Vec<&str> = score.metrics.iter().map(|m| m.id.as_str()).collect();
-            return Err(ApiError::not_found(format!(
-                "unknown metric '{m}' (known: {})",
-                known.join(", ")
-            )));
-        }
+        app::check_metric(score.metrics.iter().map(|m| m.id.as_str()), metric)?;
         Ok(explain::explain(&score, metric))
+    }
+
+    /// Every area of the snapshot over this partner's facts.
+    pub fn areas(&self) -> Result<Areas<'_>, ApiError> {
+        let vocab = self.snap.vocabulary(self.date)?;
+        Ok(Areas::with_vocabulary(
+            self.snap.rulebooks(),
+            self.rulebook(),
+            vocab,
+        ))
+    }
+
+    /// The score of `area` (any area) with its explanation data.
+    pub fn area_score(&self, area: &str) -> Result<AnyScore, ApiError> {
+        Ok(self.areas()?.score(
+            area,
+            &self.partner,
+            self.facts(),
+            self.period.month,
+            self.date,
+        )?)
+    }
+
+    fn shape_score(&self, area: &str) -> Result<(pcs_core::area::AreaScore, String), ApiError> {
+        let a = self.areas()?;
+        match a.score(
+            area,
+            &self.partner,
+            self.facts(),
+            self.period.month,
+            self.date,
+        )? {
+            AnyScore::Area(s) => Ok((*s, a.title(area, self.date))),
+            AnyScore::Ba(_) => Err(ApiError::bad_request(format!("{area} has its own report"))),
+        }
+    }
+
+    /// `pcs explain --area AREA` for an area other than Business Applications.
+    pub fn area_explain(
+        &self,
+        area: &str,
+        metric: Option<&str>,
+    ) -> Result<areas::AreaExplanation, ApiError> {
+        let (s, title) = self.shape_score(area)?;
+        Ok(areas::explain(&s, &title, metric)?)
+    }
+
+    /// `pcs customers --area AREA` for an area other than Business Applications.
+    pub fn area_customers(
+        &self,
+        area: &str,
+        search: Option<&str>,
+        level: areas::Level,
+    ) -> Result<areas::AreaCustomers, ApiError> {
+        let (s, _) = self.shape_score(area)?;
+        Ok(areas::customers(&s, search, level))
+    }
+
+    /// Where each certification counts across `wanted` (`pcs skilling --area`).
+    pub fn skilling_across(&self, wanted: &[&str]) -> Result<areas::SkillingAcross, ApiError> {
+        let scores = wanted
+            .iter()
+            .map(|a| self.area_score(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(areas::skilling_across(&self.partner, self.date, &scores))
+    }
+
+    /// Each area's months and status (`pcs history --area`).
+    pub fn history_across(
+        &self,
+        wanted: &[&str],
+        months: u32,
+    ) -> Result<areas::HistoryAcross, ApiError> {
+        if months == 0 || months > 60 {
+            return Err(ApiError::bad_request("months: between 1 and 60"));
+        }
+        Ok(self.areas()?.history_across(
+            wanted,
+            &self.partner,
+            self.facts(),
+            self.period.month,
+            months,
+        )?)
     }
 
     /// Per customer and metric: met, criterion, effect (`pcs customers`).
@@ -215,18 +290,34 @@ pub fn check_scenario(s: &scenario::Scenario) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Parses `month` / `date` query values (at most one) into a [`When`].
-pub fn parse_when(month: Option<&str>, date: Option<&str>) -> Result<When, ApiError> {
-    match (month, date) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request("give month or date, not both")),
-        (Some(m), None) => Month::parse_strict(m)
-            .map(When::Month)
-            .map_err(|e| ApiError::bad_request(format!("month: {e}"))),
-        (None, Some(d)) => pcs_core::calendar::parse_date(d)
-            .map(When::Date)
-            .map_err(|e| ApiError::bad_request(format!("date: {e}"))),
-        (None, None) => Ok(When::Today),
+/// Parses `month` / `date` query values (at most one) into a [`When`];
+/// neither is `today` (the server's [`AppState::today`]).
+pub fn parse_when(month: Option<&str>, date: Option<&str>, today: Date) -> Result<When, ApiError> {
+    Ok(When::parse(month, date, today)?)
+}
+
+/// The `area` query value of a single-area report: one area's id (as
+/// people type it); Business Applications when absent.
+pub fn parse_area(area: Option<&str>) -> Result<&'static str, ApiError> {
+    match area.map(str::trim).filter(|a| !a.is_empty()) {
+        None => Ok(app::BUSINESS_APPLICATIONS),
+        Some(a) => Ok(app::area(a).map_err(|e| ApiError::bad_request(format!("area: {e}")))?),
     }
+}
+
+/// The `area` query value of a report across areas: areas separated by
+/// commas, or `all`; Business Applications when absent.
+pub fn parse_areas(area: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
+    let given: Vec<String> = area
+        .map(|a| {
+            a.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    app::areas(&given, &[app::BUSINESS_APPLICATIONS])
+        .map_err(|e| ApiError::bad_request(format!("area: {e}")))
 }
 
 /// Runs CPU-heavy report work off the async workers.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use pcs_core::calendar::Month;
 use pcs_core::facts::{DatasetFacts, MonthFilter, PartnerFacts, Table, Warning};
 use pcs_core::jiff::civil::Date;
 use pcs_core::jiff::{Timestamp, tz::TimeZone};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
 use pcs_core::score::Period;
+use pcs_core::vocab::Vocabulary;
 use pcs_data::{DataError, Dataset, LoadOptions};
 
 use crate::error::ApiError;
@@ -111,8 +111,12 @@ pub struct Snapshot {
     pub tables: Vec<TableInfo>,
     rulebooks: Arc<RulebookSet>,
     /// Facts per rulebook version, in the order of `rulebooks.versions()`
-    /// (names resolve differently under different versions).
+    /// (names resolve differently under different versions), with the acr
+    /// and licenses tables read through the vocabulary beside them.
     facts: Vec<DatasetFacts>,
+    /// The names of every area rulebook, per Business Applications version
+    /// (what the acr and licenses rows of `facts` were resolved with).
+    vocabs: Vec<Vocabulary>,
     partners: Vec<PartnerEntry>,
 }
 
@@ -131,10 +135,17 @@ impl Snapshot {
             ..LoadOptions::default()
         };
         let mut facts = Vec::new();
+        let mut vocabs = Vec::new();
         let mut stats = None;
         for rb in rulebooks.versions() {
-            let (f, s) = dataset.load_with_stats(rb, &options)?;
+            // `pcs serve` refuses rulebooks whose names disagree before it
+            // reads anything; without a vocabulary the acr and licenses rows
+            // would count for nothing, so a set that slips through reads
+            // Business Applications alone.
+            let vocab = pcs_insights::app::vocabulary(&rulebooks, rb).unwrap_or_default();
+            let (f, s) = dataset.load_areas(rb, &vocab, MonthFilter::All, &options)?;
             facts.push(f);
+            vocabs.push(vocab);
             stats.get_or_insert(s);
         }
         let tables = stats
@@ -181,6 +192,7 @@ impl Snapshot {
             tables,
             rulebooks,
             facts,
+            vocabs,
             partners,
         })
     }
@@ -211,6 +223,18 @@ impl Snapshot {
         Ok((rb, &self.facts[i]))
     }
 
+    /// The vocabulary the facts under the rulebook in force on `date` were read with.
+    pub fn vocabulary(&self, date: Date) -> Result<&Vocabulary, ApiError> {
+        let (rb, _) = self.under(date)?;
+        let i = self
+            .rulebooks
+            .versions()
+            .iter()
+            .position(|v| std::ptr::eq(v, rb))
+            .expect("a rulebook of the set");
+        Ok(&self.vocabs[i])
+    }
+
     /// The facts of a partner under a rulebook, if the partner is in the data.
     pub fn partner_facts(&self, date: Date, partner: &str) -> Option<&PartnerFacts> {
         self.under(date).ok()?.1.partners.get(partner)
@@ -227,17 +251,9 @@ impl Snapshot {
     }
 }
 
-/// When a report is for: a month (evaluated on its last day), a calendar
-/// date (the refresh-by-the-20th rule), or today.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum When {
-    /// Month M, evaluated on its last day (`--month`).
-    Month(Month),
-    /// As the dashboard shows it on this day (`--date`).
-    Date(Date),
-    /// As the dashboard shows it today.
-    Today,
-}
+/// When a report is for: the application layer's (a month, a date, or
+/// today, which [`AppState::today`] gives).
+pub use pcs_insights::app::When;
 
 struct Inner {
     config: Config,
@@ -322,7 +338,9 @@ impl AppState {
         &self.0.upload
     }
 
-    /// Today's date: the configured one, else the clock's (UTC).
+    /// Today's date: the configured one, else the clock's (UTC). The
+    /// server's one clock read (its adapter edge): everything below is
+    /// given the date.
     pub fn today(&self) -> Date {
         self.0
             .config
@@ -330,22 +348,17 @@ impl AppState {
             .unwrap_or_else(|| TimeZone::UTC.to_datetime(Timestamp::now()).date())
     }
 
-    /// Resolves `when` into the evaluation date, the rulebook in force and the period.
+    /// Resolves `when` into the period under the rulebook in force (404
+    /// when none is, or when no facts were read under it).
     pub fn period(&self, snap: &Snapshot, when: When) -> Result<Period, ApiError> {
-        let (rb, _) = snap.under(evaluation_date(when, self.today()))?;
-        Ok(match when {
-            When::Month(m) => Period::for_month(rb, m),
-            When::Date(d) => Period::for_date(rb, d),
-            When::Today => Period::for_date(rb, self.today()),
-        })
+        snap.under(when.evaluation_date())?;
+        pcs_insights::app::resolve(snap.rulebooks(), when)
+            .map(|(_, p)| p)
+            .map_err(ApiError::from)
     }
 }
 
-/// The date whose rulebook applies (the CLI's choice: a month's last day, or the date).
-pub fn evaluation_date(when: When, today: Date) -> Date {
-    match when {
-        When::Month(m) => m.last_day(),
-        When::Date(d) => d,
-        When::Today => today,
-    }
+/// The date whose rulebook applies (a month's last day, or the date).
+pub fn evaluation_date(when: When) -> Date {
+    when.evaluation_date()
 }

@@ -625,7 +625,15 @@ impl Ctx<'_> {
     }
 
     fn metric(&self, m: &AreaMetricRule) -> AreaMetric {
-        let o = self.outcome(m);
+        let mut o = self.outcome(m);
+        if self.full {
+            match &mut o.detail {
+                AreaDetail::EntityCount { items, .. } | AreaDetail::Growth { items, .. } => {
+                    tidy(items)
+                }
+                AreaDetail::CertifiedPeople { .. } | AreaDetail::Combined => {}
+            }
+        }
         AreaMetric {
             id: m.id.clone(),
             label: m.label.clone(),
@@ -1466,6 +1474,45 @@ impl Ctx<'_> {
             met,
         )
     }
+}
+
+/// Puts explained items in one order whatever the order the hash maps of
+/// the facts gave them in: latest, baseline, start, then the rows left
+/// out; within each by tenant, service, workload, association, offer and
+/// month; source lines and subscriptions sorted.
+fn tidy(items: &mut [AreaItem]) {
+    for i in items.iter_mut() {
+        i.lines.sort_unstable();
+        i.subscriptions.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let rank = |p: Option<&str>| match p {
+        Some("latest") => 0,
+        Some("baseline") => 1,
+        Some(_) => 2,
+        None => 3,
+    };
+    items.sort_by(|a, b| {
+        (
+            rank(a.period),
+            &a.tenant_id,
+            &a.service,
+            &a.workload,
+            &a.association,
+            &a.offer,
+            a.month,
+            &a.lines,
+        )
+            .cmp(&(
+                rank(b.period),
+                &b.tenant_id,
+                &b.service,
+                &b.workload,
+                &b.association,
+                &b.offer,
+                b.month,
+                &b.lines,
+            ))
+    });
 }
 
 #[derive(Default)]

@@ -103,12 +103,12 @@ impl FromRequestParts<AppState> for Page {
             .map(|Query(q)| q)
             .map_err(|e| PageError::bare(ApiError::bad_request(e.body_text()), state, &csrf))?;
         let nonempty = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let when = parse_when(nonempty("month"), nonempty("date"))
+        let when = parse_when(nonempty("month"), nonempty("date"), state.today())
             .map_err(|e| PageError::bare(e, state, &csrf))?;
         let sel = match when {
             When::Month(m) => Sel::Month(m),
             When::Date(d) => Sel::Date(d),
-            When::Today => default_sel(state),
+            When::Today(_) => default_sel(state),
         };
         Ok(Page {
             state: state.clone(),
