@@ -434,40 +434,7 @@ pub fn run_skilling(args: &SkillingArgs) -> Result<(), Failure> {
     emit(
         args.common.format,
         &r,
-        || {
-            let header = [
-                "person_id",
-                "person_name",
-                "certification",
-                "name",
-                "metric",
-                "earned_on",
-                "expires_on",
-                "counted",
-                "reason",
-                "stops_counting_on",
-            ]
-            .map(String::from)
-            .to_vec();
-            let mut rows = Vec::new();
-            for p in &r.people {
-                for c in &p.certifications {
-                    rows.push(vec![
-                        p.person_id.clone(),
-                        opt(&p.person_name),
-                        c.certification.clone(),
-                        opt(&c.name),
-                        opt(&c.metric),
-                        c.earned_on.to_string(),
-                        opt(&c.expires_on),
-                        c.counted.to_string(),
-                        c.reason.as_ref().map(|r| r.describe()).unwrap_or_default(),
-                        opt(&c.stops_counting_on),
-                    ]);
-                }
-            }
-            (header, rows)
-        },
+        || csv_of(r.to_csv()),
         |out| {
             writeln!(
                 out,

@@ -116,6 +116,43 @@ pub struct SkillingReport {
     pub risks: Vec<Risk>,
 }
 
+impl crate::app::ToCsv for SkillingReport {
+    /// One record per person and certification row (`pcs skilling --format csv`).
+    fn to_csv(&self) -> crate::app::CsvTable {
+        use crate::app::opt;
+        let header = vec![
+            "person_id",
+            "person_name",
+            "certification",
+            "name",
+            "metric",
+            "earned_on",
+            "expires_on",
+            "counted",
+            "reason",
+            "stops_counting_on",
+        ];
+        let mut rows = Vec::new();
+        for p in &self.people {
+            for c in &p.certifications {
+                rows.push(vec![
+                    p.person_id.clone(),
+                    opt(&p.person_name),
+                    c.certification.clone(),
+                    opt(&c.name),
+                    opt(&c.metric),
+                    c.earned_on.to_string(),
+                    opt(&c.expires_on),
+                    c.counted.to_string(),
+                    c.reason.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                    opt(&c.stops_counting_on),
+                ]);
+            }
+        }
+        crate::app::CsvTable { header, rows }
+    }
+}
+
 fn skilling_points(s: &PartnerScore) -> Decimal {
     s.metrics
         .iter()

@@ -1015,3 +1015,134 @@ async fn every_response_carries_the_security_headers_and_pages_nothing_inline() 
         }
     }
 }
+
+#[tokio::test]
+async fn the_area_pages_show_the_apis_area_reports() {
+    let s = Server::start(false).await;
+    for area in ["azure_infrastructure", "modern_work", "security"] {
+        // Customers: one row per line of the API's report, the CSV the same lines.
+        let api = s
+            .json(&format!(
+                "/api/v1/partners/{P}/customers?month={M}&area={area}&level=subscription"
+            ))
+            .await;
+        let (status, h, html) = s
+            .get(&format!(
+                "/partners/{P}/customers?month={M}&area={area}&level=subscription"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{area}: {html}");
+        assert!(is_html(&h));
+        let n = api["lines"].as_array().unwrap().len();
+        if n > 0 {
+            assert_eq!(
+                attr_after(&html, "id=\"area-customers\"", "data-lines"),
+                n.to_string(),
+                "{area}"
+            );
+        }
+        let r = s
+            .http
+            .get(s.url(&format!(
+                "/partners/{P}/customers.csv?month={M}&area={area}&level=subscription"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()[CONTENT_DISPOSITION],
+            format!("attachment; filename=\"customers-{P}-{area}-{M}.csv\"").as_str()
+        );
+        let text = r.text().await.unwrap();
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(&rd.headers().unwrap()[3], "track");
+        assert_eq!(rd.records().count(), n, "{area}");
+        // Metrics: every metric's points as the API explains them.
+        let e = s
+            .json(&format!(
+                "/api/v1/partners/{P}/explain?month={M}&area={area}"
+            ))
+            .await;
+        let (status, _, html) = s
+            .get(&format!("/partners/{P}/metrics?month={M}&area={area}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        for t in e["tracks"].as_array().unwrap() {
+            for m in t["metrics"].as_array().unwrap() {
+                let marker = format!("data-metric=\"{}\"", m["id"].as_str().unwrap());
+                assert!(html.contains(&marker), "{area} {marker}");
+            }
+        }
+        if area == "modern_work" {
+            assert!(
+                html.contains("data-track=\"enterprise\"") && html.contains("data-track=\"smb\"")
+            );
+        }
+    }
+    // Skilling across every area: the API's people per metric, and the CSV.
+    let api = s
+        .json(&format!("/api/v1/partners/{P}/skilling?month={M}&area=all"))
+        .await;
+    let (status, _, html) = s
+        .get(&format!("/partners/{P}/skilling?month={M}&area=all"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for m in api["metrics"].as_array().unwrap() {
+        let marker = format!(
+            "data-area=\"{}\" data-metric=\"{}\"",
+            m["solution_area"].as_str().unwrap(),
+            m["metric"].as_str().unwrap()
+        );
+        assert_eq!(
+            dec(&json!(
+                attr_after(&html, &marker, "data-people")
+                    .parse::<f64>()
+                    .unwrap()
+            )),
+            dec(&m["people"]),
+            "{marker}"
+        );
+    }
+    assert!(html.contains("counts in business_applications, azure_data_ai"));
+    let (status, h, text) = s
+        .get(&format!("/partners/{P}/skilling.csv?month={M}&area=all"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h[CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(text.starts_with("person_id,person_name,certification,earned_on"));
+    assert!(text.contains(",azure_data_ai,"));
+    let (_, _, ba) = s
+        .get(&format!("/partners/{P}/skilling.csv?month={M}"))
+        .await;
+    assert!(ba.starts_with("person_id,person_name,certification,name,metric"));
+    // History: each area's totals as the API gives them.
+    let api = s
+        .json(&format!(
+            "/api/v1/partners/{P}/history?month={M}&area=all&months=3"
+        ))
+        .await;
+    let (status, _, html) = s
+        .get(&format!(
+            "/partners/{P}/history?month={M}&area=all&months=3"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for a in api["areas"].as_array().unwrap() {
+        let marker = format!("data-area=\"{}\"", a["solution_area"].as_str().unwrap());
+        let last = a["months"].as_array().unwrap().last().unwrap();
+        let at = html.find(&marker).unwrap();
+        let section = &html[at..];
+        assert_eq!(
+            attr_after(section, &format!("data-month=\"{M}\""), "data-total"),
+            dec(&last["total_points"]).normalize().to_string(),
+            "{marker}"
+        );
+    }
+    assert!(html.contains("anniversary date"));
+    // A bad area is a page with the API's 400.
+    let (status, _, _) = s
+        .get(&format!("/partners/{P}/customers?month={M}&area=nope"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -1,25 +1,37 @@
 //! Customers: search, eligibility per metric, and the CSV download.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use pcs_core::score::PartnerScore;
 use pcs_insights::customers::{CustomerLine, CustomerReport, Effect};
 
+use super::area_pages;
 use super::layout::Tab;
 use super::overview::partner_head;
 use super::view::{Sel, enc, partner_href};
 use super::{Page, PageError};
-use crate::error::ApiError;
-use crate::reports::blocking;
+use crate::reports::{blocking, parse_area};
+use pcs_insights::app::{self, ToCsv};
 
 /// `GET /partners/{id}/customers?q=`.
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
+    let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id)?;
     let frame = p.frame(format!("Customers · {id}"), Tab::Customers, Some(&r));
     let sel = p.sel;
     let q = p.q("q").map(str::to_string);
+    if area != app::BUSINESS_APPLICATIONS {
+        let level = area_pages::level(p.q("level")).map_err(|e| p.error(e))?;
+        let body = blocking(move || {
+            let report = r.area_customers(area, q.as_deref(), level)?;
+            let title = r.areas()?.title(area, r.period().evaluation_date);
+            Ok(area_pages::customers(&report, &title, q.as_deref(), sel))
+        })
+        .await
+        .map_err(|e| p.error(e))?;
+        return Ok(p.render(&frame, body));
+    }
     let body = blocking(move || {
         let score = r.score();
         let report = pcs_insights::customers::customers(r.rulebook(), &score, q.as_deref());
@@ -30,35 +42,34 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
     Ok(p.render(&frame, body))
 }
 
-/// `GET /partners/{id}/customers.csv?q=`: the same lines as CSV (the columns
-/// of `pcs customers --format csv`).
+/// `GET /partners/{id}/customers.csv?q=&area=&level=`: the same lines as
+/// CSV (the columns of `pcs customers --format csv`, `--area`, `--level`).
 pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
+    let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
+    let level = area_pages::level(p.q("level")).map_err(|e| p.error(e))?;
     let r = p.reports(&id)?;
     let q = p.q("q").map(str::to_string);
     let month = r.period().month;
-    let bytes = blocking(move || {
-        let report = r.customers(q.as_deref());
-        csv_bytes(&report).map_err(ApiError::internal)
+    let name = if area == app::BUSINESS_APPLICATIONS {
+        format!("customers-{}-{month}.csv", file_safe(&id))
+    } else {
+        format!("customers-{}-{area}-{month}.csv", file_safe(&id))
+    };
+    blocking(move || {
+        let table = if area == app::BUSINESS_APPLICATIONS {
+            r.customers(q.as_deref()).to_csv()
+        } else {
+            r.area_customers(area, q.as_deref(), level)?.to_csv()
+        };
+        area_pages::csv_download(&name, &table)
     })
     .await
-    .map_err(|e| p.error(e))?;
-    let name = format!("customers-{}-{month}.csv", file_safe(&id));
-    let mut resp = (StatusCode::OK, bytes).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    .map_err(|e| p.error(e))
 }
 
 /// A partner id as a file name part: letters, digits, `-` and `_` kept,
 /// anything else `_`.
-fn file_safe(s: &str) -> String {
+pub(crate) fn file_safe(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -70,42 +81,15 @@ fn file_safe(s: &str) -> String {
         .collect()
 }
 
-fn effect_word(e: Effect) -> &'static str {
-    match e {
-        Effect::Positive => "positive",
-        Effect::Negative => "negative",
-        Effect::None => "none",
-    }
-}
-
-/// The CSV text: a header, then one record per line of the report.
+/// The CSV text: a header, then one record per line of the report (the
+/// application layer's columns).
+#[cfg(test)]
 pub(crate) fn csv_bytes(r: &CustomerReport) -> Result<Vec<u8>, csv::Error> {
+    let t = r.to_csv();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "tenant_id",
-        "customer_name",
-        "subscription_id",
-        "workload",
-        "metric",
-        "met",
-        "criterion",
-        "value",
-        "effect",
-        "sentence",
-    ])?;
-    for x in &r.lines {
-        w.write_record([
-            x.tenant_id.as_str(),
-            x.customer_name.as_deref().unwrap_or(""),
-            x.subscription_id.as_deref().unwrap_or(""),
-            x.workload.as_str(),
-            x.metric.as_str(),
-            if x.met { "true" } else { "false" },
-            x.criterion.as_str(),
-            x.value.as_str(),
-            effect_word(x.effect),
-            x.sentence.as_str(),
-        ])?;
+    w.write_record(&t.header)?;
+    for x in &t.rows {
+        w.write_record(x)?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }

@@ -12,7 +12,7 @@ use super::chart::{Bar, Chart};
 use super::layout::Tab;
 use super::view::{Sel, enc, num, partner_title, pts};
 use super::{Page, PageError};
-use crate::reports::blocking;
+use crate::reports::{blocking, parse_areas};
 
 /// Months shown by default (the "last 6 months").
 pub(crate) const MONTHS: u32 = 6;
@@ -20,9 +20,21 @@ pub(crate) const MONTHS: u32 = 6;
 /// `GET /partners/{id}/history?months=6`.
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let months = p.number("months", MONTHS, 60)?;
+    let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id)?;
     let frame = p.frame(format!("History · {id}"), Tab::History, Some(&r));
     let sel = p.sel;
+    if areas != [pcs_insights::app::BUSINESS_APPLICATIONS] {
+        let body = blocking(move || {
+            Ok(super::area_pages::history(
+                &r.history_across(&areas, months.max(1))?,
+                sel,
+            ))
+        })
+        .await
+        .map_err(|e| p.error(e))?;
+        return Ok(p.render(&frame, body));
+    }
     let body = blocking(move || {
         let h = r.history(months)?;
         let name = r.facts().name.clone();

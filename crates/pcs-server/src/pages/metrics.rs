@@ -15,7 +15,7 @@ use super::overview::partner_head;
 use super::view::{Sel, bar, enc, num, partner_href, pts, source_lines, value_text};
 use super::{Page, PageError};
 use crate::error::ApiError;
-use crate::reports::blocking;
+use crate::reports::{blocking, parse_area};
 
 /// The file names of the tables, for source lines.
 #[derive(Clone, Debug, Default)]
@@ -53,7 +53,19 @@ pub(crate) async fn one(
 }
 
 async fn show(p: Page, id: String, metric: Option<String>) -> Result<Response, PageError> {
+    let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id)?;
+    if area != pcs_insights::app::BUSINESS_APPLICATIONS {
+        let frame = p.frame(format!("Metrics · {id}"), Tab::Metrics, Some(&r));
+        let body = blocking(move || {
+            Ok(super::area_pages::metrics(
+                &r.area_explain(area, metric.as_deref())?,
+            ))
+        })
+        .await
+        .map_err(|e| p.error(e))?;
+        return Ok(p.render(&frame, body));
+    }
     if let Some(m) = &metric
         && r.rulebook().metric(m).is_none()
     {

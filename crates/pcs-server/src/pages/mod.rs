@@ -11,6 +11,7 @@
 //! (the newest month in which as many partners have data as in any month),
 //! never later than today's.
 
+mod area_pages;
 pub(crate) mod assets;
 mod chart;
 mod customers;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/partners/{id}/customers", get(customers::page))
         .route("/partners/{id}/customers.csv", get(customers::download))
         .route("/partners/{id}/skilling", get(skilling::page))
+        .route("/partners/{id}/skilling.csv", get(skilling::download))
         .route("/partners/{id}/history", get(history::page))
         .route(
             "/partners/{id}/simulate",

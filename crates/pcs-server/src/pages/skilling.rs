@@ -6,11 +6,13 @@ use maud::{Markup, html};
 use pcs_core::score::PartnerScore;
 use pcs_insights::skilling::SkillingReport;
 
+use super::area_pages;
 use super::layout::{Tab, empty};
 use super::overview::partner_head;
 use super::view::{Sel, bar, enc, num, pts};
 use super::{Page, PageError};
-use crate::reports::blocking;
+use crate::reports::{blocking, parse_areas};
+use pcs_insights::app::{self, ToCsv};
 
 /// The default horizon of "expires soon", in days (the CLI's `--within`).
 pub(crate) const WITHIN_DAYS: u32 = 90;
@@ -18,9 +20,16 @@ pub(crate) const WITHIN_DAYS: u32 = 90;
 /// `GET /partners/{id}/skilling?within=90`.
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let within = p.number("within", WITHIN_DAYS, 3660)?;
+    let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id)?;
     let frame = p.frame(format!("Skilling · {id}"), Tab::Skilling, Some(&r));
     let sel = p.sel;
+    if areas != [app::BUSINESS_APPLICATIONS] {
+        let body = blocking(move || Ok(area_pages::skilling(&r.skilling_across(&areas)?, sel)))
+            .await
+            .map_err(|e| p.error(e))?;
+        return Ok(p.render(&frame, body));
+    }
     let body = blocking(move || {
         let report = r.skilling(within)?;
         let score = r.score();
@@ -29,6 +38,29 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
     .await
     .map_err(|e| p.error(e))?;
     Ok(p.render(&frame, body))
+}
+
+/// `GET /partners/{id}/skilling.csv?area=&within=`: the skilling report as
+/// CSV (`pcs skilling --format csv`, with `--area` across areas).
+pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
+    let within = p.number("within", WITHIN_DAYS, 3660)?;
+    let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
+    let r = p.reports(&id)?;
+    let name = format!(
+        "skilling-{}-{}.csv",
+        super::customers::file_safe(&id),
+        r.period().evaluation_date
+    );
+    blocking(move || {
+        let table = if areas == [app::BUSINESS_APPLICATIONS] {
+            r.skilling(within)?.to_csv()
+        } else {
+            r.skilling_across(&areas)?.to_csv()
+        };
+        area_pages::csv_download(&name, &table)
+    })
+    .await
+    .map_err(|e| p.error(e))
 }
 
 /// The page body.
