@@ -40,10 +40,12 @@ impl AreaRun {
     }
 }
 
-/// The months a report reads: Business Applications tables, then acr and
-/// licenses, given the partner's anniversary date once it is known.
-type Need<'f> =
-    dyn Fn(&Areas<'_>, &Period, Option<Date>) -> Result<(Vec<Month>, Vec<Month>), AppError> + 'f;
+/// Months of the Business Applications tables, then of acr and licenses.
+type Months = Result<(Vec<Month>, Vec<Month>), AppError>;
+
+/// The months a report reads, given the partner's anniversary date once it
+/// is known.
+type Need<'f> = dyn Fn(&Areas<'_>, &Period, Option<Date>) -> Months + 'f;
 
 fn load(args: &PartnerArgs, need: &Need<'_>) -> Result<AreaRun, Failure> {
     let set = crate::rulebooks::load(&args.rulebook)?;
@@ -106,9 +108,7 @@ fn load(args: &PartnerArgs, need: &Need<'_>) -> Result<AreaRun, Failure> {
 }
 
 /// The months scoring `area` for the period reads.
-fn period_need(
-    area: &'static str,
-) -> impl Fn(&Areas<'_>, &Period, Option<Date>) -> Result<(Vec<Month>, Vec<Month>), AppError> {
+fn period_need(area: &'static str) -> impl Fn(&Areas<'_>, &Period, Option<Date>) -> Months {
     move |a, p, _| {
         let ba = p.data_months().to_vec();
         if area == app::BUSINESS_APPLICATIONS {

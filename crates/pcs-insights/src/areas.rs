@@ -37,7 +37,10 @@ pub fn items(d: &AreaDetail) -> &[AreaItem] {
 
 /// Every track of a score with its metrics: `(None, reported metrics)` for
 /// an area without tracks.
-fn tracks(s: &AreaScore) -> Vec<(Option<&str>, bool, Decimal, bool, &[AreaMetric])> {
+/// A track as the reports walk it: id, reported, total, qualified, metrics.
+type TrackView<'a> = (Option<&'a str>, bool, Decimal, bool, &'a [AreaMetric]);
+
+fn tracks(s: &AreaScore) -> Vec<TrackView<'_>> {
     if s.tracks.is_empty() {
         vec![(None, true, s.total_points, s.qualified, &s.metrics[..])]
     } else {
@@ -1045,8 +1048,7 @@ pub fn skilling_across(
     }
     let mut people: Vec<PersonAcross> = people.into_values().collect();
     for p in &mut people {
-        p.certifications
-            .sort_by(|a, b| (a.earned_on, a.line).cmp(&(b.earned_on, b.line)));
+        p.certifications.sort_by_key(|c| (c.earned_on, c.line));
         p.areas
             .sort_by_key(|a| areas.iter().position(|x| x == a).unwrap_or(usize::MAX));
     }
