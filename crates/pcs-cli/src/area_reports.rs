@@ -184,9 +184,22 @@ fn metric_block(
         d(m.max_points)
     )?;
     writeln!(out, "{indent}  {}", areas::summary(m, period))?;
+    let mut elsewhere = 0;
     for i in areas::items(&m.detail) {
+        // Certifications of other areas only: counted, not listed.
+        if i.reason == Some(pcs_core::area::AreaReason::UnknownCertification) {
+            elsewhere += 1;
+            continue;
+        }
         let mark = if i.counted { "✓" } else { "✗" };
         writeln!(out, "{indent}  {mark} {}", areas::describe_item(i))?;
+    }
+    if elsewhere > 0 {
+        writeln!(
+            out,
+            "{indent}  ({elsewhere} certification row{} of other solution areas not listed; --format json lists them)",
+            if elsewhere == 1 { "" } else { "s" }
+        )?;
     }
     for sub in m.options.iter().chain(&m.parts) {
         metric_block(out, sub, period, &format!("{indent}  · "))?;

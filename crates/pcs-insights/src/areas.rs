@@ -335,11 +335,20 @@ pub fn describe_item(i: &AreaItem) -> String {
     if let Some(r) = &i.reason {
         parts.push(r.describe());
     }
+    // The table the lines are of: a person's row is a certification, a
+    // service's an ACR row, anything else a licenses row.
+    let table = if i.person_id.is_some() {
+        "certifications"
+    } else if i.service.is_some() || (i.paid_seats.is_none() && i.workload.is_none()) {
+        "acr"
+    } else {
+        "licenses"
+    };
     let lines = if i.lines.is_empty() {
         String::new()
     } else {
         format!(
-            " (line{} {})",
+            " ({table} line{} {})",
             if i.lines.len() == 1 { "" } else { "s" },
             i.lines
                 .iter()

@@ -207,8 +207,8 @@ impl Snapshot {
         &self.rulebooks
     }
 
-    /// The rulebook in force on `date` and the facts read under it.
-    pub fn under(&self, date: Date) -> Result<(&Rulebook, &DatasetFacts), ApiError> {
+    /// The rulebook in force on `date` and its place in the set.
+    fn version(&self, date: Date) -> Result<(&Rulebook, usize), ApiError> {
         let rb = self
             .rulebooks
             .in_force(SOLUTION_AREA, date)
@@ -220,18 +220,18 @@ impl Snapshot {
             .iter()
             .position(|v| std::ptr::eq(v, rb))
             .expect("a rulebook of the set");
+        Ok((rb, i))
+    }
+
+    /// The rulebook in force on `date` and the facts read under it.
+    pub fn under(&self, date: Date) -> Result<(&Rulebook, &DatasetFacts), ApiError> {
+        let (rb, i) = self.version(date)?;
         Ok((rb, &self.facts[i]))
     }
 
     /// The vocabulary the facts under the rulebook in force on `date` were read with.
     pub fn vocabulary(&self, date: Date) -> Result<&Vocabulary, ApiError> {
-        let (rb, _) = self.under(date)?;
-        let i = self
-            .rulebooks
-            .versions()
-            .iter()
-            .position(|v| std::ptr::eq(v, rb))
-            .expect("a rulebook of the set");
+        let (_, i) = self.version(date)?;
         Ok(&self.vocabs[i])
     }
 
