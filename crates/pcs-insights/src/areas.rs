@@ -1421,3 +1421,284 @@ impl ToCsv for HistoryAcross {
         CsvTable { header, rows }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AnyScore, Areas, When, resolve};
+    use pcs_core::calendar::parse_date;
+    use pcs_core::facts::{AcrRow, CertificationRow, FactsBuilder, MonthFilter, PartnerFacts};
+    use pcs_core::rulebook::RulebookSet;
+    use proptest::prelude::*;
+
+    /// (tenant, subscription, service, month, usd)
+    type Acr = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    /// One partner's facts of the acr and certifications tables.
+    fn facts(set: &RulebookSet, acr: &[Acr], certs: &[(&str, &str, &str)]) -> PartnerFacts {
+        let (ba, _) = resolve(set, When::Month("2024-01".parse().unwrap())).unwrap();
+        let a = Areas::new(set, ba).unwrap();
+        let mut b =
+            FactsBuilder::new(ba, MonthFilter::All, true).with_areas(&a.vocab, MonthFilter::All);
+        for (i, r) in acr.iter().enumerate() {
+            b.add_acr(&AcrRow {
+                partner_id: "P",
+                customer_tenant_id: r.0,
+                customer_name: Some(r.0),
+                subscription_id: Some(r.1),
+                service: r.2,
+                month: r.3.parse().unwrap(),
+                acr_usd: r.4.parse().unwrap(),
+                association: "PAL",
+                offer: None,
+                line: i as u64 + 2,
+            });
+        }
+        for (i, c) in certs.iter().enumerate() {
+            b.add_certification(&CertificationRow {
+                partner_id: "P",
+                person_id: c.0,
+                person_name: None,
+                certification: c.1,
+                earned_on: parse_date(c.2).unwrap(),
+                expires_on: None,
+                line: i as u64 + 2,
+            });
+        }
+        b.finish().partners.remove("P").unwrap_or_default()
+    }
+
+    fn area_score(set: &RulebookSet, area: &str, f: &PartnerFacts) -> AreaScore {
+        let (ba, p) = resolve(set, When::Month("2024-01".parse().unwrap())).unwrap();
+        let a = Areas::new(set, ba).unwrap();
+        match a.score(area, "P", f, p.month, p.evaluation_date).unwrap() {
+            AnyScore::Area(s) => *s,
+            AnyScore::Ba(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn customer_effects_follow_the_two_windows() {
+        let set = RulebookSet::builtin();
+        // Latest window 2023-11/12, baseline 2022-11/12; $1,000 in either month counts.
+        let f = facts(
+            &set,
+            &[
+                ("new", "s1", "Storage", "2023-12", "600"),
+                ("new", "s2", "Storage", "2023-12", "400"),
+                ("gone", "s3", "Storage", "2022-11", "1000"),
+                ("kept", "s4", "Storage", "2022-12", "1000"),
+                ("kept", "s4", "Storage", "2023-11", "1500"),
+                ("small", "s5", "Storage", "2023-12", "999.99"),
+            ],
+            &[],
+        );
+        let s = area_score(&set, "azure_infrastructure", &f);
+        let r = customers(&s, None, Level::Tenant);
+        let effect = |t: &str| -> Vec<Effect> {
+            r.lines
+                .iter()
+                .filter(|l| l.tenant_id == t && l.metric == "net_customer_adds")
+                .map(|l| l.effect)
+                .collect()
+        };
+        assert_eq!(effect("new"), vec![Effect::Positive]);
+        assert_eq!(effect("gone"), vec![Effect::Negative]);
+        assert_eq!(effect("kept"), vec![Effect::None, Effect::None]);
+        assert_eq!(effect("small"), vec![Effect::None]);
+        assert_eq!(
+            s.metric("net_customer_adds").unwrap().value,
+            Some(Decimal::ZERO)
+        );
+        // Subscriptions of "new": two lines adding up to the tenant's $1,000.
+        let r = customers(&s, Some("NEW"), Level::Subscription);
+        let subs: Vec<(String, Decimal)> = r
+            .lines
+            .iter()
+            .filter(|l| l.metric == "net_customer_adds" && l.subscription_id.is_some())
+            .map(|l| (l.subscription_id.clone().unwrap(), l.amount.unwrap()))
+            .collect();
+        assert_eq!(
+            subs,
+            vec![
+                ("s1".to_string(), Decimal::from(600)),
+                ("s2".to_string(), Decimal::from(400))
+            ]
+        );
+        assert!(r.lines.iter().all(|l| l.tenant_id == "new"));
+        // Customer level: one line per customer, metric and period.
+        let c = customers(&s, None, Level::Customer);
+        let kept: Vec<_> = c
+            .lines
+            .iter()
+            .filter(|l| {
+                l.customer_name.as_deref() == Some("kept") && l.metric == "net_customer_adds"
+            })
+            .collect();
+        assert_eq!(kept.len(), 2);
+        let csv = c.to_csv();
+        assert!(csv.rows.iter().all(|r| r.len() == csv.header.len()));
+    }
+
+    #[test]
+    fn one_certification_record_counts_in_every_area_that_takes_it() {
+        let set = RulebookSet::builtin();
+        let f = facts(
+            &set,
+            &[],
+            &[
+                ("ana", "data-analyst-associate", "2023-01-01"),
+                ("bo", "data-analyst-associate", "2024-02-01"),
+            ],
+        );
+        let (ba, p) = resolve(&set, When::Month("2024-01".parse().unwrap())).unwrap();
+        let a = Areas::new(&set, ba).unwrap();
+        let scores: Vec<AnyScore> = ["business_applications", "azure_data_ai", "modern_work"]
+            .iter()
+            .map(|x| a.score(x, "P", &f, p.month, p.evaluation_date).unwrap())
+            .collect();
+        let r = skilling_across("P", p.evaluation_date, &scores);
+        let ana = r.people.iter().find(|x| x.person_id == "ana").unwrap();
+        assert_eq!(ana.certifications.len(), 1, "one record, one line");
+        let c = &ana.certifications[0];
+        let areas: Vec<&str> = c
+            .counts_in
+            .iter()
+            .map(|x| x.solution_area.as_str())
+            .collect();
+        assert!(areas.contains(&"business_applications"), "{areas:?}");
+        assert!(areas.contains(&"azure_data_ai"), "{areas:?}");
+        assert!(!areas.contains(&"modern_work"), "{areas:?}");
+        assert_eq!(ana.areas, vec!["business_applications", "azure_data_ai"]);
+        // Earned after D: known to both, counted in neither, with the reason.
+        let bo = r.people.iter().find(|x| x.person_id == "bo").unwrap();
+        assert!(bo.certifications[0].counts_in.is_empty());
+        assert!(bo.areas.is_empty());
+        let why: Vec<&str> = bo.certifications[0]
+            .not_counted
+            .iter()
+            .map(|n| n.reason.as_str())
+            .collect();
+        assert!(
+            !why.is_empty() && why.iter().all(|w| w.contains("after")),
+            "{why:?}"
+        );
+        let csv = r.to_csv();
+        assert!(csv.rows.iter().all(|x| x.len() == csv.header.len()));
+    }
+
+    #[test]
+    fn every_area_shares_the_anniversary_date_and_its_renewal_window() {
+        let set = RulebookSet::builtin();
+        let mut f = facts(&set, &[("t", "s", "Storage", "2023-12", "5000")], &[]);
+        f.anniversary_date = Some(parse_date("2024-03-15").unwrap());
+        let (ba, p) = resolve(&set, When::Month("2024-01".parse().unwrap())).unwrap();
+        let a = Areas::new(&set, ba).unwrap();
+        let all = [
+            "business_applications",
+            "azure_infrastructure",
+            "modern_work",
+            "security",
+        ];
+        let h = a.history_across(&all, "P", &f, p.month, 1).unwrap();
+        assert_eq!(h.anniversary_date, f.anniversary_date);
+        for x in &h.areas {
+            match &x.status {
+                Status::RenewalDue {
+                    anniversary_date,
+                    renewal_from,
+                    ..
+                } => {
+                    assert_eq!(Some(*anniversary_date), f.anniversary_date);
+                    assert_eq!(renewal_from.to_string(), "2023-10");
+                }
+                other => panic!("{}: {other:?}", x.solution_area),
+            }
+            // One month: the score of that month.
+            let s = a
+                .score(&x.solution_area, "P", &f, p.month, p.evaluation_date)
+                .unwrap();
+            assert_eq!(x.months[0].total_points, s.total_points());
+            assert_eq!(x.months[0].qualified, s.qualified());
+        }
+        let (ba_months, area_months) = a
+            .history_months(&all, p.month, 6, f.anniversary_date)
+            .unwrap();
+        assert!(ba_months.contains(&"2023-12".parse().unwrap()));
+        // The Azure areas read 24 months: the baseline window of the oldest month.
+        assert!(area_months.len() >= 24, "{}", area_months.len());
+    }
+
+    #[test]
+    fn explain_shows_both_tracks_and_checks_metric_names() {
+        let set = RulebookSet::builtin();
+        let f = facts(&set, &[], &[]);
+        let s = area_score(&set, "modern_work", &f);
+        let e = explain(&s, "Modern Work", None).unwrap();
+        assert_eq!(e.tracks.len(), 2);
+        assert_eq!(e.tracks.iter().filter(|t| t.reported).count(), 1);
+        let one = explain(&s, "Modern Work", Some("deployments")).unwrap();
+        assert!(one.tracks.iter().all(|t| t.metrics.len() == 1));
+        assert!(matches!(
+            explain(&s, "Modern Work", Some("nope")),
+            Err(AppError::NotFound(m)) if m.contains("deployments")
+        ));
+        let sec = area_score(&set, "security", &f);
+        let e = explain(&sec, "Security", None).unwrap();
+        let parts: Vec<&str> = e.tracks[0].metrics[0]
+            .metric
+            .parts
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(parts.len(), 2, "Security's two sides: {parts:?}");
+        assert!(e.tracks[0].metrics[0].summary.contains("the sum of"));
+    }
+
+    fn month() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "2022-10", "2022-11", "2022-12", "2023-01", "2023-11", "2023-12", "2024-01",
+        ])
+    }
+
+    fn amount() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["0", "999.99", "1000", "1000.01", "5000", "-200"])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Net customer adds: the tenants the customer report marks as
+        /// raising the metric minus those lowering it are its value, and
+        /// every explained item becomes one tenant line.
+        #[test]
+        fn customer_effects_add_up_to_net_customer_adds(
+            rows in prop::collection::vec(
+                (prop::sample::select(vec!["a", "b", "c", "d"]), month(), amount()),
+                0..14,
+            )
+        ) {
+            let set = RulebookSet::builtin();
+            let acr: Vec<Acr> = rows.iter().map(|(t, m, x)| (*t, "s", "Storage", *m, *x)).collect();
+            let f = facts(&set, &acr, &[]);
+            let s = area_score(&set, "azure_infrastructure", &f);
+            let r = customers(&s, None, Level::Tenant);
+            let net = |e: Effect| r.lines.iter()
+                .filter(|l| l.metric == "net_customer_adds" && l.effect == e)
+                .count() as i64;
+            let m = s.metric("net_customer_adds").unwrap();
+            prop_assert_eq!(
+                Decimal::from(net(Effect::Positive) - net(Effect::Negative)),
+                m.value.unwrap()
+            );
+            let items_with_tenant = items(&m.detail).iter().filter(|i| i.tenant_id.is_some()).count();
+            let lines = r.lines.iter().filter(|l| l.metric == "net_customer_adds").count();
+            prop_assert_eq!(items_with_tenant, lines);
+        }
+    }
+}
