@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::reports::{Reports, blocking, parse_area, parse_areas, parse_when};
+use crate::reports::{Reports, blocking, parse_when};
 use crate::state::{AppState, PartnerEntry, When};
 use crate::store::{SavedScenario, UploadRecord};
 use pcs_insights::app;
@@ -545,24 +545,102 @@ struct PartnersQuery {
     limit: Option<usize>,
 }
 
+/// A solution area.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum AreaParam {
+    /// Business Applications.
+    BusinessApplications,
+    /// Azure Infrastructure.
+    AzureInfrastructure,
+    /// Azure Data & AI.
+    AzureDataAi,
+    /// Azure Digital & App Innovation.
+    AzureDigitalAppInnovation,
+    /// Modern Work.
+    ModernWork,
+    /// Security.
+    Security,
+}
+
+impl AreaParam {
+    fn id(self) -> &'static str {
+        match self {
+            AreaParam::BusinessApplications => app::BUSINESS_APPLICATIONS,
+            AreaParam::AzureInfrastructure => "azure_infrastructure",
+            AreaParam::AzureDataAi => "azure_data_ai",
+            AreaParam::AzureDigitalAppInnovation => "azure_digital_app_innovation",
+            AreaParam::ModernWork => "modern_work",
+            AreaParam::Security => "security",
+        }
+    }
+}
+
+/// A solution area, or every area.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum AreasParam {
+    /// Every area.
+    All,
+    /// Business Applications.
+    BusinessApplications,
+    /// Azure Infrastructure.
+    AzureInfrastructure,
+    /// Azure Data & AI.
+    AzureDataAi,
+    /// Azure Digital & App Innovation.
+    AzureDigitalAppInnovation,
+    /// Modern Work.
+    ModernWork,
+    /// Security.
+    Security,
+}
+
+impl AreasParam {
+    fn ids(self) -> Vec<&'static str> {
+        let one = |a: AreaParam| vec![a.id()];
+        match self {
+            AreasParam::All => pcs_core::rulebook::AREAS.to_vec(),
+            AreasParam::BusinessApplications => one(AreaParam::BusinessApplications),
+            AreasParam::AzureInfrastructure => one(AreaParam::AzureInfrastructure),
+            AreasParam::AzureDataAi => one(AreaParam::AzureDataAi),
+            AreasParam::AzureDigitalAppInnovation => one(AreaParam::AzureDigitalAppInnovation),
+            AreasParam::ModernWork => one(AreaParam::ModernWork),
+            AreasParam::Security => one(AreaParam::Security),
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct AreaQuery {
-    /// The solution area: business_applications (the default),
-    /// azure_infrastructure, azure_data_ai, azure_digital_app_innovation,
-    /// modern_work or security. Outside Business Applications the report
-    /// is the area engine's (Modern Work: both tracks; Security: its Azure
-    /// and Microsoft 365 parts).
-    area: Option<String>,
+    /// The solution area (default business_applications). Outside
+    /// Business Applications the report is the area engine's (Modern Work:
+    /// both tracks; Security: its Azure and Microsoft 365 parts).
+    area: Option<AreaParam>,
+}
+
+impl AreaQuery {
+    fn area(&self) -> &'static str {
+        self.area.map_or(app::BUSINESS_APPLICATIONS, AreaParam::id)
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct AreasQuery {
-    /// Solution areas separated by commas, or `all`
-    /// (default business_applications). With anything but Business
-    /// Applications alone the report spans the areas named.
-    area: Option<String>,
+    /// One solution area, or `all` (default business_applications). Any
+    /// other than Business Applications alone gives the report across
+    /// areas (skilling: where each certification counts; history: each
+    /// area's status with the one anniversary date).
+    area: Option<AreasParam>,
+}
+
+impl AreasQuery {
+    fn areas(&self) -> Vec<&'static str> {
+        self.area
+            .map_or_else(|| vec![app::BUSINESS_APPLICATIONS], AreasParam::ids)
+    }
 }
 
 /// How deep the customer lines of an area go.
@@ -829,7 +907,7 @@ async fn explain(
     Query(e): Query<ExplainQuery>,
     Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let area = parse_area(a.area.as_deref())?;
+    let area = a.area();
     let r = open(&state, &access, &id, &w)?;
     let metric = e.metric.filter(|m| !m.trim().is_empty());
     blocking(move || {
@@ -855,7 +933,7 @@ async fn customers(
     Query(a): Query<AreaQuery>,
     Query(l): Query<LevelQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let area = parse_area(a.area.as_deref())?;
+    let area = a.area();
     let r = open(&state, &access, &id, &w)?;
     blocking(move || {
         if area == app::BUSINESS_APPLICATIONS {
@@ -879,7 +957,7 @@ async fn skilling(
     Query(q): Query<WithinQuery>,
     Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let areas = parse_areas(a.area.as_deref())?;
+    let areas = a.areas();
     let r = open(&state, &access, &id, &w)?;
     blocking(move || {
         if areas == [app::BUSINESS_APPLICATIONS] {
@@ -904,7 +982,7 @@ async fn history(
     Query(q): Query<MonthsQuery>,
     Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let areas = parse_areas(a.area.as_deref())?;
+    let areas = a.areas();
     let r = open(&state, &access, &id, &w)?;
     blocking(move || {
         let months = q.months.unwrap_or(6);
