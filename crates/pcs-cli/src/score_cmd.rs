@@ -105,11 +105,7 @@ pub fn report_warnings_titled<'t>(
 }
 
 pub fn short_title(title: &str) -> &str {
-    // "Solutions Partner for Business Applications (June 2023)" -> "Business Applications"
-    let t = title
-        .strip_prefix("Solutions Partner for ")
-        .unwrap_or(title);
-    t.split(" (").next().unwrap_or(t)
+    pcs_core::summary::short_title(title)
 }
 
 /// The areas `--area` asks for, in the contract's order (default: all).
