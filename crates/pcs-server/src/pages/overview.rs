@@ -148,7 +148,7 @@ pub(crate) fn scorecard(s: &PartnerScore, sel: Sel) -> Markup {
     let max = max_total(s);
     let short = s.min_total_points - s.total_points;
     html! {
-        section.score aria-label="Scorecard" {
+        section.score aria-label="Scorecard" data-area=(s.solution_area) {
             div class=(if s.qualified { "total good" } else { "total warn" }) {
                 span.label { "Total" }
                 span.big data-total=(num(s.total_points)) {
