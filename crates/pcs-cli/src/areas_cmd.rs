@@ -11,7 +11,7 @@ use pcs_core::contract::{area_object, score_object, tidy_numbers};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{Detail, PartnerScore, Period, score_partner_with};
-use pcs_core::vocab::Vocabulary;
+use pcs_core::summary::{AreaRead, AreaSummary};
 use pcs_data::{Dataset, LoadOptions};
 
 use crate::args::{ScoreArgs, ScoreFormat};
@@ -38,30 +38,18 @@ impl Scored {
             Scored::Area(s) => s.qualified,
         }
     }
-    fn min_total(&self) -> Decimal {
+    /// The qualification summary (shared with the dashboard).
+    fn summary(&self) -> AreaSummary {
         match self {
-            Scored::Ba(s) => s.min_total_points,
-            Scored::Area(s) => s.min_total_points,
+            Scored::Ba(s) => AreaSummary::of_ba(s),
+            Scored::Area(s) => AreaSummary::of_area(s),
         }
     }
     /// The metric furthest from its cap, by share of the cap.
     fn weakest(&self) -> Option<(String, Decimal, Decimal)> {
-        let items: Vec<(String, Decimal, Decimal)> = match self {
-            Scored::Ba(s) => s
-                .metrics
-                .iter()
-                .map(|m| (m.label.clone(), m.points, m.max_points))
-                .collect(),
-            Scored::Area(s) => s
-                .metrics
-                .iter()
-                .map(|m| (m.label.clone(), m.points, m.max_points))
-                .collect(),
-        };
-        let share = |p: Decimal, m: Decimal| if m.is_zero() { Decimal::ONE } else { p / m };
-        items
-            .into_iter()
-            .min_by(|a, b| share(a.1, a.2).cmp(&share(b.1, b.2)))
+        self.summary()
+            .weakest()
+            .map(|m| (m.label.clone(), m.points, m.max_points))
     }
 }
 
@@ -85,9 +73,7 @@ pub(crate) fn area_warnings(
     strict: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
-    facts.warnings.retain(|w| {
-        !(w.kind == WarningKind::UnknownCertification && vocab.certification(&w.name).is_some())
-    });
+    pcs_core::summary::drop_known_certifications(facts, vocab);
     let ba_title = ba
         .title
         .as_deref()
@@ -128,20 +114,14 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     }
     // The names of every area in force, scored or not: a name another area
     // knows is not an unknown name.
-    let in_force: Vec<&AreaRulebook> = set
-        .area_versions()
-        .iter()
-        .filter(|r| r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u))
-        .collect();
-    let vocab = Vocabulary::new(&[ba], &in_force)?;
-    let mut area_months: Vec<pcs_core::calendar::Month> = Vec::new();
-    for (rb, _) in &plan.areas {
-        for m in rb.data_months(ba_period.month) {
-            if !area_months.contains(&m) {
-                area_months.push(m);
-            }
-        }
-    }
+    let in_force = set.areas_in_force(d);
+    let scored: Vec<&AreaRulebook> = plan.areas.iter().map(|(rb, _)| *rb).collect();
+    let read = AreaRead::new(
+        &[ba],
+        &in_force,
+        AreaRead::months_for(&scored, ba_period.month),
+    )?;
+    let vocab = &read.vocab;
 
     let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
     let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
@@ -151,11 +131,11 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
         progress,
         ..LoadOptions::default()
     };
-    let loaded = dataset.load_areas(ba, &vocab, MonthFilter::Only(area_months), &options);
+    let loaded = dataset.load_areas(ba, vocab, read.area_months.clone(), &options);
     drop(display);
     let (mut facts, _) = loaded?;
 
-    area_warnings(&mut facts, &vocab, ba, &dataset, args.strict, args.quiet)?;
+    area_warnings(&mut facts, vocab, ba, &dataset, args.strict, args.quiet)?;
 
     for p in &args.partners {
         if !facts.partners.contains_key(p) {
@@ -173,7 +153,7 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     let engines: Vec<(AreaEngine<'_>, Period)> = plan
         .areas
         .iter()
-        .map(|(rb, p)| (AreaEngine::new(rb, &vocab, ba), *p))
+        .map(|(rb, p)| (AreaEngine::new(rb, vocab, ba), *p))
         .collect();
 
     let stdout = std::io::stdout();
@@ -380,7 +360,7 @@ fn render(
                         a.classification.clone().unwrap_or_default(),
                     ),
                 };
-                let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+                let to_go = s.summary().points_to_qualify();
                 w.write_record([
                     id.to_string(),
                     facts.name.clone().unwrap_or_default(),
@@ -463,7 +443,7 @@ fn summary(
         "Solution area", "Total", "Qualified", "Weakest metric", "To 70"
     )?;
     for (s, t) in scores.iter().zip(&titles) {
-        let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+        let to_go = s.summary().points_to_qualify();
         let weakest = s
             .weakest()
             .map(|(l, pts, max)| format!("{l} {} / {}", points(pts), max.normalize()))
@@ -498,15 +478,7 @@ fn track_label(t: &str) -> String {
 }
 
 fn value_text(m: &AreaMetric) -> String {
-    match (m.value, m.id.as_str()) {
-        (None, _) => "n/a".into(),
-        (Some(v), "usage_growth")
-            if m.figures.iter().any(|(k, _)| k == "latest_acr") && m.parts.is_empty() =>
-        {
-            format!("{} %", v.normalize())
-        }
-        (Some(v), _) => v.normalize().to_string(),
-    }
+    pcs_core::display::area_value(m)
 }
 
 fn metric_rows(out: &mut impl Write, metrics: &[AreaMetric], indent: &str) -> anyhow::Result<()> {

@@ -335,3 +335,60 @@ fn tokens_made_with_pcs_token_open_an_auth_server() {
     let (status, _) = request(&s.addr, "GET", "/api/v1/partners", Some(&token), None);
     assert_eq!(status, 401);
 }
+
+#[test]
+fn every_area_score_and_the_summary_are_what_pcs_score_area_prints() {
+    let dir = dataset();
+    let d = dir.path().to_str().unwrap();
+    let s = serve(dir.path(), &[]);
+    for (flag, when) in [("month", "2023-11"), ("date", "2024-02-20")] {
+        // One line per partner and area, in the contract's order.
+        let out = Command::new(PCS)
+            .args(["score", d, &format!("--{flag}"), when, "--format", "jsonl"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.len() >= 6 * 4, "{}", lines.len());
+        let mut by_partner: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+        for l in lines {
+            let p = l["partner_id"].as_str().unwrap().to_string();
+            by_partner.entry(p).or_default().push(l);
+        }
+        let mut areas_seen = std::collections::BTreeSet::new();
+        for (partner, objects) in &by_partner {
+            assert_eq!(objects.len(), 6, "{partner}: six areas");
+            let (status, summary) = get(
+                &s.addr,
+                &format!("/api/v1/partners/{partner}/summary?{flag}={when}"),
+            );
+            assert_eq!(status, 200, "{summary}");
+            let rows = summary["areas"].as_array().unwrap();
+            assert_eq!(rows.len(), 6);
+            for (cli, row) in objects.iter().zip(rows) {
+                let area = cli["solution_area"].as_str().unwrap();
+                areas_seen.insert(area.to_string());
+                let (status, api) = get(
+                    &s.addr,
+                    &format!("/api/v1/partners/{partner}/score?area={area}&{flag}={when}"),
+                );
+                assert_eq!(status, 200, "{api}");
+                assert_eq!(&api, cli, "{partner} {area} {flag}={when}");
+                assert_eq!(row["solution_area"], cli["solution_area"]);
+                assert_eq!(row["total_points"], cli["total_points"], "{partner} {area}");
+                assert_eq!(row["qualified"], cli["qualified"], "{partner} {area}");
+                assert_eq!(row["classification"], cli["classification"]);
+                assert_eq!(summary["month"], cli["month"]);
+            }
+        }
+        assert_eq!(areas_seen.len(), 6);
+    }
+}

@@ -48,6 +48,21 @@ pub fn mcv(d: Decimal) -> String {
     format!("{} MCV", thousands(d))
 }
 
+/// An area metric's value for people, as `pcs score --area` prints it:
+/// Azure usage growth in percent (`12.5 %`), `n/a` when undefined, else
+/// the number as it is.
+pub fn area_value(m: &crate::area::AreaMetric) -> String {
+    match (m.value, m.id.as_str()) {
+        (None, _) => "n/a".into(),
+        (Some(v), "usage_growth")
+            if m.figures.iter().any(|(k, _)| k == "latest_acr") && m.parts.is_empty() =>
+        {
+            format!("{} %", v.normalize())
+        }
+        (Some(v), _) => v.normalize().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

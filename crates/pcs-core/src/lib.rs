@@ -38,6 +38,7 @@ pub mod name;
 pub mod num;
 pub mod rulebook;
 pub mod score;
+pub mod summary;
 pub mod vocab;
 
 pub use jiff;

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pcs_core::contract::{score_object, tidy_numbers};
+use pcs_core::score::Detail;
 use pcs_insights::plan;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ use utoipa_axum::routes;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::reports::{Reports, blocking, parse_when};
-use crate::state::{AppState, PartnerEntry, When};
+use crate::state::{AppState, PartnerEntry, SOLUTION_AREA, When};
 use crate::store::{SavedScenario, UploadRecord};
 use pcs_insights::app;
 
@@ -60,6 +61,7 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dataset))
         .routes(routes!(partners))
         .routes(routes!(score))
+        .routes(routes!(summary))
         .routes(routes!(explain))
         .routes(routes!(customers))
         .routes(routes!(skilling))
@@ -424,26 +426,78 @@ struct ErrorDetail {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 struct MetricObject {
-    /// The metric's value (a count, or the growth; null when the baseline MCV is 0).
+    /// The metric's value (a count, or the growth; null when the baseline is 0,
+    /// or where a metric's parts have different units).
     value: Option<f64>,
     /// Points, at most two decimals.
     points: f64,
     /// The metric's maximum.
     max_points: f64,
-    /// Usage growth only: MCV in the latest month.
+    /// Business Applications usage growth: MCV in the latest month.
     latest_mcv: Option<f64>,
-    /// Usage growth only: MCV in the baseline month.
+    /// Business Applications usage growth: MCV in the baseline month.
     baseline_mcv: Option<f64>,
+    /// Azure usage growth: trailing-12-month ACR up to the latest month.
+    latest_acr: Option<f64>,
+    /// Azure usage growth: trailing-12-month ACR up to the baseline month.
+    baseline_acr: Option<f64>,
+    /// Modern Work usage growth: active users in the latest month.
+    latest_active_users: Option<f64>,
+    /// Modern Work usage growth: active users in the baseline month.
+    baseline_active_users: Option<f64>,
+    /// Security usage growth: protected users in the latest month.
+    latest_protected_users: Option<f64>,
+    /// Security usage growth: protected users in the baseline month.
+    baseline_protected_users: Option<f64>,
+    /// A metric made of parts (Security's Azure and Microsoft 365 sides), by part id.
+    parts: Option<std::collections::BTreeMap<String, PartObject>>,
+    /// A best-of metric's options, each scored alone, by option id.
+    options: Option<std::collections::BTreeMap<String, PartObject>>,
+    /// The option that earns the points.
+    option: Option<String>,
+}
+
+/// A part or option of a metric.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct PartObject {
+    /// Its value.
+    value: Option<f64>,
+    /// Its points.
+    points: f64,
+    /// Azure usage growth: trailing-12-month ACR up to the latest month.
+    latest_acr: Option<f64>,
+    /// Azure usage growth: trailing-12-month ACR up to the baseline month.
+    baseline_acr: Option<f64>,
+    /// Usage growth: active users in the latest month.
+    latest_active_users: Option<f64>,
+    /// Usage growth: active users in the baseline month.
+    baseline_active_users: Option<f64>,
+    /// Usage growth: protected users in the latest month.
+    latest_protected_users: Option<f64>,
+    /// Usage growth: protected users in the baseline month.
+    baseline_protected_users: Option<f64>,
+}
+
+/// One track of an area with tracks (Modern Work).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct TrackObject {
+    /// The track's metrics, by metric id.
+    metrics: std::collections::BTreeMap<String, MetricObject>,
+    total_points: f64,
+    qualified: bool,
 }
 
 /// The contract's score object (interface.md), the same as one line of
-/// `pcs score --format jsonl`.
+/// `pcs score --area AREA --format jsonl`.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 struct ScoreObject {
     partner_id: String,
     partner_name: Option<String>,
-    /// `business_applications`.
+    /// `business_applications`, `azure_infrastructure`, `azure_data_ai`,
+    /// `azure_digital_app_innovation`, `modern_work` or `security`.
     solution_area: String,
     /// The rulebook version (`area/version`).
     rulebook: String,
@@ -455,13 +509,67 @@ struct ScoreObject {
     baseline_month: String,
     /// `YYYY-MM-DD`.
     evaluation_date: String,
-    /// `enterprise` or `smb`.
-    classification: String,
-    /// By metric id: net_customer_adds, intermediate_certifications,
-    /// advanced_certifications, usage_growth, deployments.
+    /// `enterprise` or `smb` (Business Applications' classification, or
+    /// Modern Work's reported track); null in an area without tracks.
+    classification: Option<String>,
+    /// By metric id (the area's metrics: net_customer_adds,
+    /// intermediate_certifications, advanced_certifications, usage_growth,
+    /// deployments, ...).
     metrics: std::collections::BTreeMap<String, MetricObject>,
+    /// Modern Work: both tracks, by track id.
+    tracks: Option<std::collections::BTreeMap<String, TrackObject>>,
     total_points: f64,
     qualified: bool,
+}
+
+/// A partner's qualification in one area, at a glance.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct AreaSummaryObject {
+    /// The area id.
+    solution_area: String,
+    /// Its name (`Modern Work`).
+    title: String,
+    /// The rulebook version (`area/version`).
+    rulebook: String,
+    /// As in the score object.
+    classification: Option<String>,
+    /// As in the score object.
+    total_points: f64,
+    /// The metrics' maxima added (100).
+    max_points: f64,
+    /// The total needed to qualify (70).
+    min_total_points: f64,
+    qualified: bool,
+    /// The metrics at zero points (the partner qualifies only with none).
+    at_zero: Vec<String>,
+    /// The metric furthest from its maximum, by share.
+    weakest_metric: Option<String>,
+    /// Points still missing to `min_total_points` (0 when reached).
+    points_to_qualify: f64,
+    /// The next step, in one sentence.
+    next_step: String,
+}
+
+/// The qualification summary: every solution area for one partner.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct SummaryObject {
+    partner_id: String,
+    partner_name: Option<String>,
+    /// M (`YYYY-MM`).
+    month: String,
+    /// M-1.
+    latest_month: String,
+    /// M-13.
+    baseline_month: String,
+    /// `YYYY-MM-DD`.
+    evaluation_date: String,
+    /// How many areas the partner qualifies in.
+    qualified_areas: usize,
+    /// Every area with a rulebook in force, in the contract's order (the
+    /// same figures as `score?area=`).
+    areas: Vec<AreaSummaryObject>,
 }
 
 /// A recommended action (`pcs recommend`).
@@ -530,6 +638,26 @@ impl WhenQuery {
     fn when(&self, today: pcs_core::jiff::civil::Date) -> Result<When, ApiError> {
         parse_when(self.month.as_deref(), self.date.as_deref(), today)
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AreaQuery {
+    /// The solution area (default `business_applications`).
+    #[param(inline, value_type = Option<AreaId>)]
+    area: Option<String>,
+}
+
+/// A solution area.
+#[derive(ToSchema)]
+#[allow(dead_code, non_camel_case_types)]
+enum AreaId {
+    business_applications,
+    azure_infrastructure,
+    azure_data_ai,
+    azure_digital_app_innovation,
+    modern_work,
+    security,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -879,10 +1007,12 @@ async fn partners(
     }))
 }
 
-/// The score object of a partner for a month (`?month=YYYY-MM`) or a date
-/// (`?date=YYYY-MM-DD`): exactly what `pcs score --format json` writes.
+/// The score object of a partner in a solution area (`?area=`, default
+/// `business_applications`) for a month (`?month=YYYY-MM`) or a date
+/// (`?date=YYYY-MM-DD`): exactly what `pcs score --area AREA --format json`
+/// writes for it.
 #[utoipa::path(get, path = "/api/v1/partners/{id}/score", tag = "reports",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaQuery),
     responses((status = 200, body = ScoreObject), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn score(
@@ -890,9 +1020,37 @@ async fn score(
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
+    Query(a): Query<AreaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let area = crate::areas::check_area(a.area.as_deref().unwrap_or(SOLUTION_AREA))?;
+    let r = open(&state, &access, &id, &w)?;
+    if area == SOLUTION_AREA {
+        return Ok(Json(score_object(&r.score_totals())));
+    }
+    let s = blocking(move || crate::areas::score(&r, area, Detail::Totals)).await?;
+    Ok(Json(s.object()))
+}
+
+/// The qualification summary of a partner: every solution area at a
+/// glance (total against 70, qualified, the metrics at zero, the weakest
+/// metric, the points to go, the next step), with the same figures as
+/// `score?area=` and `pcs score --area all`.
+#[utoipa::path(get, path = "/api/v1/partners/{id}/summary", tag = "reports",
+    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    responses((status = 200, body = SummaryObject), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn summary(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    Query(w): Query<WhenQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let r = open(&state, &access, &id, &w)?;
-    Ok(Json(score_object(&r.score_totals())))
+    blocking(move || {
+        let scores = crate::areas::score_all(&r, Detail::Totals)?;
+        Ok(Json(crate::areas::summary_json(&r, &scores)))
+    })
+    .await
 }
 
 /// Each metric in words: what counted, what did not, and why (`pcs explain`).

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod api;
+pub mod areas;
 pub mod auth;
 pub mod csrf;
 pub mod error;

@@ -11,13 +11,17 @@ use pcs_core::jiff::civil::Date;
 use pcs_core::jiff::{Timestamp, tz::TimeZone};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
 use pcs_core::score::Period;
+use pcs_core::summary::AreaRead;
 use pcs_core::vocab::Vocabulary;
 use pcs_data::{DataError, Dataset, LoadOptions};
 
 use crate::error::ApiError;
 use crate::store::Store;
 
-/// The solution area pcs scores.
+/// The solution area of the reports (explain, customers, skilling,
+/// history, simulate, recommend, plan): Business Applications. The score,
+/// the summary and the area pages cover every area of
+/// [`pcs_core::rulebook::AREAS`].
 pub const SOLUTION_AREA: &str = "business_applications";
 
 /// How the server runs (resolved from `pcs serve` flags).
@@ -111,20 +115,23 @@ pub struct Snapshot {
     pub tables: Vec<TableInfo>,
     rulebooks: Arc<RulebookSet>,
     /// Facts per rulebook version, in the order of `rulebooks.versions()`
-    /// (names resolve differently under different versions), with the acr
-    /// and licenses tables read through the vocabulary beside them.
+    /// (names resolve differently under different versions); each holds the
+    /// acr and licenses aggregates too, read with [`Snapshot::vocab`].
     facts: Vec<DatasetFacts>,
-    /// The names of every area rulebook, per Business Applications version
-    /// (what the acr and licenses rows of `facts` were resolved with).
-    vocabs: Vec<Vocabulary>,
+    /// The names of every rulebook (Business Applications and the five
+    /// area rulebooks, every version), as `pcs score --area` merges them.
+    read: Arc<AreaRead>,
     partners: Vec<PartnerEntry>,
 }
 
 impl Snapshot {
-    /// Reads the dataset in `dir`: all months, with trace, under every rulebook.
+    /// Reads the dataset in `dir`: all months, with trace, under every
+    /// rulebook, every table (acr and licenses too, with the names of every
+    /// area rulebook, as `pcs score --area` reads them).
     pub fn load(
         dir: &Path,
         rulebooks: Arc<RulebookSet>,
+        read: Arc<AreaRead>,
         generation: u64,
     ) -> Result<Snapshot, DataError> {
         let started = Instant::now();
@@ -135,17 +142,12 @@ impl Snapshot {
             ..LoadOptions::default()
         };
         let mut facts = Vec::new();
-        let mut vocabs = Vec::new();
         let mut stats = None;
         for rb in rulebooks.versions() {
-            // `pcs serve` refuses rulebooks whose names disagree before it
-            // reads anything; without a vocabulary the acr and licenses rows
-            // would count for nothing, so a set that slips through reads
-            // Business Applications alone.
-            let vocab = pcs_insights::app::vocabulary(&rulebooks, rb).unwrap_or_default();
-            let (f, s) = dataset.load_areas(rb, &vocab, MonthFilter::All, &options)?;
+            let (mut f, s) =
+                dataset.load_areas(rb, &read.vocab, read.area_months.clone(), &options)?;
+            read.keep_unknown_only(&mut f);
             facts.push(f);
-            vocabs.push(vocab);
             stats.get_or_insert(s);
         }
         let tables = stats
@@ -192,9 +194,19 @@ impl Snapshot {
             tables,
             rulebooks,
             facts,
-            vocabs,
+            read,
             partners,
         })
+    }
+
+    /// The merged names of every rulebook (what the area engines bind to).
+    pub fn vocab(&self) -> &Vocabulary {
+        &self.read.vocab
+    }
+
+    /// How the snapshot was read (for the next one).
+    pub fn area_read(&self) -> Arc<AreaRead> {
+        self.read.clone()
     }
 
     /// Every partner, sorted by id.
@@ -229,10 +241,12 @@ impl Snapshot {
         Ok((rb, &self.facts[i]))
     }
 
-    /// The vocabulary the facts under the rulebook in force on `date` were read with.
+    /// The vocabulary the facts under the rulebook in force on `date` were
+    /// read with (one for every version: the names of every rulebook
+    /// merged); 404 when no rulebook is in force on `date`.
     pub fn vocabulary(&self, date: Date) -> Result<&Vocabulary, ApiError> {
-        let (_, i) = self.version(date)?;
-        Ok(&self.vocabs[i])
+        self.version(date)?;
+        Ok(&self.read.vocab)
     }
 
     /// The facts of a partner under a rulebook, if the partner is in the data.
@@ -254,6 +268,15 @@ impl Snapshot {
 /// When a report is for: the application layer's (a month, a date, or
 /// today, which [`AppState::today`] gives).
 pub use pcs_insights::app::When;
+/// How the server reads every table: the names of every rulebook of the
+/// set (each version of Business Applications and of the five other areas)
+/// merged, the acr and licenses tables kept for every month.
+pub fn area_read(rulebooks: &RulebookSet) -> Result<AreaRead, pcs_core::rulebook::RulebookError> {
+    let ba: Vec<&Rulebook> = rulebooks.versions().iter().collect();
+    let areas: Vec<&pcs_core::area::AreaRulebook> = rulebooks.area_versions().iter().collect();
+    AreaRead::new(&ba, &areas, MonthFilter::All)
+}
+
 
 struct Inner {
     config: Config,
@@ -286,7 +309,8 @@ impl AppState {
                 recovery.removed.join(", ")
             );
         }
-        let snapshot = Snapshot::load(&config.dir, config.rulebooks.clone(), 1)?;
+        let read = Arc::new(area_read(&config.rulebooks)?);
+        let snapshot = Snapshot::load(&config.dir, config.rulebooks.clone(), read, 1)?;
         Ok(Self::with(config, snapshot, store))
     }
 

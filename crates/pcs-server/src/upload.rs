@@ -308,9 +308,10 @@ pub async fn upload_table(
         .or_else(|_| std::fs::copy(&staged, &alone_file).map(|_| ()))
         .map_err(ApiError::internal)?;
     let rulebooks = state.config().rulebooks.clone();
+    let read = state.snapshot().area_read();
     let checked = {
-        let (rulebooks, alone) = (rulebooks.clone(), alone.clone());
-        tokio::task::spawn_blocking(move || Snapshot::load(&alone, rulebooks, 0).map(|_| ()))
+        let (rulebooks, alone, read) = (rulebooks.clone(), alone.clone(), read.clone());
+        tokio::task::spawn_blocking(move || Snapshot::load(&alone, rulebooks, read, 0).map(|_| ()))
             .await
             .map_err(ApiError::internal)?
     };
@@ -336,11 +337,11 @@ pub async fn upload_table(
     let staging_dir = staging.path().to_path_buf();
     let loaded = match checked {
         Err(e) => Err(e),
-        Ok(()) => {
-            tokio::task::spawn_blocking(move || Snapshot::load(&staging_dir, rulebooks, generation))
-                .await
-                .map_err(ApiError::internal)?
-        }
+        Ok(()) => tokio::task::spawn_blocking(move || {
+            Snapshot::load(&staging_dir, rulebooks, read, generation)
+        })
+        .await
+        .map_err(ApiError::internal)?,
     };
     let fmt = format.extension();
     let record = |rows: Option<u64>, error: Option<&str>| {

@@ -199,6 +199,28 @@ async fn wait_for(c: &Client, css: &str, secs: u64, what: &str) -> Element {
         .unwrap_or_else(|e| panic!("{what} ({css}): {e}"))
 }
 
+/// The metric cards shown against a score object's `metrics`.
+async fn check_cards(c: &Client, metrics: &Value, what: &str) {
+    let metrics = metrics.as_object().expect("metrics");
+    let cards = c
+        .find_all(Locator::Css("section.score .cards [data-metric]"))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), metrics.len(), "{what}: one card per metric");
+    for card in &cards {
+        let id = card.attr("data-metric").await.unwrap().unwrap();
+        let points = card.attr("data-points").await.unwrap().unwrap();
+        let max = card.attr("data-max").await.unwrap().unwrap();
+        let m = &metrics[&id];
+        assert_eq!(dec_text(&points), dec(&m["points"]), "{what} {id} points");
+        assert_eq!(
+            dec_text(&max),
+            dec(&m["max_points"]),
+            "{what} {id} max_points"
+        );
+    }
+}
+
 /// An advanced certification that counts on the evaluation date: one more
 /// certified person adds points to partner 1000001 (6.42 of 15 today).
 fn advanced_certification() -> String {
@@ -246,20 +268,97 @@ async fn overview_and_simulator_in_headless_chromium() {
     let c = browser(&chromium, port, &profile).await;
     let http = reqwest::Client::new();
 
-    // ---------------------------------------------------------------- overview
+    // ---------------------------------------------------------------- summary
+    // The partner's first page: every solution area at a glance.
     c.goto(&format!("{base}/partners/{PARTNER}?month={MONTH}"))
         .await
         .unwrap();
-    let api: Value = http
-        .get(format!(
-            "{base}/api/v1/partners/{PARTNER}/score?month={MONTH}"
+    let get = |path: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let summary = get(format!("/api/v1/partners/{PARTNER}/summary?month={MONTH}")).await;
+    let rows = summary["areas"].as_array().expect("areas in the summary");
+    assert_eq!(rows.len(), 6);
+    for row in rows {
+        let area = row["solution_area"].as_str().unwrap();
+        let css = format!("tr[data-area='{area}']");
+        assert_eq!(
+            dec_text(&attr(&c, &css, "data-total").await),
+            dec(&row["total_points"]),
+            "{area} total on the summary"
+        );
+        assert_eq!(
+            attr(&c, &css, "data-qualified").await,
+            row["qualified"].to_string(),
+            "{area}"
+        );
+    }
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts.join("summary.png"), &png).unwrap();
+
+    // ---------------------------------------------------------------- area switch
+    // Each area through the area switch (a click, as a person would): the
+    // scorecard shown is the API's score of that area.
+    for row in rows.iter().rev() {
+        let area = row["solution_area"].as_str().unwrap();
+        click(&c, &format!("nav.areas a[data-area='{area}']")).await;
+        wait_for(
+            &c,
+            &format!("section.score[data-area='{area}']"),
+            30,
+            "the area's scorecard",
+        )
+        .await;
+        let api = get(format!(
+            "/api/v1/partners/{PARTNER}/score?area={area}&month={MONTH}"
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
+        check_cards(&c, &api["metrics"], area).await;
+        assert_eq!(
+            dec_text(&attr(&c, "section.score [data-total]", "data-total").await),
+            dec(&api["total_points"]),
+            "{area} total"
+        );
+        if let Some(tracks) = api.get("tracks").and_then(Value::as_object) {
+            // Modern Work: the track switch shows each track's scorecard.
+            for (t, track) in tracks {
+                click(&c, &format!("nav.trackswitch a[data-track='{t}']")).await;
+                wait_for(
+                    &c,
+                    &format!("section.score[data-area='{area}'][data-track='{t}']"),
+                    30,
+                    "the track's scorecard",
+                )
+                .await;
+                check_cards(&c, &track["metrics"], &format!("{area} {t}")).await;
+                assert_eq!(
+                    dec_text(&attr(&c, "section.score [data-total]", "data-total").await),
+                    dec(&track["total_points"]),
+                    "{area} {t} total"
+                );
+                let png = c.screenshot().await.unwrap();
+                std::fs::write(artifacts.join(format!("{area}-{t}.png")), &png).unwrap();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Business Applications
+    c.goto(&format!(
+        "{base}/partners/{PARTNER}/areas/business_applications?month={MONTH}"
+    ))
+    .await
+    .unwrap();
+    let api = get(format!("/api/v1/partners/{PARTNER}/score?month={MONTH}")).await;
     let metrics = api["metrics"]
         .as_object()
         .expect("metrics in the score object");
@@ -271,11 +370,7 @@ async fn overview_and_simulator_in_headless_chromium() {
     assert_eq!(cards.len(), 5, "five metric cards");
     for card in &cards {
         let id = card.attr("data-metric").await.unwrap().unwrap();
-        let points = card.attr("data-points").await.unwrap().unwrap();
-        let max = card.attr("data-max").await.unwrap().unwrap();
         let m = &metrics[&id];
-        assert_eq!(dec_text(&points), dec(&m["points"]), "{id} points");
-        assert_eq!(dec_text(&max), dec(&m["max_points"]), "{id} max_points");
         // What a person reads on the card is the same number.
         let text = card.text().await.unwrap();
         assert!(
@@ -291,10 +386,11 @@ async fn overview_and_simulator_in_headless_chromium() {
             "{id}: card text {text:?}"
         );
     }
-    let total = attr(&c, "[data-total]", "data-total").await;
+    check_cards(&c, &api["metrics"], "business_applications").await;
+    let total = attr(&c, "section.score [data-total]", "data-total").await;
     assert_eq!(dec_text(&total), dec(&api["total_points"]));
     assert_eq!(dec_text(&total), dec_text("70.84"));
-    let qualified = attr(&c, "[data-qualified]", "data-qualified").await;
+    let qualified = attr(&c, ".pagehead [data-qualified]", "data-qualified").await;
     assert_eq!(qualified, api["qualified"].as_bool().unwrap().to_string());
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts.join("overview.png"), &png).unwrap();

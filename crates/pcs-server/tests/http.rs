@@ -866,6 +866,7 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/v1/dataset"),
         ("get", "/api/v1/partners"),
         ("get", "/api/v1/partners/{id}/score"),
+        ("get", "/api/v1/partners/{id}/summary"),
         ("get", "/api/v1/partners/{id}/explain"),
         ("get", "/api/v1/partners/{id}/customers"),
         ("get", "/api/v1/partners/{id}/skilling"),
@@ -938,6 +939,213 @@ async fn the_openapi_document_lists_every_route() {
             "metric field {k} not in the OpenAPI schema"
         );
     }
+    // The area parameter is documented with the six areas, and every
+    // field of every area's score object is in the schema.
+    let params = doc["paths"]["/api/v1/partners/{id}/score"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let area = params
+        .iter()
+        .find(|p| p["name"] == "area")
+        .expect("the area parameter");
+    assert_eq!(area["in"], "query");
+    let areas = area.to_string();
+    for a in pcs_core::rulebook::AREAS {
+        assert!(areas.contains(&format!("\"{a}\"")), "{a} in {areas}");
+        let (status, score) = s
+            .get(&format!(
+                "/api/v1/partners/1000001/score?area={a}&month=2023-11"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{score}");
+        for k in score.as_object().unwrap().keys() {
+            assert!(props.get(k).is_some(), "{a}: field {k} not in the schema");
+        }
+        let mut all_metrics: Vec<&Value> = score["metrics"].as_object().unwrap().values().collect();
+        if let Some(tracks) = score.get("tracks") {
+            let track = &doc["components"]["schemas"]["TrackObject"]["properties"];
+            for t in tracks.as_object().unwrap().values() {
+                for k in t.as_object().unwrap().keys() {
+                    assert!(track.get(k).is_some(), "{a}: track field {k}");
+                }
+                all_metrics.extend(t["metrics"].as_object().unwrap().values());
+            }
+        }
+        let part = &doc["components"]["schemas"]["PartObject"]["properties"];
+        for m in all_metrics {
+            for (k, v) in m.as_object().unwrap() {
+                assert!(
+                    metric.get(k).is_some(),
+                    "{a}: metric field {k} not in the schema"
+                );
+                if k == "parts" || k == "options" {
+                    for p in v.as_object().unwrap().values() {
+                        for k in p.as_object().unwrap().keys() {
+                            assert!(part.get(k).is_some(), "{a}: part field {k}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let summary = &doc["components"]["schemas"]["SummaryObject"]["properties"];
+    let row = &doc["components"]["schemas"]["AreaSummaryObject"]["properties"];
+    let (_, v) = s
+        .get("/api/v1/partners/1000001/summary?month=2023-11")
+        .await;
+    for k in v.as_object().unwrap().keys() {
+        assert!(summary.get(k).is_some(), "summary field {k}");
+    }
+    for k in v["areas"][0].as_object().unwrap().keys() {
+        assert!(row.get(k).is_some(), "summary area field {k}");
+    }
+}
+
+/// The score object of `area` exactly as `pcs score --area` builds it: one
+/// read of every table with the merged names of the areas in force, the
+/// CLI's month filters, then the area engine and `area_object`.
+fn cli_area_score(dir: &Path, partner: &str, month: &str, area: &str) -> Value {
+    use pcs_core::summary::AreaRead;
+    let set = pcs_core::rulebook::RulebookSet::builtin();
+    let month: pcs_core::calendar::Month = month.parse().unwrap();
+    let d = month.last_day();
+    let ba = set.in_force("business_applications", d).unwrap();
+    let period = Period::for_month(ba, month);
+    let rb = set.area_in_force(area, d).unwrap();
+    let read = AreaRead::new(
+        &[ba],
+        &set.areas_in_force(d),
+        AreaRead::months_for(&[rb], month),
+    )
+    .unwrap();
+    let (facts, _) = pcs_data::Dataset::open(dir)
+        .unwrap()
+        .load_areas(
+            ba,
+            &read.vocab,
+            read.area_months.clone(),
+            &pcs_data::LoadOptions {
+                months: MonthFilter::Only(period.data_months().to_vec()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let engine = pcs_core::area::AreaEngine::new(rb, &read.vocab, ba);
+    let p = Period::with_calendar(&rb.calendar, month, d);
+    pcs_core::contract::area_object(&pcs_core::area::score_area(
+        &engine,
+        partner,
+        &facts.partners[partner],
+        p,
+    ))
+}
+
+#[tokio::test]
+async fn every_area_has_its_score_and_the_summary_gives_all_six() {
+    let s = Server::start().await;
+    for id in ["1000001", "1000002", "1000003", "1000004"] {
+        let (status, summary) = s
+            .get(&format!("/api/v1/partners/{id}/summary?month=2023-11"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{summary}");
+        let rows = summary["areas"].as_array().unwrap();
+        assert_eq!(rows.len(), 6);
+        let mut qualified = 0;
+        for (row, area) in rows.iter().zip(pcs_core::rulebook::AREAS) {
+            assert_eq!(row["solution_area"], area);
+            let (status, v) = s
+                .get(&format!(
+                    "/api/v1/partners/{id}/score?area={area}&month=2023-11"
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            assert_eq!(v["solution_area"], area);
+            if area == "business_applications" {
+                assert_eq!(v, cli_score(s.dir.path(), id, "2023-11"));
+                // Without ?area= the score is Business Applications'.
+                let (_, plain) = s
+                    .get(&format!("/api/v1/partners/{id}/score?month=2023-11"))
+                    .await;
+                assert_eq!(plain, v);
+            } else {
+                assert_eq!(
+                    v,
+                    cli_area_score(s.dir.path(), id, "2023-11", area),
+                    "{id} {area}"
+                );
+            }
+            assert_eq!(row["total_points"], v["total_points"], "{id} {area}");
+            assert_eq!(row["qualified"], v["qualified"], "{id} {area}");
+            assert_eq!(row["classification"], v["classification"], "{id} {area}");
+            // The summary's figures follow from the score object.
+            let total = v["total_points"].as_f64().unwrap();
+            let to_go = (70.0 - total).max(0.0);
+            assert!(
+                (row["points_to_qualify"].as_f64().unwrap() - to_go).abs() < 1e-9,
+                "{id} {area}: {row}"
+            );
+            let mut zero: Vec<&String> = v["metrics"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, m)| m["points"].as_f64() == Some(0.0))
+                .map(|(k, _)| k)
+                .collect();
+            let mut listed: Vec<&str> = row["at_zero"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|z| z.as_str().unwrap())
+                .collect();
+            listed.sort_unstable();
+            zero.sort_unstable();
+            assert_eq!(
+                listed,
+                zero.iter().map(|z| z.as_str()).collect::<Vec<_>>(),
+                "{id} {area}"
+            );
+            qualified += usize::from(v["qualified"] == json!(true));
+        }
+        assert_eq!(summary["qualified_areas"], json!(qualified));
+        assert_eq!(summary["month"], "2023-11");
+    }
+    // Modern Work reports a track and gives both.
+    let (_, mw) = s
+        .get("/api/v1/partners/1000001/score?area=modern_work&month=2023-11")
+        .await;
+    let tracks = mw["tracks"].as_object().expect("both tracks");
+    assert_eq!(tracks.len(), 2);
+    assert!(tracks.contains_key(mw["classification"].as_str().unwrap()));
+    // Security's metrics made of parts carry them.
+    let (_, sec) = s
+        .get("/api/v1/partners/1000001/score?area=security&month=2023-11")
+        .await;
+    assert!(
+        sec["metrics"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|m| m.get("parts").is_some()),
+        "{sec}"
+    );
+    // An unknown area is a 400 naming the six; a partner outside the data a 404.
+    let (status, v) = s
+        .get("/api/v1/partners/1000001/score?area=azure&month=2023-11")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "bad_request");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("modern_work")
+    );
+    let (status, _) = s
+        .get("/api/v1/partners/9999999/score?area=security&month=2023-11")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.get("/api/v1/partners/9999999/summary").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 // ---------------------------------------------------------------- limits and TLS
@@ -1211,6 +1419,30 @@ async fn every_answer_status_and_error_is_as_documented() {
         ),
         (
             "get",
+            format!("{p}/score"),
+            "/api/v1/partners/1000001/score?month=2023-11&area=modern_work".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/score"),
+            "/api/v1/partners/1000001/score?area=nope".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/summary"),
+            "/api/v1/partners/1000001/summary?month=2023-11".into(),
+            None,
+        ),
+        (
+            "get",
+            format!("{p}/summary"),
+            "/api/v1/partners/1000009/summary".into(),
+            None,
+        ),
+        (
+            "get",
             format!("{p}/explain"),
             "/api/v1/partners/1000001/explain?month=2023-11".into(),
             None,
@@ -1399,6 +1631,9 @@ async fn a_partner_token_sees_only_its_own_counts() {
             .lines()
             .filter(|l| l.starts_with("1000002,"))
             .count();
+        // acr and licenses too: the server reads every table (the example
+        // has 1000002 in licenses, not in acr).
+        assert!(own > 0 || table == "acr", "{table}: {v}");
         assert_eq!(t["rows"], own, "{table}: {v}");
         assert!(t.get("bytes").is_none() && t.get("file").is_none(), "{v}");
     }

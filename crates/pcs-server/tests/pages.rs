@@ -114,35 +114,138 @@ fn is_html(h: &reqwest::header::HeaderMap) -> bool {
     h[CONTENT_TYPE].to_str().unwrap().starts_with("text/html")
 }
 
+/// The cards of a scorecard against a score object's metrics.
+fn assert_cards(html: &str, metrics: &Value, what: &str) {
+    let metrics = metrics.as_object().unwrap();
+    assert_eq!(
+        html.matches("data-metric=").count(),
+        metrics.len(),
+        "{what}"
+    );
+    for (id, m) in metrics {
+        let marker = format!("data-metric=\"{id}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(html, &marker, "data-points")).unwrap(),
+            dec(&m["points"]),
+            "{what} {id}"
+        );
+        assert_eq!(
+            Decimal::from_str(attr_after(html, &marker, "data-max")).unwrap(),
+            dec(&m["max_points"]),
+            "{what} {id}"
+        );
+    }
+}
+
 #[tokio::test]
-async fn the_overview_shows_the_apis_score() {
+async fn the_summary_and_every_area_page_show_the_apis_figures() {
     let s = Server::start(false).await;
+    // The partner's first page: every area at a glance.
     let (status, h, html) = s.get(&format!("/partners/{P}?month={M}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(is_html(&h));
-    let api = s
-        .json(&format!("/api/v1/partners/{P}/score?month={M}"))
-        .await;
-    assert_eq!(
-        Decimal::from_str(attr_after(&html, "data-total=", "data-total")).unwrap(),
-        dec(&api["total_points"])
-    );
-    for (id, m) in api["metrics"].as_object().unwrap() {
-        let marker = format!("data-metric=\"{id}\"");
-        assert_eq!(
-            Decimal::from_str(attr_after(&html, &marker, "data-points")).unwrap(),
-            dec(&m["points"]),
-            "{id}"
-        );
-        assert_eq!(
-            Decimal::from_str(attr_after(&html, &marker, "data-max")).unwrap(),
-            dec(&m["max_points"]),
-            "{id}"
-        );
-    }
     assert!(html.contains("Contoso Dynamics"));
-    assert!(html.contains(r#"data-qualified="true""#));
-    assert!(html.contains(r#"data-zero="0""#));
+    let summary = s
+        .json(&format!("/api/v1/partners/{P}/summary?month={M}"))
+        .await;
+    let rows = summary["areas"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(html.matches("<tr data-area=").count(), 6, "{html}");
+    assert_eq!(
+        attr_after(&html, "data-qualified-areas=", "data-qualified-areas"),
+        summary["qualified_areas"].to_string()
+    );
+    for row in rows {
+        let area = row["solution_area"].as_str().unwrap();
+        let marker = format!("<tr data-area=\"{area}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-total")).unwrap(),
+            dec(&row["total_points"]),
+            "{area}"
+        );
+        assert_eq!(
+            attr_after(&html, &marker, "data-qualified"),
+            row["qualified"].to_string(),
+            "{area}"
+        );
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-to-go")).unwrap(),
+            dec(&row["points_to_qualify"]),
+            "{area}"
+        );
+        assert_eq!(
+            attr_after(&html, &marker, "data-zero"),
+            row["at_zero"].as_array().unwrap().len().to_string(),
+            "{area}"
+        );
+        // The area switch (on every partner page) and the row link to the area's page.
+        let href = format!("/partners/{P}/areas/{area}?month={M}");
+        assert!(
+            html.matches(&format!("href=\"{href}\"")).count() >= 2,
+            "{href}"
+        );
+
+        // The area's page: its total and metric cards are the API's score.
+        let (status, _, page) = s.get(&href).await;
+        assert_eq!(status, StatusCode::OK, "{href}: {page}");
+        assert!(
+            page.contains(&format!("data-area=\"{area}\" aria-current=\"page\"")),
+            "{area}: the switch marks the area shown"
+        );
+        let api = s
+            .json(&format!("/api/v1/partners/{P}/score?area={area}&month={M}"))
+            .await;
+        assert_eq!(
+            Decimal::from_str(attr_after(&page, "data-total=", "data-total")).unwrap(),
+            dec(&api["total_points"]),
+            "{area}"
+        );
+        assert_cards(&page, &api["metrics"], area);
+        // Modern Work: the track switch shows each track's own scorecard.
+        if let Some(tracks) = api.get("tracks").and_then(Value::as_object) {
+            assert_eq!(page.matches("data-track=").count() >= tracks.len(), true);
+            for (t, track) in tracks {
+                let (status, _, tp) = s.get(&format!("{href}&track={t}")).await;
+                assert_eq!(status, StatusCode::OK, "{area} {t}");
+                let shown =
+                    format!("aria-label=\"Scorecard\" data-area=\"{area}\" data-track=\"{t}\"");
+                assert!(tp.contains(&shown), "{area} {t}: {tp}");
+                let after = &tp[tp.find(&shown).unwrap()..];
+                assert_eq!(
+                    Decimal::from_str(attr_after(after, "data-total=", "data-total")).unwrap(),
+                    dec(&track["total_points"]),
+                    "{area} {t}"
+                );
+                assert_cards(after, &track["metrics"], &format!("{area} {t}"));
+            }
+            let (status, _, _) = s.get(&format!("{href}&track=nope")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+        }
+        // Security: each side of a metric made of parts.
+        for (id, m) in api["metrics"].as_object().unwrap() {
+            if let Some(parts) = m.get("parts").and_then(Value::as_object) {
+                for (part, p) in parts {
+                    let marker = format!("data-part=\"{part}\"");
+                    let card = &page[page.find(&format!("data-metric=\"{id}\"")).unwrap()..];
+                    assert_eq!(
+                        Decimal::from_str(attr_after(card, &marker, "data-points")).unwrap(),
+                        dec(&p["points"]),
+                        "{area} {id} {part}"
+                    );
+                }
+            }
+        }
+    }
+    // Business Applications' page keeps its scorecard and explanations.
+    let (_, _, ba) = s
+        .get(&format!(
+            "/partners/{P}/areas/business_applications?month={M}"
+        ))
+        .await;
+    assert!(ba.contains(r#"data-qualified="true""#));
+    assert!(ba.contains(r#"data-zero="0""#));
+    let (status, _, _) = s.get(&format!("/partners/{P}/areas/nope?month={M}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -1104,6 +1104,14 @@ impl RulebookSet {
         &self.areas
     }
 
+    /// Every area rulebook in force on `date` (any area).
+    pub fn areas_in_force(&self, date: Date) -> Vec<&crate::area::AreaRulebook> {
+        self.areas
+            .iter()
+            .filter(|r| r.effective_from <= date && r.effective_until.is_none_or(|u| date <= u))
+            .collect()
+    }
+
     /// The area rulebook of `area` in force on `date`.
     pub fn area_in_force(
         &self,

@@ -28,7 +28,7 @@ pub(crate) enum Tab {
 
 /// The partner tabs: label, path under `/partners/{id}/`, tab.
 const PARTNER_TABS: [(&str, &str, Tab); 6] = [
-    ("Overview", "", Tab::Overview),
+    ("Summary", "", Tab::Overview),
     ("Metrics", "metrics", Tab::Metrics),
     ("Customers", "customers", Tab::Customers),
     ("Skilling", "skilling", Tab::Skilling),
@@ -55,6 +55,37 @@ pub(crate) struct Frame {
     pub auth: bool,
     /// The CSRF token of this request's forms ([`crate::csrf`]).
     pub csrf: String,
+    /// The solution area page shown (`None`: the summary, or a page of
+    /// Business Applications' reports).
+    pub area: Option<&'static str>,
+    /// The solution areas and their titles, for the area switch.
+    pub areas: Vec<(&'static str, String)>,
+}
+
+/// The link to a partner's page of one solution area.
+pub(crate) fn area_href(partner: &str, area: &str, sel: Sel) -> String {
+    partner_href(partner, &format!("areas/{}", enc(area)), sel)
+}
+
+/// The area switch: the summary of every area, then each area's page.
+fn area_switch(f: &Frame, partner: &str) -> Markup {
+    let summary = f.area.is_none() && f.tab == Tab::Overview;
+    html! {
+        nav.areas aria-label="Solution areas" {
+            ul {
+                li {
+                    a href=(partner_href(partner, "", f.sel)) data-area="summary"
+                        aria-current=[summary.then_some("page")] { "All areas" }
+                }
+                @for (id, title) in &f.areas {
+                    li {
+                        a href=(area_href(partner, id, f.sel)) data-area=(id)
+                            aria-current=[(f.area == Some(*id)).then_some("page")] { (title) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Wraps a page body in the document, header, navigation and footer.
@@ -132,11 +163,14 @@ pub(crate) fn layout(f: &Frame, body: Markup) -> Markup {
                         }
                     }
                 }
+                @if let Some(id) = partner_id {
+                    @if !f.areas.is_empty() { (area_switch(f, id)) }
+                }
                 main #main {
                     (body)
                 }
                 footer.foot {
-                    "pcs computes Microsoft's Partner Capability Score for Business Applications from the data in this server's dataset directory. "
+                    "pcs computes Microsoft's Partner Capability Score for the six Solutions Partner designations from the data in this server's dataset directory. "
                     "The same numbers are served as JSON under "
                     a href="/api/v1/openapi.json" { "/api/v1" }
                     "."
@@ -235,7 +269,33 @@ mod tests {
             can_upload: false,
             auth: false,
             csrf: "t0k3n".into(),
+            area: None,
+            areas: vec![
+                ("business_applications", "Business Applications".into()),
+                ("modern_work", "Modern Work".into()),
+            ],
         }
+    }
+
+    #[test]
+    fn the_area_switch_links_every_area_and_marks_the_one_shown() {
+        let mut f = frame(Some("P1"));
+        f.area = Some("modern_work");
+        let html = layout(&f, html! {}).into_string();
+        assert!(
+            html.contains(r#"href="/partners/P1?month=2023-11" data-area="summary">All areas"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"href="/partners/P1/areas/modern_work?month=2023-11" data-area="modern_work" aria-current="page">Modern Work"#),
+            "{html}"
+        );
+        assert!(html.contains(
+            r#"href="/partners/P1/areas/business_applications?month=2023-11" data-area="business_applications">"#
+        ));
+        // No partner: no area switch.
+        let html = layout(&frame(None), html! {}).into_string();
+        assert!(!html.contains("data-area="), "{html}");
     }
 
     #[test]

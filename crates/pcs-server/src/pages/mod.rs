@@ -12,6 +12,7 @@
 //! never later than today's.
 
 mod area_pages;
+mod area;
 pub(crate) mod assets;
 mod chart;
 mod customers;
@@ -51,7 +52,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::home))
         .route("/partners", get(overview::find))
-        .route("/partners/{id}", get(overview::page))
+        .route("/partners/{id}", get(area::summary))
+        .route("/partners/{id}/areas/{area}", get(area::page))
         .route("/partners/{id}/metrics", get(metrics::all))
         .route("/partners/{id}/metrics/{metric}", get(metrics::one))
         .route("/partners/{id}/customers", get(customers::page))
@@ -165,6 +167,8 @@ impl Page {
             can_upload: self.access.is_admin(),
             auth: self.state.config().auth,
             csrf: self.csrf.clone(),
+            area: None,
+            areas: crate::areas::titles(self.state.config().rulebooks.as_ref()),
         }
     }
 
@@ -291,6 +295,8 @@ impl PageError {
                 can_upload: false,
                 auth: state.config().auth,
                 csrf: csrf.to_string(),
+                area: None,
+                areas: Vec::new(),
             },
         )))
     }
@@ -357,6 +363,8 @@ mod tests {
             can_upload: false,
             auth: false,
             csrf: String::new(),
+            area: None,
+            areas: Vec::new(),
         };
         let r = PageError::Page(Box::new((e, frame))).into_response();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);

@@ -1,7 +1,7 @@
-//! The overview: the partner picker (server-side search with paging, for
-//! datasets with thousands of partners) and a partner's scorecard.
+//! The partner picker (server-side search with paging, for datasets with
+//! thousands of partners) and Business Applications' scorecard (its area
+//! page; the partner's first page is the summary of every area, `area.rs`).
 
-use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pcs_core::score::PartnerScore;
@@ -13,7 +13,6 @@ use super::view::{
     value_text,
 };
 use super::{Page, PageError};
-use crate::reports::blocking;
 use crate::state::PartnerEntry;
 
 /// Partners per page of the picker.
@@ -125,27 +124,6 @@ pub(crate) fn picker_body(
     }
 }
 
-/// `GET /partners/{id}`: the scorecard.
-pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
-    let r = p.reports(&id)?;
-    let frame = p.frame(
-        format!(
-            "Overview · {}",
-            partner_title(&id, r.facts().name.as_deref())
-        ),
-        Tab::Overview,
-        Some(&r),
-    );
-    let sel = p.sel;
-    let body = blocking(move || {
-        let score = r.score();
-        Ok(overview_body(&score, sel))
-    })
-    .await
-    .map_err(|e| p.error(e))?;
-    Ok(p.render(&frame, body))
-}
-
 /// The heading of a partner page: name, badges and the period.
 pub(crate) fn partner_head(s: &PartnerScore, what: &str) -> Markup {
     html! {
@@ -170,7 +148,7 @@ pub(crate) fn scorecard(s: &PartnerScore, sel: Sel) -> Markup {
     let max = max_total(s);
     let short = s.min_total_points - s.total_points;
     html! {
-        section.score aria-label="Scorecard" {
+        section.score aria-label="Scorecard" data-area=(s.solution_area) {
             div class=(if s.qualified { "total good" } else { "total warn" }) {
                 span.label { "Total" }
                 span.big data-total=(num(s.total_points)) {
