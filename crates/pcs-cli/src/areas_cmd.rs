@@ -67,7 +67,7 @@ struct Plan<'a> {
 /// name their tables.
 pub(crate) fn area_warnings(
     facts: &mut pcs_core::facts::DatasetFacts,
-    vocab: &Vocabulary,
+    vocab: &pcs_core::vocab::Vocabulary,
     ba: &Rulebook,
     dataset: &Dataset,
     strict: bool,

@@ -642,26 +642,6 @@ impl WhenQuery {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct AreaQuery {
-    /// The solution area (default `business_applications`).
-    #[param(inline, value_type = Option<AreaId>)]
-    area: Option<String>,
-}
-
-/// A solution area.
-#[derive(ToSchema)]
-#[allow(dead_code, non_camel_case_types)]
-enum AreaId {
-    business_applications,
-    azure_infrastructure,
-    azure_data_ai,
-    azure_digital_app_innovation,
-    modern_work,
-    security,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 struct PartnersQuery {
     /// Text in the partner id or name (case-insensitive).
     q: Option<String>,
@@ -1022,7 +1002,7 @@ async fn score(
     Query(w): Query<WhenQuery>,
     Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let area = crate::areas::check_area(a.area.as_deref().unwrap_or(SOLUTION_AREA))?;
+    let area = a.area();
     let r = open(&state, &access, &id, &w)?;
     if area == SOLUTION_AREA {
         return Ok(Json(score_object(&r.score_totals())));

@@ -80,7 +80,7 @@ pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AreaScored, ApiE
         .rulebooks()
         .area_in_force(area, period.evaluation_date)
         .map_err(|e| ApiError::not_found(e.to_string()))?;
-    let engine = AreaEngine::new(rb, snap.vocab(), r.rulebook());
+    let engine = AreaEngine::new(rb, snap.vocabulary(period.evaluation_date)?, r.rulebook());
     let p = Period::with_calendar(&rb.calendar, period.month, period.evaluation_date);
     Ok(AreaScored::Area(Box::new(score_area_with(
         &engine,
