@@ -725,6 +725,7 @@ struct AreaQuery {
     /// The solution area (default business_applications). Outside
     /// Business Applications the report is the area engine's (Modern Work:
     /// both tracks; Security: its Azure and Microsoft 365 parts).
+    #[param(inline)]
     area: Option<AreaParam>,
 }
 
@@ -741,6 +742,7 @@ struct AreasQuery {
     /// other than Business Applications alone gives the report across
     /// areas (skilling: where each certification counts; history: each
     /// area's status with the one anniversary date).
+    #[param(inline)]
     area: Option<AreasParam>,
 }
 
