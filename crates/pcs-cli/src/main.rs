@@ -1,6 +1,7 @@
 //! The `pcs` command. Thin glue: flags are resolved into core and data
 //! objects, results are written by the `output` module.
 
+mod area_load;
 mod areas_cmd;
 mod args;
 mod atomic;

@@ -56,6 +56,8 @@
 //! false`, with the reasons) and shows the best total reachable, at the least
 //! cost.
 
+pub mod joint;
+
 use std::collections::{BTreeMap, HashMap};
 
 use pcs_core::Decimal;
@@ -84,6 +86,19 @@ use crate::scenario::{CertificationAdd, RevenueAdd, Scenario, ScenarioError, Usa
 /// [certification]            # one more certified person, by level
 /// intermediate = 1500
 /// advanced = 4000
+///
+/// # The other solution areas (pcs plan --area …):
+/// area_certification = 1500  # one more person with a certification no level prices
+/// acr_customer = 5000        # a new customer with ACR at the net-adds amount
+/// acr_service = 3000         # ACR on one more Azure service
+/// acr_unit = 1000            # ACR growth is bought in units of this many USD
+/// acr_growth = 400           # the cost of one unit of ACR growth
+/// license_customer = 5000    # a new customer with licences at the seat threshold
+/// users_unit = 10            # active users growth is bought in units of this many users
+/// users_growth = 200         # the cost of one unit of active users growth
+///
+/// [person]                   # one more person, by certification id (any area)
+/// data-analyst-associate = 1200
 /// ```
 ///
 /// The `[certification]` table, when given, replaces the default one: a
@@ -114,6 +129,35 @@ pub struct Costs {
     /// Cost of one unit of MCV growth.
     #[serde(deserialize_with = "pcs_core::num::deserialize")]
     pub mcv_growth: Decimal,
+    /// Cost of one more person holding a certification, by certification id
+    /// (any area); it overrides the level's cost.
+    #[serde(deserialize_with = "decimal_map")]
+    pub person: BTreeMap<String, Decimal>,
+    /// Cost of one more person holding a certification that neither
+    /// `person` nor a Business Applications level prices.
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub area_certification: Decimal,
+    /// Cost of a new customer with ACR at the net customer adds amount.
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub acr_customer: Decimal,
+    /// Cost of ACR on one more Azure service (a deployment).
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub acr_service: Decimal,
+    /// ACR growth is bought in units of this many USD.
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub acr_unit: Decimal,
+    /// Cost of one unit of ACR growth.
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub acr_growth: Decimal,
+    /// Cost of a new customer with licences of a workload at the seat
+    /// threshold, every seat active.
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub license_customer: Decimal,
+    /// Active users growth is bought in units of this many users.
+    pub users_unit: u32,
+    /// Cost of one unit of active users growth (seats and active users).
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub users_growth: Decimal,
 }
 
 impl Default for Costs {
@@ -130,6 +174,15 @@ impl Default for Costs {
             deployment: Decimal::from(3000),
             mcv_unit: Decimal::from(1000),
             mcv_growth: Decimal::from(400),
+            person: BTreeMap::new(),
+            area_certification: Decimal::from(1500),
+            acr_customer: Decimal::from(5000),
+            acr_service: Decimal::from(3000),
+            acr_unit: Decimal::from(1000),
+            acr_growth: Decimal::from(400),
+            license_customer: Decimal::from(5000),
+            users_unit: 10,
+            users_growth: Decimal::from(200),
         }
     }
 }
@@ -163,16 +216,40 @@ impl Costs {
                 )));
             }
         }
+        for (id, c) in &self.person {
+            if negative(*c) {
+                return Err(PlanError::Costs(format!(
+                    "person cost of '{id}' is {c}: a cost may not be negative"
+                )));
+            }
+        }
         for (what, c) in [
             ("customer_workload", self.customer_workload),
             ("deployment", self.deployment),
             ("mcv_growth", self.mcv_growth),
+            ("area_certification", self.area_certification),
+            ("acr_customer", self.acr_customer),
+            ("acr_service", self.acr_service),
+            ("acr_growth", self.acr_growth),
+            ("license_customer", self.license_customer),
+            ("users_growth", self.users_growth),
         ] {
             if negative(c) {
                 return Err(PlanError::Costs(format!(
                     "{what} is {c}: a cost may not be negative"
                 )));
             }
+        }
+        if self.acr_unit <= Decimal::ZERO {
+            return Err(PlanError::Costs(format!(
+                "acr_unit is {}: it must be positive",
+                self.acr_unit
+            )));
+        }
+        if self.users_unit == 0 {
+            return Err(PlanError::Costs(
+                "users_unit is 0: it must be positive".into(),
+            ));
         }
         if self.mcv_unit <= Decimal::ZERO {
             return Err(PlanError::Costs(format!(
