@@ -1468,3 +1468,285 @@ pub fn joint_plan(
     debug_assert!(keep_areas.iter().all(|&a| plan.result[a].qualified));
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcs_core::area::AreaEngine;
+    use pcs_core::calendar::parse_date;
+    use pcs_core::facts::{AcrRow, CertificationRow, FactsBuilder, MonthFilter};
+    use pcs_core::rulebook::{Rulebook, RulebookSet};
+    use pcs_core::vocab::Vocabulary;
+    use proptest::prelude::*;
+
+    const AZURE: [&str; 3] = [
+        "azure_infrastructure",
+        "azure_data_ai",
+        "azure_digital_app_innovation",
+    ];
+
+    /// A partner whose ACR gives every Azure area its performance and
+    /// customer success maximum (net adds 3, growth 100 %, 5 services), so
+    /// that only skilling decides; `people` are (certification, how many).
+    fn facts(rb: &Rulebook, vocab: &Vocabulary, people: &[(&str, u32)]) -> PartnerFacts {
+        let mut b =
+            FactsBuilder::new(rb, MonthFilter::All, true).with_areas(vocab, MonthFilter::All);
+        let acr = [
+            ("old", "Storage", "2022-10", "2000"),
+            ("t1", "App Service", "2023-10", "1000"),
+            ("t1", "Storage", "2023-10", "10"),
+            ("t2", "Azure Cosmos DB", "2023-10", "1000"),
+            ("t3", "Functions", "2023-10", "1000"),
+            ("t4", "SQL Database", "2023-10", "1000"),
+        ];
+        for (i, (t, s, m, usd)) in acr.iter().enumerate() {
+            b.add_acr(&AcrRow {
+                partner_id: "P",
+                customer_tenant_id: t,
+                customer_name: None,
+                subscription_id: None,
+                service: s,
+                month: m.parse().unwrap(),
+                acr_usd: usd.parse().unwrap(),
+                association: "CSP Tier 1",
+                offer: None,
+                line: i as u64 + 2,
+            });
+        }
+        let mut n = 0;
+        for (cert, k) in people {
+            for _ in 0..*k {
+                n += 1;
+                b.add_certification(&CertificationRow {
+                    partner_id: "P",
+                    person_id: &format!("p{n}"),
+                    person_name: None,
+                    certification: cert,
+                    earned_on: parse_date("2023-01-01").unwrap(),
+                    expires_on: None,
+                    line: n,
+                });
+            }
+        }
+        b.finish().partners.remove("P").unwrap()
+    }
+
+    struct World {
+        set: RulebookSet,
+    }
+
+    impl World {
+        fn new() -> World {
+            World {
+                set: RulebookSet::builtin(),
+            }
+        }
+
+        fn run(&self, people: &[(&str, u32)], areas: &[&str], costs: &Costs) -> JointPlan {
+            let ba = &self.set.versions()[0];
+            let d = parse_date("2023-11-30").unwrap();
+            let all: Vec<&AreaRulebook> = self.set.area_versions().iter().collect();
+            let vocab = Vocabulary::new(&[ba], &all).unwrap();
+            let f = facts(ba, &vocab, people);
+            let period = Period::for_month(ba, "2023-11".parse().unwrap());
+            let engines = areas
+                .iter()
+                .map(|a| {
+                    let rb = self.set.area_in_force(a, d).unwrap();
+                    (
+                        AreaEngine::new(rb, &vocab, ba),
+                        Period::with_calendar(&rb.calendar, period.month, d),
+                    )
+                })
+                .collect();
+            let set = AreaSet {
+                ba,
+                vocabulary: &vocab,
+                ba_period: None,
+                engines,
+                period,
+            };
+            let p = joint_plan(&set, &all, "P", &f, costs, "Business Applications").unwrap();
+            // Whatever the plan, its scenario gives its scores.
+            let applied = set.apply(&p.scenario, "P", &f).unwrap();
+            for ((e, per), r) in set.engines.iter().zip(&p.result) {
+                assert_eq!(
+                    score_area(e, "P", &applied, *per).total_points,
+                    r.total_points
+                );
+            }
+            p
+        }
+
+        /// Whether two plans' scenarios applied together qualify every area.
+        fn union_qualifies(&self, people: &[(&str, u32)], a: &JointPlan, b: &JointPlan) -> bool {
+            let ba = &self.set.versions()[0];
+            let d = parse_date("2023-11-30").unwrap();
+            let all: Vec<&AreaRulebook> = self.set.area_versions().iter().collect();
+            let vocab = Vocabulary::new(&[ba], &all).unwrap();
+            let f = facts(ba, &vocab, people);
+            let period = Period::for_month(ba, "2023-11".parse().unwrap());
+            let mut s = a.scenario.clone();
+            for c in &b.scenario.certification {
+                let mut c = c.clone();
+                c.person_id = c.person_id.map(|p| format!("b-{p}"));
+                s.certification.push(c);
+            }
+            for r in &b.scenario.acr {
+                let mut r = r.clone();
+                r.customer_tenant_id = r.customer_tenant_id.map(|t| format!("b-{t}"));
+                s.acr.push(r);
+            }
+            let areas: Vec<&String> = a.areas.iter().chain(&b.areas).collect();
+            let applied = s.apply_areas(ba, &vocab, "P", &f, period).unwrap();
+            areas.iter().all(|x| {
+                let rb = self.set.area_in_force(x, d).unwrap();
+                let e = AreaEngine::new(rb, &vocab, ba);
+                score_area(
+                    &e,
+                    "P",
+                    &applied,
+                    Period::with_calendar(&rb.calendar, period.month, d),
+                )
+                .qualified
+            })
+        }
+    }
+
+    fn cost(p: &JointPlan) -> Decimal {
+        p.total_cost
+    }
+
+    #[test]
+    fn a_shared_prerequisite_is_paid_once() {
+        let w = World::new();
+        // One administrator and two architects: every Azure area is one
+        // administrator short of its prerequisite steps.
+        let people = [
+            ("azure-administrator", 1),
+            ("azure-solutions-architect", 2),
+            ("azure-network-engineer-associate", 2),
+            ("azure-virtual-desktop-specialty", 2),
+            ("data-analyst-associate", 3),
+        ];
+        let costs = Costs::default();
+        let infra = w.run(&people, &["azure_infrastructure"], &costs);
+        let data = w.run(&people, &["azure_data_ai"], &costs);
+        let joint = w.run(&people, &["azure_infrastructure", "azure_data_ai"], &costs);
+        for p in [&infra, &data, &joint] {
+            assert!(p.reachable && p.search.exact, "{p:?}");
+        }
+        assert_eq!(cost(&infra), Decimal::from(1500));
+        assert_eq!(cost(&data), Decimal::from(1500));
+        assert_eq!(cost(&joint), Decimal::from(1500));
+        assert_eq!(joint.actions.len(), 1);
+        assert_eq!(
+            joint.actions[0].kind,
+            JointKind::Certification {
+                certification: "azure-administrator".into(),
+                equivalent: vec![]
+            }
+        );
+        assert_eq!(
+            joint.actions[0].areas,
+            vec!["azure_infrastructure", "azure_data_ai"]
+        );
+    }
+
+    #[test]
+    fn a_person_cost_by_certification_is_used() {
+        let w = World::new();
+        let people = [
+            ("azure-administrator", 2),
+            ("azure-solutions-architect", 2),
+            ("data-analyst-associate", 2),
+        ];
+        // Data & AI: 60 + 8 points; one more intermediate person is 4.
+        let mut costs = Costs::default();
+        costs
+            .person
+            .insert("azure-data-engineer".into(), Decimal::from(700));
+        let p = w.run(&people, &["azure_data_ai"], &costs);
+        assert!(p.reachable && p.search.exact);
+        assert_eq!(p.total_cost, Decimal::from(700));
+        assert!(matches!(&p.actions[0].kind,
+            JointKind::Certification { certification, .. } if certification == "azure-data-engineer"));
+        // Already qualified: nothing to do.
+        let people = [
+            ("azure-administrator", 2),
+            ("azure-solutions-architect", 2),
+            ("data-analyst-associate", 3),
+        ];
+        let p = w.run(&people, &["azure_data_ai"], &costs);
+        assert!(p.already_qualified && p.actions.is_empty());
+    }
+
+    #[test]
+    fn costs_of_the_areas_are_checked() {
+        let e = Costs::from_toml("acr_unit = 0\n").unwrap_err();
+        assert!(e.to_string().contains("acr_unit"), "{e}");
+        let e = Costs::from_toml("[person]\nx = -1\n").unwrap_err();
+        assert!(e.to_string().contains("may not be negative"), "{e}");
+        let c = Costs::from_toml("[person]\ndata-analyst-associate = 1200\n").unwrap();
+        assert_eq!(c.person["data-analyst-associate"], Decimal::from(1200));
+    }
+
+    fn people() -> impl Strategy<Value = Vec<(&'static str, u32)>> {
+        (0..3u32, 0..3u32, 0..3u32, 0..2u32, 0..2u32, 0..2u32).prop_map(|(a, s, d, n, v, dev)| {
+            vec![
+                ("azure-administrator", a),
+                ("azure-solutions-architect", s),
+                ("data-analyst-associate", d),
+                ("azure-network-engineer-associate", n),
+                ("azure-virtual-desktop-specialty", v),
+                ("azure-developer", dev),
+            ]
+        })
+    }
+
+    fn costs() -> impl Strategy<Value = Costs> {
+        (1..40u32, 1..40u32, 1..40u32).prop_map(|(a, b, c)| {
+            let mut costs = Costs::default();
+            costs.area_certification = Decimal::from(a * 100);
+            costs
+                .person
+                .insert("azure-administrator".into(), Decimal::from(b * 100));
+            costs
+                .person
+                .insert("data-analyst-associate".into(), Decimal::from(c * 100));
+            costs
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// The joint plan never costs less than the dearest single-area
+        /// plan, and never more than the two plans added up whenever
+        /// applying them together qualifies both areas.
+        #[test]
+        fn joint_plans_lie_between_the_dearest_and_the_sum(
+            people in people(),
+            costs in costs(),
+            pair in 0..3usize,
+        ) {
+            let w = World::new();
+            let (a, b) = (AZURE[pair], AZURE[(pair + 1) % 3]);
+            let pa = w.run(&people, &[a], &costs);
+            let pb = w.run(&people, &[b], &costs);
+            let j = w.run(&people, &[a, b], &costs);
+            prop_assume!(pa.search.exact && pb.search.exact && j.search.exact);
+            if pa.reachable && pb.reachable {
+                prop_assert!(j.reachable);
+                prop_assert!(j.result.iter().all(|r| r.qualified));
+                prop_assert!(cost(&j) >= cost(&pa).max(cost(&pb)), "{} < {} / {}", cost(&j), cost(&pa), cost(&pb));
+                if w.union_qualifies(&people, &pa, &pb) {
+                    prop_assert!(cost(&j) <= cost(&pa) + cost(&pb));
+                }
+            }
+            if j.reachable {
+                prop_assert!(pa.reachable && pb.reachable);
+            }
+        }
+    }
+}
