@@ -13,6 +13,9 @@ use pcs_core::display::thousands;
 
 /// `pcs recommend`.
 pub fn run_recommend(args: &RecommendArgs) -> Result<(), Failure> {
+    if !args.areas.is_empty() {
+        return run_recommend_areas(args);
+    }
     let l = load(&args.common, period_months)?;
     let until = l
         .period
@@ -74,6 +77,80 @@ pub fn run_recommend(args: &RecommendArgs) -> Result<(), Failure> {
             Ok(())
         },
     )
+}
+
+/// `pcs recommend --area …`: actions ranked by the points they bring across
+/// the named areas, each valued once.
+fn run_recommend_areas(args: &RecommendArgs) -> Result<(), Failure> {
+    let costs = plan::Costs::default();
+    crate::area_load::with_areas(&args.common, &args.areas, |run| {
+        let recs =
+            plan::joint::recommend_areas(run.set, run.in_force, run.partner, run.facts, &costs)
+                .map_err(|e| Failure::Other(e.into()))?;
+        emit(
+            args.common.format,
+            &recs,
+            || {
+                let mut header = vec!["rank".to_string(), "action".into(), "count".into()];
+                let areas: Vec<String> = recs
+                    .first()
+                    .map(|r| r.points.iter().map(|p| p.0.clone()).collect())
+                    .unwrap_or_default();
+                header.extend(areas.iter().cloned());
+                header.extend(["total_points".to_string(), "qualifies".into()]);
+                let rows = recs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut row = vec![
+                            (i + 1).to_string(),
+                            r.description.clone(),
+                            r.count.to_string(),
+                        ];
+                        row.extend(r.points.iter().map(|p| d(p.1)));
+                        row.push(d(r.total_points));
+                        row.push(r.qualifies.join(" "));
+                        row
+                    })
+                    .collect();
+                (header, rows)
+            },
+            |out| {
+                writeln!(
+                    out,
+                    "Recommendations across areas · partner {} · {}",
+                    run.partner,
+                    run.set.ids().join(", ")
+                )?;
+                writeln!(out)?;
+                if recs.is_empty() {
+                    writeln!(out, "No action changes a named area's points.")?;
+                }
+                for (i, r) in recs.iter().enumerate() {
+                    let per: Vec<String> = r
+                        .points
+                        .iter()
+                        .filter(|p| !p.1.is_zero())
+                        .map(|p| format!("{} {:+}", p.0, p.1.normalize()))
+                        .collect();
+                    writeln!(
+                        out,
+                        "{:>3}. [{:+}] {}  ({}){}",
+                        i + 1,
+                        r.total_points.normalize(),
+                        r.description,
+                        per.join(", "),
+                        if r.qualifies.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" — qualifies {}", r.qualifies.join(", "))
+                        }
+                    )?;
+                }
+                Ok(())
+            },
+        )
+    })
 }
 
 // ------------------------------------------------------------------ plan

@@ -2815,4 +2815,44 @@ mod area_plans {
         .fails(2)
         .stderr_has(&["'Intunes' is not a Microsoft 365 workload"]);
     }
+
+    #[test]
+    fn recommendations_across_areas_value_an_action_once() {
+        let dir = one_admin_short();
+        let r = json(&run(
+            "recommend",
+            dir.path(),
+            "1000001",
+            &[
+                "--format",
+                "json",
+                "--area",
+                "azure_infrastructure",
+                "--area",
+                "azure_data_ai",
+            ],
+        ));
+        let first = &r[0];
+        // The administrator completes the prerequisite step of both areas:
+        // 8 points in each (two intermediate people now count), summed.
+        assert_eq!(first["certification"], "azure-administrator");
+        assert_eq!(
+            first["points"],
+            serde_json::json!([["azure_infrastructure", 8], ["azure_data_ai", 8]])
+        );
+        assert_eq!(num(&first["total_points"]), 16.0);
+        assert_eq!(
+            first["qualifies"],
+            serde_json::json!(["azure_infrastructure"])
+        );
+        for x in r.as_array().unwrap() {
+            let sum: f64 = x["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| num(&p[1]))
+                .sum();
+            assert_eq!(sum, num(&x["total_points"]), "{x}");
+        }
+    }
 }

@@ -1469,6 +1469,108 @@ pub fn joint_plan(
     Ok(plan)
 }
 
+/// One action of `pcs recommend --area …`: what it brings in each named
+/// area, valued once.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaRecommendation {
+    /// What.
+    #[serde(flatten)]
+    pub kind: JointKind,
+    /// How many units (the fewest that change a named area's points).
+    pub count: u32,
+    /// Their cost.
+    pub cost: Decimal,
+    /// Points gained per named area (simulated), in the areas' order.
+    pub points: Vec<(String, Decimal)>,
+    /// Their sum: the action is valued once, its points added over areas.
+    pub total_points: Decimal,
+    /// Areas it makes qualify.
+    pub qualifies: Vec<String>,
+    /// A sentence for people.
+    pub description: String,
+}
+
+/// Ranks the actions of the joint plan by the points they bring across the
+/// named areas (each action simulated alone, at the fewest units, up to 4,
+/// that change some area's points), most points first, then cheapest.
+pub fn recommend_areas(
+    set: &AreaSet<'_>,
+    all: &[&AreaRulebook],
+    partner_id: &str,
+    facts: &PartnerFacts,
+    costs: &Costs,
+) -> Result<Vec<AreaRecommendation>, PlanError> {
+    const MAX_STEP: u32 = 4;
+    costs.check()?;
+    let ctx = Ctx {
+        set,
+        partner_id,
+        facts,
+        ba_title: String::new(),
+    };
+    let areas = set.ids();
+    let current = ctx.score(facts);
+    let actions = set
+        .ba_period
+        .map(|p| Actions::new(set.ba, partner_id, facts, p));
+    let prefix = free_prefix(facts);
+    let emit = Emit {
+        actions: actions.as_ref(),
+        costs,
+        prefix: &prefix,
+        period: set.period,
+    };
+    let ts = relevant(
+        templates(set, all, actions.as_ref(), facts, costs, &prefix),
+        &areas,
+    );
+    let mut out = Vec::new();
+    for t in &ts {
+        let top = if t.bound == 0 {
+            MAX_STEP
+        } else {
+            t.bound.min(MAX_STEP)
+        };
+        for n in 1..=top {
+            let s = emit.scenario(std::slice::from_ref(t), &[n]);
+            let got = ctx.score_scenario(&s)?;
+            let points: Vec<(String, Decimal)> = areas
+                .iter()
+                .zip(got.iter().zip(&current))
+                .map(|(a, (g, c))| (a.clone(), (g.1 - c.1).normalize()))
+                .collect();
+            let total: Decimal = points.iter().map(|p| p.1).sum();
+            if points.iter().all(|p| p.1.is_zero()) && got == current {
+                continue;
+            }
+            let qualifies = areas
+                .iter()
+                .zip(got.iter().zip(&current))
+                .filter(|(_, (g, c))| g.0 && !c.0)
+                .map(|(a, _)| a.clone())
+                .collect();
+            out.push(AreaRecommendation {
+                kind: t.kind.clone(),
+                count: n,
+                cost: t.unit_cost * Decimal::from(n),
+                points,
+                total_points: total.normalize(),
+                qualifies,
+                description: emit.describe(t, n),
+            });
+            break;
+        }
+    }
+    out.sort_by(|a, b| {
+        (Reverse(a.qualifies.len()), Reverse(a.total_points), a.cost).cmp(&(
+            Reverse(b.qualifies.len()),
+            Reverse(b.total_points),
+            b.cost,
+        ))
+    });
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
