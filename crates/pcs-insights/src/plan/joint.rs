@@ -24,24 +24,35 @@
 //!   seats that pass it, every seat active; a unit of active users growth.
 //!
 //! The templates are derived from every area rulebook in force, whatever
-//! the areas named, so a plan for one area and a joint plan choose among the
-//! same actions.
+//! the areas named; a plan keeps those that can count in a named area (by
+//! the rules' structure: a certification in a metric or prerequisite step
+//! of the area, a table the area reads), and of people whose certifications
+//! count in exactly the same places of the named areas, the cheapest. So a
+//! plan for one area and a joint plan choose among the same actions.
 //!
 //! **The search.** Each template is searched from 0 to a bound: the count
 //! that takes the metrics it feeds from zero to their maximum (people: the
-//! largest `full_points_at`, points cap or prerequisite step; growth units:
-//! found with the engine by doubling, up to [`MAX_UNITS`]). First, every
-//! template at its bound is scored: an area not qualified then cannot be
-//! reached by these actions, and is reported with why (its metrics at zero,
-//! or the best total). Templates whose removal from that maximal scenario
-//! changes no points in any reachable area are dropped (points never fall
-//! when records are added). Then count vectors are visited in order of
-//! cost (a uniform-cost search over the lattice of counts, each vector
-//! reached once), each scored by the engines: the first vector that
-//! qualifies every reachable area is the cheapest within the bounds, so the
-//! search is **exact within its bounds** — unless it stops after
-//! [`MAX_JOINT_SCENARIOS`] scored scenarios, which the plan then says
-//! (`exact: false`) and reports no plan.
+//! largest `full_points_at`, points cap or prerequisite step; new
+//! customers: the largest entity metric's count plus the partner's
+//! tenants). Growth units (MCV, ACR, active users) are bounded with the
+//! engine: doubling until one more doubling changes no named area's points,
+//! then bisection; this assumes no plateau before the maximum. First,
+//! every template at its bound is scored: an area not qualified then cannot
+//! be reached by these actions, and is reported with why (its metrics at
+//! zero, or the best total); the plan is made for the other areas. Then
+//! count vectors are visited in order of cost (a uniform-cost search over
+//! the lattice of counts, each vector reached once, by raising counts in
+//! template order), each applied and scored by the engines: the first one
+//! that qualifies every reachable named area is the cheapest within the
+//! bounds, so the search is **exact within its bounds** (`exact: true`).
+//! It stops after [`MAX_JOINT_SCENARIOS`] scored scenarios; the plan then
+//! says so (`exact: false`) and a greedy search takes over (`greedy:
+//! true`): the units of one template (up to 8), else of two templates at
+//! once (1 or 2 each: prerequisite steps score only together), that remove
+//! the most shortfall per unit of cost (points below the minimum plus one
+//! per metric at zero), until every area qualifies, then every unit that
+//! can be taken back is. That plan qualifies (verified like any other) but
+//! is not proven cheapest.
 //!
 //! **Verification.** The winner's scenario is written as TOML, read back,
 //! applied and scored again with the full explanation: the plan reports
