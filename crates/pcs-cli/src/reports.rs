@@ -802,19 +802,21 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<(), Failure> {
     )
 }
 
+/// (metric id, label, current points, current value, simulated points, simulated value)
+type MetricRow = (
+    String,
+    String,
+    Decimal,
+    Option<Decimal>,
+    Decimal,
+    Option<Decimal>,
+);
+
 /// One area's current and simulated score, for the table and CSV.
 struct AreaRows {
     title: String,
     area: String,
-    /// (metric id, label, current points, current value, simulated points, simulated value)
-    metrics: Vec<(
-        String,
-        String,
-        Decimal,
-        Option<Decimal>,
-        Decimal,
-        Option<Decimal>,
-    )>,
+    metrics: Vec<MetricRow>,
     totals: (Decimal, Decimal),
     qualified: (bool, bool),
     classification: (Option<String>, Option<String>),

@@ -333,6 +333,10 @@ struct Ctx<'s, 'a> {
     ba_title: String,
 }
 
+/// A count vector to visit: (cost, units, counts, the first template it
+/// may still raise).
+type Visit = (Decimal, u64, Vec<u32>, usize);
+
 /// A scored candidate: per area (qualified, per-metric points).
 type Scores = Vec<(bool, Decimal, Vec<Decimal>)>;
 
@@ -1404,7 +1408,7 @@ pub fn joint_plan(
     // raised template or a later one).
     let mut best: Option<Vec<u32>> = None;
     if goal_open {
-        let mut heap: BinaryHeap<Reverse<(Decimal, u64, Vec<u32>, usize)>> = BinaryHeap::new();
+        let mut heap: BinaryHeap<Reverse<Visit>> = BinaryHeap::new();
         heap.push(Reverse((Decimal::ZERO, 0, vec![0; ts.len()], 0)));
         while let Some(Reverse((_, _, counts, from))) = heap.pop() {
             if scored >= MAX_JOINT_SCENARIOS {
@@ -1819,8 +1823,10 @@ mod tests {
 
     fn costs() -> impl Strategy<Value = Costs> {
         (1..40u32, 1..40u32, 1..40u32).prop_map(|(a, b, c)| {
-            let mut costs = Costs::default();
-            costs.area_certification = Decimal::from(a * 100);
+            let mut costs = Costs {
+                area_certification: Decimal::from(a * 100),
+                ..Costs::default()
+            };
             costs
                 .person
                 .insert("azure-administrator".into(), Decimal::from(b * 100));

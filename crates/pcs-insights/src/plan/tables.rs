@@ -373,7 +373,7 @@ pub(super) fn tables<'x, 'a>(
 
     // The usage table's bounds.
     let mut usage = UsageTable {
-        actions: &actions,
+        actions,
         unit: costs.mcv_unit,
         memo: HashMap::new(),
         error: None,
