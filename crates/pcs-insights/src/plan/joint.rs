@@ -27,7 +27,10 @@
 //! the areas named; a plan keeps those that can count in a named area (by
 //! the rules' structure: a certification in a metric or prerequisite step
 //! of the area, a table the area reads), and of people whose certifications
-//! count in exactly the same places of the named areas, the cheapest. So a
+//! count in exactly the same places of the named areas, the cheapest; a
+//! person whose certification counts in a strict superset of another's
+//! places at no higher cost replaces the other (one more certified person
+//! never lowers a metric, so the other is never needed). So a
 //! plan for one area and a joint plan choose among the same actions.
 //!
 //! **The search.** Each template is searched from 0 to a bound: the count
@@ -115,6 +118,8 @@ pub enum JointKind {
         workload: String,
         /// Paid seats (all active).
         seats: u64,
+        /// The association type.
+        association: String,
     },
     /// One unit of active users (and paid seats) on a workload.
     ActiveUsers {
@@ -832,6 +837,7 @@ fn templates(
             kind: JointKind::LicenseCustomer {
                 workload: w.clone(),
                 seats,
+                association: assoc.clone(),
             },
             unit_cost: costs.license_customer,
             bound,
@@ -965,7 +971,32 @@ fn relevant(ts: Vec<Template>, areas: &[String]) -> Vec<Template> {
         }
         out.push(t);
     }
-    out
+    // A person whose certification counts wherever another's does, and
+    // more, at no higher cost, is never worse: the other is not searched
+    // (one more certified person never lowers a metric).
+    let people: Vec<usize> = (0..out.len())
+        .filter(|&i| matches!(out[i].kind, JointKind::Certification { .. }))
+        .collect();
+    let mut dominated = vec![false; out.len()];
+    for &y in &people {
+        for &x in &people {
+            if x != y
+                && !dominated[x]
+                && out[x].unit_cost <= out[y].unit_cost
+                && out[y].feeds.iter().all(|f| out[x].feeds.contains(f))
+                && out[x].feeds.len() > out[y].feeds.len()
+            {
+                dominated[y] = true;
+                out[x].bound = out[x].bound.max(out[y].bound);
+                break;
+            }
+        }
+    }
+    out.into_iter()
+        .zip(dominated)
+        .filter(|(_, d)| !d)
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// What the records of the templates need besides the template.
