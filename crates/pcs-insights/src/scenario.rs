@@ -599,3 +599,96 @@ impl AreaSet<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcs_core::area::AreaRulebook;
+    use pcs_core::rulebook::RulebookSet;
+
+    fn world() -> (RulebookSet, Period) {
+        let set = RulebookSet::builtin();
+        let period = Period::for_month(&set.versions()[0], "2023-11".parse().unwrap());
+        (set, period)
+    }
+
+    #[test]
+    fn acr_and_licenses_records_go_through_the_builder() {
+        let (set, period) = world();
+        let ba = &set.versions()[0];
+        let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+        let vocab = Vocabulary::new(&[ba], &areas).unwrap();
+        let s = Scenario::from_toml(
+            "[[acr]]\nservice = \"Azure Cosmos DB\"\nacr_usd = 1000\nassociation = \"CSP T1\"\n\
+             [[acr]]\ncustomer_tenant_id = \"t\"\nservice = \"Functions\"\nacr_usd = 5\nassociation = \"PAL\"\noffer = \"Trial\"\nmonth = \"2023-09\"\n\
+             [[licenses]]\ncustomer_tenant_id = \"t\"\nworkload = \"intune\"\nassociation = \"CPOR\"\npaid_seats = 40\nactive_users = 30\nassociated_on = \"2022-01-05\"\n\
+             [[certification]]\ncertification = \"azure-security-engineer\"\n",
+        )
+        .unwrap();
+        let f = s
+            .apply_areas(ba, &vocab, "P", &PartnerFacts::default(), period)
+            .unwrap();
+        assert_eq!(f.acr.len(), 2);
+        let total: Decimal = f.acr.values().map(|a| a.amount).sum();
+        assert_eq!(total, Decimal::from(1005));
+        // The generated tenant and the named one; the default month is the latest.
+        assert!(f.tenant_index("whatif-customer-1").is_some());
+        assert!(f.acr.keys().any(|k| k.2 == period.latest_month));
+        assert!(f.acr.keys().any(|k| k.2 == "2023-09".parse().unwrap()));
+        let (_, lic) = f.licenses.iter().next().unwrap();
+        assert_eq!((lic.paid_seats, lic.active_users), (40, 30));
+        let start = f.license_starts.values().next().unwrap();
+        assert_eq!(start.associated_on, Some(parse_date("2022-01-05").unwrap()));
+        // A certification only an area knows is accepted with the vocabulary.
+        assert_eq!(f.certifications.len(), 1);
+        // Without it, area records and area certifications are refused.
+        let e = s
+            .apply(ba, "P", &PartnerFacts::default(), period)
+            .unwrap_err();
+        assert!(e.to_string().contains("--area"), "{e}");
+    }
+
+    #[test]
+    fn bad_area_records_are_refused_with_their_place() {
+        let (set, period) = world();
+        let ba = &set.versions()[0];
+        let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+        let vocab = Vocabulary::new(&[ba], &areas).unwrap();
+        let cases = [
+            (
+                "[[acr]]\nservice = \"X\"\nacr_usd = 1\nassociation = \"Nobody\"\n",
+                "acr #1: association type 'Nobody' is unknown",
+            ),
+            (
+                "[[acr]]\nservice = \" \"\nacr_usd = 1\nassociation = \"PAL\"\n",
+                "acr #1: the service is empty",
+            ),
+            (
+                "[[licenses]]\nworkload = \"Intunes\"\nassociation = \"CPOR\"\npaid_seats = 1\nactive_users = 1\n",
+                "licenses #1: 'Intunes' is not a Microsoft 365 workload",
+            ),
+            (
+                "[[licenses]]\nworkload = \"Intune\"\nassociation = \"CPOR\"\npaid_seats = 1\nactive_users = 1\nassociated_on = \"2023-02-30\"\n",
+                "licenses #1:",
+            ),
+            (
+                "[[acr]]\nservice = \"X\"\nacr_usd = 1\nassociation = \"PAL\"\nmonth = \"2023-13\"\n",
+                "acr #1:",
+            ),
+        ];
+        for (text, want) in cases {
+            let s = Scenario::from_toml(text).unwrap();
+            let e = s
+                .apply_areas(ba, &vocab, "P", &PartnerFacts::default(), period)
+                .unwrap_err();
+            assert!(e.to_string().contains(want), "{text}: {e}");
+        }
+        // Negative seats are not a number of seats.
+        assert!(
+            Scenario::from_toml(
+                "[[licenses]]\nworkload = \"Intune\"\nassociation = \"CPOR\"\npaid_seats = -1\nactive_users = 1\n"
+            )
+            .is_err()
+        );
+    }
+}
