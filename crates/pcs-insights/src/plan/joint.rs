@@ -42,8 +42,9 @@
 //! then bisection; this assumes no plateau before the maximum. First,
 //! every template at its bound is scored: an area not qualified then cannot
 //! be reached by these actions, and is reported with why (its metrics at
-//! zero, or the best total); the plan is made for the other areas. Then
-//! count vectors are visited in order of cost (a uniform-cost search over
+//! zero, or the best total); the plan is made for the other areas. Areas
+//! that share no action are planned apart (their costs add). Then, per
+//! group of areas, count vectors are visited in order of cost (a uniform-cost search over
 //! the lattice of counts, each vector reached once, by raising counts in
 //! template order), each applied and scored by the engines: the first one
 //! that qualifies every reachable named area is the cheapest within the
@@ -1164,6 +1165,90 @@ fn cost_of(ts: &[Template], counts: &[u32]) -> Decimal {
         .sum()
 }
 
+/// The outcome of one uniform-cost search.
+enum Found {
+    /// The cheapest counts within the bounds.
+    Plan(Vec<u32>),
+    /// No counts within the bounds qualify.
+    Exhausted,
+    /// The search stopped at [`MAX_JOINT_SCENARIOS`].
+    Limit,
+}
+
+/// The named areas (indices into `areas`, of `keep`) joined by the actions
+/// they share, each group with the templates that can count in it.
+fn groups(ts: &[Template], areas: &[String], keep: &[usize]) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let area_of = |f: &str| f.split(':').next().unwrap_or(f).to_string();
+    let touches = |t: &Template, a: usize| t.feeds.iter().any(|f| area_of(f) == areas[a]);
+    // Union-find over the kept areas, joined by each template.
+    let mut parent: Vec<usize> = (0..areas.len()).collect();
+    fn root(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for t in ts {
+        let hit: Vec<usize> = keep.iter().copied().filter(|&a| touches(t, a)).collect();
+        for w in hit.windows(2) {
+            let (a, b) = (root(&mut parent, w[0]), root(&mut parent, w[1]));
+            parent[a] = b;
+        }
+    }
+    let mut out: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut roots: Vec<usize> = Vec::new();
+    for &a in keep {
+        let r = root(&mut parent, a);
+        match roots.iter().position(|x| *x == r) {
+            Some(i) => out[i].1.push(a),
+            None => {
+                roots.push(r);
+                out.push((Vec::new(), vec![a]));
+            }
+        }
+    }
+    for (i, t) in ts.iter().enumerate() {
+        if let Some(g) = out.iter_mut().find(|g| g.1.iter().any(|&a| touches(t, a))) {
+            g.0.push(i);
+        }
+    }
+    out
+}
+
+/// Uniform-cost search over count vectors of `ts`: each vector is reached
+/// once (a successor raises the last raised template or a later one), and
+/// the first whose scenario qualifies every area of `goal` is the cheapest.
+fn cheapest(
+    ctx: &Ctx<'_, '_>,
+    emit: &Emit<'_, '_>,
+    ts: &[Template],
+    goal: &[usize],
+    scored: &mut u64,
+) -> Result<Found, ScenarioError> {
+    let mut heap: BinaryHeap<Reverse<Visit>> = BinaryHeap::new();
+    heap.push(Reverse((Decimal::ZERO, 0, vec![0; ts.len()], 0)));
+    while let Some(Reverse((_, _, counts, from))) = heap.pop() {
+        if *scored >= MAX_JOINT_SCENARIOS {
+            return Ok(Found::Limit);
+        }
+        let got = ctx.score_scenario(&emit.scenario(ts, &counts))?;
+        *scored += 1;
+        if goal.iter().all(|&a| got[a].0) {
+            return Ok(Found::Plan(counts));
+        }
+        for j in from..ts.len() {
+            if counts[j] < ts[j].bound {
+                let mut c = counts.clone();
+                c[j] += 1;
+                let units: u64 = c.iter().map(|x| u64::from(*x)).sum();
+                heap.push(Reverse((cost_of(ts, &c), units, c, j)));
+            }
+        }
+    }
+    Ok(Found::Exhausted)
+}
+
 /// How far an area is from qualifying: points short of the minimum plus
 /// one for each metric at zero (a metric at zero blocks qualification).
 fn shortfall(scores: &Scores, areas: &[usize], min: &[Decimal]) -> Decimal {
@@ -1434,33 +1519,36 @@ pub fn joint_plan(
     plan.search.templates = ts.len();
     plan.search.bounds = ts.iter().map(|t| (t.kind.clone(), t.bound)).collect();
 
-    // Uniform-cost search over count vectors; each vector is reached once
-    // (by raising counts in template order: a successor raises the last
-    // raised template or a later one).
+    // Areas that share no action are planned apart (their costs add), each
+    // group by its own uniform-cost search.
     let mut best: Option<Vec<u32>> = None;
     if goal_open {
-        let mut heap: BinaryHeap<Reverse<Visit>> = BinaryHeap::new();
-        heap.push(Reverse((Decimal::ZERO, 0, vec![0; ts.len()], 0)));
-        while let Some(Reverse((_, _, counts, from))) = heap.pop() {
-            if scored >= MAX_JOINT_SCENARIOS {
-                plan.search.exact = false;
-                break;
+        let mut counts = vec![0u32; ts.len()];
+        let mut found = true;
+        for (tids, aids) in groups(&ts, &areas, &keep_areas) {
+            if aids.iter().all(|&a| current[a].qualified) {
+                continue;
             }
-            let s = emit.scenario(&ts, &counts);
-            let got = ctx.score_scenario(&s)?;
-            scored += 1;
-            if keep_areas.iter().all(|&a| got[a].0) {
-                best = Some(counts);
-                break;
-            }
-            for j in from..ts.len() {
-                if counts[j] < ts[j].bound {
-                    let mut c = counts.clone();
-                    c[j] += 1;
-                    let units: u64 = c.iter().map(|x| u64::from(*x)).sum();
-                    heap.push(Reverse((cost_of(&ts, &c), units, c, j)));
+            let sub: Vec<Template> = tids.iter().map(|&i| ts[i].clone()).collect();
+            match cheapest(&ctx, &emit, &sub, &aids, &mut scored)? {
+                Found::Plan(c) => {
+                    for (k, &i) in tids.iter().enumerate() {
+                        counts[i] = c[k];
+                    }
+                }
+                Found::Exhausted => {
+                    found = false;
+                    break;
+                }
+                Found::Limit => {
+                    plan.search.exact = false;
+                    found = false;
+                    break;
                 }
             }
+        }
+        if found {
+            best = Some(counts);
         }
     }
     if best.is_none() && !plan.search.exact {
