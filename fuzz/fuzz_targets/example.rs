@@ -36,6 +36,39 @@ pub fn facts(rb: &Rulebook) -> DatasetFacts {
     b.finish()
 }
 
+/// The example's acr and licenses tables.
+const AREA_TABLES: [(Table, &[u8]); 2] = [
+    (Table::Acr, include_bytes!("../../examples/contoso/acr.csv")),
+    (
+        Table::Licenses,
+        include_bytes!("../../examples/contoso/licenses.csv"),
+    ),
+];
+
+/// The example's facts under `rb`, the acr and licenses tables read with
+/// `vocabulary` (every area's names).
+pub fn area_facts(rb: &Rulebook, vocabulary: &pcs_core::vocab::Vocabulary) -> DatasetFacts {
+    let mut b =
+        FactsBuilder::new(rb, MonthFilter::All, true).with_areas(vocabulary, MonthFilter::All);
+    for (table, bytes) in TABLES.into_iter().chain(AREA_TABLES) {
+        pcs_data::read_csv(table, Path::new(table.name()), bytes, &mut b)
+            .expect("the example reads");
+    }
+    b.finish()
+}
+
+/// What every area score must satisfy: points within `0..=max` per metric,
+/// and the total their sum.
+pub fn check_area(score: &pcs_core::area::AreaScore) {
+    let mut sum = pcs_core::Decimal::ZERO;
+    for m in &score.metrics {
+        assert!(!m.points.is_sign_negative(), "{}: negative points", m.id);
+        assert!(m.points <= m.max_points, "{}: above the cap", m.id);
+        sum += m.points;
+    }
+    assert_eq!(score.total_points, sum.normalize(), "the total is not the sum");
+}
+
 /// The month the example is scored for.
 pub fn period(rb: &Rulebook) -> Period {
     Period::for_month(rb, "2023-11".parse().expect("a month"))

@@ -279,6 +279,10 @@ pub struct SimulateArgs {
     /// Dataset, partner, period, format.
     #[command(flatten)]
     pub common: PartnerArgs,
+    /// Solution area (repeatable, or `all`): compare. Without it, Business
+    /// Applications alone, as before the other areas existed.
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
     /// The scenario (TOML or JSON): records to add and remove.
     #[arg(long)]
     pub scenario: PathBuf,
@@ -290,6 +294,10 @@ pub struct RecommendArgs {
     /// Dataset, partner, period, format.
     #[command(flatten)]
     pub common: PartnerArgs,
+    /// Solution area (repeatable, or `all`): rank actions across. Without it, Business
+    /// Applications alone, as before the other areas existed.
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
     /// Look this many days ahead for risks.
     #[arg(long, default_value_t = 90)]
     pub within: u32,
@@ -301,6 +309,10 @@ pub struct PlanArgs {
     /// Dataset, partner, period, format.
     #[command(flatten)]
     pub common: PartnerArgs,
+    /// Solution area (repeatable, or `all`): qualify in every named area at once. Without it, Business
+    /// Applications alone, as before the other areas existed.
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
     /// Per-action costs (TOML); the documented defaults otherwise.
     #[arg(long)]
     pub costs: Option<PathBuf>,

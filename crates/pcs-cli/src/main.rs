@@ -2,6 +2,7 @@
 //! objects, results are written by the `output` module.
 
 mod area_reports;
+mod area_load;
 mod areas_cmd;
 mod args;
 mod atomic;

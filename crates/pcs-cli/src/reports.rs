@@ -54,6 +54,15 @@ pub(crate) fn when(args: &PartnerArgs) -> app::When {
     app::When::of(args.when.month, args.when.date, today())
 }
 
+/// The Business Applications rulebook and period of a report: `--month`,
+/// `--date`, or today (the application layer's one resolver of "when").
+pub(crate) fn report_when<'s>(
+    set: &'s pcs_core::rulebook::RulebookSet,
+    when: &crate::args::WhenArgs,
+) -> Result<(&'s Rulebook, Period), Failure> {
+    Ok(app::resolve(set, app::When::of(when.month, when.date, today()))?)
+}
+
 pub(crate) fn load(
     args: &PartnerArgs,
     months: impl Fn(&Rulebook, &Period, Option<Date>) -> MonthFilter,
@@ -667,6 +676,9 @@ fn read_scenario(path: &std::path::Path) -> Result<scenario::Scenario, Failure> 
 /// `pcs simulate`.
 pub fn run_simulate(args: &SimulateArgs) -> Result<(), Failure> {
     let sc = read_scenario(&args.scenario)?;
+    if !args.areas.is_empty() {
+        return run_simulate_areas(args, &sc);
+    }
     let l = load(&args.common, period_months)?;
     let c = scenario::simulate(&l.rb, &l.partner, l.partner(), l.period, &sc)
         .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.scenario.display())))?;
@@ -680,6 +692,207 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<(), Failure> {
         || comparison_csv(&c),
         |out| comparison_table(out, &c),
     )
+}
+
+/// (metric id, label, current points, current value, simulated points, simulated value)
+type MetricRow = (
+    String,
+    String,
+    Decimal,
+    Option<Decimal>,
+    Decimal,
+    Option<Decimal>,
+);
+
+/// One area's current and simulated score, for the table and CSV.
+struct AreaRows {
+    title: String,
+    area: String,
+    metrics: Vec<MetricRow>,
+    totals: (Decimal, Decimal),
+    qualified: (bool, bool),
+    classification: (Option<String>, Option<String>),
+}
+
+/// `pcs simulate --area …`: one application of the scenario, every area.
+fn run_simulate_areas(args: &SimulateArgs, sc: &scenario::Scenario) -> Result<(), Failure> {
+    crate::area_load::with_areas(&args.common, &args.areas, |run| {
+        let c = run
+            .set
+            .simulate(run.partner, run.facts, sc)
+            .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.scenario.display())))?;
+        let mut objects = Vec::new();
+        let mut rows: Vec<AreaRows> = Vec::new();
+        if let Some(b) = &c.business_applications {
+            objects.push(serde_json::json!({
+                "solution_area": b.current.solution_area,
+                "current": pcs_core::contract::score_object(&b.current),
+                "simulated": pcs_core::contract::score_object(&b.simulated),
+            }));
+            rows.push(AreaRows {
+                title: run.ba_title.to_string(),
+                area: b.current.solution_area.clone(),
+                metrics: b
+                    .current
+                    .metrics
+                    .iter()
+                    .zip(&b.simulated.metrics)
+                    .map(|(x, y)| {
+                        (
+                            x.id.clone(),
+                            x.label.clone(),
+                            x.points,
+                            x.value,
+                            y.points,
+                            y.value,
+                        )
+                    })
+                    .collect(),
+                totals: (b.current.total_points, b.simulated.total_points),
+                qualified: (b.current.qualified, b.simulated.qualified),
+                classification: (
+                    Some(b.current.classification.to_string()),
+                    Some(b.simulated.classification.to_string()),
+                ),
+            });
+        }
+        for (a, (e, _)) in c.areas.iter().zip(&run.set.engines) {
+            objects.push(serde_json::json!({
+                "solution_area": a.current.solution_area,
+                "current": pcs_core::contract::area_object(&a.current),
+                "simulated": pcs_core::contract::area_object(&a.simulated),
+            }));
+            let title =
+                e.rb.title
+                    .as_deref()
+                    .map(crate::score_cmd::short_title)
+                    .unwrap_or(&a.current.solution_area)
+                    .to_string();
+            rows.push(AreaRows {
+                title,
+                area: a.current.solution_area.clone(),
+                metrics: a
+                    .simulated
+                    .metrics
+                    .iter()
+                    .map(|y| {
+                        let x = a.current.metric(&y.id);
+                        (
+                            y.id.clone(),
+                            y.label.clone(),
+                            x.map_or(Decimal::ZERO, |x| x.points),
+                            x.and_then(|x| x.value),
+                            y.points,
+                            y.value,
+                        )
+                    })
+                    .collect(),
+                totals: (a.current.total_points, a.simulated.total_points),
+                qualified: (a.current.qualified, a.simulated.qualified),
+                classification: (
+                    a.current.classification.clone(),
+                    a.simulated.classification.clone(),
+                ),
+            });
+        }
+        emit(
+            args.common.format,
+            &serde_json::json!({ "title": c.title, "areas": objects }),
+            || {
+                let header = [
+                    "solution_area",
+                    "metric",
+                    "current_value",
+                    "current_points",
+                    "simulated_value",
+                    "simulated_points",
+                    "difference",
+                ]
+                .map(String::from)
+                .to_vec();
+                let mut out = Vec::new();
+                for r in &rows {
+                    for (id, _, cp, cv, sp, sv) in &r.metrics {
+                        out.push(vec![
+                            r.area.clone(),
+                            id.clone(),
+                            cv.map(d).unwrap_or_default(),
+                            d(*cp),
+                            sv.map(d).unwrap_or_default(),
+                            d(*sp),
+                            d(*sp - *cp),
+                        ]);
+                    }
+                    out.push(vec![
+                        r.area.clone(),
+                        "total".into(),
+                        String::new(),
+                        d(r.totals.0),
+                        String::new(),
+                        d(r.totals.1),
+                        d(r.totals.1 - r.totals.0),
+                    ]);
+                }
+                (header, out)
+            },
+            |out| {
+                writeln!(out, "Simulate · partner {}", run.partner)?;
+                if let Some(t) = &c.title {
+                    writeln!(out, "Scenario: {t}")?;
+                }
+                for r in &rows {
+                    writeln!(out)?;
+                    let class = |c: &Option<String>| {
+                        c.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                    };
+                    writeln!(out, "{}{}", r.title, class(&r.classification.1))?;
+                    writeln!(
+                        out,
+                        "  {:<30} {:>16} {:>16} {:>10}",
+                        "Metric", "current", "simulated", "change"
+                    )?;
+                    for (_, label, cp, cv, sp, sv) in &r.metrics {
+                        let diff = *sp - *cp;
+                        writeln!(
+                            out,
+                            "  {:<30} {:>16} {:>16} {:>10}",
+                            label,
+                            format!("{} ({})", d(*cp), cv.map(d).unwrap_or_else(|| "n/a".into())),
+                            format!("{} ({})", d(*sp), sv.map(d).unwrap_or_else(|| "n/a".into())),
+                            signed(diff)
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "  {:<30} {:>16} {:>16} {:>10}",
+                        "Total",
+                        d(r.totals.0),
+                        d(r.totals.1),
+                        signed(r.totals.1 - r.totals.0)
+                    )?;
+                    let yes = |b: bool| if b { "yes" } else { "no" };
+                    writeln!(
+                        out,
+                        "  Qualified: {} → {}",
+                        yes(r.qualified.0),
+                        yes(r.qualified.1)
+                    )?;
+                }
+                Ok(())
+            },
+        )
+    })
+}
+
+/// `+1.5`, `-2`, or nothing for zero.
+fn signed(x: Decimal) -> String {
+    if x.is_zero() {
+        String::new()
+    } else if x > Decimal::ZERO {
+        format!("+{}", d(x))
+    } else {
+        d(x)
+    }
 }
 
 fn comparison_csv(c: &scenario::Comparison) -> (Vec<String>, Vec<Vec<String>>) {

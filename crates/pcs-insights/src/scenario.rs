@@ -22,22 +22,40 @@
 //! person_name = "Avery Howard"
 //! certification = "data-analyst-associate"
 //!
+//! [[acr]]                       # the other solution areas' tables
+//! customer_tenant_id = "litware"
+//! service = "Azure Cosmos DB"
+//! acr_usd = 1000
+//! association = "CSP Tier 1"
+//!
+//! [[licenses]]
+//! customer_name = "Proseware"
+//! workload = "Intune"
+//! association = "CPOR"
+//! paid_seats = 40
+//! active_users = 40
+//!
 //! [remove]
 //! customers = ["fabrikam"]
 //! people = []
 //! ```
 //!
-//! Omitted months are the period's latest month; omitted tenant and person
-//! ids are generated (`whatif-customer-1`, `whatif-person-1`); an omitted
-//! `earned_on` is the evaluation date.
+//! The `acr` and `licenses` records have the columns of those tables
+//! (interface.md); they need the vocabulary of the area rulebooks
+//! ([`Scenario::apply_areas`]). Omitted months are the period's latest
+//! month; omitted tenant and person ids are generated (`whatif-customer-1`,
+//! `whatif-person-1`); an omitted `earned_on` is the evaluation date.
 
 use pcs_core::Decimal;
+use pcs_core::area::{AreaEngine, AreaScore, score_area};
 use pcs_core::calendar::{Month, parse_date};
 use pcs_core::facts::{
-    CertificationRow, DatasetFacts, FactsBuilder, MonthFilter, PartnerFacts, RevenueRow, UsageRow,
+    AcrRow, CertificationRow, DatasetFacts, FactsBuilder, LicenseRow, MonthFilter, PartnerFacts,
+    RevenueRow, UsageRow,
 };
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{PartnerScore, Period, score_partner};
+use pcs_core::vocab::Vocabulary;
 use serde::{Deserialize, Serialize};
 
 /// A hypothetical revenue record.
@@ -94,6 +112,51 @@ pub struct CertificationAdd {
     pub expires_on: Option<String>,
 }
 
+/// A hypothetical acr record (Azure consumed revenue).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcrAdd {
+    /// Tenant id (generated when absent).
+    pub customer_tenant_id: Option<String>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Subscription id.
+    pub subscription_id: Option<String>,
+    /// Azure Service Level 2 name (an open list).
+    pub service: String,
+    /// Month (default: the latest month).
+    pub month: Option<String>,
+    /// USD (negative for a credit).
+    #[serde(deserialize_with = "pcs_core::num::deserialize")]
+    pub acr_usd: Decimal,
+    /// Association type.
+    pub association: String,
+    /// Offer (Support, Internal, Benefit Program, Trial count for nothing).
+    pub offer: Option<String>,
+}
+
+/// A hypothetical licenses record (paid seats and active users).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseAdd {
+    /// Tenant id (generated when absent).
+    pub customer_tenant_id: Option<String>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Microsoft 365 workload.
+    pub workload: String,
+    /// Month (default: the latest month).
+    pub month: Option<String>,
+    /// Association type.
+    pub association: String,
+    /// Paid seats.
+    pub paid_seats: u64,
+    /// Monthly active users.
+    pub active_users: u64,
+    /// When the association with the tenant began (`YYYY-MM-DD`).
+    pub associated_on: Option<String>,
+}
+
 /// Records to remove before adding.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +184,12 @@ pub struct Scenario {
     /// Certifications to add.
     #[serde(default)]
     pub certification: Vec<CertificationAdd>,
+    /// ACR records to add (the Azure areas and Security).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr: Vec<AcrAdd>,
+    /// Licenses records to add (Modern Work and Security).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<LicenseAdd>,
     /// Records to remove.
     #[serde(default)]
     pub remove: Removals,
@@ -152,6 +221,8 @@ impl Scenario {
         self.revenue.is_empty()
             && self.usage.is_empty()
             && self.certification.is_empty()
+            && self.acr.is_empty()
+            && self.licenses.is_empty()
             && self.remove.customers.is_empty()
             && self.remove.people.is_empty()
     }
@@ -165,7 +236,39 @@ impl Scenario {
         facts: &PartnerFacts,
         period: Period,
     ) -> Result<PartnerFacts, ScenarioError> {
+        self.apply_with(rb, None, partner_id, facts, period)
+    }
+
+    /// Applies the scenario, `acr` and `licenses` records included, through
+    /// a builder that reads those tables with `vocabulary` (the names of
+    /// every area rulebook of the run, as the facts were read with).
+    pub fn apply_areas(
+        &self,
+        rb: &Rulebook,
+        vocabulary: &Vocabulary,
+        partner_id: &str,
+        facts: &PartnerFacts,
+        period: Period,
+    ) -> Result<PartnerFacts, ScenarioError> {
+        self.apply_with(rb, Some(vocabulary), partner_id, facts, period)
+    }
+
+    fn apply_with(
+        &self,
+        rb: &Rulebook,
+        vocabulary: Option<&Vocabulary>,
+        partner_id: &str,
+        facts: &PartnerFacts,
+        period: Period,
+    ) -> Result<PartnerFacts, ScenarioError> {
         let err = |what: String| ScenarioError(what);
+        if vocabulary.is_none() && !(self.acr.is_empty() && self.licenses.is_empty()) {
+            return Err(err(
+                "acr and licenses records count in the other solution areas: \
+                 simulate them with --area"
+                    .to_string(),
+            ));
+        }
         let mut base = facts.clone();
         for c in &self.remove.customers {
             if !base.remove_tenant(c) {
@@ -180,15 +283,19 @@ impl Scenario {
         let mut ds = DatasetFacts::default();
         ds.partners.insert(partner_id.to_string(), base);
         let mut b = FactsBuilder::from_facts(rb, MonthFilter::All, true, ds);
+        if let Some(v) = vocabulary {
+            b = b.with_areas(v, MonthFilter::All);
+        }
         let month = |m: &Option<String>, what: &str| -> Result<Month, ScenarioError> {
             match m {
                 None => Ok(period.latest_month),
                 Some(t) => Month::parse_strict(t).map_err(|e| err(format!("{what}: {e}"))),
             }
         };
-        let ids: Vec<String> = (1..=self.revenue.len() + self.usage.len())
-            .map(|i| format!("whatif-customer-{i}"))
-            .collect();
+        let ids: Vec<String> =
+            (1..=self.revenue.len() + self.usage.len() + self.acr.len() + self.licenses.len())
+                .map(|i| format!("whatif-customer-{i}"))
+                .collect();
         for (i, r) in self.revenue.iter().enumerate() {
             let what = format!("revenue #{}", i + 1);
             if rb.revenue_workload(&r.workload).is_none() {
@@ -248,7 +355,9 @@ impl Scenario {
         }
         for (i, c) in self.certification.iter().enumerate() {
             let what = format!("certification #{}", i + 1);
-            if rb.certification(&c.certification).is_none() {
+            let known = rb.certification(&c.certification).is_some()
+                || vocabulary.is_some_and(|v| v.certification(&c.certification).is_some());
+            if !known {
                 return Err(err(format!(
                     "{what}: '{}' is not a known certification",
                     c.certification
@@ -273,6 +382,66 @@ impl Scenario {
                 expires_on,
                 line: 0,
             });
+        }
+        if let Some(v) = vocabulary {
+            let first = self.revenue.len() + self.usage.len();
+            for (i, a) in self.acr.iter().enumerate() {
+                let what = format!("acr #{}", i + 1);
+                if a.service.trim().is_empty() {
+                    return Err(err(format!("{what}: the service is empty")));
+                }
+                if v.association(&a.association).is_none() {
+                    return Err(err(format!(
+                        "{what}: association type '{}' is unknown",
+                        a.association
+                    )));
+                }
+                b.add_acr(&AcrRow {
+                    partner_id,
+                    customer_tenant_id: a.customer_tenant_id.as_deref().unwrap_or(&ids[first + i]),
+                    customer_name: a.customer_name.as_deref(),
+                    subscription_id: a.subscription_id.as_deref(),
+                    service: &a.service,
+                    month: month(&a.month, &what)?,
+                    acr_usd: a.acr_usd,
+                    association: &a.association,
+                    offer: a.offer.as_deref(),
+                    line: 0,
+                });
+            }
+            let first = first + self.acr.len();
+            for (i, l) in self.licenses.iter().enumerate() {
+                let what = format!("licenses #{}", i + 1);
+                if v.workload(&l.workload).is_none() {
+                    return Err(err(format!(
+                        "{what}: '{}' is not a Microsoft 365 workload",
+                        l.workload
+                    )));
+                }
+                if v.association(&l.association).is_none() {
+                    return Err(err(format!(
+                        "{what}: association type '{}' is unknown",
+                        l.association
+                    )));
+                }
+                let associated_on = l
+                    .associated_on
+                    .as_deref()
+                    .map(|t| parse_date(t).map_err(|e| err(format!("{what}: {e}"))))
+                    .transpose()?;
+                b.add_license(&LicenseRow {
+                    partner_id,
+                    customer_tenant_id: l.customer_tenant_id.as_deref().unwrap_or(&ids[first + i]),
+                    customer_name: l.customer_name.as_deref(),
+                    workload: &l.workload,
+                    month: month(&l.month, &what)?,
+                    association: &l.association,
+                    paid_seats: l.paid_seats,
+                    active_users: l.active_users,
+                    associated_on,
+                    line: 0,
+                });
+            }
         }
         let mut out = b.finish();
         Ok(out
@@ -321,4 +490,205 @@ pub fn simulate(
         current,
         simulated,
     })
+}
+
+/// Current against simulated in one solution area scored by the shape engine.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaComparison {
+    /// The score as the data stands.
+    pub current: AreaScore,
+    /// The score with the scenario applied.
+    pub simulated: AreaScore,
+}
+
+impl AreaComparison {
+    /// Points difference per reported metric id. Under `best_track` the two
+    /// scores may report different tracks: metrics are matched by id.
+    pub fn differences(&self) -> Vec<(String, Decimal)> {
+        self.simulated
+            .metrics
+            .iter()
+            .map(|s| {
+                let before = self
+                    .current
+                    .metric(&s.id)
+                    .map_or(Decimal::ZERO, |c| c.points);
+                (s.id.clone(), s.points - before)
+            })
+            .collect()
+    }
+}
+
+/// A scenario's effect in several solution areas: Business Applications
+/// (when asked for) and every area engine of the set, from one application
+/// of the scenario to the partner's facts.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreasComparison {
+    /// The scenario's title.
+    pub title: Option<String>,
+    /// Business Applications, when asked for.
+    pub business_applications: Option<Comparison>,
+    /// The other areas, in the order of the set.
+    pub areas: Vec<AreaComparison>,
+}
+
+/// The solution areas a report works in: Business Applications (its
+/// rulebook always resolves names; scored when `ba_period` is given) and
+/// the area engines, each with its own period, all bound to the vocabulary
+/// the facts were read with.
+pub struct AreaSet<'a> {
+    /// The Business Applications rulebook.
+    pub ba: &'a Rulebook,
+    /// The names of every area rulebook of the run.
+    pub vocabulary: &'a Vocabulary,
+    /// Business Applications' period, when it is one of the areas.
+    pub ba_period: Option<Period>,
+    /// The other areas, in the order asked for.
+    pub engines: Vec<(AreaEngine<'a>, Period)>,
+    /// The period a scenario's defaults come from (latest month,
+    /// evaluation date).
+    pub period: Period,
+}
+
+impl AreaSet<'_> {
+    /// The ids of the areas, in order (Business Applications first).
+    pub fn ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.ba_period.is_some() {
+            out.push(self.ba.solution_area.clone());
+        }
+        out.extend(self.engines.iter().map(|(e, _)| e.rb.solution_area.clone()));
+        out
+    }
+
+    /// Applies a scenario (every table's records) to a partner's facts.
+    pub fn apply(
+        &self,
+        scenario: &Scenario,
+        partner_id: &str,
+        facts: &PartnerFacts,
+    ) -> Result<PartnerFacts, ScenarioError> {
+        scenario.apply_areas(self.ba, self.vocabulary, partner_id, facts, self.period)
+    }
+
+    /// Scores a partner with and without a scenario in every area of the set.
+    pub fn simulate(
+        &self,
+        partner_id: &str,
+        facts: &PartnerFacts,
+        scenario: &Scenario,
+    ) -> Result<AreasComparison, ScenarioError> {
+        let changed = self.apply(scenario, partner_id, facts)?;
+        let business_applications = self.ba_period.map(|p| Comparison {
+            title: scenario.title.clone(),
+            current: score_partner(self.ba, partner_id, facts, p),
+            simulated: score_partner(self.ba, partner_id, &changed, p),
+        });
+        let areas = self
+            .engines
+            .iter()
+            .map(|(e, p)| AreaComparison {
+                current: score_area(e, partner_id, facts, *p),
+                simulated: score_area(e, partner_id, &changed, *p),
+            })
+            .collect();
+        Ok(AreasComparison {
+            title: scenario.title.clone(),
+            business_applications,
+            areas,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcs_core::area::AreaRulebook;
+    use pcs_core::rulebook::RulebookSet;
+
+    fn world() -> (RulebookSet, Period) {
+        let set = RulebookSet::builtin();
+        let period = Period::for_month(&set.versions()[0], "2023-11".parse().unwrap());
+        (set, period)
+    }
+
+    #[test]
+    fn acr_and_licenses_records_go_through_the_builder() {
+        let (set, period) = world();
+        let ba = &set.versions()[0];
+        let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+        let vocab = Vocabulary::new(&[ba], &areas).unwrap();
+        let s = Scenario::from_toml(
+            "[[acr]]\nservice = \"Azure Cosmos DB\"\nacr_usd = 1000\nassociation = \"CSP T1\"\n\
+             [[acr]]\ncustomer_tenant_id = \"t\"\nservice = \"Functions\"\nacr_usd = 5\nassociation = \"PAL\"\noffer = \"Trial\"\nmonth = \"2023-09\"\n\
+             [[licenses]]\ncustomer_tenant_id = \"t\"\nworkload = \"intune\"\nassociation = \"CPOR\"\npaid_seats = 40\nactive_users = 30\nassociated_on = \"2022-01-05\"\n\
+             [[certification]]\ncertification = \"azure-security-engineer\"\n",
+        )
+        .unwrap();
+        let f = s
+            .apply_areas(ba, &vocab, "P", &PartnerFacts::default(), period)
+            .unwrap();
+        assert_eq!(f.acr.len(), 2);
+        let total: Decimal = f.acr.values().map(|a| a.amount).sum();
+        assert_eq!(total, Decimal::from(1005));
+        // The generated tenant and the named one; the default month is the latest.
+        assert!(f.tenant_index("whatif-customer-1").is_some());
+        assert!(f.acr.keys().any(|k| k.2 == period.latest_month));
+        assert!(f.acr.keys().any(|k| k.2 == "2023-09".parse().unwrap()));
+        let (_, lic) = f.licenses.iter().next().unwrap();
+        assert_eq!((lic.paid_seats, lic.active_users), (40, 30));
+        let start = f.license_starts.values().next().unwrap();
+        assert_eq!(start.associated_on, Some(parse_date("2022-01-05").unwrap()));
+        // A certification only an area knows is accepted with the vocabulary.
+        assert_eq!(f.certifications.len(), 1);
+        // Without it, area records and area certifications are refused.
+        let e = s
+            .apply(ba, "P", &PartnerFacts::default(), period)
+            .unwrap_err();
+        assert!(e.to_string().contains("--area"), "{e}");
+    }
+
+    #[test]
+    fn bad_area_records_are_refused_with_their_place() {
+        let (set, period) = world();
+        let ba = &set.versions()[0];
+        let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+        let vocab = Vocabulary::new(&[ba], &areas).unwrap();
+        let cases = [
+            (
+                "[[acr]]\nservice = \"X\"\nacr_usd = 1\nassociation = \"Nobody\"\n",
+                "acr #1: association type 'Nobody' is unknown",
+            ),
+            (
+                "[[acr]]\nservice = \" \"\nacr_usd = 1\nassociation = \"PAL\"\n",
+                "acr #1: the service is empty",
+            ),
+            (
+                "[[licenses]]\nworkload = \"Intunes\"\nassociation = \"CPOR\"\npaid_seats = 1\nactive_users = 1\n",
+                "licenses #1: 'Intunes' is not a Microsoft 365 workload",
+            ),
+            (
+                "[[licenses]]\nworkload = \"Intune\"\nassociation = \"CPOR\"\npaid_seats = 1\nactive_users = 1\nassociated_on = \"2023-02-30\"\n",
+                "licenses #1:",
+            ),
+            (
+                "[[acr]]\nservice = \"X\"\nacr_usd = 1\nassociation = \"PAL\"\nmonth = \"2023-13\"\n",
+                "acr #1:",
+            ),
+        ];
+        for (text, want) in cases {
+            let s = Scenario::from_toml(text).unwrap();
+            let e = s
+                .apply_areas(ba, &vocab, "P", &PartnerFacts::default(), period)
+                .unwrap_err();
+            assert!(e.to_string().contains(want), "{text}: {e}");
+        }
+        // Negative seats are not a number of seats.
+        assert!(
+            Scenario::from_toml(
+                "[[licenses]]\nworkload = \"Intune\"\nassociation = \"CPOR\"\npaid_seats = -1\nactive_users = 1\n"
+            )
+            .is_err()
+        );
+    }
 }

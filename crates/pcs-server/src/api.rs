@@ -298,7 +298,16 @@ fn costs_schema() -> Value {
             "customer_workload": decimal_schema(),
             "deployment": decimal_schema(),
             "mcv_unit": decimal_schema(),
-            "mcv_growth": decimal_schema()
+            "mcv_growth": decimal_schema(),
+            "person": {"type": "object", "additionalProperties": decimal_schema()},
+            "area_certification": decimal_schema(),
+            "acr_customer": decimal_schema(),
+            "acr_service": decimal_schema(),
+            "acr_unit": decimal_schema(),
+            "acr_growth": decimal_schema(),
+            "license_customer": decimal_schema(),
+            "users_unit": {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+            "users_growth": decimal_schema()
         }
     })
 }
