@@ -3387,4 +3387,27 @@ mod area_plans {
             assert_eq!(sum, num(&x["total_points"]), "{x}");
         }
     }
+
+    #[test]
+    fn a_joint_plan_for_business_applications_alone_costs_what_pcs_plan_costs() {
+        // Fabrikam is 0.60 short: one unit of MCV growth (400) in both planners.
+        let ex = example();
+        let single = json(&run("plan", &ex, "1000002", &["--format", "json"]));
+        let joint = plan(&ex, "1000002", &["business_applications"], None);
+        assert_eq!(joint["search"]["exact"], true);
+        assert_eq!(single["total_cost"], joint["total_cost"]);
+        assert_eq!(num(&joint["total_cost"]), 400.0);
+        // Tailspin: unreachable in both, and the joint plan says why.
+        let single = json(&run("plan", &ex, "1000004", &["--format", "json"]));
+        let joint = plan(&ex, "1000004", &["business_applications"], None);
+        assert_eq!(single["reachable"], false);
+        assert_eq!(joint["reachable"], false);
+        assert!(
+            joint["unreachable"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Usage growth stays at 0 points"),
+            "{joint}"
+        );
+    }
 }

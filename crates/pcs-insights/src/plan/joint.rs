@@ -1494,7 +1494,8 @@ pub fn joint_plan(
                 .collect();
             let reason = if !zero.is_empty() {
                 format!(
-                    "{} stays at 0 points with every action at its bound (at most {} of {} points)",
+                    "{} stays at 0 points with every action at its bound (a metric at 0 \
+                     never qualifies; the best total is {}, {} needed)",
                     zero.join(", "),
                     s.total_points.normalize(),
                     s.min_total_points.normalize()
