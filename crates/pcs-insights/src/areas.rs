@@ -1409,7 +1409,7 @@ impl<'s> Areas<'s> {
                 (points, people) = (p, who);
             }
         }
-        out.sort_by(|a, b| a.date.cmp(&b.date));
+        out.sort_by_key(|r| r.date);
         Ok(out)
     }
 
