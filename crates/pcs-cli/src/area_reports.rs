@@ -239,9 +239,9 @@ pub fn run_customers(args: &CustomersArgs, area: &'static str) -> Result<(), Fai
     let run = load(&args.common, &period_need(area))?;
     let (s, title) = area_score(&run, area)?;
     let level = match args.level {
-        CustomerLevel::Customer => Level::Customer,
-        CustomerLevel::Tenant => Level::Tenant,
-        CustomerLevel::Subscription => Level::Subscription,
+        Some(CustomerLevel::Customer) => Level::Customer,
+        Some(CustomerLevel::Tenant) | None => Level::Tenant,
+        Some(CustomerLevel::Subscription) => Level::Subscription,
     };
     let r = areas::customers(&s, args.search.as_deref(), level);
     emit(

@@ -3069,6 +3069,18 @@ mod area_reports {
             .stderr_has(&["partner 'nobody' does not appear"]);
         }
         pcs([
+            "customers",
+            ex,
+            "--partner",
+            "1000001",
+            "--month",
+            MONTH,
+            "--level",
+            "customer",
+        ])
+        .fails(2)
+        .stderr_has(&["--level is for the other solution areas"]);
+        pcs([
             "explain",
             ex,
             "--partner",

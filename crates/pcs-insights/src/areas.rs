@@ -1824,6 +1824,50 @@ mod tests {
         prop::sample::select(vec!["0", "999.99", "1000", "1000.01", "5000", "-200"])
     }
 
+    fn cert() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "data-analyst-associate",
+            "azure-administrator",
+            "azure-solutions-architect",
+            "azure-network-engineer-associate",
+            "security-operations-analyst",
+            "AZ-900",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// A history of one month is the score of that month, in every area.
+        #[test]
+        fn one_month_of_history_is_the_score_in_every_area(
+            rows in prop::collection::vec(
+                (prop::sample::select(vec!["a", "b", "c"]), month(), amount()),
+                0..10,
+            ),
+            certs in prop::collection::vec(
+                (prop::sample::select(vec!["p1", "p2", "p3"]), cert()),
+                0..6,
+            ),
+        ) {
+            let set = RulebookSet::builtin();
+            let acr: Vec<Acr> = rows.iter().map(|(t, m, x)| (*t, "s", "Storage", *m, *x)).collect();
+            let cs: Vec<(&str, &str, &str)> = certs.iter().map(|(p, c)| (*p, *c, "2023-01-01")).collect();
+            let f = facts(&set, &acr, &cs);
+            let (ba, p) = resolve(&set, When::Month("2024-01".parse().unwrap())).unwrap();
+            let a = Areas::new(&set, ba).unwrap();
+            let all = pcs_core::rulebook::AREAS;
+            let h = a.history_across(&all, "P", &f, p.month, 1).unwrap();
+            for x in &h.areas {
+                let s = a.score(&x.solution_area, "P", &f, p.month, p.evaluation_date).unwrap();
+                prop_assert_eq!(x.months.len(), 1);
+                prop_assert_eq!(x.months[0].total_points, s.total_points());
+                prop_assert_eq!(x.months[0].qualified, s.qualified());
+                prop_assert_eq!(&x.months[0].points, &s.points());
+                prop_assert_eq!(x.months[0].classification.clone(), s.classification());
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// Net customer adds: the tenants the customer report marks as
