@@ -10,60 +10,19 @@ use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_area
 use pcs_core::contract::{area_object, score_object, tidy_numbers};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
-use pcs_core::score::{Detail, PartnerScore, Period, score_partner_with};
+use pcs_core::score::{Detail, Period, score_partner_with};
 use pcs_core::vocab::Vocabulary;
 use pcs_data::{Dataset, LoadOptions};
+use pcs_insights::app::AnyScore;
 
 use crate::args::{ScoreArgs, ScoreFormat};
 use crate::failure::Failure;
 use crate::output::{self, bar, points};
 use crate::score_cmd::{SOLUTION_AREA, resolve_when, short_title};
 
-/// One partner's score in one area, from either engine.
-enum Scored {
-    Ba(Box<PartnerScore>),
-    Area(Box<AreaScore>),
-}
-
-impl Scored {
-    fn total(&self) -> Decimal {
-        match self {
-            Scored::Ba(s) => s.total_points,
-            Scored::Area(s) => s.total_points,
-        }
-    }
-    fn qualified(&self) -> bool {
-        match self {
-            Scored::Ba(s) => s.qualified,
-            Scored::Area(s) => s.qualified,
-        }
-    }
-    fn min_total(&self) -> Decimal {
-        match self {
-            Scored::Ba(s) => s.min_total_points,
-            Scored::Area(s) => s.min_total_points,
-        }
-    }
-    /// The metric furthest from its cap, by share of the cap.
-    fn weakest(&self) -> Option<(String, Decimal, Decimal)> {
-        let items: Vec<(String, Decimal, Decimal)> = match self {
-            Scored::Ba(s) => s
-                .metrics
-                .iter()
-                .map(|m| (m.label.clone(), m.points, m.max_points))
-                .collect(),
-            Scored::Area(s) => s
-                .metrics
-                .iter()
-                .map(|m| (m.label.clone(), m.points, m.max_points))
-                .collect(),
-        };
-        let share = |p: Decimal, m: Decimal| if m.is_zero() { Decimal::ONE } else { p / m };
-        items
-            .into_iter()
-            .min_by(|a, b| share(a.1, a.2).cmp(&share(b.1, b.2)))
-    }
-}
+/// One partner's score in one area, from either engine (the application
+/// layer's).
+type Scored = AnyScore;
 
 /// What the run scores: Business Applications (always read: its rulebook
 /// resolves certification names) and the area engines asked for.
@@ -380,7 +339,7 @@ fn render(
                         a.classification.clone().unwrap_or_default(),
                     ),
                 };
-                let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+                let to_go = (s.min_total_points() - s.total_points()).max(Decimal::ZERO);
                 w.write_record([
                     id.to_string(),
                     facts.name.clone().unwrap_or_default(),
@@ -390,7 +349,7 @@ fn render(
                     period.baseline_month.to_string(),
                     period.evaluation_date.to_string(),
                     class,
-                    s.total().normalize().to_string(),
+                    s.total_points().normalize().to_string(),
                     s.qualified().to_string(),
                     s.weakest().map(|w| w.0).unwrap_or_default(),
                     to_go.normalize().to_string(),
@@ -463,7 +422,7 @@ fn summary(
         "Solution area", "Total", "Qualified", "Weakest metric", "To 70"
     )?;
     for (s, t) in scores.iter().zip(&titles) {
-        let to_go = (s.min_total() - s.total()).max(Decimal::ZERO);
+        let to_go = (s.min_total_points() - s.total_points()).max(Decimal::ZERO);
         let weakest = s
             .weakest()
             .map(|(l, pts, max)| format!("{l} {} / {}", points(pts), max.normalize()))
@@ -474,8 +433,8 @@ fn summary(
             t,
             format!(
                 "{} {}",
-                points(s.total()),
-                bar(s.total(), Decimal::ONE_HUNDRED, 4)
+                points(s.total_points()),
+                bar(s.total_points(), Decimal::ONE_HUNDRED, 4)
             ),
             if s.qualified() { "yes" } else { "no" },
             weakest,

@@ -332,6 +332,41 @@ impl AnyScore {
         }
     }
 
+    /// The minimum total to qualify.
+    pub fn min_total_points(&self) -> pcs_core::Decimal {
+        match self {
+            AnyScore::Ba(s) => s.min_total_points,
+            AnyScore::Area(s) => s.min_total_points,
+        }
+    }
+
+    /// The reported metric furthest from its cap, by share of the cap
+    /// (the first on a tie): label, points, cap.
+    pub fn weakest(&self) -> Option<(String, pcs_core::Decimal, pcs_core::Decimal)> {
+        let items: Vec<(String, pcs_core::Decimal, pcs_core::Decimal)> = match self {
+            AnyScore::Ba(s) => s
+                .metrics
+                .iter()
+                .map(|m| (m.label.clone(), m.points, m.max_points))
+                .collect(),
+            AnyScore::Area(s) => s
+                .metrics
+                .iter()
+                .map(|m| (m.label.clone(), m.points, m.max_points))
+                .collect(),
+        };
+        let share = |p: pcs_core::Decimal, m: pcs_core::Decimal| {
+            if m.is_zero() {
+                pcs_core::Decimal::ONE
+            } else {
+                p / m
+            }
+        };
+        items
+            .into_iter()
+            .min_by(|a, b| share(a.1, a.2).cmp(&share(b.1, b.2)))
+    }
+
     /// The period.
     pub fn period(&self) -> Period {
         match self {
