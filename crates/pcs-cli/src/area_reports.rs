@@ -239,9 +239,9 @@ pub fn run_customers(args: &CustomersArgs, area: &'static str) -> Result<(), Fai
     let run = load(&args.common, &period_need(area))?;
     let (s, title) = area_score(&run, area)?;
     let level = match args.level {
-        CustomerLevel::Customer => Level::Customer,
-        CustomerLevel::Tenant => Level::Tenant,
-        CustomerLevel::Subscription => Level::Subscription,
+        Some(CustomerLevel::Customer) => Level::Customer,
+        Some(CustomerLevel::Tenant) | None => Level::Tenant,
+        Some(CustomerLevel::Subscription) => Level::Subscription,
     };
     let r = areas::customers(&s, args.search.as_deref(), level);
     emit(
@@ -320,7 +320,19 @@ pub fn run_skilling(args: &SkillingArgs, wanted: &[&'static str]) -> Result<(), 
         .iter()
         .map(|a| areas.score(a, &run.partner, run.partner(), p.month, p.evaluation_date))
         .collect::<Result<Vec<_>, _>>()?;
-    let r = areas::skilling_across(&run.partner, p.evaluation_date, &scores);
+    let mut r = areas::skilling_across(&run.partner, p.evaluation_date, &scores);
+    let horizon = p
+        .evaluation_date
+        .checked_add(pcs_core::jiff::Span::new().days(i64::from(args.within)))
+        .map_err(|e| Failure::Other(anyhow!("--within: {e}")))?;
+    r.risks = areas.skilling_risks(
+        wanted,
+        &run.partner,
+        run.partner(),
+        p.month,
+        p.evaluation_date,
+        horizon,
+    )?;
     emit(
         args.common.format,
         &r,
@@ -396,6 +408,33 @@ pub fn run_skilling(args: &SkillingArgs, wanted: &[&'static str]) -> Result<(), 
                         writeln!(out, "    ✗ no area of the report knows it")?;
                     }
                 }
+            }
+            writeln!(out)?;
+            if r.risks.is_empty() {
+                writeln!(out, "Nothing stops counting before {horizon}.")?;
+            }
+            for risk in &r.risks {
+                let who: Vec<String> = risk
+                    .people
+                    .iter()
+                    .map(|(m, id)| {
+                        let name = r
+                            .people
+                            .iter()
+                            .find(|x| &x.person_id == id)
+                            .and_then(|x| x.person_name.clone())
+                            .unwrap_or_else(|| id.clone());
+                        format!("{name} ({m})")
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "Risk in {}: from {} {} stop counting: -{} points",
+                    risk.solution_area,
+                    risk.date,
+                    who.join(", "),
+                    d(risk.points_lost)
+                )?;
             }
             Ok(())
         },

@@ -10,48 +10,19 @@ use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_area
 use pcs_core::contract::{area_object, score_object, tidy_numbers};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
-use pcs_core::score::{Detail, PartnerScore, Period, score_partner_with};
-use pcs_core::summary::{AreaRead, AreaSummary};
+use pcs_core::score::{Detail, Period, score_partner_with};
+use pcs_core::summary::AreaRead;
 use pcs_data::{Dataset, LoadOptions};
+use pcs_insights::app::AnyScore;
 
 use crate::args::{ScoreArgs, ScoreFormat};
 use crate::failure::Failure;
 use crate::output::{self, bar, points};
 use crate::score_cmd::{SOLUTION_AREA, resolve_when, short_title};
 
-/// One partner's score in one area, from either engine.
-enum Scored {
-    Ba(Box<PartnerScore>),
-    Area(Box<AreaScore>),
-}
-
-impl Scored {
-    fn total(&self) -> Decimal {
-        match self {
-            Scored::Ba(s) => s.total_points,
-            Scored::Area(s) => s.total_points,
-        }
-    }
-    fn qualified(&self) -> bool {
-        match self {
-            Scored::Ba(s) => s.qualified,
-            Scored::Area(s) => s.qualified,
-        }
-    }
-    /// The qualification summary (shared with the dashboard).
-    fn summary(&self) -> AreaSummary {
-        match self {
-            Scored::Ba(s) => AreaSummary::of_ba(s),
-            Scored::Area(s) => AreaSummary::of_area(s),
-        }
-    }
-    /// The metric furthest from its cap, by share of the cap.
-    fn weakest(&self) -> Option<(String, Decimal, Decimal)> {
-        self.summary()
-            .weakest()
-            .map(|m| (m.label.clone(), m.points, m.max_points))
-    }
-}
+/// One partner's score in one area, from either engine (the application
+/// layer's).
+type Scored = AnyScore;
 
 /// What the run scores: Business Applications (always read: its rulebook
 /// resolves certification names) and the area engines asked for.
@@ -370,7 +341,7 @@ fn render(
                     period.baseline_month.to_string(),
                     period.evaluation_date.to_string(),
                     class,
-                    s.total().normalize().to_string(),
+                    s.total_points().normalize().to_string(),
                     s.qualified().to_string(),
                     s.weakest().map(|w| w.0).unwrap_or_default(),
                     to_go.normalize().to_string(),
@@ -454,8 +425,8 @@ fn summary(
             t,
             format!(
                 "{} {}",
-                points(s.total()),
-                bar(s.total(), Decimal::ONE_HUNDRED, 4)
+                points(s.total_points()),
+                bar(s.total_points(), Decimal::ONE_HUNDRED, 4)
             ),
             if s.qualified() { "yes" } else { "no" },
             weakest,

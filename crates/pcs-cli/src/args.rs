@@ -239,9 +239,10 @@ pub struct CustomersArgs {
     /// Solution area.
     #[command(flatten)]
     pub area: AreaArg,
-    /// Outside Business Applications: customer, tenant or subscription lines.
-    #[arg(long, value_enum, default_value_t = CustomerLevel::Tenant)]
-    pub level: CustomerLevel,
+    /// Outside Business Applications: customer, tenant or subscription
+    /// lines [default: tenant].
+    #[arg(long, value_enum)]
+    pub level: Option<CustomerLevel>,
 }
 
 /// `pcs skilling`.

@@ -381,6 +381,11 @@ pub fn run_customers(args: &CustomersArgs) -> Result<(), Failure> {
     if area != app::BUSINESS_APPLICATIONS {
         return crate::area_reports::run_customers(args, area);
     }
+    if args.level.is_some() {
+        return Err(Failure::BadInput(anyhow!(
+            "--level is for the other solution areas: Business Applications' customer lines are per tenant, workload and subscription already"
+        )));
+    }
     let l = load(&args.common, period_months)?;
     let score = l.score();
     let r = customers::customers(&l.rb, &score, args.search.as_deref());

@@ -2944,6 +2944,45 @@ mod area_reports {
                 .iter()
                 .all(|m| m["solution_area"] == "modern_work")
         );
+        // What stops counting: Business Applications' losses across areas
+        // are those of the Business Applications report.
+        let ba = json(&report(
+            "skilling",
+            "1000001",
+            &["--format", "json", "--within", "400"],
+        ));
+        let across = json(&report(
+            "skilling",
+            "1000001",
+            &["--area", "all", "--format", "json", "--within", "400"],
+        ));
+        let losses = |v: &Value, area: Option<&str>| -> Vec<(String, f64)> {
+            v["risks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| area.is_none_or(|a| r["solution_area"] == a))
+                .map(|r| {
+                    (
+                        r["date"].as_str().unwrap().to_string(),
+                        num(&r["points_lost"]),
+                    )
+                })
+                .collect()
+        };
+        assert!(!losses(&ba, None).is_empty());
+        assert_eq!(
+            losses(&across, Some("business_applications")),
+            losses(&ba, None)
+        );
+        assert!(
+            losses(&across, None).iter().any(|(_, p)| *p > 0.0)
+                && across["risks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["solution_area"] == "azure_infrastructure")
+        );
         let csv = report("skilling", "1000001", &["--area", "all", "--format", "csv"]).stdout;
         assert!(csv.starts_with("person_id,person_name,certification,earned_on"));
         assert!(csv.contains(",azure_data_ai,"));
@@ -3029,6 +3068,18 @@ mod area_reports {
             .fails(1)
             .stderr_has(&["partner 'nobody' does not appear"]);
         }
+        pcs([
+            "customers",
+            ex,
+            "--partner",
+            "1000001",
+            "--month",
+            MONTH,
+            "--level",
+            "customer",
+        ])
+        .fails(2)
+        .stderr_has(&["--level is for the other solution areas"]);
         pcs([
             "explain",
             ex,

@@ -332,6 +332,32 @@ impl AnyScore {
         }
     }
 
+    /// The minimum total to qualify.
+    pub fn min_total_points(&self) -> pcs_core::Decimal {
+        match self {
+            AnyScore::Ba(s) => s.min_total_points,
+            AnyScore::Area(s) => s.min_total_points,
+        }
+    }
+
+    /// The qualification summary (total against the minimum, the metrics
+    /// at zero, the weakest metric, the next step): the CLI's summary table
+    /// and the dashboard's first page.
+    pub fn summary(&self) -> pcs_core::summary::AreaSummary {
+        match self {
+            AnyScore::Ba(s) => pcs_core::summary::AreaSummary::of_ba(s),
+            AnyScore::Area(s) => pcs_core::summary::AreaSummary::of_area(s),
+        }
+    }
+
+    /// The reported metric furthest from its cap, by share of the cap
+    /// (the first on a tie): label, points, cap.
+    pub fn weakest(&self) -> Option<(String, pcs_core::Decimal, pcs_core::Decimal)> {
+        self.summary()
+            .weakest()
+            .map(|m| (m.label.clone(), m.points, m.max_points))
+    }
+
     /// The period.
     pub fn period(&self) -> Period {
         match self {

@@ -878,6 +878,71 @@ pub struct SkillingAcross {
     pub metrics: Vec<SkillMetric>,
     /// People, by id.
     pub people: Vec<PersonAcross>,
+    /// Skilling points lost ahead, per area and day (see [`Areas::skilling_risks`]).
+    pub risks: Vec<AreaRisk>,
+}
+
+/// Skilling points an area loses on a day when certifications stop counting.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaRisk {
+    /// The area id.
+    pub solution_area: String,
+    /// The first day without them.
+    pub date: Date,
+    /// (metric, person) that stop counting that day; a prerequisite step
+    /// reads `metric step N`.
+    pub people: Vec<(String, String)>,
+    /// Skilling points lost that day (a positive number).
+    pub points_lost: Decimal,
+}
+
+/// The skilling points of a score (its certified-people metrics, reported
+/// track) and who counts in them, by metric (steps included).
+fn skilling_now(s: &AnyScore) -> (Decimal, Vec<(String, String)>) {
+    let mut points = Decimal::ZERO;
+    let mut people = Vec::new();
+    match s {
+        AnyScore::Ba(b) => {
+            for m in &b.metrics {
+                if let MetricDetail::CertifiedPeople { items, .. } = &m.detail {
+                    points += m.points;
+                    people.extend(
+                        items
+                            .iter()
+                            .filter(|i| i.counted)
+                            .map(|i| (m.id.clone(), i.person_id.clone())),
+                    );
+                }
+            }
+        }
+        AnyScore::Area(a) => {
+            for top in &a.metrics {
+                walk(top, "", &mut |m, path| {
+                    let AreaDetail::CertifiedPeople { items, .. } = &m.detail else {
+                        return;
+                    };
+                    if path.is_empty() {
+                        points += m.points;
+                    }
+                    let id = if path.is_empty() {
+                        top.id.clone()
+                    } else {
+                        format!("{}/{path}", top.id)
+                    };
+                    for i in items.iter().filter(|i| i.counted) {
+                        let place = match i.step {
+                            Some(n) => format!("{id} step {n}"),
+                            None => id.clone(),
+                        };
+                        if let Some(p) = &i.person_id {
+                            people.push((place, p.clone()));
+                        }
+                    }
+                });
+            }
+        }
+    }
+    (points, people)
 }
 
 struct CertRow {
@@ -1067,6 +1132,7 @@ pub fn skilling_across(
         areas,
         metrics,
         people,
+        risks: Vec::new(),
     }
 }
 
@@ -1258,6 +1324,93 @@ impl<'s> Areas<'s> {
                 Period::with_calendar(&rb.calendar, m, m.last_day()),
             ))),
         })
+    }
+
+    /// The days up to `horizon` on which certifications that count for
+    /// `partner` in `areas` stop counting (expiry, or the end of a
+    /// certification's eligibility in that area), each scored again on that
+    /// day: the skilling points and people each area loses. The one
+    /// definition of a stop is [`crate::skilling::stop`] for Business
+    /// Applications; an area's certification ends the same way.
+    pub fn skilling_risks(
+        &self,
+        areas: &[&str],
+        partner: &str,
+        facts: &PartnerFacts,
+        month: Month,
+        date: Date,
+        horizon: Date,
+    ) -> Result<Vec<AreaRisk>, AppError> {
+        let mut out = Vec::new();
+        for area in areas {
+            let now = self.score(area, partner, facts, month, date)?;
+            let mut days: Vec<Date> = Vec::new();
+            match &now {
+                AnyScore::Ba(b) => {
+                    let rb = self
+                        .set
+                        .in_force(area, date)
+                        .map_err(|e| AppError::NotFound(e.to_string()))?;
+                    for m in &b.metrics {
+                        if let MetricDetail::CertifiedPeople { items, .. } = &m.detail {
+                            for i in items.iter().filter(|i| i.counted) {
+                                let cert = rb
+                                    .certification(&i.certification)
+                                    .map(|c| &rb.certifications[c as usize]);
+                                if let Some(st) = crate::skilling::stop(i, cert) {
+                                    days.push(st.on);
+                                }
+                            }
+                        }
+                    }
+                }
+                AnyScore::Area(a) => {
+                    let rb = self.rulebook(area, date)?;
+                    for top in &a.metrics {
+                        walk(top, "", &mut |m, _| {
+                            let AreaDetail::CertifiedPeople { items, .. } = &m.detail else {
+                                return;
+                            };
+                            for i in items.iter().filter(|i| i.counted) {
+                                let until = i
+                                    .certification
+                                    .as_deref()
+                                    .and_then(|c| rb.certifications.iter().find(|x| x.id == c))
+                                    .and_then(|c| c.eligible_until);
+                                let last = [i.expires_on, until].into_iter().flatten().min();
+                                if let Some(on) = last.and_then(|d| d.tomorrow().ok()) {
+                                    days.push(on);
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+            days.retain(|d| *d > date && *d <= horizon);
+            days.sort_unstable();
+            days.dedup();
+            let (mut points, mut people) = skilling_now(&now);
+            for d in days {
+                let later = self.score(area, partner, facts, month, d)?;
+                let (p, who) = skilling_now(&later);
+                let gone: Vec<(String, String)> = people
+                    .iter()
+                    .filter(|x| !who.contains(x))
+                    .cloned()
+                    .collect();
+                if p < points || !gone.is_empty() {
+                    out.push(AreaRisk {
+                        solution_area: area.to_string(),
+                        date: d,
+                        people: gone,
+                        points_lost: (points - p).max(Decimal::ZERO),
+                    });
+                }
+                (points, people) = (p, who);
+            }
+        }
+        out.sort_by_key(|r| r.date);
+        Ok(out)
     }
 
     /// The months of data (Business Applications tables, then acr and
@@ -1669,6 +1822,50 @@ mod tests {
 
     fn amount() -> impl Strategy<Value = &'static str> {
         prop::sample::select(vec!["0", "999.99", "1000", "1000.01", "5000", "-200"])
+    }
+
+    fn cert() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "data-analyst-associate",
+            "azure-administrator",
+            "azure-solutions-architect",
+            "azure-network-engineer-associate",
+            "security-operations-analyst",
+            "AZ-900",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// A history of one month is the score of that month, in every area.
+        #[test]
+        fn one_month_of_history_is_the_score_in_every_area(
+            rows in prop::collection::vec(
+                (prop::sample::select(vec!["a", "b", "c"]), month(), amount()),
+                0..10,
+            ),
+            certs in prop::collection::vec(
+                (prop::sample::select(vec!["p1", "p2", "p3"]), cert()),
+                0..6,
+            ),
+        ) {
+            let set = RulebookSet::builtin();
+            let acr: Vec<Acr> = rows.iter().map(|(t, m, x)| (*t, "s", "Storage", *m, *x)).collect();
+            let cs: Vec<(&str, &str, &str)> = certs.iter().map(|(p, c)| (*p, *c, "2023-01-01")).collect();
+            let f = facts(&set, &acr, &cs);
+            let (ba, p) = resolve(&set, When::Month("2024-01".parse().unwrap())).unwrap();
+            let a = Areas::new(&set, ba).unwrap();
+            let all = pcs_core::rulebook::AREAS;
+            let h = a.history_across(&all, "P", &f, p.month, 1).unwrap();
+            for x in &h.areas {
+                let s = a.score(&x.solution_area, "P", &f, p.month, p.evaluation_date).unwrap();
+                prop_assert_eq!(x.months.len(), 1);
+                prop_assert_eq!(x.months[0].total_points, s.total_points());
+                prop_assert_eq!(x.months[0].qualified, s.qualified());
+                prop_assert_eq!(&x.months[0].points, &s.points());
+                prop_assert_eq!(x.months[0].classification.clone(), s.classification());
+            }
+        }
     }
 
     proptest! {

@@ -1112,7 +1112,7 @@ async fn skilling(
         if areas == [app::BUSINESS_APPLICATIONS] {
             report(&r.skilling(q.within.unwrap_or(90))?)
         } else {
-            report(&r.skilling_across(&areas)?)
+            report(&r.skilling_across(&areas, q.within.unwrap_or(90))?)
         }
     })
     .await

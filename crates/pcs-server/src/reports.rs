@@ -162,13 +162,28 @@ impl Reports {
         Ok(areas::customers(&s, search, level))
     }
 
-    /// Where each certification counts across `wanted` (`pcs skilling --area`).
-    pub fn skilling_across(&self, wanted: &[&str]) -> Result<areas::SkillingAcross, ApiError> {
+    /// Where each certification counts across `wanted`, and what stops
+    /// counting within `within` days (`pcs skilling --area`).
+    pub fn skilling_across(
+        &self,
+        wanted: &[&str],
+        within: u32,
+    ) -> Result<areas::SkillingAcross, ApiError> {
+        let horizon = self.horizon(within)?;
         let scores = wanted
             .iter()
             .map(|a| self.area_score(a))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(areas::skilling_across(&self.partner, self.date, &scores))
+        let mut r = areas::skilling_across(&self.partner, self.period.evaluation_date, &scores);
+        r.risks = self.areas()?.skilling_risks(
+            wanted,
+            &self.partner,
+            self.facts(),
+            self.period.month,
+            self.period.evaluation_date,
+            horizon,
+        )?;
+        Ok(r)
     }
 
     /// Each area's months and status (`pcs history --area`).

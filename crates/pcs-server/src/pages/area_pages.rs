@@ -183,6 +183,24 @@ pub(crate) fn skilling(r: &SkillingAcross, sel: Sel) -> Markup {
                 }
             }
         }
+        section.panel aria-labelledby="soon-h" {
+            h2 #soon-h { "Stops counting ahead" }
+            @if r.risks.is_empty() {
+                p.yes data-risks="0" { "Nothing stops counting within the horizon." }
+            } @else {
+                ul.plain data-risks=(r.risks.len()) {
+                    @for risk in &r.risks {
+                        li data-area=(risk.solution_area) {
+                            (risk.solution_area) ": from " b { (risk.date) } " "
+                            (risk.people.iter().map(|(m, p)| format!("{p} ({m})")).collect::<Vec<_>>().join(", "))
+                            " stop counting: "
+                            @if risk.points_lost.is_zero() { span.mut { "no points lost" } }
+                            @else { span.neg { "−" (num(risk.points_lost)) " points" } }
+                        }
+                    }
+                }
+            }
+        }
         section.panel aria-labelledby="p-h" {
             h2 #p-h { (r.people.len()) " people: where each certification counts" }
             @if r.people.is_empty() {

@@ -14,7 +14,6 @@ use super::layout::{Tab, empty};
 use super::overview::partner_head;
 use super::view::{Sel, bar, enc, num, partner_href, pts, source_lines, value_text};
 use super::{Page, PageError};
-use crate::error::ApiError;
 use crate::reports::{blocking, parse_area};
 
 /// The file names of the tables, for source lines.
@@ -66,15 +65,11 @@ async fn show(p: Page, id: String, metric: Option<String>) -> Result<Response, P
         .map_err(|e| p.error(e))?;
         return Ok(p.render(&frame, body));
     }
-    if let Some(m) = &metric
-        && r.rulebook().metric(m).is_none()
-    {
-        let known: Vec<&str> = r.rulebook().metrics.iter().map(|m| m.id.as_str()).collect();
-        return Err(p.error(ApiError::not_found(format!(
-            "no metric '{m}' (known: {})",
-            known.join(", ")
-        ))));
-    }
+    pcs_insights::app::check_metric(
+        r.rulebook().metrics.iter().map(|m| m.id.as_str()),
+        metric.as_deref(),
+    )
+    .map_err(|e| p.error(e.into()))?;
     let frame = p.frame(format!("Metrics · {id}"), Tab::Metrics, Some(&r));
     let sel = p.sel;
     let body = blocking(move || {

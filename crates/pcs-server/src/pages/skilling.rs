@@ -25,9 +25,14 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
     let frame = p.frame(format!("Skilling · {id}"), Tab::Skilling, Some(&r));
     let sel = p.sel;
     if areas != [app::BUSINESS_APPLICATIONS] {
-        let body = blocking(move || Ok(area_pages::skilling(&r.skilling_across(&areas)?, sel)))
-            .await
-            .map_err(|e| p.error(e))?;
+        let body = blocking(move || {
+            Ok(area_pages::skilling(
+                &r.skilling_across(&areas, within)?,
+                sel,
+            ))
+        })
+        .await
+        .map_err(|e| p.error(e))?;
         return Ok(p.render(&frame, body));
     }
     let body = blocking(move || {
@@ -55,7 +60,7 @@ pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response
         let table = if areas == [app::BUSINESS_APPLICATIONS] {
             r.skilling(within)?.to_csv()
         } else {
-            r.skilling_across(&areas)?.to_csv()
+            r.skilling_across(&areas, within)?.to_csv()
         };
         area_pages::csv_download(&name, &table)
     })
