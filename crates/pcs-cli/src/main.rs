@@ -53,7 +53,8 @@ fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
     }
     for (table, rows, months) in &stats.tables {
         let sorted = if *months > 0 {
-            format!(", {months} months in order")
+            let plural = if *months == 1 { "" } else { "s" };
+            format!(", {months} month{plural} in order")
         } else {
             String::new()
         };

@@ -143,7 +143,14 @@ fn completions_name_every_command_for_every_shell() {
         let run = pcs(&["completions", shell], &[]);
         assert!(run.status.success(), "{shell}: {}", text(&run.stderr));
         let script = text(&run.stdout);
-        for word in ["score", "simulate", "completions", "--month", "--color"] {
+        for word in [
+            "score",
+            "simulate",
+            "completions",
+            "month",
+            "color",
+            "never",
+        ] {
             assert!(script.contains(word), "{shell}: no {word}");
         }
     }
