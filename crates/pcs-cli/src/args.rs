@@ -7,55 +7,131 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pcs_core::calendar::{Month, parse_date};
 use pcs_core::jiff::civil::Date;
 
-/// pcs computes Microsoft's Partner Capability Score for the Solutions
-/// Partner for Business Applications designation from a partner's raw
-/// records, and explains every point.
+/// pcs computes Microsoft's Partner Capability Score for the six Solutions
+/// Partner designations from a partner's raw records, and explains every
+/// point.
 #[derive(Parser, Debug)]
-#[command(name = "pcs", version, about, long_about = None, propagate_version = true)]
+#[command(name = "pcs", version, about, long_about = None, propagate_version = true,
+    after_help = "Example:\n  pcs score examples/contoso --month 2023-11 --format table\n\nThe user guide: guide/ (mdbook build guide)")]
 pub struct Cli {
+    /// Flags every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The flags every command takes, before or after its name.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Print no progress bar, summary, note or warning on stderr (errors
+    /// still print; `--strict` still fails on warnings).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print, on stderr, what the command took: wall time and peak memory.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Color on stderr and in help: `auto` (when it is a terminal and
+    /// `NO_COLOR` is unset or empty), `always` or `never`.
+    #[arg(long, value_name = "WHEN", value_enum, global = true, default_value_t = clap::ColorChoice::Auto)]
+    pub color: clap::ColorChoice,
 }
 
 /// The commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Score every partner of a dataset (or those named with --partner).
+    #[command(
+        after_help = "Example:\n  pcs score examples/contoso --month 2023-11 --format table\n  pcs score examples/contoso --month 2023-11 --partner 1000001 --format json --explain"
+    )]
     Score(ScoreArgs),
     /// Write a deterministic synthetic dataset (for demos, tests and benchmarks).
+    #[command(after_help = "Example:\n  pcs generate /tmp/demo --partners 1000 --seed 7")]
     Generate(GenerateArgs),
     /// Convert a CSV dataset to Parquet (sorted by month), atomically.
+    #[command(after_help = "Example:\n  pcs convert /tmp/demo /tmp/demo-parquet")]
     Convert(ConvertArgs),
     /// Turn another system's reports into a dataset (Partner Center Insights).
     #[command(subcommand)]
+    #[command(after_help = "Example:\n  pcs import partner-center ~/Downloads/insights/ dataset/")]
     Import(ImportCommand),
     /// Explain each metric of a partner: what counted, what did not, and why.
+    #[command(
+        after_help = "Example:\n  pcs explain examples/contoso --partner 1000002 --month 2023-11 --metric usage_growth"
+    )]
     Explain(ExplainArgs),
     /// Customer eligibility and details: per customer and metric, met or not and the effect.
+    #[command(
+        after_help = "Example:\n  pcs customers examples/contoso --partner 1000002 --month 2023-11 --search graphic"
+    )]
     Customers(CustomersArgs),
     /// People, their certifications, what counts, and what stops counting soon.
+    #[command(
+        after_help = "Example:\n  pcs skilling examples/contoso --partner 1000001 --date 2023-11-19"
+    )]
     Skilling(SkillingArgs),
     /// The score of each of the last months, trends, and the qualification status.
+    #[command(
+        after_help = "Example:\n  pcs history examples/contoso --partner 1000001 --month 2023-11 --months 6"
+    )]
     History(HistoryArgs),
     /// Score a partner with hypothetical records added or removed.
+    #[command(
+        after_help = "Example:\n  pcs simulate examples/contoso --partner 1000002 --month 2023-11 --scenario what-if.toml"
+    )]
     Simulate(SimulateArgs),
     /// Actions ranked by the points they gain or protect.
+    #[command(
+        after_help = "Example:\n  pcs recommend examples/contoso --partner 1000002 --month 2023-11"
+    )]
     Recommend(RecommendArgs),
     /// The cheapest set of actions that makes the partner qualified.
+    #[command(
+        after_help = "Example:\n  pcs plan examples/contoso --partner 1000002 --month 2023-11 --write-scenario plan.toml"
+    )]
     Plan(PlanArgs),
     /// List, check or show rulebooks.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  pcs rulebook list\n  pcs rulebook show > my-rules.toml && pcs rulebook check my-rules.toml"
+    )]
     Rulebook(RulebookCommand),
     /// Serve the dashboard and the JSON API over a dataset directory.
+    #[command(after_help = "Example:\n  pcs serve dataset/ --addr 127.0.0.1:8080")]
     Serve(ServeArgs),
     /// Create, list or revoke the access tokens of `pcs serve --auth`.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  pcs token create dataset/ --scope partner:1000001 --label \"Contoso reseller\""
+    )]
     Token(TokenCommand),
     /// Run a scheduler or an executor of an Apache Ballista cluster for
     /// `pcs score --cluster` (a binary built with `--features distributed`).
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  pcs cluster scheduler --bind 0.0.0.0:50050 --external-host sched.example"
+    )]
     Cluster(ClusterCommand),
+    /// Print a shell completion script, generated from these very flags.
+    #[command(
+        after_help = "Example:\n  pcs completions bash > ~/.local/share/bash-completion/completions/pcs\n  pcs completions zsh > ~/.zfunc/_pcs"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these very flags; with
+    /// --dir, write one page per command into a directory.
+    #[command(
+        after_help = "Example:\n  pcs man | man -l -\n  pcs man --dir ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write pcs.1 and a page per command (pcs-score.1, ...) here.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// The two kinds of cluster process.
@@ -171,8 +247,8 @@ pub struct PartnerArgs {
     /// Treat data warnings as errors.
     #[arg(long)]
     pub strict: bool,
-    /// Do not print the warnings summary.
-    #[arg(long, short)]
+    /// The global `--quiet` (set by main, not a flag of its own).
+    #[arg(skip)]
     pub quiet: bool,
     /// CSV dialect.
     #[command(flatten)]
@@ -384,8 +460,8 @@ pub struct ScoreArgs {
     /// reason and source lines) to json and jsonl output.
     #[arg(long)]
     pub explain: bool,
-    /// Do not print the warnings summary.
-    #[arg(long, short)]
+    /// The global `--quiet` (set by main, not a flag of its own).
+    #[arg(skip)]
     pub quiet: bool,
     /// Aggregate on an Apache Ballista cluster: `df://HOST:PORT` (a
     /// scheduler, see `pcs cluster`) or `standalone` (a scheduler and an
@@ -575,4 +651,108 @@ pub enum TokenCommand {
         /// The token's id (from `pcs token list`).
         id: i64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The words of one shell command line, with "double quotes" kept
+    /// together; stops at a redirection, pipe or `&&`.
+    fn words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ' ' if !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                _ => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        let end = words
+            .iter()
+            .position(|w| matches!(w.as_str(), ">" | "|" | "&&"))
+            .unwrap_or(words.len());
+        words.truncate(end);
+        words
+    }
+
+    /// Every command's `--help` ends with an example, and every example is
+    /// a command line this very parser accepts.
+    #[test]
+    fn every_command_shows_an_example_that_parses() {
+        let root = Cli::command();
+        let mut checked = 0;
+        for sub in root.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .unwrap_or_else(|| panic!("pcs {} has no example in its --help", sub.get_name()))
+                .to_string();
+            assert!(
+                help.starts_with("Example:\n"),
+                "pcs {}: {help}",
+                sub.get_name()
+            );
+            for line in help
+                .lines()
+                .skip(1)
+                .filter(|l| l.trim_start().starts_with("pcs "))
+            {
+                let args = words(line.trim());
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    panic!(
+                        "the example `{}` of pcs {} does not parse: {e}",
+                        line.trim(),
+                        sub.get_name()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= root.get_subcommands().count());
+    }
+
+    /// `-q`, `-v` and `--color` are taken by every command, before or after its name.
+    #[test]
+    fn the_global_flags_go_with_every_command() {
+        for args in [
+            &["pcs", "convert", "-q", "a", "b"][..],
+            &["pcs", "-q", "convert", "a", "b"],
+            &["pcs", "generate", "/tmp/x", "-v", "--color", "never"],
+            &[
+                "pcs",
+                "score",
+                "d",
+                "--month",
+                "2023-11",
+                "-q",
+                "--color=always",
+            ],
+            &["pcs", "rulebook", "list", "-q"],
+            &["pcs", "completions", "bash", "--color", "never"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(
+                cli.global.quiet
+                    || cli.global.verbose
+                    || cli.global.color != clap::ColorChoice::Auto
+            );
+        }
+        assert!(Cli::try_parse_from(["pcs", "convert", "-q", "-v", "a", "b"]).is_err());
+        assert!(Cli::try_parse_from(["pcs", "convert", "--color", "purple", "a", "b"]).is_err());
+    }
 }

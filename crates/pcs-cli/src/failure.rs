@@ -19,8 +19,11 @@ impl Failure {
             Failure::BadInput(e) => (2, e),
             Failure::Other(e) => (1, e),
         };
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "error: {err}");
+        // anstream drops the style when stderr is not a terminal, under
+        // NO_COLOR or with --color never (crate::ui::apply_color).
+        let mut stderr = anstream::stderr().lock();
+        let style = crate::ui::ERROR;
+        let _ = writeln!(stderr, "{style}error:{style:#} {err}");
         for cause in err.chain().skip(1) {
             let _ = writeln!(stderr, "  caused by: {cause}");
         }

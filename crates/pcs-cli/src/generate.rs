@@ -214,20 +214,22 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         ),
         Err(e) => return Err(e).context("cannot move the dataset into place"),
     };
-    eprintln!(
-        "wrote {} ({}, {} partners): {} revenue, {} usage, {} certification, {} acr, {} licenses rows in {:.1}s; score it with: pcs score {} --month {}",
-        out.display(),
-        plan.format.extension(),
-        counts.partners,
-        counts.revenue,
-        counts.usage,
-        counts.certifications,
-        counts.acr,
-        counts.licenses,
-        started.elapsed().as_secs_f64(),
-        out.display(),
-        plan.end.plus(1),
-    );
+    if !crate::ui::quiet() {
+        eprintln!(
+            "wrote {} ({}, {} partners): {} revenue, {} usage, {} certification, {} acr, {} licenses rows in {:.1}s; score it with: pcs score {} --month {}",
+            out.display(),
+            plan.format.extension(),
+            counts.partners,
+            counts.revenue,
+            counts.usage,
+            counts.certifications,
+            counts.acr,
+            counts.licenses,
+            started.elapsed().as_secs_f64(),
+            out.display(),
+            plan.end.plus(1),
+        );
+    }
     Ok(())
 }
 

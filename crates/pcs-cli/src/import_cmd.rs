@@ -41,6 +41,8 @@ fn partner_center(args: &PartnerCenterArgs) -> Result<(), Failure> {
         }
     };
     let summary = import(src, dst, &mapping, args.force)?;
-    eprint!("{summary}");
+    if !crate::ui::quiet() {
+        eprint!("{summary}");
+    }
     Ok(())
 }

@@ -17,10 +17,12 @@ mod reports;
 mod rulebooks;
 mod score_cmd;
 mod serve_cmd;
+mod ui;
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 use failure::Failure;
@@ -35,8 +37,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// then write the Parquet dataset.
 fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
     let dataset = pcs_data::Dataset::open_with(&args.source, &args.csv.options())?;
-    for note in dataset.notes() {
-        eprintln!("note: {note}");
+    if !ui::quiet() {
+        for note in dataset.notes() {
+            eprintln!("note: {note}");
+        }
     }
     let set = pcs_core::rulebook::RulebookSet::builtin();
     let rb = set.versions().last().expect("a built-in rulebook");
@@ -46,9 +50,13 @@ fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
     };
     dataset.load(rb, &options)?;
     let stats = pcs_data::convert::to_parquet(&dataset, &args.out, args.force)?;
+    if ui::quiet() {
+        return Ok(());
+    }
     for (table, rows, months) in &stats.tables {
         let sorted = if *months > 0 {
-            format!(", {months} months in order")
+            let plural = if *months == 1 { "" } else { "s" };
+            format!(", {months} month{plural} in order")
         } else {
             String::new()
         };
@@ -58,8 +66,78 @@ fn convert(args: &args::ConvertArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `pcs completions SHELL`: the script clap_complete generates from the
+/// flags' definition, on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut command = Cli::command();
+    // Into memory first: clap_complete panics on a failed write (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "pcs", &mut script);
+    write_stdout(&script)
+}
+
+/// Writes `bytes` on stdout; a closed pipe (`pcs man | head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other(e.into())),
+        _ => Ok(()),
+    }
+}
+
+/// `pcs man [--dir DIR]`: pcs(1) on stdout, or a page per command (pcs.1,
+/// pcs-score.1, pcs-rulebook-list.1, ...) written into DIR.
+fn man(dir: Option<&std::path::Path>) -> Result<(), Failure> {
+    let command = Cli::command();
+    match dir {
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .map_err(|e| Failure::Other(e.into()))?;
+            write_stdout(&page)
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(command, dir))
+                .map_err(|e| {
+                    Failure::Other(anyhow::Error::new(e).context(format!(
+                        "cannot write the manual pages into {}",
+                        dir.display()
+                    )))
+                })?;
+            if !ui::quiet() {
+                eprintln!("wrote the manual pages into {}", dir.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Gives the commands that take `quiet` in their own arguments the global flag.
+fn spread_quiet(command: &mut Command, quiet: bool) {
+    match command {
+        Command::Score(a) => a.quiet = quiet,
+        Command::Explain(a) => a.common.quiet = quiet,
+        Command::Customers(a) => a.common.quiet = quiet,
+        Command::Skilling(a) => a.common.quiet = quiet,
+        Command::History(a) => a.common.quiet = quiet,
+        Command::Simulate(a) => a.common.quiet = quiet,
+        Command::Recommend(a) => a.common.quiet = quiet,
+        Command::Plan(a) => a.common.quiet = quiet,
+        _ => {}
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = ui::color_from_args(&argv);
+    ui::apply_color(color);
+    let matches = Cli::command().color(color).get_matches_from(&argv);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let started = std::time::Instant::now();
+    ui::set_quiet(cli.global.quiet);
+    spread_quiet(&mut cli.command, cli.global.quiet);
     let result = match cli.command {
         Command::Score(a) => score_cmd::run(&a),
         Command::Generate(a) => generate::run(&a).map_err(Failure::Other),
@@ -76,7 +154,19 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve_cmd::run(&a),
         Command::Token(c) => serve_cmd::run_token(c),
         Command::Cluster(c) => cluster::run(&c),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man(dir.as_deref()),
     };
+    if cli.global.verbose {
+        let memory = ui::peak_memory()
+            .map(|b| format!(", peak memory {:.1} MiB", b as f64 / (1024.0 * 1024.0)))
+            .unwrap_or_default();
+        eprintln!(
+            "pcs: {} in {:.2} s{memory}",
+            if result.is_ok() { "done" } else { "failed" },
+            started.elapsed().as_secs_f64()
+        );
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(),
