@@ -13,8 +13,43 @@ use pcs_server::store::{FILE_NAME, Scope, Store};
 use crate::args::{ServeArgs, TokenCommand};
 use crate::failure::Failure;
 
+/// The environment variable that makes mimalloc (the allocator of `pcs`)
+/// return freed memory to the operating system at once (the default keeps
+/// it committed until a later allocation happens to purge it).
+const PURGE_DELAY: &str = "MIMALLOC_PURGE_DELAY";
+
+/// Starts `pcs serve` again in this process with `MIMALLOC_PURGE_DELAY=0`
+/// unless it is set: mimalloc reads its options when the process starts,
+/// before `main`, and has no safe call to change them later. Without it,
+/// the memory of the data a server drops (the source lines it does not
+/// keep, the data an upload replaces) stays resident. An operator's own
+/// value is kept; if the new start fails, this one goes on.
+fn restart_with_immediate_purge() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        if std::env::var_os(PURGE_DELAY).is_some() {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut argv = std::env::args_os();
+        let arg0 = argv.next().unwrap_or_else(|| exe.clone().into_os_string());
+        let e = std::process::Command::new(&exe)
+            .arg0(arg0)
+            .args(argv)
+            .env(PURGE_DELAY, "0")
+            .exec();
+        eprintln!(
+            "pcs serve: cannot restart with {PURGE_DELAY}=0 ({e}); memory freed after an upload may stay resident"
+        );
+    }
+}
+
 /// Runs `pcs serve`.
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
+    restart_with_immediate_purge();
     let rulebooks = crate::rulebooks::load(&args.rulebook)?;
     // The server reads every area's tables: their names must agree.
     for rb in rulebooks.versions() {

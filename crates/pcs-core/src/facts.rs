@@ -805,6 +805,10 @@ pub struct FactsBuilder<'r> {
     /// make their partner known.
     vocabulary: Option<&'r Vocabulary>,
     area_months: MonthFilter,
+    /// With `trace`: the revenue and usage months, and the acr and licenses
+    /// months, whose aggregates keep their source lines ([`FactsBuilder::trace_only`]).
+    trace_months: MonthFilter,
+    trace_area_months: MonthFilter,
     vocab_associations: HashMap<String, Option<u16>>,
     vocab_workloads: HashMap<String, Option<u16>>,
     vocab_offers: HashMap<String, u16>,
@@ -843,11 +847,24 @@ impl<'r> FactsBuilder<'r> {
             warnings: Warnings::default(),
             vocabulary: None,
             area_months: MonthFilter::All,
+            trace_months: MonthFilter::All,
+            trace_area_months: MonthFilter::All,
             vocab_associations: HashMap::default(),
             vocab_workloads: HashMap::default(),
             vocab_offers: HashMap::default(),
             service_keys: HashMap::default(),
         }
+    }
+
+    /// With tracing, keeps source lines (and amounts by subscription) only
+    /// in aggregates of revenue and usage rows of `months` and of acr and
+    /// licenses rows of `area_months`; the others keep their sums only (a
+    /// server's explanations need the lines of a few months, its history
+    /// the sums of all).
+    pub fn trace_only(mut self, months: MonthFilter, area_months: MonthFilter) -> Self {
+        self.trace_months = months;
+        self.trace_area_months = area_months;
+        self
     }
 
     /// Reads the acr and licenses tables with `vocabulary` (the names of
@@ -940,7 +957,7 @@ impl<'r> FactsBuilder<'r> {
         }
         let association = self.association(Table::Revenue, row.association, row.line);
         let keep = self.months.keeps(row.month);
-        let trace = self.trace;
+        let trace = self.trace && self.trace_months.keeps(row.month);
         let reason = match (workload, association) {
             (None, _) => Some(Exclusion::UnknownWorkload),
             (_, None) => Some(Exclusion::UnknownAssociation),
@@ -1025,7 +1042,7 @@ impl<'r> FactsBuilder<'r> {
             }
         };
         let keep = self.months.keeps(row.month);
-        let trace = self.trace;
+        let trace = self.trace && self.trace_months.keeps(row.month);
         let excluded_labels = match (keep, reason) {
             (true, Some(_)) => Some((
                 match workload {
@@ -1118,7 +1135,7 @@ impl<'r> FactsBuilder<'r> {
             None => NO_OFFER,
         };
         let keep = self.area_months.keeps(row.month);
-        let trace = self.trace;
+        let trace = self.trace && self.trace_area_months.keeps(row.month);
         if !keep {
             self.partner(row.partner_id);
             return;
@@ -1175,7 +1192,7 @@ impl<'r> FactsBuilder<'r> {
         }
         let association = self.vocab_association(Table::Licenses, row.association, row.line);
         let keep = self.area_months.keeps(row.month);
-        let trace = self.trace;
+        let trace = self.trace && self.trace_area_months.keeps(row.month);
         if row.associated_on.is_none()
             && let (Some(w), Some(_)) = (workload, association)
         {
@@ -1277,7 +1294,8 @@ impl<'r> FactsBuilder<'r> {
     /// An empty builder with the same rulebook, months and tracing, for
     /// reading another part of the data in parallel (then [`FactsBuilder::merge`]).
     pub fn empty_like(&self) -> FactsBuilder<'r> {
-        let b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace);
+        let b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
+            .trace_only(self.trace_months.clone(), self.trace_area_months.clone());
         match self.vocabulary {
             Some(v) => b.with_areas(v, self.area_months.clone()),
             None => b,
@@ -1333,5 +1351,55 @@ pub fn usage_label(rb: &Rulebook, u: UsageName) -> String {
     match u.product {
         Some(p) => format!("{} (in {})", wl.includes[p as usize], wl.name),
         None => wl.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod trace_tests {
+    use super::*;
+
+    #[test]
+    fn trace_only_keeps_lines_of_the_months_asked_for_and_every_sum() {
+        let set = crate::rulebook::RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let m = |s: &str| -> Month { s.parse().unwrap() };
+        let build = |only: MonthFilter| {
+            let mut b =
+                FactsBuilder::new(rb, MonthFilter::All, true).trace_only(only, MonthFilter::All);
+            for (line, month) in [(2, "2023-09"), (3, "2023-10"), (4, "2023-10")] {
+                b.add_revenue(&RevenueRow {
+                    partner_id: "P1",
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    subscription_id: Some("S1"),
+                    workload: "Sales",
+                    month: month.parse().unwrap(),
+                    revenue_usd: Decimal::ONE_HUNDRED,
+                    association: "CSP Tier 1",
+                    line,
+                });
+            }
+            b.finish()
+        };
+        let all = build(MonthFilter::All);
+        let some = build(MonthFilter::Only(vec![m("2023-10")]));
+        let (a, s) = (&all.partners["P1"], &some.partners["P1"]);
+        assert_eq!(a.revenue.len(), 2);
+        for (k, agg) in &a.revenue {
+            let kept = &s.revenue[k];
+            assert_eq!((kept.amount, kept.rows), (agg.amount, agg.rows), "{k:?}");
+            if k.2 == m("2023-10") {
+                assert_eq!(kept.lines, vec![3, 4]);
+                assert_eq!(kept.subscriptions, agg.subscriptions);
+            } else {
+                assert!(kept.lines.is_empty() && kept.subscriptions.is_empty());
+                assert_eq!(agg.lines, vec![2]);
+            }
+        }
+        // Parts read in parallel trace the same months.
+        let b = FactsBuilder::new(rb, MonthFilter::All, true)
+            .trace_only(MonthFilter::Only(vec![m("2023-10")]), MonthFilter::All);
+        let part = b.empty_like();
+        assert!(part.trace_months.keeps(m("2023-10")) && !part.trace_months.keeps(m("2023-09")));
     }
 }

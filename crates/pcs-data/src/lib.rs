@@ -314,6 +314,21 @@ impl Dataset {
         })
     }
 
+    /// The same dataset with only the files of `tables` (as found and
+    /// detected by [`Dataset::open`]).
+    pub fn only(&self, tables: &[Table]) -> Dataset {
+        Dataset {
+            dir: self.dir.clone(),
+            tables: self
+                .tables
+                .iter()
+                .filter(|t| tables.contains(&t.table))
+                .cloned()
+                .collect(),
+            notes: self.notes.clone(),
+        }
+    }
+
     /// The dataset directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -365,6 +380,17 @@ impl Dataset {
     ) -> Result<(DatasetFacts, ReadStats), DataError> {
         let builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace)
             .with_areas(vocabulary, area_months);
+        self.load_into_with(builder, options)
+    }
+
+    /// Reads every table into `builder` (made by the caller: with areas,
+    /// tracing only some months, ...); `options` gives the threads and the
+    /// progress (its months and trace are the builder's business).
+    pub fn load_into(
+        &self,
+        builder: FactsBuilder<'_>,
+        options: &LoadOptions,
+    ) -> Result<(DatasetFacts, ReadStats), DataError> {
         self.load_into_with(builder, options)
     }
 

@@ -34,7 +34,7 @@ use pcs_insights::app;
 #[openapi(
     info(
         title = "pcs",
-        description = "The Partner Capability Score (Solutions Partner for Business Applications): scores, explanations, reports, what-if simulations and data uploads. With `pcs serve --auth`, send `Authorization: Bearer TOKEN`; a token scoped to one partner sees only that partner (others answer 404).",
+        description = "The Partner Capability Score of the six Solutions Partner designations: each area's score (`score?area=`) and the qualification summary of all six; Business Applications' explanations, reports, what-if simulations; data uploads. With `pcs serve --auth`, send `Authorization: Bearer TOKEN`; a token scoped to one partner sees only that partner (others answer 404).",
         license(name = "MIT OR Apache-2.0")
     ),
     components(schemas(ErrorBody, ErrorDetail)),

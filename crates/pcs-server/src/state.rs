@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use pcs_core::facts::{DatasetFacts, MonthFilter, PartnerFacts, Table, Warning};
+use pcs_core::calendar::Month;
+use pcs_core::facts::{DatasetFacts, FactsBuilder, MonthFilter, PartnerFacts, Table, Warning};
 use pcs_core::jiff::civil::Date;
 use pcs_core::jiff::{Timestamp, tz::TimeZone};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
@@ -101,8 +102,8 @@ impl PartnerEntry {
 }
 
 /// The whole dataset as read at one moment: the facts of every partner in
-/// every month (with source lines, for explanations), under each rulebook
-/// version. Requests hold an `Arc` of it, so an upload that replaces it never
+/// every month, under each rulebook version, with source lines for the
+/// months the default pages explain ([`Traced`]). Requests hold an `Arc` of it, so an upload that replaces it never
 /// changes what a request in flight reads.
 pub struct Snapshot {
     /// A counter that grows with every accepted upload (starts at 1).
@@ -122,12 +123,86 @@ pub struct Snapshot {
     /// area rulebooks, every version), as `pcs score --area` merges them.
     read: Arc<AreaRead>,
     partners: Vec<PartnerEntry>,
+    /// The newest complete month of the data ([`complete_month`]).
+    complete_month: Option<Month>,
+    /// The months whose aggregates keep their source lines.
+    traced: Traced,
+}
+
+/// The months whose aggregates keep their source lines (and amounts by
+/// subscription) in a snapshot: what the pages of the default month explain
+/// (that month and the one before, for the refresh-by-the-20th rule). Every
+/// other month keeps its sums only: scores, the summary and the history
+/// need nothing more.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traced {
+    /// Revenue and usage months (Business Applications' latest and baseline months).
+    pub ba: Vec<Month>,
+    /// acr and licenses months (the other areas' latest and baseline
+    /// months; their trailing sums keep the lines of those months only).
+    pub areas: Vec<Month>,
+}
+
+impl Traced {
+    /// The months the periods of `months` read, under the rulebooks in force.
+    pub fn of(rulebooks: &RulebookSet, months: &[Month]) -> Traced {
+        let mut t = Traced::default();
+        for &m in months {
+            let d = m.last_day();
+            if let Ok(rb) = rulebooks.in_force(SOLUTION_AREA, d) {
+                t.ba.extend(Period::for_month(rb, m).data_months());
+            }
+            for rb in rulebooks.areas_in_force(d) {
+                let p = Period::with_calendar(&rb.calendar, m, d);
+                t.areas.extend([p.latest_month, p.baseline_month]);
+            }
+        }
+        for v in [&mut t.ba, &mut t.areas] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        t
+    }
+
+    /// Whether the explanations of month `m` have their source lines (every
+    /// revenue and usage month its period reads is traced).
+    pub fn covers(&self, rulebooks: &RulebookSet, m: Month) -> bool {
+        Traced::of(rulebooks, &[m])
+            .ba
+            .iter()
+            .all(|x| self.ba.contains(x))
+    }
+}
+
+/// The newest month with as many partners with revenue or usage as any
+/// month (a month still being filled, as in an export taken mid-month, has
+/// fewer).
+pub fn complete_month<'a>(partners: impl Iterator<Item = &'a PartnerFacts>) -> Option<Month> {
+    let mut count: std::collections::BTreeMap<Month, usize> = Default::default();
+    let mut months: Vec<Month> = Vec::new();
+    for p in partners {
+        months.clear();
+        months.extend(p.revenue.keys().map(|k| k.2));
+        months.extend(p.usage.keys().map(|k| k.2));
+        months.sort_unstable();
+        months.dedup();
+        for m in &months {
+            *count.entry(*m).or_default() += 1;
+        }
+    }
+    let most = count.values().copied().max()?;
+    count
+        .iter()
+        .rev()
+        .find(|(_, n)| **n == most)
+        .map(|(m, _)| *m)
 }
 
 impl Snapshot {
-    /// Reads the dataset in `dir`: all months, with trace, under every
-    /// rulebook, every table (acr and licenses too, with the names of every
-    /// area rulebook, as `pcs score --area` reads them).
+    /// Reads the dataset in `dir`: all months, under every rulebook, every
+    /// table (acr and licenses too, with the names of every area rulebook,
+    /// as `pcs score --area` reads them), keeping source lines for the
+    /// [`Traced`] months only.
     pub fn load(
         dir: &Path,
         rulebooks: Arc<RulebookSet>,
@@ -141,11 +216,40 @@ impl Snapshot {
             trace: true,
             ..LoadOptions::default()
         };
+        // The pages' default month is the one whose latest month is the
+        // newest complete month: a first read of revenue and usage (sums
+        // only) finds it, then the full read keeps the source lines of that
+        // month's period (and the month before's) and sums for the rest.
+        let complete_month = match rulebooks.versions().last() {
+            Some(rb) => {
+                let sums = dataset
+                    .only(&[Table::Revenue, Table::Usage])
+                    .load(rb, &LoadOptions::default())?;
+                complete_month(sums.partners.values())
+            }
+            None => None,
+        };
+        let traced = match complete_month {
+            Some(latest) => {
+                let offset = rulebooks
+                    .versions()
+                    .last()
+                    .map_or(1, |rb| rb.calendar.latest_month_offset);
+                let m = latest.plus(offset);
+                Traced::of(&rulebooks, &[m.minus(1), m])
+            }
+            None => Traced::default(),
+        };
         let mut facts = Vec::new();
         let mut stats = None;
         for rb in rulebooks.versions() {
-            let (mut f, s) =
-                dataset.load_areas(rb, &read.vocab, read.area_months.clone(), &options)?;
+            let builder = FactsBuilder::new(rb, MonthFilter::All, true)
+                .with_areas(&read.vocab, read.area_months.clone())
+                .trace_only(
+                    MonthFilter::Only(traced.ba.clone()),
+                    MonthFilter::Only(traced.areas.clone()),
+                );
+            let (mut f, s) = dataset.load_into(builder, &options)?;
             read.keep_unknown_only(&mut f);
             facts.push(f);
             stats.get_or_insert(s);
@@ -196,7 +300,20 @@ impl Snapshot {
             facts,
             read,
             partners,
+            complete_month,
+            traced,
         })
+    }
+
+    /// The newest month in which as many partners have revenue or usage as
+    /// in any month.
+    pub fn complete_month(&self) -> Option<Month> {
+        self.complete_month
+    }
+
+    /// The months whose aggregates keep their source lines.
+    pub fn traced(&self) -> &Traced {
+        &self.traced
     }
 
     /// The merged names of every rulebook (what the area engines bind to).
@@ -338,9 +455,11 @@ impl AppState {
         self.0.data.load_full()
     }
 
-    /// Replaces the snapshot (after an accepted upload).
+    /// Replaces the snapshot (after an accepted upload). The old one is
+    /// dropped once the last request reading it is done ([`release_when_unused`]).
     pub(crate) fn replace(&self, snapshot: Snapshot) {
-        self.0.data.store(Arc::new(snapshot));
+        let old = self.0.data.swap(Arc::new(snapshot));
+        release_when_unused(old);
     }
 
     /// The SQLite store (tokens, sessions, scenarios, upload history).
@@ -382,7 +501,123 @@ impl AppState {
     }
 }
 
+/// Drops a replaced snapshot once no request holds it any more (checked
+/// every 50 ms, for at most ten minutes; then it is dropped whenever its
+/// last reader is done), on a thread of its own: freeing millions of
+/// aggregates takes a while and no request should wait for it.
+fn release_when_unused(old: Arc<Snapshot>) {
+    let spawned = std::thread::Builder::new()
+        .name("pcs-release".into())
+        .spawn(move || {
+            let mut old = old;
+            for _ in 0..12_000 {
+                match Arc::try_unwrap(old) {
+                    Ok(snapshot) => {
+                        drop(snapshot);
+                        return;
+                    }
+                    Err(still_used) => {
+                        old = still_used;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("pcs serve: cannot start the thread that frees the replaced data ({e})");
+    }
+}
+
 /// The date whose rulebook applies (a month's last day, or the date).
 pub fn evaluation_date(when: When) -> Date {
     when.evaluation_date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcs_core::score::{Detail, score_partner_with};
+
+    fn example() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso")
+    }
+
+    fn snapshot() -> Snapshot {
+        let set = Arc::new(RulebookSet::builtin());
+        let read = Arc::new(area_read(&set).unwrap());
+        Snapshot::load(&example(), set, read, 1).unwrap()
+    }
+
+    #[test]
+    fn the_snapshot_keeps_source_lines_of_the_default_months_only() {
+        let snap = snapshot();
+        // The example's newest complete month is 2023-10: pages default to
+        // 2023-11, whose period reads 2023-10 and 2022-10 (and 2023-10's
+        // period, for the 19th of a month, 2023-09 and 2022-09).
+        assert_eq!(snap.complete_month(), Some("2023-10".parse().unwrap()));
+        let m = |s: &str| -> Month { s.parse().unwrap() };
+        assert_eq!(
+            snap.traced().ba,
+            vec![m("2022-09"), m("2022-10"), m("2023-09"), m("2023-10")]
+        );
+        assert!(snap.traced().covers(snap.rulebooks(), m("2023-11")));
+        assert!(!snap.traced().covers(snap.rulebooks(), m("2023-07")));
+        let (mut inside, mut outside) = (0, 0);
+        for p in snap.facts[0].partners.values() {
+            for (k, a) in &p.revenue {
+                if snap.traced().ba.contains(&k.2) {
+                    assert_eq!(a.lines.len(), a.rows as usize, "{k:?}");
+                    inside += 1;
+                } else {
+                    assert!(a.lines.is_empty() && a.subscriptions.is_empty(), "{k:?}");
+                    outside += 1;
+                }
+            }
+            for (k, a) in &p.usage {
+                if !snap.traced().ba.contains(&k.2) {
+                    assert!(a.total.lines.is_empty(), "{k:?}");
+                    outside += 1;
+                }
+            }
+            for (k, a) in &p.acr {
+                if !snap.traced().areas.contains(&k.2) {
+                    assert!(a.lines.is_empty() && a.subscriptions.is_empty(), "{k:?}");
+                }
+            }
+        }
+        assert!(inside > 0 && outside > 0, "{inside} traced, {outside} not");
+    }
+
+    #[test]
+    fn dropping_source_lines_changes_no_score() {
+        let snap = snapshot();
+        let rb = &snap.rulebooks().versions()[0];
+        let (full, _) = Dataset::open(&example())
+            .unwrap()
+            .load_areas(
+                rb,
+                snap.vocab(),
+                MonthFilter::All,
+                &LoadOptions {
+                    months: MonthFilter::All,
+                    trace: true,
+                    ..LoadOptions::default()
+                },
+            )
+            .unwrap();
+        for month in ["2023-05", "2023-07", "2023-10", "2023-11", "2024-01"] {
+            let period = Period::for_month(rb, month.parse().unwrap());
+            for (id, f) in &full.partners {
+                let kept = &snap.facts[0].partners[id];
+                for detail in [Detail::Totals, Detail::Full] {
+                    let a = score_partner_with(rb, id, f, period, detail);
+                    let b = score_partner_with(rb, id, kept, period, detail);
+                    assert_eq!(a.total_points, b.total_points, "{id} {month}");
+                    for (x, y) in a.metrics.iter().zip(&b.metrics) {
+                        assert_eq!((x.value, x.points), (y.value, y.points), "{id} {month}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -351,8 +351,7 @@ mod tests {
             "the smb track's cards"
         );
         assert!(
-            html.contains(r#"data-track="smb" aria-label="Scorecard""#)
-                || html.contains(r#"data-area="modern_work" data-track="smb""#),
+            html.contains(r#"aria-label="Scorecard" data-area="modern_work" data-track="smb""#),
             "{html}"
         );
     }

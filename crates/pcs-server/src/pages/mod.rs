@@ -26,7 +26,6 @@ mod upload;
 mod view;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query};
@@ -41,7 +40,7 @@ use pcs_core::score::Period;
 use crate::auth::{Access, authenticate};
 use crate::error::ApiError;
 use crate::reports::{Reports, parse_when};
-use crate::state::{AppState, Snapshot, When};
+use crate::state::{AppState, When};
 
 use layout::{Frame, Tab, layout};
 pub use layout::{login_limited_page, login_page};
@@ -208,51 +207,6 @@ fn html_response(status: StatusCode, m: Markup) -> Response {
 
 // ---------------------------------------------------------------- the default month
 
-/// The newest complete month of the snapshot: the newest month in which as
-/// many partners have revenue or usage as in any month (a month still being
-/// filled, as in an export taken mid-month, has fewer). Computed once per
-/// snapshot (a live `Weak` keeps the allocation, so a pointer match is the
-/// same snapshot).
-fn latest_data_month(snap: &Arc<Snapshot>, date: pcs_core::jiff::civil::Date) -> Option<Month> {
-    static CACHE: Mutex<Option<(Weak<Snapshot>, Option<Month>)>> = Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((w, m)) = cache.as_ref()
-        && std::ptr::eq(w.as_ptr(), Arc::as_ptr(snap))
-    {
-        return *m;
-    }
-    let latest = snap
-        .under(date)
-        .ok()
-        .and_then(|(_, facts)| complete_month(facts.partners.values()));
-    *cache = Some((Arc::downgrade(snap), latest));
-    latest
-}
-
-/// The newest month with as many partners with data as any month.
-fn complete_month<'a>(
-    partners: impl Iterator<Item = &'a pcs_core::facts::PartnerFacts>,
-) -> Option<Month> {
-    let mut count: std::collections::BTreeMap<Month, usize> = Default::default();
-    let mut months: Vec<Month> = Vec::new();
-    for p in partners {
-        months.clear();
-        months.extend(p.revenue.keys().map(|k| k.2));
-        months.extend(p.usage.keys().map(|k| k.2));
-        months.sort_unstable();
-        months.dedup();
-        for m in &months {
-            *count.entry(*m).or_default() += 1;
-        }
-    }
-    let most = count.values().copied().max()?;
-    count
-        .iter()
-        .rev()
-        .find(|(_, n)| **n == most)
-        .map(|(m, _)| *m)
-}
-
 /// The month a page shows when none is asked for: the one whose latest
 /// month is the newest complete month of the data, but not after today's.
 fn default_sel(state: &AppState) -> Sel {
@@ -262,7 +216,7 @@ fn default_sel(state: &AppState) -> Sel {
         return Sel::Date(today);
     };
     let now = Period::for_date(rb, today).month;
-    match latest_data_month(&snap, today) {
+    match snap.complete_month() {
         Some(latest) => Sel::Month(latest.plus(rb.calendar.latest_month_offset).min(now)),
         None => Sel::Month(now),
     }
@@ -413,12 +367,15 @@ mod tests {
         let facts = b.finish();
         // 2023-11 has two partners of the three: still being filled.
         assert_eq!(
-            complete_month(facts.partners.values()),
+            crate::state::complete_month(facts.partners.values()),
             Some("2023-10".parse().unwrap())
         );
         let only_p1 = facts.partners.get("P1").into_iter();
-        assert_eq!(complete_month(only_p1), Some("2023-11".parse().unwrap()));
-        assert_eq!(complete_month(std::iter::empty()), None);
+        assert_eq!(
+            crate::state::complete_month(only_p1),
+            Some("2023-11".parse().unwrap())
+        );
+        assert_eq!(crate::state::complete_month(std::iter::empty()), None);
     }
 
     #[test]
