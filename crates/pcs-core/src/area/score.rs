@@ -746,7 +746,7 @@ impl Ctx<'_> {
                         counted: false,
                         reason: Some(reason),
                         rows: agg.rows,
-                        lines: agg.lines.clone(),
+                        lines: agg.lines().to_vec(),
                         ..AreaItem::default()
                     });
                 }
@@ -760,7 +760,7 @@ impl Ctx<'_> {
             e.0 += agg.amount;
             e.1 += agg.rows;
             if self.full {
-                e.2.extend(&agg.lines);
+                e.2.extend(agg.lines());
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -796,7 +796,7 @@ impl Ctx<'_> {
                         _ => AreaReason::UnknownAssociation,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines.clone(),
+                    lines: agg.lines().to_vec(),
                     ..AreaItem::default()
                 }
             })
@@ -1036,7 +1036,7 @@ impl Ctx<'_> {
             }
             tm.rows += agg.rows;
             if self.full {
-                tm.lines.extend(&agg.lines);
+                tm.lines.extend(agg.lines());
             }
         }
     }
@@ -1102,7 +1102,7 @@ impl Ctx<'_> {
                 counted: false,
                 reason: Some(reason),
                 rows: agg.rows,
-                lines: agg.lines.clone(),
+                lines: agg.lines().to_vec(),
                 ..AreaItem::default()
             });
         }
@@ -1249,7 +1249,7 @@ impl Ctx<'_> {
                                 counted: ok,
                                 reason: (!ok).then_some(AreaReason::OutsideBand),
                                 rows: agg.rows,
-                                lines: agg.lines.clone(),
+                                lines: agg.lines().to_vec(),
                                 ..AreaItem::default()
                             });
                         }
