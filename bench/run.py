@@ -166,7 +166,7 @@ def data_size(d: Path) -> int:
 def row_counts(d: Path) -> dict[str, int]:
     """Rows per table, from `pcs generate`'s summary line."""
     text = (d / "GENERATED").read_text() if (d / "GENERATED").is_file() else ""
-    m = re.search(r"\((\d+) partners\): (\d+) revenue, (\d+) usage, (\d+) certification, "
+    m = re.search(r"(\d+) partners\): (\d+) revenue, (\d+) usage, (\d+) certification, "
                   r"(\d+) acr, (\d+) licenses", text)
     if not m:
         return {}
