@@ -1,7 +1,9 @@
 """Shared helpers of bench/run.py and bench/check_peer.py (standard library only).
 
-- the virtualenv bench/.venv with the pinned duckdb package (created on demand);
-- running the DuckDB peer (bench/peer.py + bench/peer.sql) and `pcs score`;
+- the virtualenv bench/.venv with the pinned duckdb and polars packages
+  (created on demand);
+- running the peers (DuckDB: bench/peer.py + bench/peer.sql; Polars:
+  bench/peer_polars.py) and `pcs score`;
 - comparing two sets of score objects on every field of the contract, numbers
   as decimals (so 15 == 15.00).
 """
@@ -19,6 +21,10 @@ VENV = BENCH / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 PEER_PY = BENCH / "peer.py"
 PEER_SQL = BENCH / "peer.sql"
+PEER_POLARS = BENCH / "peer_polars.py"
+# The peers, by name: each is a Python script run by the virtualenv's python
+# as SCRIPT DATASET --month M --out FILE.
+PEERS = {"duckdb": PEER_PY, "polars": PEER_POLARS}
 REQUIREMENTS = BENCH / "requirements.txt"
 
 # The field-by-field comparison of score objects is the oracle's
@@ -34,10 +40,10 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------- environment
 
 def ensure_duckdb() -> Path:
-    """bench/.venv with duckdb installed (from PyPI, version pinned in
-    bench/requirements.txt); returns its python."""
+    """bench/.venv with duckdb and polars installed (from PyPI, versions
+    pinned in bench/requirements.txt); returns its python."""
     if VENV_PYTHON.exists():
-        ok = subprocess.run([str(VENV_PYTHON), "-c", "import duckdb"],
+        ok = subprocess.run([str(VENV_PYTHON), "-c", "import duckdb, polars"],
                             capture_output=True).returncode == 0
         if ok:
             return VENV_PYTHON
@@ -46,11 +52,11 @@ def ensure_duckdb() -> Path:
         r = subprocess.run([sys.executable, "-m", "venv", str(VENV)])
         if r.returncode != 0:
             raise SystemExit("could not create bench/.venv (on Debian: apt-get install python3-venv)")
-    log(f"installing duckdb into {VENV.relative_to(ROOT)} ({REQUIREMENTS.relative_to(ROOT)})")
+    log(f"installing duckdb and polars into {VENV.relative_to(ROOT)} ({REQUIREMENTS.relative_to(ROOT)})")
     r = subprocess.run([str(VENV_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "-r", str(REQUIREMENTS)])
     if r.returncode != 0:
-        raise SystemExit("pip install of duckdb failed")
+        raise SystemExit("pip install of duckdb and polars failed")
     return VENV_PYTHON
 
 
@@ -63,8 +69,8 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def peer_cmd(dataset: Path, month: str, out: Path | str) -> list[str]:
-    return [str(VENV_PYTHON), str(PEER_PY), str(dataset), "--month", month, "--out", str(out)]
+def peer_cmd(dataset: Path, month: str, out: Path | str, peer: str = "duckdb") -> list[str]:
+    return [str(VENV_PYTHON), str(PEERS[peer]), str(dataset), "--month", month, "--out", str(out)]
 
 
 def pcs_cmd(pcs: Path | str, dataset: Path, month: str) -> list[str]:

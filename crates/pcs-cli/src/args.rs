@@ -486,6 +486,18 @@ pub enum TableFormat {
     Parquet,
 }
 
+/// The shape of a generated dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenerateProfile {
+    /// Subscriptions billed month after month: about a tenth of the revenue
+    /// and usage rows fall in the two months a score reads.
+    Default,
+    /// Many pairs per partner (15 tenants on average, several workloads
+    /// each) and most revenue and usage rows (about 70 %) in the latest and
+    /// baseline months; the acr and licenses tables get twice the tenants.
+    Dense,
+}
+
 /// `pcs generate`.
 #[derive(Args, Debug, Clone)]
 pub struct GenerateArgs {
@@ -494,9 +506,14 @@ pub struct GenerateArgs {
     /// Number of partners.
     #[arg(long, default_value_t = 100)]
     pub partners: u32,
-    /// Average number of customer tenants per partner.
-    #[arg(long, default_value_t = 4)]
-    pub tenants: u32,
+    /// Average number of customer tenants per partner [default: 4; with
+    /// --profile dense: 15].
+    #[arg(long)]
+    pub tenants: Option<u32>,
+    /// The shape of the data: `default` (rows spread over every month) or
+    /// `dense` (many pairs, most rows in the scored months).
+    #[arg(long, value_enum, default_value_t = GenerateProfile::Default)]
+    pub profile: GenerateProfile,
     /// Number of months of data, ending with --end-month.
     #[arg(long, default_value_t = 25)]
     pub months: u32,

@@ -22,6 +22,15 @@
 //!   names, associations that do not count for the table, usage of a
 //!   workload without a rate, unknown workloads and certifications, retired
 //!   and expired certifications.
+//!
+//! `--profile dense` keeps this model but gives each partner many more pairs
+//! (15 tenants on average, three to five performance workloads and one to
+//! three usage items per tenant) and writes a pair's rows in months other
+//! than the latest and baseline ones only now and then
+//! ([`DENSE_OTHER_MONTH_SHARE`]), so that most rows (about 70 %) fall in the
+//! two months a score reads and the aggregates are many: the shape on which
+//! reading and memory are hardest. The acr and licenses tables get twice the
+//! tenants per partner.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -38,7 +47,7 @@ use pcs_data::write::{StagedDataset, TableWriter, WriteError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::args::{GenerateArgs, TableFormat};
+use crate::args::{GenerateArgs, GenerateProfile, TableFormat};
 
 /// Workload names no rulebook knows (legacy and non-Business-Applications
 /// products), for unknown-workload warnings.
@@ -129,6 +138,14 @@ const LAST_NAMES: &[&str] = &[
 /// The most months of data (a hundred years).
 const MAX_MONTHS: u32 = 1200;
 
+/// With `--profile dense`, the chance that a pair's revenue or usage row is
+/// written in a month other than the latest and baseline months.
+const DENSE_OTHER_MONTH_SHARE: f64 = 0.05;
+
+/// Average tenants per partner of each profile, unless `--tenants` says.
+const DEFAULT_TENANTS: u32 = 4;
+const DENSE_TENANTS: u32 = 15;
+
 /// Validated options.
 #[derive(Clone, Debug)]
 struct Plan {
@@ -138,6 +155,8 @@ struct Plan {
     end: Month,
     seed: u64,
     format: Format,
+    /// `--profile dense`.
+    dense: bool,
 }
 
 impl Plan {
@@ -145,7 +164,13 @@ impl Plan {
         if args.partners < 1 {
             bail!("--partners must be at least 1");
         }
-        if args.tenants < 1 {
+        let dense = args.profile == GenerateProfile::Dense;
+        let tenants = args.tenants.unwrap_or(if dense {
+            DENSE_TENANTS
+        } else {
+            DEFAULT_TENANTS
+        });
+        if tenants < 1 {
             bail!("--tenants must be at least 1");
         }
         if args.months < 14 {
@@ -171,7 +196,7 @@ impl Plan {
         }
         Ok(Plan {
             partners: args.partners,
-            tenants: args.tenants,
+            tenants,
             months: args.months,
             end,
             seed: args.seed,
@@ -179,6 +204,7 @@ impl Plan {
                 TableFormat::Csv => Format::Csv,
                 TableFormat::Parquet => Format::Parquet,
             },
+            dense,
         })
     }
 }
@@ -349,6 +375,8 @@ struct AreaGenerator {
     /// (area, certification names) of the area rulebooks, without the
     /// ones Business Applications knows (its generator writes those).
     certs: Vec<(String, Vec<String>)>,
+    /// Tenants per partner relative to the default profile.
+    tenant_factor: f64,
 }
 
 impl AreaGenerator {
@@ -393,6 +421,7 @@ impl AreaGenerator {
             services,
             workloads,
             certs,
+            tenant_factor: if plan.dense { 2.0 } else { 1.0 },
         }
     }
 
@@ -430,7 +459,8 @@ impl AreaGenerator {
         strength: f64,
         security: f64,
     ) -> Result<(), WriteError> {
-        let tenants = 1 + (strength * 7.0 + rng.random::<f64>() * 2.0) as usize;
+        let tenants =
+            1 + ((strength * 7.0 + rng.random::<f64>() * 2.0) * self.tenant_factor) as usize;
         let mut amount = String::new();
         let n = self.months.len();
         for _ in 0..tenants {
@@ -506,7 +536,8 @@ impl AreaGenerator {
         strength: f64,
         security: f64,
     ) -> Result<(), WriteError> {
-        let tenants = 1 + (strength * 16.0 + rng.random::<f64>() * 2.0) as usize;
+        let tenants =
+            1 + ((strength * 16.0 + rng.random::<f64>() * 2.0) * self.tenant_factor) as usize;
         let n = self.months.len();
         let first_kept = n.saturating_sub(14);
         let (mut seats_text, mut active_text) = (String::new(), String::new());
@@ -1064,7 +1095,9 @@ impl<'a> Generator<'a> {
         anchors_left: &mut u32,
     ) -> Result<(), WriteError> {
         let cat = self.cat;
-        let count = if enterprise {
+        let count = if self.plan.dense {
+            *pick_weighted(rng, &[(3, 0.3), (4, 0.4), (5, 0.3)])
+        } else if enterprise {
             if rng.random_bool(0.4) { 2 } else { 3 }
         } else {
             *pick_weighted(rng, &[(1, 0.3), (2, 0.4), (3, 0.3)])
@@ -1165,6 +1198,9 @@ impl<'a> Generator<'a> {
         let cat = self.cat;
         let spelled = &cat.revenue_workloads[p.workload];
         for i in p.start..=p.end {
+            if self.sparse_month(rng, i) {
+                continue;
+            }
             if !p.anchor && rng.random_bool(0.03) {
                 continue; // a month without billing
             }
@@ -1257,7 +1293,9 @@ impl<'a> Generator<'a> {
         strength: f64,
     ) -> Result<(), WriteError> {
         let cat = self.cat;
-        let count = if enterprise {
+        let count = if self.plan.dense {
+            *pick_weighted(rng, &[(1usize, 0.2), (2, 0.5), (3, 0.3)])
+        } else if enterprise {
             *pick_weighted(rng, &[(0usize, 0.1), (1, 0.5), (2, 0.4)])
         } else {
             *pick_weighted(
@@ -1319,6 +1357,9 @@ impl<'a> Generator<'a> {
         }
         for p in &pairs {
             for i in p.start..=p.end {
+                if self.sparse_month(rng, i) {
+                    continue;
+                }
                 let factor = (p.trend * (i - p.start) as f64).exp() * (1.0 + 0.04 * normal(rng));
                 let units = if p.item.rate > 0.0 {
                     let quantity = p.level * factor / p.item.rate;
@@ -1361,6 +1402,16 @@ impl<'a> Generator<'a> {
             }
         }
         Ok(())
+    }
+
+    /// With `--profile dense`, whether to skip month `i` of a pair: the
+    /// latest and baseline months are always written, the others only now
+    /// and then. Never skips (and draws nothing) with the default profile.
+    fn sparse_month(&self, rng: &mut ChaCha8Rng, i: usize) -> bool {
+        self.plan.dense
+            && i != self.latest
+            && i != self.baseline
+            && !rng.random_bool(DENSE_OTHER_MONTH_SHARE)
     }
 
     /// Mostly an association type that counts for the family, sometimes one that does not.
@@ -1479,7 +1530,8 @@ mod tests {
         GenerateArgs {
             out: out.to_path_buf(),
             partners,
-            tenants: 4,
+            tenants: None,
+            profile: GenerateProfile::Default,
             months: 25,
             end_month: "2024-06".to_string(),
             seed,
@@ -1539,6 +1591,66 @@ mod tests {
             let large = std::fs::read_to_string(root.path().join("large").join(table)).unwrap();
             assert!(large.starts_with(&small), "{table}");
         }
+    }
+
+    /// Rows of a CSV table and those whose `month` column is one of `months`.
+    fn rows_in(path: &Path, months: &[&str]) -> (usize, usize) {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let col = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "month")
+            .unwrap();
+        let (mut all, mut inside) = (0, 0);
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            all += 1;
+            inside += usize::from(months.contains(&&rec[col]));
+        }
+        (all, inside)
+    }
+
+    #[test]
+    fn the_dense_profile_puts_most_rows_in_the_scored_months() {
+        let root = tempfile::tempdir().unwrap();
+        let (plain, dense) = (root.path().join("plain"), root.path().join("dense"));
+        run(&args(&plain, 200, 3, TableFormat::Csv)).unwrap();
+        let mut a = args(&dense, 200, 3, TableFormat::Csv);
+        a.profile = GenerateProfile::Dense;
+        run(&a).unwrap();
+        let scored = ["2024-06", "2023-06"];
+        for table in ["revenue.csv", "usage.csv"] {
+            let (pa, pi) = rows_in(&plain.join(table), &scored);
+            let (da, di) = rows_in(&dense.join(table), &scored);
+            let share = di as f64 / da as f64;
+            assert!(
+                pi * 5 < pa,
+                "{table}: default {pi} of {pa} in the scored months"
+            );
+            assert!((0.6..0.85).contains(&share), "{table}: dense {di} of {da}");
+            // Many more aggregates (pairs in the scored months) per partner.
+            assert!(di > 4 * pi, "{table}: {di} against {pi}");
+        }
+        for table in ["acr.csv", "licenses.csv"] {
+            let (pa, _) = rows_in(&plain.join(table), &[]);
+            let (da, _) = rows_in(&dense.join(table), &[]);
+            assert!(da as f64 > 1.5 * pa as f64, "{table}: {da} against {pa}");
+        }
+        // Deterministic, and --tenants still applies.
+        let again = root.path().join("again");
+        let mut b = args(&again, 200, 3, TableFormat::Csv);
+        b.profile = GenerateProfile::Dense;
+        run(&b).unwrap();
+        assert_eq!(files(&dense), files(&again));
+        let few = root.path().join("few");
+        let mut c = args(&few, 200, 3, TableFormat::Csv);
+        c.profile = GenerateProfile::Dense;
+        c.tenants = Some(4);
+        run(&c).unwrap();
+        let (fa, _) = rows_in(&few.join("revenue.csv"), &[]);
+        let (da, _) = rows_in(&dense.join("revenue.csv"), &[]);
+        assert!(fa * 2 < da, "{fa} against {da}");
     }
 
     #[test]

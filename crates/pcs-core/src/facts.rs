@@ -265,41 +265,90 @@ pub struct ExcludedKey {
 }
 
 /// A sum of rows with where they came from.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Without tracing an aggregate is a fixed 32 bytes (the sum, the row count
+/// and an empty pointer): the lines and subscriptions that only explanations
+/// read live behind a box that exists only when the builder traces, so that
+/// memory follows aggregates, not rows.
+#[derive(Clone, Debug, Default)]
 pub struct Agg {
     /// Sum of the amounts (USD for revenue, quantity for usage).
     pub amount: Decimal,
     /// How many rows.
     pub rows: u32,
-    /// Their lines, when the builder traces (else empty).
-    pub lines: Vec<u64>,
-    /// Amount by subscription, when the builder traces and rows name one.
-    pub subscriptions: Vec<(String, Decimal)>,
+    /// Lines and subscriptions, when the builder traces.
+    trace: Option<Box<AggTrace>>,
+}
+
+/// What a traced [`Agg`] keeps beyond its sum.
+#[derive(Clone, Debug, Default)]
+struct AggTrace {
+    lines: Vec<u64>,
+    subscriptions: Vec<(String, Decimal)>,
+}
+
+impl PartialEq for Agg {
+    fn eq(&self, other: &Agg) -> bool {
+        self.amount == other.amount
+            && self.rows == other.rows
+            && self.lines() == other.lines()
+            && self.subscriptions() == other.subscriptions()
+    }
 }
 
 impl Agg {
+    /// The rows' lines, when the builder traces (else empty).
+    pub fn lines(&self) -> &[u64] {
+        self.trace.as_deref().map_or(&[], |t| &t.lines)
+    }
+
+    /// Amount by subscription, when the builder traces and rows name one.
+    pub fn subscriptions(&self) -> &[(String, Decimal)] {
+        self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
+    }
+
+    fn trace_mut(&mut self) -> &mut AggTrace {
+        self.trace.get_or_insert_with(Box::default)
+    }
+
     fn add(&mut self, amount: Decimal, line: u64, trace: bool) {
         self.amount += amount;
         self.rows += 1;
         if trace {
-            self.lines.push(line);
+            self.trace_mut().lines.push(line);
         }
     }
 
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
-        match self.subscriptions.iter_mut().find(|(s, _)| s == sub) {
+        let subs = &mut self.trace_mut().subscriptions;
+        match subs.iter_mut().find(|(s, _)| s == sub) {
             Some((_, a)) => *a += amount,
-            None => self.subscriptions.push((sub.to_string(), amount)),
+            None => subs.push((sub.to_string(), amount)),
         }
     }
 
     fn merge(&mut self, other: Agg) {
         self.amount += other.amount;
         self.rows += other.rows;
-        self.lines.extend(other.lines);
-        for (sub, amount) in other.subscriptions {
-            self.add_subscription(Some(&sub), amount);
+        let Some(theirs) = other.trace else { return };
+        match &mut self.trace {
+            None => self.trace = Some(theirs),
+            Some(mine) => {
+                mine.lines.extend(theirs.lines);
+                for (sub, amount) in theirs.subscriptions {
+                    match mine.subscriptions.iter_mut().find(|(s, _)| *s == sub) {
+                        Some((_, a)) => *a += amount,
+                        None => mine.subscriptions.push((sub, amount)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        if let Some(t) = &mut self.trace {
+            t.lines.iter_mut().for_each(|l| *l += by);
         }
     }
 }
@@ -416,8 +465,9 @@ pub type LicenseKey = (u32, u16, Month, u16);
 /// The offer id of an acr row whose offer is missing or not listed.
 pub const NO_OFFER: u16 = u16::MAX;
 
-/// Seats and active users of a (tenant, workload, month, association).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Seats and active users of a (tenant, workload, month, association): a
+/// fixed 32 bytes without tracing (the lines are boxed, as in [`Agg`]).
+#[derive(Clone, Debug, Default)]
 pub struct LicenseAgg {
     /// Paid seats, summed over rows.
     pub paid_seats: u64,
@@ -425,16 +475,43 @@ pub struct LicenseAgg {
     pub active_users: u64,
     /// How many rows.
     pub rows: u32,
-    /// Their lines, when the builder traces.
-    pub lines: Vec<u64>,
+    /// Their lines, when the builder traces. Boxed on purpose: an empty
+    /// `Option<Box<_>>` is 8 bytes where a `Vec` is 24, and untraced
+    /// aggregates are the many.
+    #[allow(clippy::box_collection)]
+    lines: Option<Box<Vec<u64>>>,
+}
+
+impl PartialEq for LicenseAgg {
+    fn eq(&self, other: &LicenseAgg) -> bool {
+        self.paid_seats == other.paid_seats
+            && self.active_users == other.active_users
+            && self.rows == other.rows
+            && self.lines() == other.lines()
+    }
 }
 
 impl LicenseAgg {
+    /// The rows' lines, when the builder traces (else empty).
+    pub fn lines(&self) -> &[u64] {
+        self.lines.as_deref().map_or(&[], |l| l.as_slice())
+    }
+
     fn merge(&mut self, other: LicenseAgg) {
         self.paid_seats += other.paid_seats;
         self.active_users += other.active_users;
         self.rows += other.rows;
-        self.lines.extend(other.lines);
+        let Some(theirs) = other.lines else { return };
+        match &mut self.lines {
+            None => self.lines = Some(theirs),
+            Some(mine) => mine.extend(*theirs),
+        }
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        if let Some(l) = &mut self.lines {
+            l.iter_mut().for_each(|x| *x += by);
+        }
     }
 }
 
@@ -1224,7 +1301,7 @@ impl<'r> FactsBuilder<'r> {
                     agg.active_users += row.active_users;
                     agg.rows += 1;
                     if trace {
-                        agg.lines.push(row.line);
+                        agg.lines.get_or_insert_with(Box::default).push(row.line);
                     }
                 }
             }
@@ -1274,14 +1351,13 @@ impl<'r> FactsBuilder<'r> {
         if by == 0 {
             return;
         }
-        let shift = |lines: &mut Vec<u64>| lines.iter_mut().for_each(|l| *l += by);
         for (_, p) in &mut self.partners {
-            p.revenue.values_mut().for_each(|a| shift(&mut a.lines));
-            p.usage.values_mut().for_each(|u| shift(&mut u.total.lines));
-            p.excluded.values_mut().for_each(|a| shift(&mut a.lines));
+            p.revenue.values_mut().for_each(|a| a.shift_lines(by));
+            p.usage.values_mut().for_each(|u| u.total.shift_lines(by));
+            p.excluded.values_mut().for_each(|a| a.shift_lines(by));
             p.certifications.iter_mut().for_each(|c| c.line += by);
-            p.acr.values_mut().for_each(|a| shift(&mut a.lines));
-            p.licenses.values_mut().for_each(|a| shift(&mut a.lines));
+            p.acr.values_mut().for_each(|a| a.shift_lines(by));
+            p.licenses.values_mut().for_each(|a| a.shift_lines(by));
             p.license_starts
                 .values_mut()
                 .for_each(|s| s.first_line += by);
@@ -1389,11 +1465,11 @@ mod trace_tests {
             let kept = &s.revenue[k];
             assert_eq!((kept.amount, kept.rows), (agg.amount, agg.rows), "{k:?}");
             if k.2 == m("2023-10") {
-                assert_eq!(kept.lines, vec![3, 4]);
-                assert_eq!(kept.subscriptions, agg.subscriptions);
+                assert_eq!(kept.lines(), &[3, 4]);
+                assert_eq!(kept.subscriptions(), agg.subscriptions());
             } else {
-                assert!(kept.lines.is_empty() && kept.subscriptions.is_empty());
-                assert_eq!(agg.lines, vec![2]);
+                assert!(kept.lines().is_empty() && kept.subscriptions().is_empty());
+                assert_eq!(agg.lines(), &[2]);
             }
         }
         // Parts read in parallel trace the same months.
@@ -1401,5 +1477,75 @@ mod trace_tests {
             .trace_only(MonthFilter::Only(vec![m("2023-10")]), MonthFilter::All);
         let part = b.empty_like();
         assert!(part.trace_months.keeps(m("2023-10")) && !part.trace_months.keeps(m("2023-09")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rulebook::RulebookSet;
+
+    #[test]
+    fn untraced_aggregates_are_compact() {
+        // The sum, the row count and an empty box: memory follows
+        // aggregates, not rows, when nothing is explained.
+        assert!(std::mem::size_of::<Agg>() <= 32);
+        assert!(std::mem::size_of::<LicenseAgg>() <= 32);
+    }
+
+    fn revenue(b: &mut FactsBuilder<'_>, line: u64, sub: Option<&str>, amount: &str) {
+        b.add_revenue(&RevenueRow {
+            partner_id: "P1",
+            customer_tenant_id: "T1",
+            customer_name: None,
+            subscription_id: sub,
+            workload: "Power BI",
+            month: "2023-10".parse().unwrap(),
+            revenue_usd: amount.parse().unwrap(),
+            association: "CSP Tier 1",
+            line,
+        });
+    }
+
+    #[test]
+    fn tracing_keeps_lines_and_subscriptions_and_the_same_sums() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let build = |trace: bool, parts: &[&[(u64, Option<&str>, &str)]]| {
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, trace);
+            for (k, rows) in parts.iter().enumerate() {
+                let mut part = b.empty_like();
+                for (line, sub, amount) in rows.iter() {
+                    revenue(&mut part, *line, *sub, amount);
+                }
+                part.shift_lines(10 * k as u64);
+                b.merge(part);
+            }
+            b.finish()
+        };
+        let rows: &[&[(u64, Option<&str>, &str)]] = &[
+            &[(2, Some("S1"), "100"), (3, None, "5.5")],
+            &[(1, Some("S2"), "1"), (2, Some("S1"), "-20")],
+        ];
+        let plain = build(false, rows);
+        let traced = build(true, rows);
+        let (a, b) = (&plain.partners["P1"], &traced.partners["P1"]);
+        assert_eq!(a.revenue.len(), 1);
+        let (x, y) = (
+            a.revenue.values().next().unwrap(),
+            b.revenue.values().next().unwrap(),
+        );
+        assert_eq!((x.amount, x.rows), (y.amount, y.rows));
+        assert_eq!(x.amount, "86.5".parse::<Decimal>().unwrap());
+        assert!(x.lines().is_empty() && x.subscriptions().is_empty());
+        assert_eq!(y.lines(), &[2, 3, 11, 12]);
+        assert_eq!(
+            y.subscriptions(),
+            &[
+                ("S1".to_string(), "80".parse().unwrap()),
+                ("S2".to_string(), "1".parse().unwrap())
+            ]
+        );
+        assert_ne!(x, y);
     }
 }

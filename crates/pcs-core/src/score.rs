@@ -486,8 +486,8 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.rows,
-                        lines: self.listed(&agg.lines),
-                        subscriptions: self.listed(&agg.subscriptions),
+                        lines: self.listed(agg.lines()),
+                        subscriptions: self.listed(agg.subscriptions()),
                     });
                 }
             }
@@ -525,7 +525,7 @@ impl Ctx<'_> {
                         counted: false,
                         reason: None,
                         rows: agg.total.rows,
-                        lines: self.listed(&agg.total.lines),
+                        lines: self.listed(agg.total.lines()),
                         subscriptions: Vec::new(),
                     });
                 }
@@ -565,8 +565,8 @@ impl Ctx<'_> {
                         exclusion: k.reason,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines.clone(),
-                    subscriptions: agg.subscriptions.clone(),
+                    lines: agg.lines().to_vec(),
+                    subscriptions: agg.subscriptions().to_vec(),
                 }
             })
             .collect();

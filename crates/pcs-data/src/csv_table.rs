@@ -1017,7 +1017,7 @@ mod tests {
                 .flat_map(|(id, p)| {
                     p.revenue
                         .values()
-                        .flat_map(|a| a.lines.iter().map(|l| (id.clone(), *l)))
+                        .flat_map(|a| a.lines().iter().map(|l| (id.clone(), *l)))
                 })
                 .collect();
             all.sort_unstable();
@@ -1095,8 +1095,16 @@ mod tests {
         assert_eq!(one.partners.len(), four.partners.len());
         for (id, a) in &one.partners {
             let b = &four.partners[id];
-            let mut la: Vec<_> = a.revenue.values().flat_map(|x| x.lines.clone()).collect();
-            let mut lb: Vec<_> = b.revenue.values().flat_map(|x| x.lines.clone()).collect();
+            let mut la: Vec<_> = a
+                .revenue
+                .values()
+                .flat_map(|x| x.lines().to_vec())
+                .collect();
+            let mut lb: Vec<_> = b
+                .revenue
+                .values()
+                .flat_map(|x| x.lines().to_vec())
+                .collect();
             la.sort_unstable();
             lb.sort_unstable();
             assert_eq!(la, lb, "partner {id}");

@@ -778,7 +778,7 @@ impl Ctx<'_> {
                         counted: false,
                         reason: Some(reason),
                         rows: agg.rows,
-                        lines: agg.lines.clone(),
+                        lines: agg.lines().to_vec(),
                         ..AreaItem::default()
                     });
                 }
@@ -792,8 +792,8 @@ impl Ctx<'_> {
             e.amount += agg.amount;
             e.rows += agg.rows;
             if self.full {
-                e.lines.extend(&agg.lines);
-                merge_subscriptions(&mut e.subscriptions, &agg.subscriptions);
+                e.lines.extend(agg.lines());
+                merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -829,7 +829,7 @@ impl Ctx<'_> {
                         _ => AreaReason::UnknownAssociation,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines.clone(),
+                    lines: agg.lines().to_vec(),
                     ..AreaItem::default()
                 }
             })
@@ -1075,7 +1075,7 @@ impl Ctx<'_> {
             }
             tm.rows += agg.rows;
             if self.full {
-                tm.lines.extend(&agg.lines);
+                tm.lines.extend(agg.lines());
             }
         }
     }
@@ -1141,7 +1141,7 @@ impl Ctx<'_> {
                 counted: false,
                 reason: Some(reason),
                 rows: agg.rows,
-                lines: agg.lines.clone(),
+                lines: agg.lines().to_vec(),
                 ..AreaItem::default()
             });
         }
@@ -1289,7 +1289,7 @@ impl Ctx<'_> {
                                 counted: ok,
                                 reason: (!ok).then_some(AreaReason::OutsideBand),
                                 rows: agg.rows,
-                                lines: agg.lines.clone(),
+                                lines: agg.lines().to_vec(),
                                 ..AreaItem::default()
                             });
                         }
