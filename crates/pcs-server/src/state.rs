@@ -566,22 +566,22 @@ mod tests {
         for p in snap.facts[0].partners.values() {
             for (k, a) in &p.revenue {
                 if snap.traced().ba.contains(&k.2) {
-                    assert_eq!(a.lines.len(), a.rows as usize, "{k:?}");
+                    assert_eq!(a.lines().len(), a.rows as usize, "{k:?}");
                     inside += 1;
                 } else {
-                    assert!(a.lines.is_empty() && a.subscriptions.is_empty(), "{k:?}");
+                    assert!(a.lines().is_empty() && a.subscriptions().is_empty(), "{k:?}");
                     outside += 1;
                 }
             }
             for (k, a) in &p.usage {
                 if !snap.traced().ba.contains(&k.2) {
-                    assert!(a.total.lines.is_empty(), "{k:?}");
+                    assert!(a.total.lines().is_empty(), "{k:?}");
                     outside += 1;
                 }
             }
             for (k, a) in &p.acr {
                 if !snap.traced().areas.contains(&k.2) {
-                    assert!(a.lines.is_empty() && a.subscriptions.is_empty(), "{k:?}");
+                    assert!(a.lines().is_empty() && a.subscriptions().is_empty(), "{k:?}");
                 }
             }
         }
