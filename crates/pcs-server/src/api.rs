@@ -1357,7 +1357,7 @@ async fn save_scenario(
     // A scenario that cannot apply (unknown workload, removed customer not
     // in the data) is refused now rather than when it is simulated.
     let sc = crate::reports::parse_scenario(&scenario)?;
-    r.simulate(&sc)?;
+    r.check_applies(&sc)?;
     let canonical = serde_json::to_value(&sc).map_err(ApiError::internal)?;
     let saved = state
         .store()

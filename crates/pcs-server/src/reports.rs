@@ -273,6 +273,23 @@ impl Reports {
             .map_err(|e| ApiError::bad_request(e.to_string()))
     }
 
+    /// Whether a scenario applies to this partner's data (before it is
+    /// saved): after [`check_scenario`], revenue, usage and certifications
+    /// through Business Applications' rulebook, as `simulate` reads them; a
+    /// scenario with acr or licenses rows with every area's names, as
+    /// `simulate_areas` reads it.
+    pub fn check_applies(&self, s: &scenario::Scenario) -> Result<(), ApiError> {
+        if s.acr.is_empty() && s.licenses.is_empty() {
+            return self.simulate(s).map(drop);
+        }
+        check_scenario(s)?;
+        let a = self.areas()?;
+        a.area_set(&[], self.period)?
+            .apply(s, &self.partner, self.facts())
+            .map(drop)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
     /// Actions ranked by the points they bring across `wanted`, each valued
     /// once (`pcs recommend --area …`).
     pub fn recommend_areas(

@@ -203,7 +203,7 @@ async fn the_summary_and_every_area_page_show_the_apis_figures() {
         assert_cards(&page, &api["metrics"], area);
         // Modern Work: the track switch shows each track's own scorecard.
         if let Some(tracks) = api.get("tracks").and_then(Value::as_object) {
-            assert_eq!(page.matches("data-track=").count() >= tracks.len(), true);
+            assert!(page.matches("data-track=").count() >= tracks.len());
             for (t, track) in tracks {
                 let (status, _, tp) = s.get(&format!("{href}&track={t}")).await;
                 assert_eq!(status, StatusCode::OK, "{area} {t}");

@@ -1165,6 +1165,51 @@ mod tests {
     }
 
     #[test]
+    fn acr_and_licence_rows_become_the_scenario_and_back() {
+        let f = form(&[
+            ("acr_name_0", "Fabrikam"),
+            ("acr_service_0", "Azure Cosmos DB"),
+            ("acr_amount_0", "2500"),
+            ("acr_assoc_0", "CSP T1"),
+            ("lic_workload_1", "Intune"),
+            ("lic_seats_1", "400"),
+            ("lic_users_1", "380"),
+            ("lic_assoc_1", "CPOR"),
+            ("lic_month_1", "2023-10"),
+        ]);
+        let j = f.scenario_json().unwrap();
+        assert_eq!(
+            j,
+            json!({
+                "acr": [{"customer_name": "Fabrikam", "service": "Azure Cosmos DB", "acr_usd": "2500", "association": "CSP T1"}],
+                "licenses": [{"workload": "Intune", "paid_seats": 400, "active_users": 380, "association": "CPOR", "month": "2023-10"}]
+            })
+        );
+        let sc = Scenario::from_json(&j.to_string()).unwrap();
+        assert_eq!(sc.acr[0].acr_usd, Decimal::from(2500));
+        assert_eq!(sc.licenses[0].paid_seats, 400);
+        let back = FormState::from_scenario(&sc);
+        // Rows are renumbered from 0; the scenario is the same.
+        assert_eq!(back.scenario_json().unwrap(), j);
+        // A count that is not a whole number is named, as typed.
+        let bad = form(&[
+            ("lic_workload_0", "Intune"),
+            ("lic_seats_0", "12.5"),
+            ("lic_users_0", "1"),
+            ("lic_assoc_0", "CPOR"),
+        ]);
+        assert_eq!(
+            bad.scenario_json().unwrap_err(),
+            "Licences row 1: paid seats: '12.5' is not a whole number"
+        );
+        let missing = form(&[("acr_service_0", "Functions"), ("acr_amount_0", "5")]);
+        assert_eq!(
+            missing.scenario_json().unwrap_err(),
+            "ACR row 1: the association is required"
+        );
+    }
+
+    #[test]
     fn a_row_missing_a_required_value_is_named() {
         let f = form(&[("use_name_0", "Litware"), ("use_workload_0", "Power BI")]);
         assert_eq!(
