@@ -387,6 +387,15 @@ impl AnyScore {
         }
     }
 
+    /// The qualification summary (total against the minimum, the metrics
+    /// at zero, the next step).
+    pub fn summary(&self) -> pcs_core::summary::AreaSummary {
+        match self {
+            AnyScore::Ba(s) => pcs_core::summary::AreaSummary::of_ba(s),
+            AnyScore::Area(s) => pcs_core::summary::AreaSummary::of_area(s),
+        }
+    }
+
     /// The contract's score object.
     pub fn object(&self) -> serde_json::Value {
         match self {
