@@ -1354,6 +1354,16 @@ async fn the_simulator_works_across_areas_with_acr_and_licence_rows() {
             || html.contains("paid seats: '4OO' is not a whole number"),
         "{html}"
     );
+    // An area's page links to its simulator.
+    let (_, _, html) = s
+        .get(&format!("/partners/{P}/areas/modern_work?month={M}"))
+        .await;
+    assert!(
+        html.contains(&format!(
+            "href=\"/partners/{P}/simulate?month={M}&amp;area=modern_work\""
+        )),
+        "no simulator link"
+    );
     // Without ?area= the page is Business Applications' own, without acr rows.
     let (_, _, html) = s.get(&format!("/partners/{P}/simulate?month={M}")).await;
     assert!(!html.contains("data-rows=\"acr\""));

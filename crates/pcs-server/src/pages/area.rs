@@ -214,6 +214,10 @@ pub(crate) fn area_body(s: &AreaScore, title: &str, track: Option<&str>, sel: Se
                 @if let Some(c) = reported {
                     " " span.badge.plain data-classification=(c) { (track_label(c)) " track reported" }
                 }
+                " " a.button.secondary #simulate-area
+                    href=(format!("{}&area={}", super::view::partner_href(&s.partner_id, "simulate", sel), super::view::enc(&s.solution_area))) {
+                    "Simulate in this area"
+                }
             }
         }
         @if !s.tracks.is_empty() {
