@@ -4,16 +4,16 @@
 //! the [`AreaSet`] of the areas asked for.
 
 use anyhow::anyhow;
-use pcs_core::area::{AreaEngine, AreaRulebook};
+use pcs_core::area::AreaRulebook;
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
-use pcs_core::score::Period;
 use pcs_core::vocab::Vocabulary;
 use pcs_data::{Dataset, LoadOptions};
+use pcs_insights::app::Areas;
 use pcs_insights::scenario::AreaSet;
 
 use crate::args::PartnerArgs;
 use crate::failure::Failure;
-use crate::score_cmd::{SOLUTION_AREA, selected_areas, short_title};
+use crate::score_cmd::{selected_areas, short_title};
 
 /// What a report over several areas is given.
 pub(crate) struct AreaRun<'x, 'a> {
@@ -38,20 +38,10 @@ pub(crate) fn with_areas<R>(
     let names = selected_areas(areas)?;
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (ba, ba_period) = crate::reports::report_when(&set, &args.when)?;
-    let d = ba_period.evaluation_date;
-    let mut chosen: Vec<(&AreaRulebook, Period)> = Vec::new();
-    for a in names.iter().filter(|a| **a != SOLUTION_AREA) {
-        let rb = set
-            .area_in_force(a, d)
-            .map_err(|e| Failure::Other(e.into()))?;
-        chosen.push((rb, Period::with_calendar(&rb.calendar, ba_period.month, d)));
-    }
-    let in_force: Vec<&AreaRulebook> = set
-        .area_versions()
-        .iter()
-        .filter(|r| r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u))
-        .collect();
+    let in_force = set.areas_in_force(ba_period.evaluation_date);
     let vocab = Vocabulary::new(&[ba], &in_force)?;
+    let areas = Areas::with_vocabulary(&set, ba, &vocab);
+    let area_set = areas.area_set(&names, ba_period)?;
     let mut months: Vec<pcs_core::calendar::Month> = Vec::new();
     for rb in &in_force {
         for m in rb.data_months(ba_period.month) {
@@ -90,16 +80,6 @@ pub(crate) fn with_areas<R>(
             args.partner,
             args.dataset.display()
         )));
-    };
-    let area_set = AreaSet {
-        ba,
-        vocabulary: &vocab,
-        ba_period: names.contains(&SOLUTION_AREA).then_some(ba_period),
-        engines: chosen
-            .iter()
-            .map(|(rb, p)| (AreaEngine::new(rb, &vocab, ba), *p))
-            .collect(),
-        period: ba_period,
     };
     f(&AreaRun {
         set: &area_set,

@@ -1,8 +1,8 @@
 //! The `pcs` command. Thin glue: flags are resolved into core and data
 //! objects, results are written by the `output` module.
 
-mod area_reports;
 mod area_load;
+mod area_reports;
 mod areas_cmd;
 mod args;
 mod atomic;

@@ -60,7 +60,10 @@ pub(crate) fn report_when<'s>(
     set: &'s pcs_core::rulebook::RulebookSet,
     when: &crate::args::WhenArgs,
 ) -> Result<(&'s Rulebook, Period), Failure> {
-    Ok(app::resolve(set, app::When::of(when.month, when.date, today()))?)
+    Ok(app::resolve(
+        set,
+        app::When::of(when.month, when.date, today()),
+    )?)
 }
 
 pub(crate) fn load(
@@ -689,11 +692,7 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.scenario.display())))?;
     emit(
         args.common.format,
-        &serde_json::json!({
-            "title": c.title,
-            "current": pcs_core::contract::score_object(&c.current),
-            "simulated": pcs_core::contract::score_object(&c.simulated),
-        }),
+        &c.object(),
         || comparison_csv(&c),
         |out| comparison_table(out, &c),
     )
@@ -726,14 +725,8 @@ fn run_simulate_areas(args: &SimulateArgs, sc: &scenario::Scenario) -> Result<()
             .set
             .simulate(run.partner, run.facts, sc)
             .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.scenario.display())))?;
-        let mut objects = Vec::new();
         let mut rows: Vec<AreaRows> = Vec::new();
         if let Some(b) = &c.business_applications {
-            objects.push(serde_json::json!({
-                "solution_area": b.current.solution_area,
-                "current": pcs_core::contract::score_object(&b.current),
-                "simulated": pcs_core::contract::score_object(&b.simulated),
-            }));
             rows.push(AreaRows {
                 title: run.ba_title.to_string(),
                 area: b.current.solution_area.clone(),
@@ -762,11 +755,6 @@ fn run_simulate_areas(args: &SimulateArgs, sc: &scenario::Scenario) -> Result<()
             });
         }
         for (a, (e, _)) in c.areas.iter().zip(&run.set.engines) {
-            objects.push(serde_json::json!({
-                "solution_area": a.current.solution_area,
-                "current": pcs_core::contract::area_object(&a.current),
-                "simulated": pcs_core::contract::area_object(&a.simulated),
-            }));
             let title =
                 e.rb.title
                     .as_deref()
@@ -802,7 +790,7 @@ fn run_simulate_areas(args: &SimulateArgs, sc: &scenario::Scenario) -> Result<()
         }
         emit(
             args.common.format,
-            &serde_json::json!({ "title": c.title, "areas": objects }),
+            &c.object(),
             || {
                 let header = [
                     "solution_area",

@@ -28,6 +28,8 @@ use pcs_core::rulebook::{AREAS, Rulebook, RulebookSet};
 use pcs_core::score::{PartnerScore, Period, score_partner};
 use pcs_core::vocab::Vocabulary;
 
+use crate::scenario::AreaSet;
+
 /// The Business Applications area id (scored by its own engine).
 pub const BUSINESS_APPLICATIONS: &str = "business_applications";
 
@@ -290,6 +292,35 @@ impl<'s> Areas<'s> {
             facts,
             period,
         ))))
+    }
+
+    /// Every area rulebook in force on `date` (a joint plan's actions and
+    /// recommendations across areas come from all of them).
+    pub fn in_force(&self, date: Date) -> Vec<&'s AreaRulebook> {
+        self.set.areas_in_force(date)
+    }
+
+    /// The [`AreaSet`] of `wanted` (area ids, Business Applications among
+    /// them or not) for Business Applications' `period`: what `simulate`,
+    /// `recommend` and `plan` over several areas work in. 404 when an
+    /// area has no rulebook in force on the evaluation date.
+    pub fn area_set(&self, wanted: &[&str], period: Period) -> Result<AreaSet<'_>, AppError> {
+        let d = period.evaluation_date;
+        let mut engines = Vec::new();
+        for a in wanted.iter().filter(|a| **a != BUSINESS_APPLICATIONS) {
+            let rb = self.rulebook(a, d)?;
+            engines.push((
+                self.engine(rb),
+                Period::with_calendar(&rb.calendar, period.month, d),
+            ));
+        }
+        Ok(AreaSet {
+            ba: self.ba,
+            vocabulary: &self.vocab,
+            ba_period: wanted.contains(&BUSINESS_APPLICATIONS).then_some(period),
+            engines,
+            period,
+        })
     }
 
     /// The title of an area ("Modern Work").

@@ -463,6 +463,16 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The JSON of `pcs simulate --format json` and of the API's
+    /// `POST .../simulate`: the title and two of the contract's score objects.
+    pub fn object(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "current": pcs_core::contract::score_object(&self.current),
+            "simulated": pcs_core::contract::score_object(&self.simulated),
+        })
+    }
+
     /// Points difference per metric id, in rulebook order.
     pub fn differences(&self) -> Vec<(String, Decimal)> {
         self.current
@@ -530,6 +540,31 @@ pub struct AreasComparison {
     pub business_applications: Option<Comparison>,
     /// The other areas, in the order of the set.
     pub areas: Vec<AreaComparison>,
+}
+
+impl AreasComparison {
+    /// The JSON of `pcs simulate --area … --format json` and of the API's
+    /// `POST .../simulate?area=…`: the title, then per area (Business
+    /// Applications first) its id and two of the contract's score objects.
+    pub fn object(&self) -> serde_json::Value {
+        use pcs_core::contract::{area_object, score_object};
+        let mut areas = Vec::new();
+        if let Some(b) = &self.business_applications {
+            areas.push(serde_json::json!({
+                "solution_area": b.current.solution_area,
+                "current": score_object(&b.current),
+                "simulated": score_object(&b.simulated),
+            }));
+        }
+        for a in &self.areas {
+            areas.push(serde_json::json!({
+                "solution_area": a.current.solution_area,
+                "current": area_object(&a.current),
+                "simulated": area_object(&a.simulated),
+            }));
+        }
+        serde_json::json!({ "title": self.title, "areas": areas })
+    }
 }
 
 /// The solution areas a report works in: Business Applications (its

@@ -274,6 +274,28 @@ fn scenario_schema() -> Value {
                     "earned_on": text, "expires_on": text
                 }
             }},
+            "acr": {"type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["service", "acr_usd", "association"],
+                "properties": {
+                    "customer_tenant_id": text, "customer_name": text, "subscription_id": text,
+                    "service": text, "month": text, "acr_usd": decimal_schema(),
+                    "association": text, "offer": text
+                }
+            }},
+            "licenses": {"type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["workload", "association", "paid_seats", "active_users"],
+                "properties": {
+                    "customer_tenant_id": text, "customer_name": text, "workload": text,
+                    "month": text, "association": text,
+                    "paid_seats": {"type": "integer", "minimum": 0},
+                    "active_users": {"type": "integer", "minimum": 0},
+                    "associated_on": text
+                }
+            }},
             "remove": {
                 "type": "object",
                 "additionalProperties": false,
@@ -762,6 +784,39 @@ impl AreasQuery {
     }
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AreaListQuery {
+    /// Solution areas separated by commas (e.g.
+    /// `business_applications,azure_data_ai`), or `all`. Given, the answer
+    /// is the one across those areas, exactly what `pcs simulate|recommend|plan
+    /// --area A --area B --format json` writes (each action valued once);
+    /// absent, Business Applications' own report as before.
+    area: Option<String>,
+}
+
+impl AreaListQuery {
+    /// The areas asked for, or `None` for Business Applications' own report.
+    fn areas(&self) -> Result<Option<Vec<&'static str>>, ApiError> {
+        let Some(given) = &self.area else {
+            return Ok(None);
+        };
+        let given: Vec<String> = given
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect();
+        if given.is_empty() {
+            return Err(ApiError::bad_request(
+                "area: name at least one solution area, or all",
+            ));
+        }
+        app::areas(&given, &[])
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(format!("area: {e}")))
+    }
+}
+
 /// How deep the customer lines of an area go.
 #[derive(Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
@@ -1145,67 +1200,80 @@ async fn history(
 }
 
 /// Current against simulated: the body is a scenario, the same JSON as a
-/// `pcs simulate --scenario` file (revenue, usage, certification, remove).
+/// `pcs simulate --scenario` file (revenue, usage, certification, acr,
+/// licenses, remove). With `?area=`, every named area from one
+/// application of the scenario (`pcs simulate --area …`).
 #[utoipa::path(post, path = "/api/v1/partners/{id}/simulate", tag = "what-if",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery),
-    request_body(content = Object, description = "A scenario: {title, revenue: [...], usage: [...], certification: [...], remove: {customers, people}}"),
-    responses((status = 200, description = "{title, current, simulated}: two score objects", body = Object),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaListQuery),
+    request_body(content = Object, description = "A scenario: {title, revenue: [...], usage: [...], certification: [...], acr: [...], licenses: [...], remove: {customers, people}}; acr and licenses rows need ?area="),
+    responses((status = 200, description = "{title, current, simulated}: two score objects; with ?area=, {title, areas: [{solution_area, current, simulated}]}", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn simulate(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
+    Query(a): Query<AreaListQuery>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = a.areas()?;
     let r = open(&state, &access, &id, &w)?;
     let Json(body) = body?;
     let body = object_body(body, "scenario")?;
     let sc = crate::reports::parse_scenario(&body)?;
-    blocking(move || {
-        let c = r.simulate(&sc)?;
-        Ok(Json(json!({
-            "title": c.title,
-            "current": score_object(&c.current),
-            "simulated": score_object(&c.simulated),
-        })))
+    blocking(move || match areas {
+        None => report(&r.simulate(&sc)?.object()),
+        Some(areas) => report(&r.simulate_areas(&areas, &sc)?.object()),
     })
     .await
 }
 
 /// Actions ranked by the points they gain or protect (`pcs recommend`).
+/// With `?area=`, actions ranked by the points they bring across the named
+/// areas, each valued once (`pcs recommend --area …`; `within` is not used).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/recommendations", tag = "what-if",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery),
-    responses((status = 200, body = Vec<RecommendationObject>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery, AreaListQuery),
+    responses((status = 200, description = "Recommendations; with ?area=, [{description, count, points: [[area, points]], total_points, qualifies, ...}]", body = Vec<RecommendationObject>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn recommendations(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
     Query(q): Query<WithinQuery>,
+    Query(a): Query<AreaListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = a.areas()?;
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || report(&r.recommend(q.within.unwrap_or(90))?)).await
+    blocking(move || match areas {
+        None => report(&r.recommend(q.within.unwrap_or(90))?),
+        Some(areas) => report(&r.recommend_areas(&areas)?),
+    })
+    .await
 }
 
 /// The cheapest plan to qualify, with the default costs (`pcs plan`).
+/// With `?area=`, one plan that qualifies the partner in every named area
+/// at once (`pcs plan --area A --area B`).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/plan", tag = "what-if",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaListQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn plan_get(
     State(state): State<AppState>,
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
+    Query(a): Query<AreaListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = a.areas()?;
     let r = open(&state, &access, &id, &w)?;
-    blocking(move || plan_json(&r, &plan::Costs::default())).await
+    blocking(move || plan_json(&r, areas.as_deref(), &plan::Costs::default())).await
 }
 
 /// The cheapest plan to qualify, with the costs in the body (the fields of
-/// `pcs plan --costs`; missing ones take the defaults).
+/// `pcs plan --costs`; missing ones take the defaults). `?area=` as for
+/// `GET`.
 #[utoipa::path(post, path = "/api/v1/partners/{id}/plan", tag = "what-if",
-    params(("id" = String, Path, description = "The partner id"), WhenQuery),
+    params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaListQuery),
     request_body(content = Object, description = "Costs: {currency, customer_workload, deployment, mcv_unit, mcv_growth, certification: {intermediate, advanced}}"),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn plan_post(
@@ -1213,22 +1281,37 @@ async fn plan_post(
     access: Access,
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
+    Query(a): Query<AreaListQuery>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let areas = a.areas()?;
     let r = open(&state, &access, &id, &w)?;
     let Json(body) = body?;
     let body = object_body(body, "costs")?;
     let costs: plan::Costs =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("costs: {e}")))?;
-    blocking(move || plan_json(&r, &costs)).await
+    blocking(move || plan_json(&r, areas.as_deref(), &costs)).await
 }
 
-fn plan_json(r: &Reports, costs: &plan::Costs) -> Result<Json<Value>, ApiError> {
-    let p = r.plan(costs)?;
-    let mut v = serde_json::to_value(&p).map_err(ApiError::internal)?;
-    tidy_numbers(&mut v);
+/// The plan as `pcs plan [--area …] --format json` writes it, with the
+/// scenario that applies it as TOML (`--write-scenario`).
+fn plan_json(
+    r: &Reports,
+    areas: Option<&[&'static str]>,
+    costs: &plan::Costs,
+) -> Result<Json<Value>, ApiError> {
+    let (mut v, toml) = match areas {
+        None => {
+            let p = r.plan(costs)?;
+            (report(&p)?.0, p.scenario.to_toml())
+        }
+        Some(areas) => {
+            let p = r.joint_plan(areas, costs)?;
+            (report(&p)?.0, p.scenario.to_toml())
+        }
+    };
     if let Value::Object(o) = &mut v {
-        o.insert("scenario_toml".into(), p.scenario.to_toml().into());
+        o.insert("scenario_toml".into(), toml.into());
     }
     Ok(Json(v))
 }
@@ -1274,7 +1357,7 @@ async fn save_scenario(
     // A scenario that cannot apply (unknown workload, removed customer not
     // in the data) is refused now rather than when it is simulated.
     let sc = crate::reports::parse_scenario(&scenario)?;
-    r.simulate(&sc)?;
+    r.check_applies(&sc)?;
     let canonical = serde_json::to_value(&sc).map_err(ApiError::internal)?;
     let saved = state
         .store()

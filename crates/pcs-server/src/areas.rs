@@ -4,53 +4,17 @@
 //! Applications is scored by `score_partner`, the other five by the area
 //! engine, exactly as `pcs score --area` does; nothing here is a rule.
 
-use pcs_core::area::{AreaEngine, AreaScore, score_area_with};
-use pcs_core::contract::{area_object, score_object};
+use pcs_core::area::{AreaEngine, score_area_with};
 use pcs_core::jiff::civil::Date;
 use pcs_core::rulebook::{AREAS, RulebookSet};
-use pcs_core::score::{Detail, PartnerScore, Period, score_partner_with};
-use pcs_core::summary::{AreaSummary, short_title};
+use pcs_core::score::{Detail, Period, score_partner_with};
+use pcs_core::summary::short_title;
+use pcs_insights::app::AnyScore;
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::reports::Reports;
 use crate::state::SOLUTION_AREA;
-
-/// One partner's score in one area, from either engine.
-#[derive(Clone, Debug)]
-pub enum AreaScored {
-    /// Business Applications (its own engine).
-    Ba(Box<PartnerScore>),
-    /// Another area (the shape engine).
-    Area(Box<AreaScore>),
-}
-
-impl AreaScored {
-    /// The contract's score object (interface.md), as one line of
-    /// `pcs score --area … --format jsonl`.
-    pub fn object(&self) -> Value {
-        match self {
-            AreaScored::Ba(s) => score_object(s),
-            AreaScored::Area(s) => area_object(s),
-        }
-    }
-
-    /// The qualification summary.
-    pub fn summary(&self) -> AreaSummary {
-        match self {
-            AreaScored::Ba(s) => AreaSummary::of_ba(s),
-            AreaScored::Area(s) => AreaSummary::of_area(s),
-        }
-    }
-
-    /// The period scored.
-    pub fn period(&self) -> Period {
-        match self {
-            AreaScored::Ba(s) => s.period,
-            AreaScored::Area(s) => s.period,
-        }
-    }
-}
 
 /// `area` if it is one of the six solution areas; 400 naming them otherwise.
 pub fn check_area(area: &str) -> Result<&'static str, ApiError> {
@@ -64,10 +28,10 @@ pub fn check_area(area: &str) -> Result<&'static str, ApiError> {
 
 /// The partner's score in `area` (already checked with [`check_area`]):
 /// 404 when no rulebook of the area is in force on the evaluation date.
-pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AreaScored, ApiError> {
+pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AnyScore, ApiError> {
     let period = r.period();
     if area == SOLUTION_AREA {
-        return Ok(AreaScored::Ba(Box::new(score_partner_with(
+        return Ok(AnyScore::Ba(Box::new(score_partner_with(
             r.rulebook(),
             r.partner_id(),
             r.facts(),
@@ -82,7 +46,7 @@ pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AreaScored, ApiE
         .map_err(|e| ApiError::not_found(e.to_string()))?;
     let engine = AreaEngine::new(rb, snap.vocabulary(period.evaluation_date)?, r.rulebook());
     let p = Period::with_calendar(&rb.calendar, period.month, period.evaluation_date);
-    Ok(AreaScored::Area(Box::new(score_area_with(
+    Ok(AnyScore::Area(Box::new(score_area_with(
         &engine,
         r.partner_id(),
         r.facts(),
@@ -92,7 +56,7 @@ pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AreaScored, ApiE
 }
 
 /// Every area with a rulebook in force, in the contract's order.
-pub fn score_all(r: &Reports, detail: Detail) -> Result<Vec<AreaScored>, ApiError> {
+pub fn score_all(r: &Reports, detail: Detail) -> Result<Vec<AnyScore>, ApiError> {
     let d = r.period().evaluation_date;
     AREAS
         .iter()
@@ -131,7 +95,7 @@ pub fn titles(set: &RulebookSet) -> Vec<(&'static str, String)> {
 }
 
 /// The summary of every area as JSON: the period, then one entry per area.
-pub fn summary_json(r: &Reports, scores: &[AreaScored]) -> Value {
+pub fn summary_json(r: &Reports, scores: &[AnyScore]) -> Value {
     let p = r.period();
     let set = r.snapshot().rulebooks();
     let areas: Vec<Value> = scores

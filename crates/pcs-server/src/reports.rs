@@ -273,6 +273,76 @@ impl Reports {
         .map_err(|e| ApiError::bad_request(e.to_string()))
     }
 
+    /// Current against simulated in every area of `wanted`, from one
+    /// application of the scenario (`pcs simulate --area …`): acr and
+    /// licenses rows are welcome. The same [`check_scenario`] first.
+    pub fn simulate_areas(
+        &self,
+        wanted: &[&str],
+        s: &scenario::Scenario,
+    ) -> Result<scenario::AreasComparison, ApiError> {
+        check_scenario(s)?;
+        let a = self.areas()?;
+        a.area_set(wanted, self.period)?
+            .simulate(&self.partner, self.facts(), s)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    /// Whether a scenario applies to this partner's data (before it is
+    /// saved): after [`check_scenario`], revenue, usage and certifications
+    /// through Business Applications' rulebook, as `simulate` reads them; a
+    /// scenario with acr or licenses rows with every area's names, as
+    /// `simulate_areas` reads it.
+    pub fn check_applies(&self, s: &scenario::Scenario) -> Result<(), ApiError> {
+        if s.acr.is_empty() && s.licenses.is_empty() {
+            return self.simulate(s).map(drop);
+        }
+        check_scenario(s)?;
+        let a = self.areas()?;
+        a.area_set(&[], self.period)?
+            .apply(s, &self.partner, self.facts())
+            .map(drop)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    /// Actions ranked by the points they bring across `wanted`, each valued
+    /// once (`pcs recommend --area …`).
+    pub fn recommend_areas(
+        &self,
+        wanted: &[&str],
+    ) -> Result<Vec<plan::joint::AreaRecommendation>, ApiError> {
+        let a = self.areas()?;
+        let set = a.area_set(wanted, self.period)?;
+        plan::joint::recommend_areas(
+            &set,
+            &a.in_force(self.date),
+            &self.partner,
+            self.facts(),
+            &plan::Costs::default(),
+        )
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
+    /// The cheapest set of actions that qualifies the partner in every area
+    /// of `wanted` at once (`pcs plan --area A --area B`).
+    pub fn joint_plan(
+        &self,
+        wanted: &[&str],
+        costs: &plan::Costs,
+    ) -> Result<plan::joint::JointPlan, ApiError> {
+        let a = self.areas()?;
+        let set = a.area_set(wanted, self.period)?;
+        plan::joint::joint_plan(
+            &set,
+            &a.in_force(self.date),
+            &self.partner,
+            self.facts(),
+            costs,
+            &a.title(app::BUSINESS_APPLICATIONS, self.date),
+        )
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+
     fn horizon(&self, within: u32) -> Result<Date, ApiError> {
         if within > 3660 {
             return Err(ApiError::bad_request("within: at most 3660 days"));

@@ -394,7 +394,6 @@ pub fn area_read(rulebooks: &RulebookSet) -> Result<AreaRead, pcs_core::rulebook
     AreaRead::new(&ba, &areas, MonthFilter::All)
 }
 
-
 struct Inner {
     config: Config,
     data: ArcSwap<Snapshot>,

@@ -939,6 +939,28 @@ async fn the_openapi_document_lists_every_route() {
             "metric field {k} not in the OpenAPI schema"
         );
     }
+    // simulate, recommendations and plan document their list of areas.
+    for (method, path) in [
+        ("post", "/api/v1/partners/{id}/simulate"),
+        ("get", "/api/v1/partners/{id}/recommendations"),
+        ("get", "/api/v1/partners/{id}/plan"),
+        ("post", "/api/v1/partners/{id}/plan"),
+    ] {
+        let p = doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "area")
+            .unwrap_or_else(|| panic!("{method} {path}: no area parameter"));
+        assert_eq!(p["in"], "query");
+        assert_eq!(p["schema"]["type"], "string", "{p}");
+        assert!(p["description"].as_str().unwrap().contains("commas"));
+    }
+    let scenario = &doc["paths"]["/api/v1/partners/{id}/simulate"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"];
+    for k in ["acr", "licenses"] {
+        assert!(scenario.get(k).is_some(), "scenario {k}: {scenario}");
+    }
     // The area parameter is documented with the six areas, and every
     // field of every area's score object is in the schema.
     let params = doc["paths"]["/api/v1/partners/{id}/score"]["get"]["parameters"]
@@ -1856,4 +1878,35 @@ async fn every_area_answers_the_reports_of_the_application_layer() {
             "{r}"
         );
     }
+}
+
+#[tokio::test]
+async fn scenarios_with_acr_and_licence_rows_are_checked_and_saved() {
+    let s = Server::start().await;
+    let base = "/api/v1/partners/1000001/scenarios?month=2023-11";
+    let good = json!({"name": "Intune", "scenario": {"licenses": [
+        {"workload": "Intune", "association": "CPOR", "paid_seats": 400, "active_users": 380}]}});
+    let (status, saved) = s.post(base, &good).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["scenario"]["licenses"][0]["paid_seats"], 400);
+    let bad = json!({"name": "x", "scenario": {"licenses": [
+        {"workload": "Intunes", "association": "CPOR", "paid_seats": 1, "active_users": 1}]}});
+    let (status, e) = s.post(base, &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'Intunes' is not a Microsoft 365 workload"),
+        "{e}"
+    );
+    // simulate?area= answers for the saved scenario's rows.
+    let (status, v) = s
+        .post(
+            "/api/v1/partners/1000001/simulate?month=2023-11&area=modern_work",
+            &good["scenario"],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["areas"][0]["solution_area"], "modern_work");
 }

@@ -1231,6 +1231,8 @@ async fn the_area_pages_show_the_apis_area_reports() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
+    // The page's own sections (the area switch above also names every area).
+    let html = &html[html.find("<main").unwrap()..];
     for a in api["areas"].as_array().unwrap() {
         let marker = format!("data-area=\"{}\"", a["solution_area"].as_str().unwrap());
         let last = a["months"].as_array().unwrap().last().unwrap();
@@ -1246,6 +1248,128 @@ async fn the_area_pages_show_the_apis_area_reports() {
     // A bad area is a page with the API's 400.
     let (status, _, _) = s
         .get(&format!("/partners/{P}/customers?month={M}&area=nope"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_simulator_works_across_areas_with_acr_and_licence_rows() {
+    let s = Server::start(false).await;
+    let areas = "modern_work,security";
+    let page = format!("/partners/{P}/simulate?month={M}&area={areas}");
+    let (status, _, html) = s.get(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    // The acr and licence rows are offered, and an area's certifications.
+    for marker in [
+        "data-rows=\"acr\"",
+        "data-rows=\"lic\"",
+        "value=\"azure-security-engineer\"",
+    ] {
+        assert!(html.contains(marker), "{marker}");
+    }
+    // The joint plan is the API's.
+    let api_plan: Value = s
+        .http
+        .get(s.url(&format!("/api/v1/partners/{P}/plan?month={M}&area={areas}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (i, a) in ["modern_work", "security"].iter().enumerate() {
+        let marker = format!("data-plan-area=\"{a}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-result")).unwrap(),
+            dec(&api_plan["result"][i]["total_points"]),
+            "{a}"
+        );
+    }
+    if !api_plan["actions"].as_array().unwrap().is_empty() {
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, "id=\"plan-total\"", "data-cost")).unwrap(),
+            dec(&api_plan["total_cost"])
+        );
+    }
+    // A licence row and a certification that counts in both areas give the
+    // API's simulation in each area.
+    let csrf = csrf_of(&html);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Intune and an identity admin"),
+        ("lic_name_0", "Fabrikam"),
+        ("lic_workload_0", "Intune"),
+        ("lic_seats_0", "400"),
+        ("lic_users_0", "380"),
+        ("lic_assoc_0", "CPOR"),
+        ("cert_name_0", "New Admin"),
+        ("cert_cert_0", "identity-and-access-administrator"),
+    ];
+    let r = s.http.post(s.url(&page)).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let api: Value = s
+        .http
+        .post(s.url(&format!(
+            "/api/v1/partners/{P}/simulate?month={M}&area={areas}"
+        )))
+        .json(&json!({
+            "title": "Intune and an identity admin",
+            "licenses": [{"customer_name": "Fabrikam", "workload": "Intune", "paid_seats": 400,
+                          "active_users": 380, "association": "CPOR"}],
+            "certification": [{"person_name": "New Admin",
+                               "certification": "identity-and-access-administrator"}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut changed = false;
+    for a in api["areas"].as_array().unwrap() {
+        let area = a["solution_area"].as_str().unwrap();
+        let marker = format!("data-result-area=\"{area}\"");
+        assert_eq!(
+            Decimal::from_str(attr_after(&html, &marker, "data-simulated-total")).unwrap(),
+            dec(&a["simulated"]["total_points"]),
+            "{area}"
+        );
+        changed |= a["simulated"]["total_points"] != a["current"]["total_points"];
+    }
+    assert!(changed, "the scenario changes a score: {api}");
+    // Seats that are not a whole number are named, as typed; nothing runs.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("lic_workload_0", "Intune"),
+        ("lic_seats_0", "4OO"),
+        ("lic_users_0", "1"),
+        ("lic_assoc_0", "CPOR"),
+    ];
+    let r = s.http.post(s.url(&page)).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("paid seats: &#39;4OO&#39; is not a whole number")
+            || html.contains("paid seats: '4OO' is not a whole number"),
+        "{html}"
+    );
+    // An area's page links to its simulator.
+    let (_, _, html) = s
+        .get(&format!("/partners/{P}/areas/modern_work?month={M}"))
+        .await;
+    assert!(
+        html.contains(&format!(
+            "href=\"/partners/{P}/simulate?month={M}&amp;area=modern_work\""
+        )),
+        "no simulator link"
+    );
+    // Without ?area= the page is Business Applications' own, without acr rows.
+    let (_, _, html) = s.get(&format!("/partners/{P}/simulate?month={M}")).await;
+    assert!(!html.contains("data-rows=\"acr\""));
+    // A bad area is a 400.
+    let (status, _, _) = s
+        .get(&format!("/partners/{P}/simulate?month={M}&area=nope"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -16,9 +16,10 @@ use super::layout::{Tab, area_href};
 use super::overview::overview_body;
 use super::view::{Sel, bar, num, percent_int, pts, qualified_badge};
 use super::{Page, PageError};
-use crate::areas::{AreaScored, check_area, score, score_all, title};
+use crate::areas::{check_area, score, score_all, title};
 use crate::error::ApiError;
 use crate::reports::blocking;
+use pcs_insights::app::AnyScore;
 
 /// `GET /partners/{id}`: the qualification summary of every area.
 pub(crate) async fn summary(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -71,8 +72,8 @@ pub(crate) async fn page(
     let sel = p.sel;
     let track = p.q("track").map(str::to_string);
     let body = blocking(move || match score(&r, area, Detail::Full)? {
-        AreaScored::Ba(s) => Ok(overview_body(&s, sel)),
-        AreaScored::Area(s) => {
+        AnyScore::Ba(s) => Ok(overview_body(&s, sel)),
+        AnyScore::Area(s) => {
             let shown = match &track {
                 None => None,
                 Some(t) if s.tracks.iter().any(|x| &x.track == t) => Some(t.as_str()),
@@ -108,12 +109,12 @@ fn track_label(t: &str) -> &str {
 pub(crate) fn summary_body(
     partner: &str,
     who: &str,
-    scores: &[AreaScored],
+    scores: &[AnyScore],
     rows: &[(String, AreaSummary)],
     sel: Sel,
 ) -> Markup {
     let qualified = rows.iter().filter(|(_, s)| s.qualified).count();
-    let period = scores.first().map(AreaScored::period);
+    let period = scores.first().map(AnyScore::period);
     html! {
         div.pagehead {
             div {
@@ -212,6 +213,10 @@ pub(crate) fn area_body(s: &AreaScore, title: &str, track: Option<&str>, sel: Se
                 (qualified_badge(s.qualified))
                 @if let Some(c) = reported {
                     " " span.badge.plain data-classification=(c) { (track_label(c)) " track reported" }
+                }
+                " " a.button.secondary #simulate-area
+                    href=(format!("{}&area={}", super::view::partner_href(&s.partner_id, "simulate", sel), super::view::enc(&s.solution_area))) {
+                    "Simulate in this area"
                 }
             }
         }

@@ -11,8 +11,8 @@
 //! (the newest month in which as many partners have data as in any month),
 //! never later than today's.
 
-mod area_pages;
 mod area;
+mod area_pages;
 pub(crate) mod assets;
 mod chart;
 mod customers;

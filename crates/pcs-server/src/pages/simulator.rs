@@ -16,6 +16,8 @@ use maud::{Markup, html};
 use pcs_core::Decimal;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::PartnerScore;
+use pcs_insights::app;
+use pcs_insights::plan::joint::{AreaRecommendation, JointPlan};
 use pcs_insights::plan::{Costs, Plan};
 use pcs_insights::recommend::Recommendation;
 use pcs_insights::scenario::{Comparison, Scenario};
@@ -94,14 +96,55 @@ const CERTS: &[Field] = &[
     ),
 ];
 
-/// The kinds of rows: form prefix, legend, fields.
+const ACR: &[Field] = &[
+    ("name", "Customer name", Input::Text),
+    ("tenant", "Tenant id (optional)", Input::Text),
+    ("service", "Azure service", Input::Text),
+    ("amount", "ACR (USD)", Input::Number),
+    ("assoc", "Association (e.g. CSP T1, PAL)", Input::Text),
+    ("month", "Month (default: latest)", Input::Month),
+];
+
+const LICENSES: &[Field] = &[
+    ("name", "Customer name", Input::Text),
+    ("tenant", "Tenant id (optional)", Input::Text),
+    (
+        "workload",
+        "Microsoft 365 workload (e.g. Intune)",
+        Input::Text,
+    ),
+    ("seats", "Paid seats", Input::Number),
+    ("users", "Active users", Input::Number),
+    ("assoc", "Association (e.g. CPOR)", Input::Text),
+    ("month", "Month (default: latest)", Input::Month),
+];
+
 /// A form field: suffix, label, kind of input.
 type Field = (&'static str, &'static str, Input);
 
-const KINDS: [(&str, &str, &[Field]); 3] = [
-    ("rev", "Revenue of a new or existing customer", REVENUE),
-    ("use", "Usage (deployments and usage growth)", USAGE),
-    ("cert", "Certified people", CERTS),
+/// The kinds of rows: form prefix, legend, fields, and whether only the
+/// simulator over other areas than Business Applications shows them.
+const KINDS: [(&str, &str, &[Field], bool); 5] = [
+    (
+        "rev",
+        "Revenue of a new or existing customer",
+        REVENUE,
+        false,
+    ),
+    ("use", "Usage (deployments and usage growth)", USAGE, false),
+    ("cert", "Certified people", CERTS, false),
+    (
+        "acr",
+        "Azure consumed revenue (the Azure areas and Security)",
+        ACR,
+        true,
+    ),
+    (
+        "lic",
+        "Licences: paid seats and active users (Modern Work and Security)",
+        LICENSES,
+        true,
+    ),
 ];
 
 /// A form field's scenario key: suffix, JSON key, name in messages, required.
@@ -176,7 +219,7 @@ impl FormState {
             }
             Ok(Some(o))
         };
-        let kinds: [(&str, &str, &str, &[Key]); 3] = [
+        let kinds: [(&str, &str, &str, &[Key]); 5] = [
             (
                 "rev",
                 "revenue",
@@ -214,11 +257,38 @@ impl FormState {
                     ("earned", "earned_on", "earned on", false),
                 ],
             ),
+            (
+                "acr",
+                "acr",
+                "ACR",
+                &[
+                    ("name", "customer_name", "customer name", false),
+                    ("tenant", "customer_tenant_id", "tenant id", false),
+                    ("service", "service", "the service", true),
+                    ("amount", "acr_usd", "the ACR", true),
+                    ("assoc", "association", "the association", true),
+                    ("month", "month", "month", false),
+                ],
+            ),
+            (
+                "lic",
+                "licenses",
+                "Licences",
+                &[
+                    ("name", "customer_name", "customer name", false),
+                    ("tenant", "customer_tenant_id", "tenant id", false),
+                    ("workload", "workload", "the workload", true),
+                    ("seats", "paid_seats", "the paid seats", true),
+                    ("users", "active_users", "the active users", true),
+                    ("assoc", "association", "the association", true),
+                    ("month", "month", "month", false),
+                ],
+            ),
         ];
         for (prefix, key, label, fields) in kinds {
             let mut list = Vec::new();
             for n in self.rows(prefix) {
-                match row(prefix, n, fields) {
+                match row(prefix, n, fields).and_then(|o| o.map(counts).transpose()) {
                     Ok(Some(o)) => list.push(Value::Object(o)),
                     Ok(None) => {}
                     Err(e) => return Err(format!("{label} row {}: {e}", list.len() + 1)),
@@ -248,6 +318,47 @@ impl FormState {
 
     /// The form that shows a scenario.
     pub(crate) fn from_scenario(s: &Scenario) -> FormState {
+        let mut f = Self::from_ba_rows(s);
+        for (n, a) in s.acr.iter().enumerate() {
+            f.set(
+                format!("acr_name_{n}"),
+                a.customer_name.clone().unwrap_or_default(),
+            );
+            f.set(
+                format!("acr_tenant_{n}"),
+                a.customer_tenant_id.clone().unwrap_or_default(),
+            );
+            f.set(format!("acr_service_{n}"), a.service.clone());
+            f.set(format!("acr_amount_{n}"), num(a.acr_usd));
+            f.set(format!("acr_assoc_{n}"), a.association.clone());
+            f.set(
+                format!("acr_month_{n}"),
+                a.month.clone().unwrap_or_default(),
+            );
+        }
+        for (n, l) in s.licenses.iter().enumerate() {
+            f.set(
+                format!("lic_name_{n}"),
+                l.customer_name.clone().unwrap_or_default(),
+            );
+            f.set(
+                format!("lic_tenant_{n}"),
+                l.customer_tenant_id.clone().unwrap_or_default(),
+            );
+            f.set(format!("lic_workload_{n}"), l.workload.clone());
+            f.set(format!("lic_seats_{n}"), l.paid_seats.to_string());
+            f.set(format!("lic_users_{n}"), l.active_users.to_string());
+            f.set(format!("lic_assoc_{n}"), l.association.clone());
+            f.set(
+                format!("lic_month_{n}"),
+                l.month.clone().unwrap_or_default(),
+            );
+        }
+        f
+    }
+
+    /// The revenue, usage, certification and removal fields of a scenario.
+    fn from_ba_rows(s: &Scenario) -> FormState {
         let mut f = FormState::default();
         if let Some(t) = &s.title {
             f.set("title".into(), t.clone());
@@ -307,6 +418,23 @@ impl FormState {
     }
 }
 
+/// Seats and users are whole numbers in a scenario: the form's text becomes
+/// one, or a message names the field and the value as typed.
+fn counts(mut o: Map<String, Value>) -> Result<Map<String, Value>, String> {
+    for (key, label) in [
+        ("paid_seats", "paid seats"),
+        ("active_users", "active users"),
+    ] {
+        if let Some(Value::String(t)) = o.get(key) {
+            let n: u64 = t
+                .parse()
+                .map_err(|_| format!("{label}: '{t}' is not a whole number"))?;
+            o.insert(key.into(), n.into());
+        }
+    }
+    Ok(o)
+}
+
 /// What the simulator page shows.
 struct View {
     form: FormState,
@@ -324,6 +452,9 @@ struct View {
 /// `?use=plan` the cheapest plan's).
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let r = p.reports(&id)?;
+    if let Some(areas) = areas_of(&p)? {
+        return respond_areas(&p, r, areas, FormState::default(), false).await;
+    }
     let mut form = FormState::default();
     let mut run = false;
     if let Some(sid) = p.q("scenario") {
@@ -368,6 +499,9 @@ pub(crate) async fn post(
         }
     }
     crate::csrf::check(&p.state, &headers, csrf.as_deref()).map_err(|e| p.error(e))?;
+    if let Some(areas) = areas_of(&p)? {
+        return respond_areas(&p, r, areas, form, true).await;
+    }
     respond(&p, r, form, true, false, save).await
 }
 
@@ -451,6 +585,213 @@ async fn respond(
     Ok(html_response(status, layout(&frame, body)).into_response())
 }
 
+/// `?area=` (areas separated by commas, or `all`) when it names more than
+/// Business Applications alone: the simulator over those areas.
+fn areas_of(p: &Page) -> Result<Option<Vec<&'static str>>, PageError> {
+    match p.q("area") {
+        None => Ok(None),
+        Some(a) => {
+            let v = crate::reports::parse_areas(Some(a)).map_err(|e| p.error(e))?;
+            Ok((v != [app::BUSINESS_APPLICATIONS]).then_some(v))
+        }
+    }
+}
+
+/// The simulator over several areas: the form with acr and licences rows,
+/// each area's current against simulated score (the contract's objects, as
+/// `POST /api/v1/.../simulate?area=` answers), the recommendations across
+/// the areas and the joint plan.
+async fn respond_areas(
+    p: &Page,
+    r: Reports,
+    areas: Vec<&'static str>,
+    form: FormState,
+    run: bool,
+) -> Result<Response, PageError> {
+    let mut frame = p.frame(
+        format!("Simulator · {}", r.partner_id()),
+        Tab::Simulator,
+        Some(&r),
+    );
+    if let [one] = areas[..] {
+        frame.area = Some(one);
+    }
+    let sel = p.sel;
+    let csrf = p.csrf.clone();
+    let (status, body) = blocking(move || {
+        let mut status = StatusCode::OK;
+        let mut error = None;
+        let mut result = None;
+        if run {
+            let sim = form.scenario_json().and_then(|json| {
+                let sc =
+                    crate::reports::parse_scenario(&json).map_err(|e| e.message().to_string())?;
+                r.simulate_areas(&areas, &sc)
+                    .map_err(|e| e.message().to_string())
+            });
+            match sim {
+                Ok(c) => {
+                    let mut v = c.object();
+                    pcs_core::contract::tidy_numbers(&mut v);
+                    result = Some(v);
+                }
+                Err(e) => {
+                    status = StatusCode::BAD_REQUEST;
+                    error = Some(e);
+                }
+            }
+        }
+        let plan = r
+            .joint_plan(&areas, &Costs::default())
+            .map_err(|e| e.message().to_string());
+        let recs = r
+            .recommend_areas(&areas)
+            .map_err(|e| e.message().to_string());
+        let partner = r.partner_id();
+        let action = simulate_href(partner, sel, Some(&areas));
+        // The certifications of every area in force, after Business
+        // Applications' own.
+        let mut certs: Vec<(String, String)> = Vec::new();
+        for rb in r.areas()?.in_force(r.period().evaluation_date) {
+            for c in &rb.certifications {
+                if !certs.iter().any(|x| x.0 == c.id) {
+                    certs.push((c.id.clone(), format!("{} ({})", c.name, rb.solution_area)));
+                }
+            }
+        }
+        let body = html! {
+            h1 { "Simulator · " (areas.join(", ")) }
+            @if let Some(e) = &error { div.msg.err role="alert" #sim-error { (e) } }
+            @if let Some(v) = &result { (areas_result(v)) }
+            section.panel aria-labelledby="form-h" {
+                h2 #form-h { "What if" }
+                (form_of(&form, &csrf, &r.period(), (r.rulebook(), &certs), &action, Some(&areas)))
+            }
+            (recommendations_across(&recs))
+            (joint_plan(&plan))
+            p.hint { "The same simulation as JSON: POST the scenario to " code { "/api/v1/partners/" (enc(partner)) "/simulate?area=" (areas.join(",")) } "." }
+        };
+        Ok((status, body))
+    })
+    .await
+    .map_err(|e| p.error(e))?;
+    Ok(html_response(status, layout(&frame, body)).into_response())
+}
+
+/// Each area's current against simulated score, from the API's JSON.
+fn areas_result(v: &Value) -> Markup {
+    let empty = Vec::new();
+    html! {
+        section.panel #result aria-labelledby="result-h" {
+            h2 #result-h { "Current against simulated" @if let Some(t) = v["title"].as_str() { ": " (t) } }
+            @for a in v["areas"].as_array().unwrap_or(&empty) {
+                @let (cur, sim) = (&a["current"], &a["simulated"]);
+                @let area = a["solution_area"].as_str().unwrap_or("");
+                div.tablewrap data-result-area=(area) {
+                    table.compare {
+                        caption { (area) }
+                        thead { tr { th { "Metric" } th.num { "Current" } th.num { "Simulated" } th.num { "Change" } } }
+                        tbody {
+                            @if let Some(ms) = sim["metrics"].as_object() {
+                                @for (id, m) in ms {
+                                    @let before = dec_of(&cur["metrics"][id]["points"]);
+                                    @let after = dec_of(&m["points"]);
+                                    tr data-metric=(id) data-current=(num(before)) data-simulated=(num(after)) {
+                                        td { (id) }
+                                        td.num { (pts(before)) }
+                                        td.num { b { (pts(after)) } }
+                                        td.num.delta class=(delta_class(after - before)) { (signed(after - before)) }
+                                    }
+                                }
+                            }
+                            @let (before, after) = (dec_of(&cur["total_points"]), dec_of(&sim["total_points"]));
+                            tr {
+                                td { b { "Total" } }
+                                td.num data-current-total=(num(before)) { b { (pts(before)) } }
+                                td.num data-simulated-total=(num(after)) { b { (pts(after)) } }
+                                td.num.delta class=(delta_class(after - before)) { (signed(after - before)) }
+                            }
+                        }
+                    }
+                }
+                p { "Qualified: " (yes_no(cur["qualified"] == true)) " → " b data-simulated-qualified=(sim["qualified"] == true) { (yes_no(sim["qualified"] == true)) } "." }
+            }
+        }
+    }
+}
+
+/// A JSON number (or its text) as a decimal; zero when absent.
+fn dec_of(v: &Value) -> Decimal {
+    match v {
+        Value::Number(n) => n.to_string().parse().unwrap_or(Decimal::ZERO),
+        Value::String(s) => s.parse().unwrap_or(Decimal::ZERO),
+        _ => Decimal::ZERO,
+    }
+}
+
+fn recommendations_across(recs: &Result<Vec<AreaRecommendation>, String>) -> Markup {
+    html! {
+        section.panel aria-labelledby="recs-h" {
+            h2 #recs-h { "Recommendations across the areas" }
+            @match recs {
+                Err(e) => { div.msg.err { (e) } }
+                Ok(list) if list.is_empty() => { (empty("No action changes a named area's points.")) }
+                Ok(list) => {
+                    ol #recommendations {
+                        @for r in list {
+                            li data-points=(num(r.total_points)) {
+                                span.badge.good title="points across the areas" { (signed(r.total_points)) }
+                                " " (r.description)
+                                @let per: Vec<String> = r.points.iter().filter(|p| !p.1.is_zero()).map(|p| format!("{} {}", p.0, signed(p.1))).collect();
+                                @if !per.is_empty() { " " span.mut { "(" (per.join(", ")) ")" } }
+                                @if !r.qualifies.is_empty() { " — qualifies " (r.qualifies.join(", ")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn joint_plan(p: &Result<JointPlan, String>) -> Markup {
+    html! {
+        section.panel aria-labelledby="plan-h" {
+            h2 #plan-h { "The cheapest plan to qualify in every area at once" }
+            @match p {
+                Err(e) => { div.msg.err { (e) } }
+                Ok(p) if p.already_qualified => { p.yes { "Already qualified in every area: nothing to do." } }
+                Ok(p) => {
+                    @for u in &p.unreachable {
+                        div.msg.info data-unreachable=(u.solution_area) { "Cannot be reached: " (u.solution_area) " — " (u.reason) }
+                    }
+                    @if !p.actions.is_empty() {
+                        div.tablewrap {
+                            table #plan {
+                                thead { tr { th.num { "Count" } th { "Action" } th.num { "Cost" } th { "Counts in" } } }
+                                tbody {
+                                    @for a in &p.actions {
+                                        tr { td.num { (a.count) } td { (a.description) } td.num { (pcs_core::display::thousands(a.cost)) " " (p.currency) } td { (a.areas.join(", ")) } }
+                                    }
+                                    tr { td {} td { b { "Total cost (each action counted once)" } } td.num #plan-total data-cost=(num(p.total_cost)) { b { (pcs_core::display::thousands(p.total_cost)) " " (p.currency) } } td {} }
+                                }
+                            }
+                        }
+                    }
+                    ul.plain {
+                        @for (before, after) in p.current.iter().zip(&p.result) {
+                            li data-plan-area=(after.solution_area) data-result=(num(after.total_points)) {
+                                (after.title) ": " (pts(before.total_points)) " → " b { (pts(after.total_points)) }
+                                @if after.qualified { ", qualified" } @else { ", not qualified" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The form's scenario, simulated; a message for people otherwise.
 fn simulate(r: &Reports, form: &FormState) -> Result<(Value, Comparison), String> {
     let json = form.scenario_json()?;
@@ -493,7 +834,32 @@ fn options(rb: &Rulebook, which: Options) -> Vec<(String, String)> {
     }
 }
 
-fn field(rb: &Rulebook, name: &str, label: &str, input: Input, value: &str) -> Markup {
+/// The options of a select; certifications add `extra_certs` (the other
+/// areas') after the rulebook's own.
+fn options_with(
+    rb: &Rulebook,
+    which: Options,
+    extra_certs: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut opts = options(rb, which);
+    if matches!(which, Options::Certifications) {
+        for c in extra_certs {
+            if !opts.iter().any(|o| o.0 == c.0) {
+                opts.push(c.clone());
+            }
+        }
+    }
+    opts
+}
+
+fn field(
+    rb: &Rulebook,
+    extra_certs: &[(String, String)],
+    name: &str,
+    label: &str,
+    input: Input,
+    value: &str,
+) -> Markup {
     html! {
         label.f for=(name) {
             (label)
@@ -503,7 +869,7 @@ fn field(rb: &Rulebook, name: &str, label: &str, input: Input, value: &str) -> M
                 Input::Month => { input id=(name) name=(name) type="month" value=(value); }
                 Input::Date => { input id=(name) name=(name) type="date" value=(value); }
                 Input::Select(which) => {
-                    @let opts = options(rb, which);
+                    @let opts = options_with(rb, which, extra_certs);
                     select id=(name) name=(name) {
                         option value="" { "—" }
                         @if !value.is_empty() && !opts.iter().any(|(v, _)| v == value) {
@@ -520,16 +886,45 @@ fn field(rb: &Rulebook, name: &str, label: &str, input: Input, value: &str) -> M
 }
 
 fn form(v: &View, rb: &Rulebook, partner: &str, sel: Sel) -> Markup {
-    let f = &v.form;
+    form_of(
+        &v.form,
+        &v.csrf,
+        &v.current.period,
+        (rb, &[]),
+        &simulate_href(partner, sel, None),
+        None,
+    )
+}
+
+/// The simulator's link, with the areas asked for (`?area=a,b`).
+fn simulate_href(partner: &str, sel: Sel, areas: Option<&[&str]>) -> String {
+    let base = partner_href(partner, "simulate", sel);
+    match areas {
+        Some(a) => format!("{base}&area={}", enc(&a.join(","))),
+        None => base,
+    }
+}
+
+/// The form; `areas` (the simulator over several areas) adds the acr and
+/// licences rows and leaves saving out.
+fn form_of(
+    f: &FormState,
+    csrf: &str,
+    period: &pcs_core::score::Period,
+    (rb, extra_certs): (&Rulebook, &[(String, String)]),
+    action: &str,
+    areas: Option<&[&str]>,
+) -> Markup {
     html! {
-        form #simulator method="post" action=(partner_href(partner, "simulate", sel)) {
-            input type="hidden" name=(crate::csrf::FIELD) value=(v.csrf);
+        form #simulator method="post" action=(action) {
+            input type="hidden" name=(crate::csrf::FIELD) value=(csrf);
             label.f {
                 "Title"
                 input name="title" type="text" value=(f.get("title")) placeholder="e.g. win Adventure Works, certify Avery";
             }
-            p.hint { "Rows you leave empty are ignored. Months default to the latest month (" (v.current.period.latest_month) "), earned-on dates to the evaluation date (" (v.current.period.evaluation_date) ")." }
-            @for (prefix, legend, fields) in KINDS {
+            p.hint { "Rows you leave empty are ignored. Months default to the latest month (" (period.latest_month) "), earned-on dates to the evaluation date (" (period.evaluation_date) ")." }
+            @for (prefix, legend, fields, only_areas) in KINDS {
+                @if !only_areas || areas.is_some() {
                 fieldset data-rows=(prefix) {
                     legend { (legend) }
                     div.rows {
@@ -537,11 +932,12 @@ fn form(v: &View, rb: &Rulebook, partner: &str, sel: Sel) -> Markup {
                             div.row data-row=(n) {
                                 @for (suffix, label, input) in fields {
                                     @let name = format!("{prefix}_{suffix}_{n}");
-                                    (field(rb, &name, label, *input, f.get(&name)))
+                                    (field(rb, extra_certs, &name, label, *input, f.get(&name)))
                                 }
                             }
                         }
                     }
+                }
                 }
             }
             fieldset {
@@ -553,8 +949,10 @@ fn form(v: &View, rb: &Rulebook, partner: &str, sel: Sel) -> Markup {
             }
             div.row {
                 button #simulate type="submit" name="action" value="simulate" { "Simulate" }
-                label.f { "Save as" input name="save_name" type="text" value=(f.get("save_name")) placeholder="scenario name"; }
-                button.secondary type="submit" name="action" value="save" { "Simulate and save" }
+                @if areas.is_none() {
+                    label.f { "Save as" input name="save_name" type="text" value=(f.get("save_name")) placeholder="scenario name"; }
+                    button.secondary type="submit" name="action" value="save" { "Simulate and save" }
+                }
             }
         }
     }
@@ -764,6 +1162,51 @@ mod tests {
         // And back: the form shows the scenario it made.
         let back = FormState::from_scenario(&sc);
         assert_eq!(back.scenario_json().unwrap(), j);
+    }
+
+    #[test]
+    fn acr_and_licence_rows_become_the_scenario_and_back() {
+        let f = form(&[
+            ("acr_name_0", "Fabrikam"),
+            ("acr_service_0", "Azure Cosmos DB"),
+            ("acr_amount_0", "2500"),
+            ("acr_assoc_0", "CSP T1"),
+            ("lic_workload_1", "Intune"),
+            ("lic_seats_1", "400"),
+            ("lic_users_1", "380"),
+            ("lic_assoc_1", "CPOR"),
+            ("lic_month_1", "2023-10"),
+        ]);
+        let j = f.scenario_json().unwrap();
+        assert_eq!(
+            j,
+            json!({
+                "acr": [{"customer_name": "Fabrikam", "service": "Azure Cosmos DB", "acr_usd": "2500", "association": "CSP T1"}],
+                "licenses": [{"workload": "Intune", "paid_seats": 400, "active_users": 380, "association": "CPOR", "month": "2023-10"}]
+            })
+        );
+        let sc = Scenario::from_json(&j.to_string()).unwrap();
+        assert_eq!(sc.acr[0].acr_usd, Decimal::from(2500));
+        assert_eq!(sc.licenses[0].paid_seats, 400);
+        let back = FormState::from_scenario(&sc);
+        // Rows are renumbered from 0; the scenario is the same.
+        assert_eq!(back.scenario_json().unwrap(), j);
+        // A count that is not a whole number is named, as typed.
+        let bad = form(&[
+            ("lic_workload_0", "Intune"),
+            ("lic_seats_0", "12.5"),
+            ("lic_users_0", "1"),
+            ("lic_assoc_0", "CPOR"),
+        ]);
+        assert_eq!(
+            bad.scenario_json().unwrap_err(),
+            "Licences row 1: paid seats: '12.5' is not a whole number"
+        );
+        let missing = form(&[("acr_service_0", "Functions"), ("acr_amount_0", "5")]);
+        assert_eq!(
+            missing.scenario_json().unwrap_err(),
+            "ACR row 1: the association is required"
+        );
     }
 
     #[test]
