@@ -568,7 +568,10 @@ mod tests {
                     assert_eq!(a.lines().len(), a.rows as usize, "{k:?}");
                     inside += 1;
                 } else {
-                    assert!(a.lines().is_empty() && a.subscriptions().is_empty(), "{k:?}");
+                    assert!(
+                        a.lines().is_empty() && a.subscriptions().is_empty(),
+                        "{k:?}"
+                    );
                     outside += 1;
                 }
             }
@@ -580,7 +583,10 @@ mod tests {
             }
             for (k, a) in &p.acr {
                 if !snap.traced().areas.contains(&k.2) {
-                    assert!(a.lines().is_empty() && a.subscriptions().is_empty(), "{k:?}");
+                    assert!(
+                        a.lines().is_empty() && a.subscriptions().is_empty(),
+                        "{k:?}"
+                    );
                 }
             }
         }
