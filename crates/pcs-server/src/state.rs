@@ -138,8 +138,9 @@ pub struct Snapshot {
 pub struct Traced {
     /// Revenue and usage months (Business Applications' latest and baseline months).
     pub ba: Vec<Month>,
-    /// acr and licenses months (the other areas' latest and baseline
-    /// months; their trailing sums keep the lines of those months only).
+    /// acr and licenses months (every month the other areas' periods read,
+    /// trailing windows included, so that every item of their explanations
+    /// has its source lines).
     pub areas: Vec<Month>,
 }
 
@@ -153,8 +154,7 @@ impl Traced {
                 t.ba.extend(Period::for_month(rb, m).data_months());
             }
             for rb in rulebooks.areas_in_force(d) {
-                let p = Period::with_calendar(&rb.calendar, m, d);
-                t.areas.extend([p.latest_month, p.baseline_month]);
+                t.areas.extend(rb.data_months(m));
             }
         }
         for v in [&mut t.ba, &mut t.areas] {
@@ -165,12 +165,11 @@ impl Traced {
     }
 
     /// Whether the explanations of month `m` have their source lines (every
-    /// revenue and usage month its period reads is traced).
+    /// month its periods read, in every area, is traced).
     pub fn covers(&self, rulebooks: &RulebookSet, m: Month) -> bool {
-        Traced::of(rulebooks, &[m])
-            .ba
-            .iter()
-            .all(|x| self.ba.contains(x))
+        let need = Traced::of(rulebooks, &[m]);
+        need.ba.iter().all(|x| self.ba.contains(x))
+            && need.areas.iter().all(|x| self.areas.contains(x))
     }
 }
 
