@@ -37,7 +37,7 @@ use pcs_insights::app;
         description = "The Partner Capability Score of the six Solutions Partner designations: each area's score (`score?area=`) and the qualification summary of all six; Business Applications' explanations, reports, what-if simulations; data uploads. With `pcs serve --auth`, send `Authorization: Bearer TOKEN`; a token scoped to one partner sees only that partner (others answer 404).",
         license(name = "MIT OR Apache-2.0")
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, RecommendationObject)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -792,6 +792,9 @@ struct AreaListQuery {
     /// is the one across those areas, exactly what `pcs simulate|recommend|plan
     /// --area A --area B --format json` writes (each action valued once);
     /// absent, Business Applications' own report as before.
+    #[param(
+        pattern = "^(business_applications|azure_infrastructure|azure_data_ai|azure_digital_app_innovation|modern_work|security|all)(,(business_applications|azure_infrastructure|azure_data_ai|azure_digital_app_innovation|modern_work|security|all))*$"
+    )]
     area: Option<String>,
 }
 
@@ -833,6 +836,7 @@ enum LevelParam {
 #[into_params(parameter_in = Query)]
 struct LevelQuery {
     /// Outside Business Applications: `customer`, `tenant` (default) or `subscription`.
+    #[param(inline)]
     level: Option<LevelParam>,
 }
 
@@ -1233,7 +1237,7 @@ async fn simulate(
 /// areas, each valued once (`pcs recommend --area …`; `within` is not used).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/recommendations", tag = "what-if",
     params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery, AreaListQuery),
-    responses((status = 200, description = "Recommendations; with ?area=, [{description, count, points: [[area, points]], total_points, qualifies, ...}]", body = Vec<RecommendationObject>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Recommendations: without ?area=, RecommendationObject items (Business Applications); with ?area=, [{description, count, cost, points: [[area, points]], total_points, qualifies, and the action kind}]", body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn recommendations(
     State(state): State<AppState>,
     access: Access,

@@ -955,6 +955,21 @@ async fn the_openapi_document_lists_every_route() {
         assert_eq!(p["in"], "query");
         assert_eq!(p["schema"]["type"], "string", "{p}");
         assert!(p["description"].as_str().unwrap().contains("commas"));
+        // The pattern admits exactly the lists the server accepts: every
+        // area id (and `all`), separated by commas, and nothing empty.
+        let pattern = p["schema"]["pattern"].as_str().expect("a pattern");
+        for a in pcs_core::rulebook::AREAS.iter().chain(&["all"]) {
+            assert!(
+                pattern.contains(&format!("|{a}|"))
+                    || pattern.contains(&format!("({a}|"))
+                    || pattern.contains(&format!("|{a})")),
+                "{a} in {pattern}"
+            );
+        }
+        assert!(
+            pattern.starts_with('^') && pattern.ends_with('$'),
+            "{pattern}"
+        );
     }
     let scenario = &doc["paths"]["/api/v1/partners/{id}/simulate"]["post"]["requestBody"]["content"]
         ["application/json"]["schema"]["properties"];
