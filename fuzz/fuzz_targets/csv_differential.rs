@@ -39,7 +39,7 @@ fn summary(facts: &DatasetFacts, rows: u64) -> String {
             .values()
             .chain(p.excluded.values())
             .chain(p.usage.values().map(|u| &u.total))
-            .flat_map(|a| a.lines.iter().copied())
+            .flat_map(|a| a.lines().iter().copied())
             .collect();
         lines.sort_unstable();
         out += &format!(
