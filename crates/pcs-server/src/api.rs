@@ -804,11 +804,7 @@ impl AreaListQuery {
         let Some(given) = &self.area else {
             return Ok(None);
         };
-        let given: Vec<String> = given
-            .split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect();
+        let given = crate::reports::area_list(given);
         if given.is_empty() {
             return Err(ApiError::bad_request(
                 "area: name at least one solution area, or all",

@@ -393,16 +393,17 @@ pub fn parse_area(area: Option<&str>) -> Result<&'static str, ApiError> {
 /// The `area` query value of a report across areas: areas separated by
 /// commas, or `all`; Business Applications when absent.
 pub fn parse_areas(area: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
-    let given: Vec<String> = area
-        .map(|a| {
-            a.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let given = area.map(area_list).unwrap_or_default();
     app::areas(&given, &[app::BUSINESS_APPLICATIONS])
         .map_err(|e| ApiError::bad_request(format!("area: {e}")))
+}
+
+/// The names of a comma-separated `?area=` list, trimmed, empty ones left out.
+pub fn area_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 /// Runs CPU-heavy report work off the async workers.
