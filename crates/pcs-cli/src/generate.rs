@@ -1853,7 +1853,13 @@ mod tests {
             }
         }
         for w in &facts.warnings {
-            eprintln!("  warning: {}", w.describe("Business Applications"));
+            use std::io::Write as _;
+            let style = crate::ui::WARNING;
+            let _ = writeln!(
+                anstream::stderr().lock(),
+                "  {style}warning:{style:#} {}",
+                w.describe("Business Applications")
+            );
         }
     }
 }

@@ -90,8 +90,14 @@ pub fn report_warnings_titled<'t>(
     }
     if !quiet {
         let rows: u64 = facts.warnings.iter().map(|w| w.rows).sum();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "warning: {rows} rows counted for nothing:");
+        // anstream drops the style when stderr is not a terminal, under
+        // NO_COLOR or with --color never (crate::ui::apply_color).
+        let mut err = anstream::stderr().lock();
+        let style = crate::ui::WARNING;
+        let _ = writeln!(
+            err,
+            "{style}warning:{style:#} {rows} rows counted for nothing:"
+        );
         for l in &lines {
             let _ = writeln!(err, "  {l}");
         }

@@ -101,20 +101,27 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         config.auth = args.auth;
         config.upload_limit = args.max_upload_mb.saturating_mul(1 << 20);
         config.json_limit = args.max_body_kb.saturating_mul(1 << 10);
-        eprintln!("pcs serve: reading {} ...", args.dataset.display());
+        // `-q` keeps only the address line (and errors): with `--addr
+        // 127.0.0.1:0` it is the only place the port is told.
+        let quiet = crate::ui::quiet();
+        if !quiet {
+            eprintln!("pcs serve: reading {} ...", args.dataset.display());
+        }
         let state = AppState::open(config).map_err(|e| match e.downcast::<pcs_data::DataError>() {
             Ok(d) => Failure::BadInput(d.into()),
             Err(e) => Failure::Other(e),
         })?;
         let snap = state.snapshot();
         let rows: u64 = snap.tables.iter().map(|t| t.rows).sum();
-        eprintln!(
+        if !quiet {
+            eprintln!(
             "pcs serve: {} partners, {rows} rows in {} tables, read in {:.1} s{}",
             snap.partners().len(),
             snap.tables.len(),
             snap.load_time.as_secs_f64(),
             rss().map(|r| format!(" (resident memory {r})")).unwrap_or_default()
         );
+        }
         drop(snap);
         if args.auth {
             let store = state.store();
@@ -125,9 +132,11 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
                         .create_token(&Scope::All, "created by pcs serve --token-file")
                         .map_err(|e| Failure::Other(e.into()))?;
                     write_secret(file, &token).map_err(Failure::Other)?;
-                    eprintln!("pcs serve: an admin token was written to {}", file.display());
+                    if !quiet {
+                        eprintln!("pcs serve: an admin token was written to {}", file.display());
+                    }
                 }
-                (None, false) => eprintln!(
+                (None, false) if !quiet => eprintln!(
                     "pcs serve: no admin token yet: create one with `pcs token create {} --scope all`",
                     args.dataset.display()
                 ),

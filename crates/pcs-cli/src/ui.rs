@@ -63,6 +63,11 @@ pub const ERROR: anstyle::Style = anstyle::Style::new()
     .bold()
     .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
 
+/// The style of the `warning:` prefix (as cargo and rustc show it).
+pub const WARNING: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+
 /// The process's peak resident memory in bytes (Linux: `VmHWM` of
 /// /proc/self/status), for `--verbose`.
 pub fn peak_memory() -> Option<u64> {

@@ -138,6 +138,55 @@ fn color_follows_the_flag_then_no_color_then_the_terminal() {
 }
 
 #[test]
+fn warnings_are_styled_like_errors_and_follow_the_same_choice() {
+    let ex = example();
+    let args = ["score", ex.to_str().unwrap(), "--month", "2023-11"];
+    // The example has rows counted for nothing: a warning on stderr.
+    let plain = text(&pcs(&args, &[]).stderr);
+    assert!(plain.starts_with("warning: "), "{plain:?}");
+    assert!(!plain.contains(ESC), "{plain:?}");
+    let mut always = args.to_vec();
+    always.extend(["--color", "always"]);
+    let colored = text(&pcs(&always, &[]).stderr);
+    // Bold yellow, then reset, then the same text as without color.
+    assert!(
+        colored.starts_with(&format!("{ESC}[1m{ESC}[33mwarning:{ESC}[0m ")),
+        "{colored:?}"
+    );
+    assert!(!text(&pcs(&args, &[("NO_COLOR", "1")]).stderr).contains(ESC));
+}
+
+#[test]
+fn serve_quiet_prints_only_the_address() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(example()).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut child = Command::new(PCS)
+        .args(["serve", "-q", "--addr", "127.0.0.1:0"])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start pcs serve");
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    // Without -q the first line is "pcs serve: reading ..."; the address is
+    // the one line -q keeps (with --addr 127.0.0.1:0 it tells the port).
+    assert!(
+        first.starts_with("pcs serve: listening on http://127.0.0.1:"),
+        "{first:?}"
+    );
+}
+
+#[test]
 fn completions_name_every_command_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let run = pcs(&["completions", shell], &[]);
