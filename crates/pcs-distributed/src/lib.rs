@@ -47,6 +47,7 @@ use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
 use pcs_data::Dataset;
 
+pub use collect::{Areas, Loaded, Query, scans_of};
 pub use error::{Error, ErrorKind};
 pub use process::{ExecutorOptions, run_executor, run_scheduler};
 pub use stores::EnvStores;
@@ -224,14 +225,29 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// Aggregates the dataset at `dir` (a local directory or an
 /// `s3://BUCKET/PREFIX` URL, see [`EnvStores`]) on a session (see
 /// [`connect`]) and returns the facts the native reader would build for
-/// `months`, without source lines, and the table files it read.
+/// `months` (`Dataset::load`), without source lines, and the table files it
+/// read.
 pub async fn load(
     ctx: &SessionContext,
     dir: &Path,
     rulebook: &Rulebook,
     months: &[Month],
 ) -> Result<(DatasetFacts, Dataset), Error> {
-    collect::load(ctx, dir, rulebook, months).await
+    let l = collect::load(ctx, dir, rulebook, months, None).await?;
+    Ok((l.facts, l.dataset))
+}
+
+/// [`load`], with the other solution areas' inputs when `areas` is given
+/// (the facts of `Dataset::load_areas`), and the queries it ran: one per
+/// table file, each scanning it once (a second only to report a bad row).
+pub async fn load_with(
+    ctx: &SessionContext,
+    dir: &Path,
+    rulebook: &Rulebook,
+    months: &[Month],
+    areas: Option<Areas<'_>>,
+) -> Result<Loaded, Error> {
+    collect::load(ctx, dir, rulebook, months, areas).await
 }
 
 /// [`connect`] and [`load`] on a runtime of their own, for callers that are
@@ -242,9 +258,21 @@ pub fn load_blocking(
     rulebook: &Rulebook,
     months: &[Month],
 ) -> Result<(DatasetFacts, Dataset), Error> {
+    let l = load_blocking_with(cluster, dir, rulebook, months, None)?;
+    Ok((l.facts, l.dataset))
+}
+
+/// [`connect`] and [`load_with`] on a runtime of their own.
+pub fn load_blocking_with(
+    cluster: &Cluster,
+    dir: &Path,
+    rulebook: &Rulebook,
+    months: &[Month],
+    areas: Option<Areas<'_>>,
+) -> Result<Loaded, Error> {
     runtime()?.block_on(async {
         let ctx = connect(cluster).await?;
-        load(&ctx, dir, rulebook, months).await
+        load_with(&ctx, dir, rulebook, months, areas).await
     })
 }
 

@@ -13,7 +13,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use super::{
-    CertRecord, ExcludedKey, Exclusion, FactsBuilder, Table, Warning, WarningKind, normalize,
+    CertRecord, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table, Warning,
+    WarningKind, cached, normalize,
 };
 use crate::calendar::Month;
 use crate::rulebook::{CertificationId, RevenueWorkloadId, UsageName};
@@ -39,6 +40,54 @@ pub struct ExcludedGroup<'a> {
     pub amount: Decimal,
     /// How many rows.
     pub rows: u32,
+}
+
+/// A group of acr rows of one (tenant, service as written, month,
+/// association as written, offer as written).
+#[derive(Clone, Debug)]
+pub struct AcrGroup<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The service as written (trimmed).
+    pub service: &'a str,
+    /// The month.
+    pub month: Month,
+    /// The association type as written (trimmed).
+    pub association: &'a str,
+    /// The offer as written, if given.
+    pub offer: Option<&'a str>,
+    /// Sum of the ACR.
+    pub amount: Decimal,
+    /// How many rows.
+    pub rows: u32,
+}
+
+/// A group of licenses rows of one (tenant, workload as written, month,
+/// association as written, association date).
+#[derive(Clone, Debug)]
+pub struct LicenseGroup<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The workload as written (trimmed).
+    pub workload: &'a str,
+    /// The month.
+    pub month: Month,
+    /// The association type as written (trimmed).
+    pub association: &'a str,
+    /// The association date of the rows, if given.
+    pub associated_on: Option<Date>,
+    /// Paid seats, summed over the rows.
+    pub paid_seats: u64,
+    /// Active users, summed over the rows.
+    pub active_users: u64,
+    /// How many rows.
+    pub rows: u32,
+    /// The first row's line.
+    pub first_line: u64,
 }
 
 impl FactsBuilder<'_> {
@@ -154,6 +203,116 @@ impl FactsBuilder<'_> {
                     },
                 );
             }
+        }
+    }
+
+    /// Adds a group of acr rows as [`FactsBuilder::add_acr`] adds rows, but
+    /// counts no warning (the caller counts them with
+    /// [`FactsBuilder::add_warning_group`]). Call in order of each group's
+    /// first row, so that services keep their first-seen order and spelling.
+    pub fn add_acr_group(&mut self, g: &AcrGroup<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(g.partner_id);
+            return;
+        };
+        if !self.area_months.keeps(g.month) {
+            self.partner(g.partner_id);
+            return;
+        }
+        let association = cached(&mut self.vocab_associations, g.association, |r| {
+            v.association(r)
+        });
+        let offer = match g.offer {
+            Some(o) => cached(&mut self.vocab_offers, o, |r| {
+                v.offer(r).unwrap_or(NO_OFFER)
+            }),
+            None => NO_OFFER,
+        };
+        if !self.service_keys.contains_key(g.service) {
+            self.service_keys
+                .insert(g.service.to_string(), normalize(g.service).into());
+        }
+        let slot = self.partner_slot(g.partner_id);
+        let key = &self.service_keys[g.service];
+        let p = &mut self.partners[slot].1;
+        let t = p.tenant(g.customer_tenant_id, None);
+        let s = p.service_keyed(key, g.service);
+        let agg = match association {
+            Some(a) => p.acr.entry((t, s, g.month, a, offer)).or_default(),
+            None => {
+                let key = ExcludedKey {
+                    table: Table::Acr,
+                    tenant: t,
+                    workload: p.services[s as usize].clone(),
+                    association: g.association.trim().to_string(),
+                    month: g.month,
+                    reason: Exclusion::UnknownAssociation,
+                };
+                p.excluded.entry(key).or_default()
+            }
+        };
+        agg.amount += g.amount;
+        agg.rows += g.rows;
+    }
+
+    /// Adds a group of licenses rows as [`FactsBuilder::add_license`] adds
+    /// rows (the association's start too), but counts no warning.
+    pub fn add_license_group(&mut self, g: &LicenseGroup<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(g.partner_id);
+            return;
+        };
+        let workload = cached(&mut self.vocab_workloads, g.workload, |r| v.workload(r));
+        let association = cached(&mut self.vocab_associations, g.association, |r| {
+            v.association(r)
+        });
+        let keep = self.area_months.keeps(g.month);
+        let p = self.partner(g.partner_id);
+        let t = p.tenant(g.customer_tenant_id, None);
+        match (workload, association) {
+            (Some(w), Some(a)) => {
+                let start = LicenseStart {
+                    associated_on: g.associated_on,
+                    first_month: g.month,
+                    first_line: g.first_line,
+                };
+                match p.license_starts.entry((t, w, a)) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(start);
+                    }
+                }
+                if keep {
+                    let agg = p.licenses.entry((t, w, g.month, a)).or_default();
+                    agg.paid_seats += g.paid_seats;
+                    agg.active_users += g.active_users;
+                    agg.rows += g.rows;
+                }
+            }
+            _ if keep => {
+                let key = ExcludedKey {
+                    table: Table::Licenses,
+                    tenant: t,
+                    workload: match workload {
+                        Some(w) => v.workloads[w as usize].clone(),
+                        None => g.workload.trim().to_string(),
+                    },
+                    association: match association {
+                        Some(a) => v.associations[a as usize].clone(),
+                        None => g.association.trim().to_string(),
+                    },
+                    month: g.month,
+                    reason: if workload.is_none() {
+                        Exclusion::UnknownWorkload
+                    } else {
+                        Exclusion::UnknownAssociation
+                    },
+                };
+                let agg = p.excluded.entry(key).or_default();
+                agg.amount += Decimal::from(g.paid_seats);
+                agg.rows += g.rows;
+            }
+            _ => {}
         }
     }
 
