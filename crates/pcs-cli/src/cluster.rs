@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use pcs_core::facts::DatasetFacts;
+use pcs_core::facts::{DatasetFacts, MonthFilter};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::Period;
+use pcs_core::vocab::Vocabulary;
 use pcs_data::Dataset;
 
 use crate::args::ClusterCommand;
@@ -47,6 +48,62 @@ pub fn load(
         );
     }
     pcs_distributed::load_blocking(&cluster, dataset, rb, &period.data_months()).map_err(wrap)
+}
+
+/// [`load`] for several solution areas: also the acr and licenses tables,
+/// with `vocabulary` (every area's names), their aggregates kept for
+/// `area_months` (the facts of `Dataset::load_areas`).
+#[cfg(feature = "distributed")]
+pub fn load_areas(
+    cluster: &str,
+    dataset: &Path,
+    rb: &Rulebook,
+    period: &Period,
+    vocabulary: &Vocabulary,
+    area_months: &MonthFilter,
+    explain: bool,
+) -> Result<(DatasetFacts, Dataset), Failure> {
+    use anyhow::anyhow;
+    let wrap = |e: pcs_distributed::Error| {
+        if e.is_bad_input() {
+            Failure::BadInput(anyhow!(e))
+        } else {
+            Failure::Other(anyhow!(e))
+        }
+    };
+    let cluster: pcs_distributed::Cluster = cluster.parse().map_err(wrap)?;
+    if explain {
+        eprintln!(
+            "note: on a cluster rows are summed by the executors: explanations name no source lines"
+        );
+    }
+    let areas = pcs_distributed::Areas {
+        vocabulary,
+        months: area_months,
+    };
+    let loaded = pcs_distributed::load_blocking_with(
+        &cluster,
+        dataset,
+        rb,
+        &period.data_months(),
+        Some(areas),
+    )
+    .map_err(wrap)?;
+    Ok((loaded.facts, loaded.dataset))
+}
+
+/// Without the `distributed` feature, `--cluster` is an error that says so.
+#[cfg(not(feature = "distributed"))]
+pub fn load_areas(
+    cluster: &str,
+    _dataset: &Path,
+    _rb: &Rulebook,
+    _period: &Period,
+    _vocabulary: &Vocabulary,
+    _area_months: &MonthFilter,
+    _explain: bool,
+) -> Result<(DatasetFacts, Dataset), Failure> {
+    Err(not_built(&format!("--cluster {cluster}")))
 }
 
 /// Without the `distributed` feature, `--cluster` is an error that says so.
