@@ -47,7 +47,11 @@ pub fn load(
             "note: on a cluster rows are summed by the executors: explanations name no source lines"
         );
     }
-    pcs_distributed::load_blocking(&cluster, dataset, rb, &period.data_months()).map_err(wrap)
+    let loaded =
+        pcs_distributed::load_blocking_with(&cluster, dataset, rb, &period.data_months(), None)
+            .map_err(wrap)?;
+    report_queries(&loaded);
+    Ok((loaded.facts, loaded.dataset))
 }
 
 /// [`load`] for several solution areas: also the acr and licenses tables,
@@ -89,8 +93,32 @@ pub fn load_areas(
         Some(areas),
     )
     .map_err(wrap)?;
+    report_queries(&loaded);
     Ok((loaded.facts, loaded.dataset))
 }
+
+/// With `--verbose`: each query's time and result size, and the time the
+/// facts took to build here.
+#[cfg(feature = "distributed")]
+fn report_queries(loaded: &pcs_distributed::Loaded) {
+    if !VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    for q in &loaded.queries {
+        eprintln!(
+            "pcs: cluster query {}: {} result rows by {:.2} s",
+            q.what, q.rows, q.seconds
+        );
+    }
+    eprintln!(
+        "pcs: cluster results turned into facts in {:.2} s",
+        loaded.assemble_seconds
+    );
+}
+
+/// Whether `--verbose` was given (set by `main`): the cluster's queries are
+/// then reported.
+pub static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Without the `distributed` feature, `--cluster` is an error that says so.
 #[cfg(not(feature = "distributed"))]

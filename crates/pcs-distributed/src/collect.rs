@@ -56,12 +56,16 @@ pub struct Areas<'v> {
 }
 
 /// One query the load ran on the cluster, and the table files its plan scans.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Query {
     /// What it computes.
     pub what: String,
     /// The files its plan scans, once per scan.
     pub scans: Vec<String>,
+    /// Seconds from the start of the load until its result was read.
+    pub seconds: f64,
+    /// Rows of its result (groups, or rows of certifications and partners).
+    pub rows: usize,
 }
 
 /// The facts, the table files read, and the queries that read them.
@@ -73,6 +77,9 @@ pub struct Loaded {
     pub dataset: Dataset,
     /// Every query run, in the order they were asked for.
     pub queries: Vec<Query>,
+    /// Seconds spent here after the last result arrived (the facts built
+    /// from the groups).
+    pub assemble_seconds: f64,
 }
 
 /// Reads every table of `dir` on the session and builds the facts.
@@ -83,6 +90,7 @@ pub async fn load(
     months: &[Month],
     areas: Option<Areas<'_>>,
 ) -> Result<Loaded, Error> {
+    let started = std::time::Instant::now();
     let dataset = crate::stores::open_dataset(ctx, dir).await?;
     let mut numbered = true;
     for t in dataset.tables() {
@@ -115,6 +123,8 @@ pub async fn load(
         queries.push(Query {
             what,
             scans: scans_of(df.logical_plan()),
+            seconds: 0.0,
+            rows: 0,
         });
         running.push(tokio::spawn(async move { df.collect().await }));
     }
@@ -127,10 +137,14 @@ pub async fn load(
     let mut acr: Vec<(i64, OwnedAcrGroup)> = Vec::new();
     let mut licenses: Vec<OwnedLicenseGroup> = Vec::new();
     let mut names = Resolver::default();
-    for (f, job) in frames.iter().zip(running) {
+    let mut last_result = started.elapsed();
+    for (k, (f, job)) in frames.iter().zip(running).enumerate() {
         let batches = job
             .await
             .map_err(|e| Error::new(ErrorKind::Cluster, format!("a query stopped: {e}")))??;
+        last_result = started.elapsed();
+        queries[k].seconds = last_result.as_secs_f64();
+        queries[k].rows = batches.iter().map(RecordBatch::num_rows).sum();
         match f.table {
             Table::Revenue | Table::Usage => {
                 let groups = amount_groups(f, &batches)?;
@@ -170,10 +184,12 @@ pub async fn load(
     for g in &licenses {
         b.add_license_group(&g.borrowed());
     }
+    let facts = b.finish();
     Ok(Loaded {
-        facts: b.finish(),
+        facts,
         dataset,
         queries,
+        assemble_seconds: (started.elapsed() - last_result).as_secs_f64(),
     })
 }
 
@@ -450,6 +466,8 @@ async fn first_bad<G: BadRow>(
     queries.push(Query {
         what: format!("{}: the bad row {row}", f.path.display()),
         scans: scans_of(df.logical_plan()),
+        seconds: 0.0,
+        rows: 1,
     });
     let batches = df.collect().await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
