@@ -1,14 +1,17 @@
 //! Distributed aggregation for pcs: the aggregation stage of `pcs score` as
 //! an Apache DataFusion plan, run on an Apache Ballista cluster.
 //!
-//! The plan is built from the [`Rulebook`]: names are normalised the way
-//! [`pcs_core::name::normalize`] does, mapped to rulebook ids with `CASE`
-//! expressions generated from [`Rulebook::name_keys`], the association
-//! filters and the rate card become predicates over those ids, the month
-//! window comes from the period, and rows are grouped to the grain the
-//! scoring core needs. The groups come back to this process and go through
-//! [`pcs_core::facts::FactsBuilder`]'s grouped entry points, so scoring is
-//! the very same [`pcs_core::score::score_partner`].
+//! Each table file is scanned once, by one query: revenue, usage and acr
+//! rows are grouped by their names as written (and, for the months kept,
+//! tenant, month, offer), licenses rows by tenant, workload, association,
+//! month and association date, with the record reader's checks as one
+//! validity predicate whose first failing row the same aggregation finds.
+//! The groups come back to this process, which resolves their names with
+//! the [`Rulebook`] (and, for the other solution areas, the
+//! [`pcs_core::vocab::Vocabulary`]) as the native reader does and hands
+//! them to [`pcs_core::facts::FactsBuilder`]'s grouped entry points, so
+//! scoring is the very same [`pcs_core::score::score_partner`] and area
+//! engine.
 //!
 //! Only Parquet tables are read on a cluster (`pcs convert` makes them from
 //! CSV). Every row is numbered as the native reader numbers it, so warnings
