@@ -414,6 +414,120 @@ mod tests {
         assert_eq!(rows.warnings, groups.warnings);
     }
 
+    /// Acr and licenses rows through the row path and the same rows as
+    /// groups give the same facts (lines and warnings aside).
+    #[test]
+    fn acr_and_licenses_groups_match_rows() {
+        use crate::facts::{AcrRow, LicenseRow};
+        use crate::vocab::Vocabulary;
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let d = Date::constant(2024, 7, 31);
+        let vocab = Vocabulary::new(&[rb], &set.areas_in_force(d)).unwrap();
+        let (m, old) = (month("2024-07"), month("2023-01"));
+        let keep = MonthFilter::Only(vec![m]);
+        let new_builder =
+            || FactsBuilder::new(rb, MonthFilter::All, false).with_areas(&vocab, keep.clone());
+        let mut rows = new_builder();
+        let acr = [
+            (
+                "Virtual Machines",
+                "CSP Tier 1",
+                Some("Azure plan"),
+                "100",
+                m,
+                2,
+            ),
+            (
+                "virtual machines",
+                "CSP Tier 1",
+                Some("Azure plan"),
+                "-20.5",
+                m,
+                3,
+            ),
+            ("Storage", "Nobody", None, "7", m, 4),
+            ("Storage", "CSP Tier 1", None, "9", old, 5),
+        ];
+        for (service, association, offer, amount, month, line) in acr {
+            rows.add_acr(&AcrRow {
+                partner_id: "P",
+                customer_tenant_id: "T",
+                customer_name: None,
+                subscription_id: None,
+                service,
+                month,
+                acr_usd: amount.parse().unwrap(),
+                association,
+                offer,
+                line,
+            });
+        }
+        let dated = Some(Date::constant(2022, 5, 1));
+        let licenses = [
+            ("Teams", "CPOR", 30, 20, m, None, 2),
+            ("teams", "CPOR", 5, 1, m, dated, 3),
+            ("Teams", "CPOR", 8, 8, old, None, 4),
+            ("Minesweeper", "CPOR", 4, 4, m, None, 5),
+        ];
+        for (workload, association, paid, active, month, on, line) in licenses {
+            rows.add_license(&LicenseRow {
+                partner_id: "P",
+                customer_tenant_id: "U",
+                customer_name: None,
+                workload,
+                month,
+                association,
+                paid_seats: paid,
+                active_users: active,
+                associated_on: on,
+                line,
+            });
+        }
+        let rows = rows.finish();
+
+        let mut groups = new_builder();
+        groups.add_tenant("P", "T", None);
+        groups.add_tenant("P", "U", None);
+        for (service, association, offer, amount, month, _) in acr {
+            groups.add_acr_group(&AcrGroup {
+                partner_id: "P",
+                customer_tenant_id: "T",
+                service,
+                month,
+                association,
+                offer,
+                amount: amount.parse().unwrap(),
+                rows: 1,
+            });
+        }
+        for (workload, association, paid, active, month, on, line) in licenses {
+            groups.add_license_group(&LicenseGroup {
+                partner_id: "P",
+                customer_tenant_id: "U",
+                workload,
+                month,
+                association,
+                associated_on: on,
+                paid_seats: paid,
+                active_users: active,
+                rows: 1,
+                first_line: line,
+            });
+        }
+        let groups = groups.finish();
+        let (a, b) = (&rows.partners["P"], &groups.partners["P"]);
+        assert_eq!(a.tenants, b.tenants);
+        assert_eq!(a.services, b.services);
+        assert_eq!(a.services, ["Virtual Machines", "Storage"]);
+        assert_eq!(a.acr, b.acr);
+        assert_eq!(a.licenses, b.licenses);
+        assert_eq!(a.license_starts, b.license_starts);
+        assert_eq!(a.excluded, b.excluded);
+        assert_eq!(a.acr.len(), 1);
+        assert_eq!(a.excluded.len(), 2, "{:?}", a.excluded);
+    }
+
     #[test]
     fn the_earliest_spelling_names_a_warning() {
         let set = RulebookSet::builtin();
