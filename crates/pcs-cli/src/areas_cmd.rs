@@ -62,11 +62,6 @@ pub(crate) fn area_warnings(
 
 /// Runs `pcs score` for `areas` (more than Business Applications alone).
 pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
-    if args.cluster.is_some() {
-        return Err(Failure::BadInput(anyhow!(
-            "--cluster scores Business Applications only: add --area business_applications"
-        )));
-    }
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (ba, ba_period) = resolve_when(&set, &args.when)?;
     let d = ba_period.evaluation_date;
@@ -94,17 +89,30 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     )?;
     let vocab = &read.vocab;
 
-    let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
-    let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
-    let options = LoadOptions {
-        months: MonthFilter::Only(ba_period.data_months().to_vec()),
-        trace: args.explain,
-        progress,
-        ..LoadOptions::default()
+    let (mut facts, dataset) = match &args.cluster {
+        Some(cluster) => crate::cluster::load_areas(
+            cluster,
+            &args.dataset,
+            ba,
+            &ba_period,
+            vocab,
+            &read.area_months,
+            args.explain,
+        )?,
+        None => {
+            let dataset = Dataset::open_with(&args.dataset, &args.csv.options())?;
+            let (progress, display) = crate::progress::start(dataset.total_bytes(), args.quiet);
+            let options = LoadOptions {
+                months: MonthFilter::Only(ba_period.data_months().to_vec()),
+                trace: args.explain,
+                progress,
+                ..LoadOptions::default()
+            };
+            let loaded = dataset.load_areas(ba, vocab, read.area_months.clone(), &options);
+            drop(display);
+            (loaded?.0, dataset)
+        }
     };
-    let loaded = dataset.load_areas(ba, vocab, read.area_months.clone(), &options);
-    drop(display);
-    let (mut facts, _) = loaded?;
 
     area_warnings(&mut facts, vocab, ba, &dataset, args.strict, args.quiet)?;
 

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use pcs_core::facts::DatasetFacts;
+use pcs_core::facts::{DatasetFacts, MonthFilter};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::Period;
+use pcs_core::vocab::Vocabulary;
 use pcs_data::Dataset;
 
 use crate::args::ClusterCommand;
@@ -46,7 +47,91 @@ pub fn load(
             "note: on a cluster rows are summed by the executors: explanations name no source lines"
         );
     }
-    pcs_distributed::load_blocking(&cluster, dataset, rb, &period.data_months()).map_err(wrap)
+    let loaded =
+        pcs_distributed::load_blocking_with(&cluster, dataset, rb, &period.data_months(), None)
+            .map_err(wrap)?;
+    report_queries(&loaded);
+    Ok((loaded.facts, loaded.dataset))
+}
+
+/// [`load`] for several solution areas: also the acr and licenses tables,
+/// with `vocabulary` (every area's names), their aggregates kept for
+/// `area_months` (the facts of `Dataset::load_areas`).
+#[cfg(feature = "distributed")]
+pub fn load_areas(
+    cluster: &str,
+    dataset: &Path,
+    rb: &Rulebook,
+    period: &Period,
+    vocabulary: &Vocabulary,
+    area_months: &MonthFilter,
+    explain: bool,
+) -> Result<(DatasetFacts, Dataset), Failure> {
+    use anyhow::anyhow;
+    let wrap = |e: pcs_distributed::Error| {
+        if e.is_bad_input() {
+            Failure::BadInput(anyhow!(e))
+        } else {
+            Failure::Other(anyhow!(e))
+        }
+    };
+    let cluster: pcs_distributed::Cluster = cluster.parse().map_err(wrap)?;
+    if explain {
+        eprintln!(
+            "note: on a cluster rows are summed by the executors: explanations name no source lines"
+        );
+    }
+    let areas = pcs_distributed::Areas {
+        vocabulary,
+        months: area_months,
+    };
+    let loaded = pcs_distributed::load_blocking_with(
+        &cluster,
+        dataset,
+        rb,
+        &period.data_months(),
+        Some(areas),
+    )
+    .map_err(wrap)?;
+    report_queries(&loaded);
+    Ok((loaded.facts, loaded.dataset))
+}
+
+/// With `--verbose`: each query's time and result size, and the time the
+/// facts took to build here.
+#[cfg(feature = "distributed")]
+fn report_queries(loaded: &pcs_distributed::Loaded) {
+    if !VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    for q in &loaded.queries {
+        eprintln!(
+            "pcs: cluster query {}: {} result rows by {:.2} s",
+            q.what, q.rows, q.seconds
+        );
+    }
+    eprintln!(
+        "pcs: cluster results turned into facts in {:.2} s",
+        loaded.assemble_seconds
+    );
+}
+
+/// Whether `--verbose` was given (set by `main`): the cluster's queries are
+/// then reported.
+pub static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Without the `distributed` feature, `--cluster` is an error that says so.
+#[cfg(not(feature = "distributed"))]
+pub fn load_areas(
+    cluster: &str,
+    _dataset: &Path,
+    _rb: &Rulebook,
+    _period: &Period,
+    _vocabulary: &Vocabulary,
+    _area_months: &MonthFilter,
+    _explain: bool,
+) -> Result<(DatasetFacts, Dataset), Failure> {
+    Err(not_built(&format!("--cluster {cluster}")))
 }
 
 /// Without the `distributed` feature, `--cluster` is an error that says so.

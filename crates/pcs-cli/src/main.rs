@@ -138,6 +138,7 @@ fn main() -> ExitCode {
     let started = std::time::Instant::now();
     ui::set_quiet(cli.global.quiet);
     spread_quiet(&mut cli.command, cli.global.quiet);
+    cluster::VERBOSE.store(cli.global.verbose, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Score(a) => score_cmd::run(&a),
         Command::Generate(a) => generate::run(&a).map_err(Failure::Other),

@@ -116,10 +116,7 @@ pub fn selected_areas(given: &[String]) -> Result<Vec<&'static str>, Failure> {
 /// Runs `pcs score`.
 pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     let areas = selected_areas(&args.areas)?;
-    // A cluster aggregates the Business Applications tables only: without
-    // --area it scores that area, as before the other areas existed.
-    let cluster_default = args.cluster.is_some() && args.areas.is_empty();
-    if areas != [SOLUTION_AREA] && !cluster_default {
+    if areas != [SOLUTION_AREA] {
         return crate::areas_cmd::run(args, &areas);
     }
     let set = crate::rulebooks::load(&args.rulebook)?;

@@ -97,6 +97,74 @@ mod cluster {
         native.stdout.lines().count()
     }
 
+    /// `pcs score --area all` (and the default, every area) on a cluster
+    /// gives byte-identical stdout and warnings.
+    fn all_areas_same_on_cluster(dir: &Path, month: &str, cluster: &str) -> usize {
+        let d = dir.to_str().unwrap();
+        let args = [
+            "score", d, "--month", month, "--format", "jsonl", "--area", "all",
+        ];
+        let native = ok(&args);
+        let mut on_cluster = args.to_vec();
+        on_cluster.extend(["--cluster", cluster]);
+        let distributed = ok(&on_cluster);
+        assert_eq!(native.stdout, distributed.stdout, "{d} {month}");
+        assert_eq!(native.stderr, distributed.stderr, "{d} {month}: warnings");
+        // Without --area: every area too.
+        let default = ok(&[
+            "score",
+            d,
+            "--month",
+            month,
+            "--format",
+            "jsonl",
+            "--cluster",
+            cluster,
+        ]);
+        assert_eq!(default.stdout, native.stdout, "{d} {month}: default areas");
+        native.stdout.lines().count()
+    }
+
+    #[test]
+    fn every_area_scores_the_same_on_a_loopback_cluster() {
+        let local = pcs_distributed::LocalCluster::start(2, 2).expect("a local cluster");
+        let address = local.cluster().to_string();
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        generate_parquet(&generated, 150, 6);
+        assert!(all_areas_same_on_cluster(&generated, "2024-07", &address) >= 150);
+
+        let pq = root.path().join("contoso");
+        let example = workspace().join("examples/contoso");
+        ok(&["convert", example.to_str().unwrap(), pq.to_str().unwrap()]);
+        assert!(all_areas_same_on_cluster(&pq, "2023-11", &address) >= 12);
+
+        for seed in [4, 17] {
+            let csv = root.path().join(format!("areas-{seed}"));
+            std::fs::create_dir(&csv).unwrap();
+            let out = Command::new("python3")
+                .arg("-c")
+                .arg(
+                    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); \
+                     import differential_areas as d; print(d.generate(Path(sys.argv[2]), int(sys.argv[3])))",
+                )
+                .arg(workspace().join("tests/oracle"))
+                .arg(&csv)
+                .arg(seed.to_string())
+                .output()
+                .expect("python3 runs differential_areas.py");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let month = String::from_utf8(out.stdout).unwrap().trim().to_string();
+            let pq = root.path().join(format!("areas-pq-{seed}"));
+            ok(&["convert", csv.to_str().unwrap(), pq.to_str().unwrap()]);
+            assert!(all_areas_same_on_cluster(&pq, &month, &address) > 0);
+        }
+    }
+
     #[test]
     fn generated_and_random_datasets_score_the_same_on_a_loopback_cluster() {
         let local = pcs_distributed::LocalCluster::start(2, 2).expect("a local cluster");

@@ -1,14 +1,17 @@
 //! Distributed aggregation for pcs: the aggregation stage of `pcs score` as
 //! an Apache DataFusion plan, run on an Apache Ballista cluster.
 //!
-//! The plan is built from the [`Rulebook`]: names are normalised the way
-//! [`pcs_core::name::normalize`] does, mapped to rulebook ids with `CASE`
-//! expressions generated from [`Rulebook::name_keys`], the association
-//! filters and the rate card become predicates over those ids, the month
-//! window comes from the period, and rows are grouped to the grain the
-//! scoring core needs. The groups come back to this process and go through
-//! [`pcs_core::facts::FactsBuilder`]'s grouped entry points, so scoring is
-//! the very same [`pcs_core::score::score_partner`].
+//! Each table file is scanned once, by one query: revenue, usage and acr
+//! rows are grouped by their names as written (and, for the months kept,
+//! tenant, month, offer), licenses rows by tenant, workload, association,
+//! month and association date, with the record reader's checks as one
+//! validity predicate whose first failing row the same aggregation finds.
+//! The groups come back to this process, which resolves their names with
+//! the [`Rulebook`] (and, for the other solution areas, the
+//! [`pcs_core::vocab::Vocabulary`]) as the native reader does and hands
+//! them to [`pcs_core::facts::FactsBuilder`]'s grouped entry points, so
+//! scoring is the very same [`pcs_core::score::score_partner`] and area
+//! engine.
 //!
 //! Only Parquet tables are read on a cluster (`pcs convert` makes them from
 //! CSV). Every row is numbered as the native reader numbers it, so warnings
@@ -47,6 +50,7 @@ use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::Rulebook;
 use pcs_data::Dataset;
 
+pub use collect::{Areas, Loaded, Query, scans_of};
 pub use error::{Error, ErrorKind};
 pub use process::{ExecutorOptions, run_executor, run_scheduler};
 pub use stores::EnvStores;
@@ -224,14 +228,29 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// Aggregates the dataset at `dir` (a local directory or an
 /// `s3://BUCKET/PREFIX` URL, see [`EnvStores`]) on a session (see
 /// [`connect`]) and returns the facts the native reader would build for
-/// `months`, without source lines, and the table files it read.
+/// `months` (`Dataset::load`), without source lines, and the table files it
+/// read.
 pub async fn load(
     ctx: &SessionContext,
     dir: &Path,
     rulebook: &Rulebook,
     months: &[Month],
 ) -> Result<(DatasetFacts, Dataset), Error> {
-    collect::load(ctx, dir, rulebook, months).await
+    let l = collect::load(ctx, dir, rulebook, months, None).await?;
+    Ok((l.facts, l.dataset))
+}
+
+/// [`load`], with the other solution areas' inputs when `areas` is given
+/// (the facts of `Dataset::load_areas`), and the queries it ran: one per
+/// table file, each scanning it once (a second only to report a bad row).
+pub async fn load_with(
+    ctx: &SessionContext,
+    dir: &Path,
+    rulebook: &Rulebook,
+    months: &[Month],
+    areas: Option<Areas<'_>>,
+) -> Result<Loaded, Error> {
+    collect::load(ctx, dir, rulebook, months, areas).await
 }
 
 /// [`connect`] and [`load`] on a runtime of their own, for callers that are
@@ -242,9 +261,21 @@ pub fn load_blocking(
     rulebook: &Rulebook,
     months: &[Month],
 ) -> Result<(DatasetFacts, Dataset), Error> {
+    let l = load_blocking_with(cluster, dir, rulebook, months, None)?;
+    Ok((l.facts, l.dataset))
+}
+
+/// [`connect`] and [`load_with`] on a runtime of their own.
+pub fn load_blocking_with(
+    cluster: &Cluster,
+    dir: &Path,
+    rulebook: &Rulebook,
+    months: &[Month],
+    areas: Option<Areas<'_>>,
+) -> Result<Loaded, Error> {
     runtime()?.block_on(async {
         let ctx = connect(cluster).await?;
-        load(&ctx, dir, rulebook, months).await
+        load_with(&ctx, dir, rulebook, months, areas).await
     })
 }
 

@@ -5,12 +5,11 @@ use std::ops::Not;
 use std::path::Path;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::functions::expr_fn::{lower, regexp_like, regexp_replace};
+use datafusion::functions::expr_fn::{regexp_like, regexp_replace};
 use datafusion::functions_window::expr_fn::row_number;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, case, cast, ident, lit, when};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, cast, ident, lit, try_cast, when};
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use pcs_core::facts::Table;
-use pcs_core::rulebook::Rulebook;
 use pcs_data::write::ROW_COLUMN;
 use pcs_data::{columns, match_header};
 
@@ -42,54 +41,26 @@ pub struct TableFrame {
     pub positions: Vec<Option<usize>>,
     /// The frame.
     pub frame: DataFrame,
-    /// Scale of `amount` (revenue and usage).
+    /// Scale of `amount` (revenue, usage and acr).
     pub scale: i8,
+    /// The seats and users columns (licenses) are typed decimals.
+    pub whole_decimals: bool,
 }
 
-/// Rust's `str::trim`: Unicode white space at both ends.
+/// Every character of Unicode's White_Space property (what
+/// `char::is_whitespace` and so `str::trim` remove).
+const WHITE_SPACE: &str = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+
+/// Rust's `str::trim`: Unicode white space at both ends (`btrim` with
+/// those characters: a scan of the ends, where a regular expression cost a
+/// match per value).
 fn trim(e: Expr) -> Expr {
-    regexp_replace(e, lit(r"^\s+|\s+$"), lit(""), Some(lit("g")))
-}
-
-/// `pcs_core::name::normalize` of an already trimmed text: lower case,
-/// `_` and `-` as spaces.
-pub fn normalized(trimmed: Expr) -> Expr {
-    regexp_replace(lower(trimmed), lit("[_-]"), lit(" "), Some(lit("g")))
+    datafusion::functions::expr_fn::trim(vec![e, lit(WHITE_SPACE)])
 }
 
 /// Whether a text column matches a regular expression.
 pub fn matches(e: Expr, re: &str) -> Expr {
     regexp_like(e, lit(re), None)
-}
-
-/// `CASE key WHEN k THEN id ... END` (NULL when unknown) over the sorted
-/// keys of one rulebook catalogue.
-pub fn lookup<T: Copy + Into<i64>>(key: Expr, names: &[(String, T)]) -> Expr {
-    if names.is_empty() {
-        return cast(lit(datafusion::scalar::ScalarValue::Null), DataType::Int64);
-    }
-    let mut b = case(key);
-    let mut b = {
-        let (k, v) = &names[0];
-        b.when(lit(k.as_str()), lit((*v).into()))
-    };
-    for (k, v) in &names[1..] {
-        b = b.when(lit(k.as_str()), lit((*v).into()));
-    }
-    b.otherwise(cast(
-        lit(datafusion::scalar::ScalarValue::Null),
-        DataType::Int64,
-    ))
-    .expect("a CASE with branches")
-}
-
-/// `e IN (ids)` (false when there is none).
-pub fn is_in(e: Expr, ids: impl IntoIterator<Item = i64>) -> Expr {
-    let list: Vec<Expr> = ids.into_iter().map(lit).collect();
-    if list.is_empty() {
-        return lit(false);
-    }
-    e.in_list(list, false)
 }
 
 /// `CASE WHEN cond THEN value END` (NULL otherwise).
@@ -193,11 +164,15 @@ pub async fn read_table(
     let amount_col = match table {
         Table::Revenue => Some("revenue_usd"),
         Table::Usage => Some("quantity"),
+        Table::Acr => Some("acr_usd"),
         _ => None,
     };
     let mut exprs: Vec<Expr> = Vec::new();
     let mut scale = 0i8;
+    let mut whole_decimals = false;
     let mut amount: Option<Expr> = None;
+    // Seats and users (licenses) as whole numbers, NULL when not one.
+    let mut counts: [Option<Expr>; 2] = [None, None];
     for (spec, idx) in specs.iter().zip(&map.index) {
         let text = match idx {
             Some(i) => {
@@ -223,9 +198,25 @@ pub async fn read_table(
                         }
                         _ => {
                             scale = TEXT_SCALE;
-                            // Validated before any sum is asked for.
-                            cast(text.clone(), DataType::Decimal128(38, TEXT_SCALE))
+                            // NULL when not a number: such a row is
+                            // invalid and stops the run.
+                            try_cast(text.clone(), DataType::Decimal128(38, TEXT_SCALE))
                         }
+                    });
+                }
+                if matches!(spec.name, "paid_seats" | "active_users") {
+                    let whole = DataType::Decimal128(38, 0);
+                    let k = usize::from(spec.name == "active_users");
+                    counts[k] = Some(match ty {
+                        DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
+                            whole_decimals = true;
+                            try_cast(ident(name.clone()), whole)
+                        }
+                        t if t.is_integer() => try_cast(ident(name.clone()), whole),
+                        _ => try_cast(
+                            regexp_replace(text.clone(), lit(r"^\+"), lit(""), None),
+                            whole,
+                        ),
                     });
                 }
                 datafusion::functions::expr_fn::coalesce(vec![text, lit("")])
@@ -236,6 +227,17 @@ pub async fn read_table(
     }
     if let Some(a) = amount {
         exprs.push(a.alias("amount"));
+    }
+    if table == Table::Licenses {
+        for (c, alias) in counts.into_iter().zip(["paid", "active"]) {
+            let none = || {
+                cast(
+                    lit(datafusion::scalar::ScalarValue::Null),
+                    DataType::Decimal128(38, 0),
+                )
+            };
+            exprs.push(c.unwrap_or_else(none).alias(alias));
+        }
     }
     let numbered = fields
         .iter()
@@ -259,6 +261,7 @@ pub async fn read_table(
         positions: map.index.iter().map(|i| i.map(|i| i + 1)).collect(),
         frame,
         scale,
+        whole_decimals,
     })
 }
 
@@ -285,126 +288,84 @@ fn readable(ty: &DataType) -> bool {
     )
 }
 
-/// The predicate of a valid revenue or usage row (the checks of
-/// `pcs_data`'s record reader, as expressions). `text_amount`: the amount
-/// column is text and must fit [`TEXT_SCALE`].
-pub fn valid_row(table: Table, text_amount: bool) -> Expr {
-    let amount = match table {
-        Table::Revenue => "revenue_usd",
-        _ => "quantity",
+/// A whole number of 0 or more as text, as `pcs_data` reads seats and users.
+const COUNT_RE: &str = r"^\+?[0-9]+$";
+/// A decimal column's text of a whole number of 0 or more.
+const WHOLE_DECIMAL_RE: &str = r"^[0-9]+(\.0*)?$";
+
+/// The predicate of a valid row of `f` (the checks of `pcs_data`'s record
+/// reader that can be made on a column, as expressions; never NULL). The
+/// dates of certifications, partners and licenses are checked by the
+/// caller, with the native parser.
+pub fn valid_row(f: &TableFrame) -> Expr {
+    let month_ok = |m: Expr| matches(m.clone(), MONTH_RE).and(m.not_like(lit("0000-%")));
+    let text_amount = f.scale == TEXT_SCALE;
+    let amount_ok = |name: &str| {
+        let mut ok = matches(ident(name), DECIMAL_RE);
+        if text_amount {
+            ok = ok.and(matches(ident(name), TEXT_AMOUNT_RE));
+        }
+        ok
     };
-    let month = ident("month");
-    let mut ok = filled(ident("partner_id"))
-        .and(filled(ident("customer_tenant_id")))
-        .and(filled(ident("workload")))
-        .and(filled(ident("association")))
-        .and(matches(month.clone(), MONTH_RE))
-        .and(month.not_like(lit("0000-%")))
-        .and(matches(ident(amount), DECIMAL_RE));
-    if text_amount {
-        ok = ok.and(matches(ident(amount), TEXT_AMOUNT_RE));
-    }
-    if table == Table::Usage {
-        ok = ok.and(matches(ident(amount), NEGATIVE_RE).not());
-    }
-    ok
+    let ok = match f.table {
+        Table::Revenue | Table::Usage => {
+            let amount = if f.table == Table::Revenue {
+                "revenue_usd"
+            } else {
+                "quantity"
+            };
+            let mut ok = filled(ident("partner_id"))
+                .and(filled(ident("customer_tenant_id")))
+                .and(filled(ident("workload")))
+                .and(filled(ident("association")))
+                .and(month_ok(ident("month")))
+                .and(amount_ok(amount));
+            if f.table == Table::Usage {
+                ok = ok.and(matches(ident(amount), NEGATIVE_RE).not());
+            }
+            ok
+        }
+        Table::Acr => filled(ident("partner_id"))
+            .and(filled(ident("customer_tenant_id")))
+            .and(filled(ident("service")))
+            .and(filled(ident("association")))
+            .and(month_ok(ident("month")))
+            .and(amount_ok("acr_usd")),
+        Table::Licenses => {
+            let count_ok = |name: &str, value: &str| {
+                let re = if f.whole_decimals {
+                    WHOLE_DECIMAL_RE
+                } else {
+                    COUNT_RE
+                };
+                matches(ident(name), re).and(ident(value).lt_eq(lit(
+                    datafusion::scalar::ScalarValue::Decimal128(Some(i128::from(u64::MAX)), 38, 0),
+                )))
+            };
+            filled(ident("partner_id"))
+                .and(filled(ident("customer_tenant_id")))
+                .and(filled(ident("workload")))
+                .and(filled(ident("association")))
+                .and(month_ok(ident("month")))
+                .and(count_ok("paid_seats", "paid"))
+                .and(count_ok("active_users", "active"))
+        }
+        Table::Certifications | Table::Partners => filled(ident("partner_id")),
+    };
+    ok.is_true()
 }
 
-/// Resolution of the names of one table to rulebook ids, as expressions.
-pub struct Names<'r> {
-    rb: &'r Rulebook,
-    keys: pcs_core::rulebook::NameKeys,
-}
+#[cfg(test)]
+mod tests {
+    use super::WHITE_SPACE;
 
-impl<'r> Names<'r> {
-    /// The expressions of a rulebook.
-    pub fn new(rb: &'r Rulebook) -> Self {
-        Names {
-            rb,
-            keys: rb.name_keys(),
-        }
-    }
-
-    /// The association id of column `association` (NULL when unknown).
-    pub fn association(&self) -> Expr {
-        lookup(normalized(ident("association")), &self.keys.associations)
-    }
-
-    /// The performance workload id of column `workload`.
-    pub fn revenue_workload(&self) -> Expr {
-        lookup(normalized(ident("workload")), &self.keys.revenue_workloads)
-    }
-
-    /// The rate-card workload id of column `workload`.
-    pub fn usage_workload(&self) -> Expr {
-        let w: Vec<(String, u16)> = self
-            .keys
-            .usage_workloads
-            .iter()
-            .map(|(k, u)| (k.clone(), u.workload))
+    /// The characters `btrim` removes are exactly those `str::trim` removes.
+    #[test]
+    fn white_space_is_what_str_trim_removes() {
+        let all: String = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
             .collect();
-        lookup(normalized(ident("workload")), &w)
-    }
-
-    /// The rolled-up product of column `workload` (NULL: the workload itself).
-    pub fn usage_product(&self) -> Expr {
-        let p: Vec<(String, u16)> = self
-            .keys
-            .usage_workloads
-            .iter()
-            .filter_map(|(k, u)| u.product.map(|p| (k.clone(), p)))
-            .collect();
-        lookup(normalized(ident("workload")), &p)
-    }
-
-    /// The certification id of column `certification`.
-    pub fn certification(&self) -> Expr {
-        lookup(
-            normalized(ident("certification")),
-            &self.keys.certifications,
-        )
-    }
-
-    /// Whether association `assoc` counts for revenue.
-    pub fn revenue_association_counts(&self, assoc: Expr) -> Expr {
-        is_in(assoc, self.rb.revenue.associations.iter().map(i64::from))
-    }
-
-    /// Rate-card workloads that have a rate.
-    pub fn rated(&self, workload: Expr) -> Expr {
-        is_in(
-            workload,
-            self.rb
-                .usage
-                .workloads
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.rate.is_some())
-                .map(|(i, _)| i as i64),
-        )
-    }
-
-    /// Whether association `assoc` counts for usage of `workload` (its
-    /// family's association types).
-    pub fn usage_association_counts(&self, workload: Expr, assoc: Expr) -> Expr {
-        let mut b: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
-        for (i, w) in self.rb.usage.workloads.iter().enumerate() {
-            let set = is_in(
-                assoc.clone(),
-                self.rb.usage.families[w.family]
-                    .associations
-                    .iter()
-                    .map(i64::from),
-            );
-            let cond = workload.clone().eq(lit(i as i64));
-            b = Some(match b {
-                None => when(cond, set),
-                Some(mut b) => b.when(cond, set),
-            });
-        }
-        match b {
-            Some(mut b) => b.otherwise(lit(false)).expect("branches"),
-            None => lit(false),
-        }
+        assert_eq!(WHITE_SPACE, all);
     }
 }

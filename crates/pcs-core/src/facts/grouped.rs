@@ -13,7 +13,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use super::{
-    CertRecord, ExcludedKey, Exclusion, FactsBuilder, Table, Warning, WarningKind, normalize,
+    CertRecord, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table, Warning,
+    WarningKind, cached, normalize,
 };
 use crate::calendar::Month;
 use crate::rulebook::{CertificationId, RevenueWorkloadId, UsageName};
@@ -39,6 +40,54 @@ pub struct ExcludedGroup<'a> {
     pub amount: Decimal,
     /// How many rows.
     pub rows: u32,
+}
+
+/// A group of acr rows of one (tenant, service as written, month,
+/// association as written, offer as written).
+#[derive(Clone, Debug)]
+pub struct AcrGroup<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The service as written (trimmed).
+    pub service: &'a str,
+    /// The month.
+    pub month: Month,
+    /// The association type as written (trimmed).
+    pub association: &'a str,
+    /// The offer as written, if given.
+    pub offer: Option<&'a str>,
+    /// Sum of the ACR.
+    pub amount: Decimal,
+    /// How many rows.
+    pub rows: u32,
+}
+
+/// A group of licenses rows of one (tenant, workload as written, month,
+/// association as written, association date).
+#[derive(Clone, Debug)]
+pub struct LicenseGroup<'a> {
+    /// The partner.
+    pub partner_id: &'a str,
+    /// The customer tenant.
+    pub customer_tenant_id: &'a str,
+    /// The workload as written (trimmed).
+    pub workload: &'a str,
+    /// The month.
+    pub month: Month,
+    /// The association type as written (trimmed).
+    pub association: &'a str,
+    /// The association date of the rows, if given.
+    pub associated_on: Option<Date>,
+    /// Paid seats, summed over the rows.
+    pub paid_seats: u64,
+    /// Active users, summed over the rows.
+    pub active_users: u64,
+    /// How many rows.
+    pub rows: u32,
+    /// The first row's line.
+    pub first_line: u64,
 }
 
 impl FactsBuilder<'_> {
@@ -157,6 +206,116 @@ impl FactsBuilder<'_> {
         }
     }
 
+    /// Adds a group of acr rows as [`FactsBuilder::add_acr`] adds rows, but
+    /// counts no warning (the caller counts them with
+    /// [`FactsBuilder::add_warning_group`]). Call in order of each group's
+    /// first row, so that services keep their first-seen order and spelling.
+    pub fn add_acr_group(&mut self, g: &AcrGroup<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(g.partner_id);
+            return;
+        };
+        if !self.area_months.keeps(g.month) {
+            self.partner(g.partner_id);
+            return;
+        }
+        let association = cached(&mut self.vocab_associations, g.association, |r| {
+            v.association(r)
+        });
+        let offer = match g.offer {
+            Some(o) => cached(&mut self.vocab_offers, o, |r| {
+                v.offer(r).unwrap_or(NO_OFFER)
+            }),
+            None => NO_OFFER,
+        };
+        if !self.service_keys.contains_key(g.service) {
+            self.service_keys
+                .insert(g.service.to_string(), normalize(g.service).into());
+        }
+        let slot = self.partner_slot(g.partner_id);
+        let key = &self.service_keys[g.service];
+        let p = &mut self.partners[slot].1;
+        let t = p.tenant(g.customer_tenant_id, None);
+        let s = p.service_keyed(key, g.service);
+        let agg = match association {
+            Some(a) => p.acr.entry((t, s, g.month, a, offer)).or_default(),
+            None => {
+                let key = ExcludedKey {
+                    table: Table::Acr,
+                    tenant: t,
+                    workload: p.services[s as usize].clone(),
+                    association: g.association.trim().to_string(),
+                    month: g.month,
+                    reason: Exclusion::UnknownAssociation,
+                };
+                p.excluded.entry(key).or_default()
+            }
+        };
+        agg.amount += g.amount;
+        agg.rows += g.rows;
+    }
+
+    /// Adds a group of licenses rows as [`FactsBuilder::add_license`] adds
+    /// rows (the association's start too), but counts no warning.
+    pub fn add_license_group(&mut self, g: &LicenseGroup<'_>) {
+        let Some(v) = self.vocabulary else {
+            self.partner(g.partner_id);
+            return;
+        };
+        let workload = cached(&mut self.vocab_workloads, g.workload, |r| v.workload(r));
+        let association = cached(&mut self.vocab_associations, g.association, |r| {
+            v.association(r)
+        });
+        let keep = self.area_months.keeps(g.month);
+        let p = self.partner(g.partner_id);
+        let t = p.tenant(g.customer_tenant_id, None);
+        match (workload, association) {
+            (Some(w), Some(a)) => {
+                let start = LicenseStart {
+                    associated_on: g.associated_on,
+                    first_month: g.month,
+                    first_line: g.first_line,
+                };
+                match p.license_starts.entry((t, w, a)) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(start);
+                    }
+                }
+                if keep {
+                    let agg = p.licenses.entry((t, w, g.month, a)).or_default();
+                    agg.paid_seats += g.paid_seats;
+                    agg.active_users += g.active_users;
+                    agg.rows += g.rows;
+                }
+            }
+            _ if keep => {
+                let key = ExcludedKey {
+                    table: Table::Licenses,
+                    tenant: t,
+                    workload: match workload {
+                        Some(w) => v.workloads[w as usize].clone(),
+                        None => g.workload.trim().to_string(),
+                    },
+                    association: match association {
+                        Some(a) => v.associations[a as usize].clone(),
+                        None => g.association.trim().to_string(),
+                    },
+                    month: g.month,
+                    reason: if workload.is_none() {
+                        Exclusion::UnknownWorkload
+                    } else {
+                        Exclusion::UnknownAssociation
+                    },
+                };
+                let agg = p.excluded.entry(key).or_default();
+                agg.amount += Decimal::from(g.paid_seats);
+                agg.rows += g.rows;
+            }
+            _ => {}
+        }
+    }
+
     /// Adds one certification row whose name the caller has resolved
     /// (`Err` keeps the name as written). Unlike
     /// [`FactsBuilder::add_certification`], no warning is counted: the caller
@@ -253,6 +412,120 @@ mod tests {
         assert_eq!(a.usage, b.usage);
         assert_eq!(a.excluded, b.excluded);
         assert_eq!(rows.warnings, groups.warnings);
+    }
+
+    /// Acr and licenses rows through the row path and the same rows as
+    /// groups give the same facts (lines and warnings aside).
+    #[test]
+    fn acr_and_licenses_groups_match_rows() {
+        use crate::facts::{AcrRow, LicenseRow};
+        use crate::vocab::Vocabulary;
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let d = Date::constant(2024, 7, 31);
+        let vocab = Vocabulary::new(&[rb], &set.areas_in_force(d)).unwrap();
+        let (m, old) = (month("2024-07"), month("2023-01"));
+        let keep = MonthFilter::Only(vec![m]);
+        let new_builder =
+            || FactsBuilder::new(rb, MonthFilter::All, false).with_areas(&vocab, keep.clone());
+        let mut rows = new_builder();
+        let acr = [
+            (
+                "Virtual Machines",
+                "CSP Tier 1",
+                Some("Azure plan"),
+                "100",
+                m,
+                2,
+            ),
+            (
+                "virtual machines",
+                "CSP Tier 1",
+                Some("Azure plan"),
+                "-20.5",
+                m,
+                3,
+            ),
+            ("Storage", "Nobody", None, "7", m, 4),
+            ("Storage", "CSP Tier 1", None, "9", old, 5),
+        ];
+        for (service, association, offer, amount, month, line) in acr {
+            rows.add_acr(&AcrRow {
+                partner_id: "P",
+                customer_tenant_id: "T",
+                customer_name: None,
+                subscription_id: None,
+                service,
+                month,
+                acr_usd: amount.parse().unwrap(),
+                association,
+                offer,
+                line,
+            });
+        }
+        let dated = Some(Date::constant(2022, 5, 1));
+        let licenses = [
+            ("Teams", "CPOR", 30, 20, m, None, 2),
+            ("teams", "CPOR", 5, 1, m, dated, 3),
+            ("Teams", "CPOR", 8, 8, old, None, 4),
+            ("Minesweeper", "CPOR", 4, 4, m, None, 5),
+        ];
+        for (workload, association, paid, active, month, on, line) in licenses {
+            rows.add_license(&LicenseRow {
+                partner_id: "P",
+                customer_tenant_id: "U",
+                customer_name: None,
+                workload,
+                month,
+                association,
+                paid_seats: paid,
+                active_users: active,
+                associated_on: on,
+                line,
+            });
+        }
+        let rows = rows.finish();
+
+        let mut groups = new_builder();
+        groups.add_tenant("P", "T", None);
+        groups.add_tenant("P", "U", None);
+        for (service, association, offer, amount, month, _) in acr {
+            groups.add_acr_group(&AcrGroup {
+                partner_id: "P",
+                customer_tenant_id: "T",
+                service,
+                month,
+                association,
+                offer,
+                amount: amount.parse().unwrap(),
+                rows: 1,
+            });
+        }
+        for (workload, association, paid, active, month, on, line) in licenses {
+            groups.add_license_group(&LicenseGroup {
+                partner_id: "P",
+                customer_tenant_id: "U",
+                workload,
+                month,
+                association,
+                associated_on: on,
+                paid_seats: paid,
+                active_users: active,
+                rows: 1,
+                first_line: line,
+            });
+        }
+        let groups = groups.finish();
+        let (a, b) = (&rows.partners["P"], &groups.partners["P"]);
+        assert_eq!(a.tenants, b.tenants);
+        assert_eq!(a.services, b.services);
+        assert_eq!(a.services, ["Virtual Machines", "Storage"]);
+        assert_eq!(a.acr, b.acr);
+        assert_eq!(a.licenses, b.licenses);
+        assert_eq!(a.license_starts, b.license_starts);
+        assert_eq!(a.excluded, b.excluded);
+        assert_eq!(a.acr.len(), 1);
+        assert_eq!(a.excluded.len(), 2, "{:?}", a.excluded);
     }
 
     #[test]
