@@ -56,7 +56,7 @@ def answer(d):
     d = json.loads(json.dumps(d))
     s = d.get("search")
     if s:
-        for k in ("scenarios_scored", "budget", "stopped_by"):
+        for k in ("scenarios_scored", "candidates_visited", "stopped_by"):
             s.pop(k, None)
     return d
 

@@ -366,7 +366,7 @@ impl Reports {
 
 /// The most time each search of a joint plan (the exact one, then the
 /// greedy one if the exact one stopped) may take in a request.
-pub const JOINT_PLAN_TIME: std::time::Duration = std::time::Duration::from_secs(4);
+pub const JOINT_PLAN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The message of an empty scenario.
 pub const EMPTY_SCENARIO: &str =

@@ -1549,6 +1549,9 @@ impl Known {
 ///   bound, some area does not qualify, nothing below it does, and it is
 ///   not expanded (the test that, with every template at its bound, tells
 ///   which areas are reachable at all, at every vector);
+/// - **no useless unit**: a successor raising a template that counts only
+///   in areas that already qualify is not visited: whatever qualifies
+///   below it, the same counts without that unit qualify too, for less;
 /// - **order**: vectors are visited by cost plus a lower bound of the cost
 ///   still to add (A*). Each template has a fewest units that qualify with
 ///   every other template at its bound (found by bisection): every
@@ -1626,9 +1629,23 @@ fn cheapest(
         {
             continue;
         }
+        // The areas known to qualify here: raising a template that counts
+        // only in those is never needed (the same vector without that
+        // unit qualifies too, and costs less).
+        let qualified: Vec<bool> = (0..known.touch.len())
+            .map(|a| {
+                goal.contains(&a) && {
+                    let key = known.key(a, &counts);
+                    known.get(a, &key, false) == Some(true)
+                }
+            })
+            .collect();
         let cost = cost_of(ts, &counts);
         'next: for j in from..n {
             if counts[j] >= ts[j].bound {
+                continue;
+            }
+            if goal.iter().all(|&a| !touches[a][j] || qualified[a]) {
                 continue;
             }
             let mut c = counts.clone();
@@ -1968,7 +1985,15 @@ pub fn joint_plan_within(
                 continue;
             }
             let sub: Vec<Template> = tids.iter().map(|&i| ts[i].clone()).collect();
-            match cheapest(&ctx, &emit, &sub, &aids, &mut scored, &mut visited, &meter)? {
+            #[cfg(test)]
+            let outcome = if tests::PLAIN.with(|p| p.get()) {
+                tests::plain(&ctx, &emit, &sub, &aids, &mut scored)?
+            } else {
+                cheapest(&ctx, &emit, &sub, &aids, &mut scored, &mut visited, &meter)?
+            };
+            #[cfg(not(test))]
+            let outcome = cheapest(&ctx, &emit, &sub, &aids, &mut scored, &mut visited, &meter)?;
+            match outcome {
                 Found::Plan(c) => {
                     for (k, &i) in tids.iter().enumerate() {
                         counts[i] = c[k];
@@ -2220,6 +2245,16 @@ mod tests {
         }
 
         fn run(&self, people: &[(&str, u32)], areas: &[&str], costs: &Costs) -> JointPlan {
+            self.run_within(people, areas, costs, Budget::default())
+        }
+
+        fn run_within(
+            &self,
+            people: &[(&str, u32)],
+            areas: &[&str],
+            costs: &Costs,
+            budget: Budget<'_>,
+        ) -> JointPlan {
             let ba = &self.set.versions()[0];
             let d = parse_date("2023-11-30").unwrap();
             let all: Vec<&AreaRulebook> = self.set.area_versions().iter().collect();
@@ -2243,7 +2278,8 @@ mod tests {
                 engines,
                 period,
             };
-            let p = joint_plan(&set, &all, "P", &f, costs, "Business Applications").unwrap();
+            let p = joint_plan_within(&set, &all, "P", &f, costs, "Business Applications", budget)
+                .unwrap();
             // Whatever the plan, its scenario gives its scores.
             let applied = set.apply(&p.scenario, "P", &f).unwrap();
             for ((e, per), r) in set.engines.iter().zip(&p.result) {
@@ -2292,6 +2328,56 @@ mod tests {
 
     fn cost(p: &JointPlan) -> Decimal {
         p.total_cost
+    }
+
+    thread_local! {
+        /// Whether [`joint_plan`] searches with [`plain`] (this thread only).
+        pub(super) static PLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// [`plain`] stops after this many scenarios (the test then skips the case).
+    const PLAIN_LIMIT: u64 = 1500;
+
+    /// The search as it was before the memo, the bounds and the A* order:
+    /// a uniform-cost search that applies and scores every vector. The
+    /// answer [`cheapest`] must give.
+    pub(super) fn plain(
+        ctx: &Ctx<'_, '_>,
+        emit: &Emit<'_, '_>,
+        ts: &[Template],
+        goal: &[usize],
+        scored: &mut u64,
+    ) -> Result<Found, ScenarioError> {
+        let mut heap: BinaryHeap<Reverse<Visit>> = BinaryHeap::new();
+        heap.push(Reverse((Decimal::ZERO, 0, vec![0; ts.len()], 0)));
+        while let Some(Reverse((_, _, counts, from))) = heap.pop() {
+            if *scored >= PLAIN_LIMIT {
+                return Ok(Found::Limit(Stop::Scenarios));
+            }
+            let got = ctx.score_scenario(&emit.scenario(ts, &counts))?;
+            *scored += 1;
+            if goal.iter().all(|&a| got[a].0) {
+                return Ok(Found::Plan(counts));
+            }
+            for j in from..ts.len() {
+                if counts[j] < ts[j].bound {
+                    let mut c = counts.clone();
+                    c[j] += 1;
+                    let units: u64 = c.iter().map(|x| u64::from(*x)).sum();
+                    heap.push(Reverse((cost_of(ts, &c), units, c, j)));
+                }
+            }
+        }
+        Ok(Found::Exhausted)
+    }
+
+    /// A plan without the search's statistics.
+    fn answer(p: &JointPlan) -> String {
+        let mut v = serde_json::to_value(p).unwrap();
+        let s = v["search"].as_object_mut().unwrap();
+        s.remove("scenarios_scored");
+        s.remove("candidates_visited");
+        v.to_string()
     }
 
     #[test]
@@ -2397,8 +2483,115 @@ mod tests {
         })
     }
 
+    #[test]
+    fn the_search_gives_the_plain_search_answer_for_two_areas() {
+        let w = World::new();
+        let mut most = 0;
+        for (people, areas) in [
+            (
+                &[("azure-administrator", 2), ("azure-solutions-architect", 2)][..],
+                &["azure_data_ai"][..],
+            ),
+            (
+                &[("azure-administrator", 2), ("azure-solutions-architect", 2)][..],
+                &["azure_data_ai", "azure_infrastructure"][..],
+            ),
+            (
+                &[("azure-administrator", 1), ("data-analyst-associate", 1)][..],
+                &["azure_data_ai"][..],
+            ),
+            (
+                &[("azure-administrator", 1), ("azure-solutions-architect", 2)][..],
+                &["azure_infrastructure", "azure_digital_app_innovation"][..],
+            ),
+        ] {
+            let fast = w.run(people, areas, &Costs::default());
+            PLAIN.with(|p| p.set(true));
+            let slow = w.run(people, areas, &Costs::default());
+            PLAIN.with(|p| p.set(false));
+            assert!(fast.search.exact, "{people:?}");
+            if slow.search.exact {
+                assert_eq!(answer(&fast), answer(&slow), "{people:?}");
+                most = most.max(slow.search.scenarios_scored);
+            }
+        }
+        // Some case needed a search of many vectors (1,063 when written).
+        assert!(most > 500, "{most}");
+    }
+
+    #[test]
+    fn a_search_past_its_budget_says_why_and_the_greedy_plan_qualifies() {
+        let w = World::new();
+        let people = [("azure-solutions-architect", 1)];
+        let areas = ["azure_infrastructure", "azure_data_ai"];
+        let exact = w.run(&people, &areas, &Costs::default());
+        assert!(exact.search.exact && exact.search.stopped_by.is_none());
+        assert!(exact.reachable);
+        // One scenario: the exact search stops at once.
+        let p = w.run_within(
+            &people,
+            &areas,
+            &Costs::default(),
+            Budget {
+                scenarios: 1,
+                time: None,
+            },
+        );
+        assert!(!p.search.exact, "{:?}", p.search);
+        assert_eq!(p.search.stopped_by, Some(Stop::Scenarios));
+        // Time: a clock that says the time is up.
+        let late = || std::time::Duration::from_secs(10);
+        let p = w.run_within(
+            &people,
+            &areas,
+            &Costs::default(),
+            Budget {
+                scenarios: MAX_JOINT_SCENARIOS,
+                time: Some((&late, std::time::Duration::ZERO)),
+            },
+        );
+        assert!(!p.search.exact);
+        assert_eq!(p.search.stopped_by, Some(Stop::Time));
+        assert!(!p.search.greedy && p.actions.is_empty() && !p.reachable);
+        // A budget the search fits in changes nothing.
+        let p = w.run_within(
+            &people,
+            &areas,
+            &Costs::default(),
+            Budget {
+                scenarios: exact.search.scenarios_scored + 1000,
+                time: None,
+            },
+        );
+        assert_eq!(answer(&p), answer(&exact));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// The search gives exactly the answer of a uniform-cost search
+        /// that scores every vector (the search before the memo, bounds
+        /// and order).
+        #[test]
+        fn the_search_gives_the_plain_search_answer(
+            people in people(),
+            costs in costs(),
+            pick in 0..7usize,
+        ) {
+            let w = World::new();
+            let areas: Vec<&str> = match pick {
+                0..=2 => vec![AZURE[pick]],
+                3..=5 => vec![AZURE[pick - 3], AZURE[(pick - 2) % 3]],
+                _ => AZURE.to_vec(),
+            };
+            let fast = w.run(&people, &areas, &costs);
+            PLAIN.with(|p| p.set(true));
+            let slow = w.run(&people, &areas, &costs);
+            PLAIN.with(|p| p.set(false));
+            prop_assert!(fast.search.exact);
+            prop_assume!(slow.search.exact);
+            prop_assert_eq!(answer(&fast), answer(&slow));
+        }
 
         /// The joint plan never costs less than the dearest single-area
         /// plan, and never more than the two plans added up whenever
