@@ -49,8 +49,13 @@
 //! template order), each applied and scored by the engines: the first one
 //! that qualifies every reachable named area is the cheapest within the
 //! bounds, so the search is **exact within its bounds** (`exact: true`).
-//! It stops after [`MAX_JOINT_SCENARIOS`] scored scenarios; the plan then
-//! says so (`exact: false`) and a greedy search takes over (`greedy:
+//! `cheapest` gives that answer with much less work (scores remembered
+//! per area, subtrees cut, an A* order; see there); a test compares it
+//! with the plain search.
+//! It stops at its [`Budget`] ([`MAX_JOINT_SCENARIOS`] scored scenarios by
+//! default, and optionally a time read from the caller's clock); the plan
+//! then says so (`exact: false`, `stopped_by`) and a greedy search, with
+//! the same budget again, takes over (`greedy:
 //! true`): the units of one template (up to 8), else of two templates at
 //! once (1 or 2 each: prerequisite steps score only together), that remove
 //! the most shortfall per unit of cost (points below the minimum plus one
