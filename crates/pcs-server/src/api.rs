@@ -1255,7 +1255,7 @@ async fn recommendations(
 const JOINT_PLAN_ANSWER: &str = "The plan as `pcs plan [--area …] --format json` writes it, with `scenario_toml`. \
 With ?area= (a joint plan), `search` says how it was found: `exact` true when the plan is proven the cheapest \
 within the actions' bounds (or, with `reachable` false, that none qualifies); otherwise the exact search \
-stopped at its budget, `stopped_by` says which (`scenarios`: 20,000 scored, or `time`: 3 s per search on this \
+stopped at its budget, `stopped_by` says which (`scenarios`: 20,000 scored or 100,000 visited, or `time`: 3 s per search on this \
 server's clock), and when `greedy` is true the plan comes from a greedy search: it qualifies, verified by the \
 engines, but is not proven cheapest. `scenarios_scored` and `candidates_visited` count the work.";
 

@@ -130,7 +130,8 @@ impl std::fmt::Debug for Budget<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
-    /// It scored as many scenarios as its budget allows.
+    /// It scored as many scenarios as its budget allows, or visited
+    /// [`VISITS_PER_SCENARIO`] times as many candidates.
     Scenarios,
     /// Its time was up.
     Time,
@@ -1414,7 +1415,7 @@ fn groups(ts: &[Template], areas: &[String], keep: &[usize]) -> Vec<(Vec<usize>,
 
 /// Count vectors visited (popped), scored or answered from the memo, at
 /// most this many times the scenario budget.
-const VISITS_PER_SCENARIO: u64 = 5;
+pub const VISITS_PER_SCENARIO: u64 = 5;
 
 /// What the exact search knows of each area's qualification, by the
 /// counts of the templates that can count in it ([`Memo::touch`]): the
