@@ -331,11 +331,15 @@ fn run_joint_plan(args: &PlanArgs, costs: &plan::Costs) -> Result<(), Failure> {
                         u.solution_area, u.reason
                     )?;
                 }
+                let limit = match p.search.stopped_by {
+                    Some(plan::joint::Stop::Time) => "its time limit",
+                    _ => "its scenario limit",
+                };
                 if p.actions.is_empty() && !p.reachable {
                     if !p.search.exact {
                         writeln!(
                             out,
-                            "  The search stopped after {} scenarios without a plan (its limit).",
+                            "  The search stopped after {} scenarios without a plan ({limit}).",
                             p.search.scenarios_scored
                         )?;
                     }
@@ -382,11 +386,13 @@ fn run_joint_plan(args: &PlanArgs, costs: &plan::Costs) -> Result<(), Failure> {
                     p.search.templates,
                     p.search.scenarios_scored,
                     if p.search.exact {
-                        "; the cheapest plan within the bounds"
+                        "; the cheapest plan within the bounds".to_string()
                     } else if p.search.greedy {
-                        "; the exact search stopped at its limit: this plan is a greedy one, verified but not proven cheapest"
+                        format!(
+                            "; the exact search stopped at {limit}: this plan is a greedy one, verified but not proven cheapest"
+                        )
                     } else {
-                        "; stopped at its limit"
+                        format!("; stopped at {limit}")
                     }
                 )?;
                 Ok(())

@@ -423,8 +423,21 @@ fn simulate_recommend_and_plan_across_areas_are_what_the_cli_prints() {
         let search = v["search"].as_object_mut().unwrap();
         search.remove("bounds");
         search.remove("scenarios_scored");
+        search.remove("candidates_visited");
         v
     };
+    // The server stops each search of a joint plan after 3 s of its clock
+    // (the CLI has no time limit): on a loaded machine its plan may then be
+    // a greedy one, or none, and it must say so; otherwise it is the CLI's.
+    let timed_out = |api: &Value| {
+        let search = &api["search"];
+        if search["stopped_by"] == "time" {
+            assert_eq!(search["exact"], false, "{search}");
+            return true;
+        }
+        false
+    };
+    let mut compared = 0;
     for p in ["1000001", "1000004"] {
         for areas in sets {
             let q = format!("month={m}&area={}", areas.join(","));
@@ -445,7 +458,10 @@ fn simulate_recommend_and_plan_across_areas_are_what_the_cli_prints() {
             let toml = api.as_object_mut().unwrap().remove("scenario_toml");
             assert!(toml.is_some_and(|t| t.is_string()));
             let cli = unbounded(cli);
-            assert_eq!(unbounded(api.clone()), cli, "plan {p} {areas:?}");
+            if !timed_out(&api) {
+                assert_eq!(unbounded(api.clone()), cli, "plan {p} {areas:?}");
+                compared += 1;
+            }
             assert_eq!(api["areas"].as_array().unwrap().len(), areas.len());
             if !api["actions"].as_array().unwrap().is_empty() {
                 plans_seen += 1;
@@ -461,7 +477,9 @@ fn simulate_recommend_and_plan_across_areas_are_what_the_cli_prints() {
             );
             assert_eq!(status, 200, "{posted}");
             posted.as_object_mut().unwrap().remove("scenario_toml");
-            assert_eq!(unbounded(posted), cli, "POST plan {p} {areas:?}");
+            if !timed_out(&posted) {
+                assert_eq!(unbounded(posted), cli, "POST plan {p} {areas:?}");
+            }
             // recommend
             let cli = run("recommend", &[]);
             let (status, api) = get(
@@ -491,6 +509,8 @@ fn simulate_recommend_and_plan_across_areas_are_what_the_cli_prints() {
         }
     }
     assert!(plans_seen > 0, "some plan has actions");
+    // The quick plans (one area) always finish within the server's time.
+    assert!(compared >= 4, "{compared} plans compared with the CLI's");
     // The scenario's acr and licences rows need ?area=, as they need --area.
     let (status, e) = request(
         &s.addr,

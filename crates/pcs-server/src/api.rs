@@ -1251,12 +1251,21 @@ async fn recommendations(
     .await
 }
 
+/// What a plan answer is, for the OpenAPI document.
+const JOINT_PLAN_ANSWER: &str = "The plan as `pcs plan [--area …] --format json` writes it, with `scenario_toml`. \
+With ?area= (a joint plan), `search` says how it was found: `exact` true when the plan is proven the cheapest \
+within the actions' bounds (or, with `reachable` false, that none qualifies); otherwise the exact search \
+stopped at its budget, `stopped_by` says which (`scenarios`: 20,000 scored or 100,000 visited, or `time`: 3 s per search on this \
+server's clock), and when `greedy` is true the plan comes from a greedy search: it qualifies, verified by the \
+engines, but is not proven cheapest. `scenarios_scored` and `candidates_visited` count the work.";
+
 /// The cheapest plan to qualify, with the default costs (`pcs plan`).
 /// With `?area=`, one plan that qualifies the partner in every named area
-/// at once (`pcs plan --area A --area B`).
+/// at once (`pcs plan --area A --area B`), searched within a budget: its
+/// `search` says whether the plan is proven cheapest.
 #[utoipa::path(get, path = "/api/v1/partners/{id}/plan", tag = "what-if",
     params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaListQuery),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = JOINT_PLAN_ANSWER, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn plan_get(
     State(state): State<AppState>,
     access: Access,
@@ -1275,7 +1284,7 @@ async fn plan_get(
 #[utoipa::path(post, path = "/api/v1/partners/{id}/plan", tag = "what-if",
     params(("id" = String, Path, description = "The partner id"), WhenQuery, AreaListQuery),
     request_body(content = Object, description = "Costs: {currency, customer_workload, deployment, mcv_unit, mcv_growth, certification: {intermediate, advanced}}"),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = JOINT_PLAN_ANSWER, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn plan_post(
     State(state): State<AppState>,
     access: Access,

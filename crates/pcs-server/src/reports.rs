@@ -324,7 +324,10 @@ impl Reports {
     }
 
     /// The cheapest set of actions that qualifies the partner in every area
-    /// of `wanted` at once (`pcs plan --area A --area B`).
+    /// of `wanted` at once (`pcs plan --area A --area B`), within
+    /// [`JOINT_PLAN_TIME`] per search (timed by this server's clock): past
+    /// it, the plan says it is not proven cheapest (`search.exact: false`,
+    /// `search.stopped_by: "time"`).
     pub fn joint_plan(
         &self,
         wanted: &[&str],
@@ -332,13 +335,20 @@ impl Reports {
     ) -> Result<plan::joint::JointPlan, ApiError> {
         let a = self.areas()?;
         let set = a.area_set(wanted, self.period)?;
-        plan::joint::joint_plan(
+        let start = std::time::Instant::now();
+        let elapsed = move || start.elapsed();
+        let budget = plan::joint::Budget {
+            time: Some((&elapsed, JOINT_PLAN_TIME)),
+            ..plan::joint::Budget::default()
+        };
+        plan::joint::joint_plan_within(
             &set,
             &a.in_force(self.date),
             &self.partner,
             self.facts(),
             costs,
             &a.title(app::BUSINESS_APPLICATIONS, self.date),
+            budget,
         )
         .map_err(|e| ApiError::bad_request(e.to_string()))
     }
@@ -353,6 +363,10 @@ impl Reports {
             .map_err(|e| ApiError::bad_request(format!("within: {e}")))
     }
 }
+
+/// The most time each search of a joint plan (the exact one, then the
+/// greedy one if the exact one stopped) may take in a request.
+pub const JOINT_PLAN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The message of an empty scenario.
 pub const EMPTY_SCENARIO: &str =

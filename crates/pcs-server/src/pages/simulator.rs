@@ -786,6 +786,9 @@ fn joint_plan(p: &Result<JointPlan, String>) -> Markup {
                             }
                         }
                     }
+                    @if !p.search.exact {
+                        p.hint data-exact="false" { "The exact search stopped at its " (if p.search.stopped_by == Some(pcs_insights::plan::joint::Stop::Time) { "time" } else { "scenario" }) " limit: this plan qualifies but is not proven the cheapest." }
+                    }
                 }
             }
         }
