@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    AreaMetricRule, AreaRulebook, AreaShape, Combine, Entity, GrowthKind, Measure, Mode,
-    RatioScope, Source, TrackRule, Window,
+    AreaMetricRule, AreaRulebook, AreaShape, Classifier, Combine, Entity, GrowthKind, Measure,
+    Mode, RatioScope, Source, TrackRule, Window,
 };
 use crate::calendar::Month;
-use crate::facts::{HashMap, NO_OFFER, PartnerFacts, Table};
+use crate::facts::{Exclusion, HashMap, NO_OFFER, PartnerFacts, Table};
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
 use crate::score::{Detail, Period};
@@ -69,6 +69,12 @@ pub enum AreaReason {
     PrerequisiteNotMet,
     /// The baseline is below the prerequisite.
     BaselineBelowMinimum,
+    /// Rows the read of the revenue or usage table left out (the Business
+    /// Applications rulebook's filters).
+    Excluded {
+        /// Which filter.
+        exclusion: Exclusion,
+    },
 }
 
 impl AreaReason {
@@ -106,6 +112,7 @@ impl AreaReason {
             }
             AreaReason::PrerequisiteNotMet => "a prerequisite step is not met".into(),
             AreaReason::BaselineBelowMinimum => "the baseline is below the prerequisite".into(),
+            AreaReason::Excluded { exclusion } => exclusion.describe().into(),
         }
     }
 }
@@ -310,6 +317,22 @@ pub struct TrackScore {
     pub qualified: bool,
 }
 
+/// How a `classify` area chose its track.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassifierResult {
+    /// The chosen track.
+    pub track: String,
+    /// An entity counts when its measure passes this in both months.
+    pub amount: Threshold,
+    /// The first track from this many entities on.
+    pub min_entities: u32,
+    /// Entities passing in both months.
+    pub counted: u32,
+    /// Each entity passing in at least one of the two months, per month
+    /// (`counted`: it passes in both).
+    pub items: Vec<AreaItem>,
+}
+
 /// The score of one partner in one area.
 #[derive(Clone, Debug, Serialize)]
 pub struct AreaScore {
@@ -326,6 +349,9 @@ pub struct AreaScore {
     pub period: Period,
     /// The reported track (`None`: the area has no tracks).
     pub classification: Option<String>,
+    /// How the track was chosen (`track_rule = "classify"` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierResult>,
     /// Every track (empty: no tracks).
     pub tracks: Vec<TrackScore>,
     /// The reported metrics.
@@ -486,6 +512,7 @@ pub fn score_area_with(
             && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));
         (total, qualified)
     };
+    let mut classifier = None;
     let (classification, tracks, metrics, total_points, qualified) = match rb.track_rule {
         TrackRule::None => {
             let metrics: Vec<AreaMetric> = rb
@@ -495,6 +522,22 @@ pub fn score_area_with(
                 .collect();
             let (total, qualified) = judge(&metrics);
             (None, Vec::new(), metrics, total, qualified)
+        }
+        TrackRule::Classify => {
+            let c = rb
+                .classifier
+                .as_ref()
+                .expect("validated: classify has a classifier");
+            let result = ctx.classify(c);
+            let metrics: Vec<AreaMetric> = rb
+                .metrics_on(Some(&result.track), d)
+                .into_iter()
+                .map(|m| ctx.metric(m))
+                .collect();
+            let (total, qualified) = judge(&metrics);
+            let track = result.track.clone();
+            classifier = Some(result);
+            (Some(track), Vec::new(), metrics, total, qualified)
         }
         TrackRule::BestTrack => {
             let tracks: Vec<TrackScore> = rb
@@ -542,6 +585,7 @@ pub fn score_area_with(
         rulebook: rb.id(),
         period,
         classification,
+        classifier,
         tracks,
         metrics,
         total_points,
@@ -785,7 +829,8 @@ impl Ctx<'_> {
                 continue;
             }
             let key = match entity {
-                Entity::Tenant => t,
+                // Validated: an acr count keys by tenant or service.
+                Entity::Tenant | Entity::TenantWorkload => t,
                 Entity::Service => s,
             };
             let e = sums.entry((key, m)).or_default();
@@ -836,6 +881,164 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// Amounts of a pair table (revenue in USD, usage in MCV = quantity ×
+    /// rate) per (tenant, workload, month) of the latest and baseline
+    /// months; per (tenant, [`u16::MAX`], month) for [`Entity::Tenant`].
+    fn pair_sums(&self, source: Source, entity: Entity) -> HashMap<(u32, u16, Month), AcrSum> {
+        let (l, bl) = (self.latest(), self.baseline());
+        let mut sums: HashMap<(u32, u16, Month), AcrSum> = HashMap::default();
+        let mut add = |t: u32, w: u16, m: Month, amount: Decimal, agg: &crate::facts::Agg| {
+            if m != l && m != bl {
+                return;
+            }
+            let w = if entity == Entity::Tenant {
+                u16::MAX
+            } else {
+                w
+            };
+            let e = sums.entry((t, w, m)).or_default();
+            e.amount += amount;
+            e.rows += agg.rows;
+            if self.full {
+                e.lines.extend(agg.lines());
+                merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+            }
+        };
+        match source {
+            Source::Revenue => {
+                for (&(t, w, m), agg) in &self.facts.revenue {
+                    add(t, w, m, agg.amount, agg);
+                }
+            }
+            Source::Usage => {
+                for (&(t, w, m), agg) in &self.facts.usage {
+                    let rate = self.e.ba.usage.workloads[w as usize]
+                        .rate
+                        .expect("only workloads with a rate are aggregated");
+                    add(t, w, m, agg.total.amount * rate, &agg.total);
+                }
+            }
+            Source::Acr | Source::Licenses => unreachable!("pair tables only"),
+        }
+        sums
+    }
+
+    /// The name of workload `w` of a pair table.
+    fn pair_workload(&self, source: Source, w: u16) -> Option<String> {
+        let ba = self.e.ba;
+        match (source, w) {
+            (_, u16::MAX) => None,
+            (Source::Revenue, w) => Some(ba.revenue.workloads[w as usize].name.clone()),
+            (_, w) => Some(ba.usage.workloads[w as usize].name.clone()),
+        }
+    }
+
+    /// One explained (entity, month) of a pair table.
+    #[allow(clippy::too_many_arguments)]
+    fn pair_item(
+        &self,
+        source: Source,
+        period: &'static str,
+        t: u32,
+        w: u16,
+        m: Month,
+        v: &AcrSum,
+        counted: bool,
+    ) -> AreaItem {
+        let (tenant_id, customer_name) = self.tenant(t);
+        AreaItem {
+            period: Some(period),
+            tenant_id,
+            customer_name,
+            workload: self.pair_workload(source, w),
+            month: Some(m),
+            amount: Some(v.amount.normalize()),
+            counted,
+            reason: (!counted).then_some(AreaReason::BelowThreshold),
+            rows: v.rows,
+            lines: v.lines.clone(),
+            subscriptions: v.subscriptions.clone(),
+            ..AreaItem::default()
+        }
+    }
+
+    /// Row groups of a pair table that its read left out (explanations only).
+    fn pair_left_out(&self, source: Source, months: &HashSet<Month>) -> Vec<AreaItem> {
+        if !self.full {
+            return Vec::new();
+        }
+        let table = match source {
+            Source::Revenue => Table::Revenue,
+            _ => Table::Usage,
+        };
+        self.facts
+            .excluded
+            .iter()
+            .filter(|(k, _)| k.table == table && months.contains(&k.month))
+            .map(|(k, agg)| {
+                let (tenant_id, customer_name) = self.tenant(k.tenant);
+                AreaItem {
+                    tenant_id,
+                    customer_name,
+                    workload: Some(k.workload.clone()),
+                    association: Some(k.association.clone()),
+                    month: Some(k.month),
+                    amount: Some(agg.amount.normalize()),
+                    counted: false,
+                    reason: Some(AreaReason::Excluded {
+                        exclusion: k.reason,
+                    }),
+                    rows: agg.rows,
+                    lines: agg.lines().to_vec(),
+                    subscriptions: agg.subscriptions().to_vec(),
+                    ..AreaItem::default()
+                }
+            })
+            .collect()
+    }
+
+    /// Chooses the track of a `classify` area.
+    fn classify(&self, c: &Classifier) -> ClassifierResult {
+        let source = self.e.rb.filters[c.filter].source;
+        let (l, bl) = (self.latest(), self.baseline());
+        let sums = self.pair_sums(source, c.entity);
+        let zero = AcrSum::default();
+        let mut counted = 0u32;
+        let mut items = Vec::new();
+        let keys: std::collections::BTreeSet<(u32, u16)> =
+            sums.keys().map(|&(t, w, _)| (t, w)).collect();
+        for (t, w) in keys {
+            let latest = sums.get(&(t, w, l)).unwrap_or(&zero);
+            let base = sums.get(&(t, w, bl)).unwrap_or(&zero);
+            let (lp, bp) = (c.amount.passes(latest.amount), c.amount.passes(base.amount));
+            counted += u32::from(lp && bp);
+            if self.full && (lp || bp) {
+                for (period, mm, v, passed) in
+                    [("latest", l, latest, lp), ("baseline", bl, base, bp)]
+                {
+                    let mut item = self.pair_item(source, period, t, w, mm, v, lp && bp);
+                    // The month that passed is not below the threshold: the
+                    // pair fails in the other month.
+                    item.reason = (!passed).then_some(AreaReason::BelowThreshold);
+                    items.push(item);
+                }
+            }
+        }
+        tidy(&mut items);
+        let rb = self.e.rb;
+        ClassifierResult {
+            track: if counted >= c.min_entities {
+                rb.tracks[0].clone()
+            } else {
+                rb.tracks[1].clone()
+            },
+            amount: c.amount,
+            min_entities: c.min_entities,
+            counted,
+            items,
+        }
+    }
+
     fn entity_count(&self, m: &AreaMetricRule) -> (Decimal, AreaDetail) {
         let AreaShape::EntityCount {
             filter,
@@ -863,6 +1066,22 @@ impl Ctx<'_> {
         let mut counts = [0u32; 2];
         let mut excluded_new = 0u32;
         match b.source {
+            Source::Revenue | Source::Usage => {
+                let threshold = amount.expect("validated: a pair table tests an amount");
+                let sums = self.pair_sums(b.source, *entity);
+                for (&(t, w, mm), v) in &sums {
+                    let Some(pi) = periods.iter().position(|(_, x)| *x == mm) else {
+                        continue;
+                    };
+                    let passed = threshold.passes(v.amount);
+                    counts[pi] += u32::from(passed);
+                    if self.full {
+                        items.push(self.pair_item(b.source, periods[pi].0, t, w, mm, v, passed));
+                    }
+                }
+                let months: HashSet<Month> = periods.iter().map(|(_, x)| *x).collect();
+                items.extend(self.pair_left_out(b.source, &months));
+            }
             Source::Acr => {
                 let threshold = amount.expect("validated: acr tests an amount");
                 let months: HashSet<Month> = periods
@@ -936,7 +1155,7 @@ impl Ctx<'_> {
                                 ..AreaItem::default()
                             };
                             match entity {
-                                Entity::Tenant => {
+                                Entity::Tenant | Entity::TenantWorkload => {
                                     (item.tenant_id, item.customer_name) = self.tenant(ent)
                                 }
                                 Entity::Service => {
@@ -1172,6 +1391,25 @@ impl Ctx<'_> {
         let (l, bl) = (self.latest(), self.baseline());
         let mut items = Vec::new();
         let (latest, baseline) = match b.source {
+            Source::Revenue | Source::Usage => {
+                let sums = self.pair_sums(b.source, Entity::TenantWorkload);
+                let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
+                for (&(t, w, mm), v) in &sums {
+                    let role = if mm == l {
+                        lt += v.amount;
+                        "latest"
+                    } else {
+                        bt += v.amount;
+                        "baseline"
+                    };
+                    if self.full {
+                        items.push(self.pair_item(b.source, role, t, w, mm, v, true));
+                    }
+                }
+                let months: HashSet<Month> = [l, bl].into_iter().collect();
+                items.extend(self.pair_left_out(b.source, &months));
+                (lt, bt)
+            }
             Source::Acr => {
                 let lm = window_months(*window, l);
                 let bm = window_months(*window, bl);
@@ -1309,6 +1547,8 @@ impl Ctx<'_> {
             Measure::Acr => "acr",
             Measure::ActiveUsers => "active_users",
             Measure::ProtectedUsers => "protected_users",
+            Measure::Revenue => "revenue",
+            Measure::Mcv => "mcv",
         };
         if self.full {
             items.sort_by(|a, b| {
