@@ -29,7 +29,7 @@ mod tests;
 
 pub use score::{
     AreaDetail, AreaEngine, AreaItem, AreaMetric, AreaReason, AreaScore, ClassifierResult,
-    StepResult, TrackScore, score_area, score_area_with,
+    StepResult, TrackScore, score_area, score_area_with, score_areas_with,
 };
 
 use std::collections::HashMap;

@@ -399,6 +399,11 @@ pub struct AreaEngine<'a> {
     ba_certs: Vec<Option<usize>>,
     filters: Vec<Bound>,
     measure_sets: HashMap<Vec<String>, Vec<bool>>,
+    /// Per metric of `rb.metrics`: what decides its result besides the
+    /// facts and the period (the rule and the filters it reads), when it
+    /// reads no certification; equal keys in two engines of one vocabulary
+    /// give equal results ([`score_areas_with`] computes them once).
+    shared_keys: Vec<Option<String>>,
 }
 
 struct Bound {
@@ -462,6 +467,24 @@ impl<'a> AreaEngine<'a> {
             .iter()
             .map(|c| rb.certification(&c.id))
             .collect();
+        fn reads_certifications(m: &AreaMetricRule) -> bool {
+            match &m.shape {
+                AreaShape::CertifiedPeople { .. } => true,
+                AreaShape::BestOf { options: v } | AreaShape::SumCapped { parts: v, .. } => {
+                    v.iter().any(reads_certifications)
+                }
+                _ => false,
+            }
+        }
+        let shared_keys = rb
+            .metrics
+            .iter()
+            .map(|m| {
+                (!reads_certifications(m))
+                    .then(|| serde_json::to_string(&(m, &rb.filters)).ok())
+                    .flatten()
+            })
+            .collect();
         AreaEngine {
             rb,
             vocab,
@@ -469,6 +492,7 @@ impl<'a> AreaEngine<'a> {
             ba_certs,
             filters,
             measure_sets,
+            shared_keys,
         }
     }
 }
@@ -492,12 +516,77 @@ pub fn score_area_with(
     period: Period,
     detail: Detail,
 ) -> AreaScore {
+    let keys = service_keys(facts);
+    score_one(engine, partner_id, facts, period, detail, &keys, None)
+}
+
+/// Scores one partner in several areas (engines of one vocabulary, each
+/// with its period), in order. Gives what [`score_area_with`] gives for
+/// each, but a metric that several areas define alike (the three Azure
+/// areas' net customer adds, usage growth and deployments) is computed
+/// once per period, and service names are normalised once.
+pub fn score_areas_with(
+    engines: &[(AreaEngine<'_>, Period)],
+    partner_id: &str,
+    facts: &PartnerFacts,
+    detail: Detail,
+) -> Vec<AreaScore> {
+    let keys = service_keys(facts);
+    let memo = Memo::default();
+    engines
+        .iter()
+        .map(|(e, p)| score_one(e, partner_id, facts, *p, detail, &keys, Some(&memo)))
+        .collect()
+}
+
+fn service_keys(facts: &PartnerFacts) -> Vec<String> {
+    facts.services.iter().map(|s| normalize(s)).collect()
+}
+
+/// Metrics already computed for one partner: (shared key, period, result).
+#[derive(Default)]
+struct Memo<'k>(std::cell::RefCell<Vec<(&'k str, Period, AreaMetric)>>);
+
+fn score_one<'k>(
+    engine: &'k AreaEngine<'_>,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+    detail: Detail,
+    service_keys: &[String],
+    memo: Option<&Memo<'k>>,
+) -> AreaScore {
     let ctx = Ctx {
         e: engine,
         facts,
         period,
         full: detail == Detail::Full,
-        service_keys: facts.services.iter().map(|s| normalize(s)).collect(),
+        service_keys,
+    };
+    // A top-level metric through the memo when its definition is shared.
+    let top = |m: &AreaMetricRule| -> AreaMetric {
+        let key = memo.and_then(|_| {
+            engine
+                .rb
+                .metrics
+                .iter()
+                .position(|x| std::ptr::eq(x, m))
+                .and_then(|i| engine.shared_keys[i].as_deref())
+        });
+        let (Some(memo), Some(key)) = (memo, key) else {
+            return ctx.metric(m);
+        };
+        if let Some((_, _, done)) = memo
+            .0
+            .borrow()
+            .iter()
+            .find(|(k, p, _)| *k == key && *p == period)
+        {
+            return done.clone();
+        }
+        let done = ctx.metric(m);
+        memo.0.borrow_mut().push((key, period, done.clone()));
+        done
     };
     let rb = engine.rb;
     let d = period.evaluation_date;
@@ -515,11 +604,7 @@ pub fn score_area_with(
     let mut classifier = None;
     let (classification, tracks, metrics, total_points, qualified) = match rb.track_rule {
         TrackRule::None => {
-            let metrics: Vec<AreaMetric> = rb
-                .metrics_on(None, d)
-                .into_iter()
-                .map(|m| ctx.metric(m))
-                .collect();
+            let metrics: Vec<AreaMetric> = rb.metrics_on(None, d).into_iter().map(top).collect();
             let (total, qualified) = judge(&metrics);
             (None, Vec::new(), metrics, total, qualified)
         }
@@ -532,7 +617,7 @@ pub fn score_area_with(
             let metrics: Vec<AreaMetric> = rb
                 .metrics_on(Some(&result.track), d)
                 .into_iter()
-                .map(|m| ctx.metric(m))
+                .map(top)
                 .collect();
             let (total, qualified) = judge(&metrics);
             let track = result.track.clone();
@@ -544,11 +629,8 @@ pub fn score_area_with(
                 .tracks
                 .iter()
                 .map(|t| {
-                    let metrics: Vec<AreaMetric> = rb
-                        .metrics_on(Some(t), d)
-                        .into_iter()
-                        .map(|m| ctx.metric(m))
-                        .collect();
+                    let metrics: Vec<AreaMetric> =
+                        rb.metrics_on(Some(t), d).into_iter().map(top).collect();
                     let (total_points, qualified) = judge(&metrics);
                     TrackScore {
                         track: t.clone(),
@@ -599,7 +681,7 @@ struct Ctx<'a> {
     facts: &'a PartnerFacts,
     period: Period,
     full: bool,
-    service_keys: Vec<String>,
+    service_keys: &'a [String],
 }
 
 /// The months of a window ending in X.
