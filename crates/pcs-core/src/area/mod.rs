@@ -455,6 +455,11 @@ impl AreaRulebook {
         self.cert_index.get(&normalize(name)).copied()
     }
 
+    /// Resolves a name already normalised ([`normalize`]) to its index.
+    pub(crate) fn certification_by_key(&self, key: &str) -> Option<usize> {
+        self.cert_index.get(key).copied()
+    }
+
     /// Every normalised name of every certification, with its index.
     pub fn certification_keys(&self) -> impl Iterator<Item = (&str, usize)> {
         self.cert_index.iter().map(|(k, v)| (k.as_str(), *v))

@@ -516,7 +516,7 @@ pub fn score_area_with(
     period: Period,
     detail: Detail,
 ) -> AreaScore {
-    let keys = service_keys(facts);
+    let keys = Keys::of(facts);
     score_one(engine, partner_id, facts, period, detail, &keys, None)
 }
 
@@ -531,7 +531,7 @@ pub fn score_areas_with(
     facts: &PartnerFacts,
     detail: Detail,
 ) -> Vec<AreaScore> {
-    let keys = service_keys(facts);
+    let keys = Keys::of(facts);
     let memo = Memo::default();
     engines
         .iter()
@@ -539,8 +539,24 @@ pub fn score_areas_with(
         .collect()
 }
 
-fn service_keys(facts: &PartnerFacts) -> Vec<String> {
-    facts.services.iter().map(|s| normalize(s)).collect()
+/// A partner's names normalised once for every area: its services, and its
+/// certification records' names that Business Applications does not know.
+struct Keys {
+    services: Vec<String>,
+    certifications: Vec<Option<String>>,
+}
+
+impl Keys {
+    fn of(facts: &PartnerFacts) -> Keys {
+        Keys {
+            services: facts.services.iter().map(|s| normalize(s)).collect(),
+            certifications: facts
+                .certifications
+                .iter()
+                .map(|c| c.certification.as_ref().err().map(|raw| normalize(raw)))
+                .collect(),
+        }
+    }
 }
 
 /// Metrics already computed for one partner: (shared key, period, result).
@@ -553,7 +569,7 @@ fn score_one<'k>(
     facts: &PartnerFacts,
     period: Period,
     detail: Detail,
-    service_keys: &[String],
+    keys: &Keys,
     memo: Option<&Memo<'k>>,
 ) -> AreaScore {
     let ctx = Ctx {
@@ -561,7 +577,8 @@ fn score_one<'k>(
         facts,
         period,
         full: detail == Detail::Full,
-        service_keys,
+        service_keys: &keys.services,
+        cert_keys: &keys.certifications,
     };
     // A top-level metric through the memo when its definition is shared.
     let top = |m: &AreaMetricRule| -> AreaMetric {
@@ -682,6 +699,53 @@ struct Ctx<'a> {
     period: Period,
     full: bool,
     service_keys: &'a [String],
+    cert_keys: &'a [Option<String>],
+}
+
+/// A set of months close together (the months of some windows): a bit per
+/// month counted back from the newest, a list for months more than 64
+/// months older. Cheaper to ask than a hashed set, once per row of a table.
+#[derive(Default)]
+struct MonthSet {
+    newest: Option<Month>,
+    bits: u64,
+    far: Vec<Month>,
+}
+
+impl MonthSet {
+    fn contains(&self, m: &Month) -> bool {
+        let Some(n) = self.newest else {
+            return false;
+        };
+        let d = n.months_since(*m);
+        if (0..64).contains(&d) {
+            self.bits >> d & 1 == 1
+        } else {
+            self.far.contains(m)
+        }
+    }
+}
+
+impl FromIterator<Month> for MonthSet {
+    fn from_iter<I: IntoIterator<Item = Month>>(it: I) -> Self {
+        let all: Vec<Month> = it.into_iter().collect();
+        let Some(&newest) = all.iter().max() else {
+            return MonthSet::default();
+        };
+        let mut set = MonthSet {
+            newest: Some(newest),
+            ..MonthSet::default()
+        };
+        for m in all {
+            let d = newest.months_since(m);
+            if d < 64 {
+                set.bits |= 1 << d;
+            } else {
+                set.far.push(m);
+            }
+        }
+        set
+    }
 }
 
 /// The months of a window ending in X.
@@ -872,7 +936,7 @@ impl Ctx<'_> {
         &self,
         b: &Bound,
         entity: Entity,
-        months: &HashSet<Month>,
+        months: &MonthSet,
         excluded: &mut Vec<AreaItem>,
     ) -> HashMap<(u32, Month), AcrSum> {
         let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
@@ -928,7 +992,7 @@ impl Ctx<'_> {
     }
 
     /// Row groups with an unknown name in `table` (explanations only).
-    fn unknown_groups(&self, table: Table, months: &HashSet<Month>) -> Vec<AreaItem> {
+    fn unknown_groups(&self, table: Table, months: &MonthSet) -> Vec<AreaItem> {
         if !self.full {
             return Vec::new();
         }
@@ -1045,7 +1109,7 @@ impl Ctx<'_> {
     }
 
     /// Row groups of a pair table that its read left out (explanations only).
-    fn pair_left_out(&self, source: Source, months: &HashSet<Month>) -> Vec<AreaItem> {
+    fn pair_left_out(&self, source: Source, months: &MonthSet) -> Vec<AreaItem> {
         if !self.full {
             return Vec::new();
         }
@@ -1161,12 +1225,12 @@ impl Ctx<'_> {
                         items.push(self.pair_item(b.source, periods[pi].0, t, w, mm, v, passed));
                     }
                 }
-                let months: HashSet<Month> = periods.iter().map(|(_, x)| *x).collect();
+                let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
                 items.extend(self.pair_left_out(b.source, &months));
             }
             Source::Acr => {
                 let threshold = amount.expect("validated: acr tests an amount");
-                let months: HashSet<Month> = periods
+                let months: MonthSet = periods
                     .iter()
                     .flat_map(|(_, x)| window_months(*window, *x))
                     .collect();
@@ -1174,17 +1238,17 @@ impl Ctx<'_> {
                 let sums = self.acr_sums(b, *entity, &months, &mut excluded);
                 let entities: BTreeMap<u32, ()> = sums.keys().map(|(e, _)| (*e, ())).collect();
                 for (pi, (label, x)) in periods.iter().enumerate() {
+                    let ms = window_months(*window, *x);
                     for &ent in entities.keys() {
                         let get = |m: Month| sums.get(&(ent, m));
                         let (amount, passed, rows, lines, subscriptions) = match window {
                             Window::Month | Window::Ttm => {
-                                let ms = window_months(*window, *x);
                                 let mut total = Decimal::ZERO;
                                 let mut rows = 0;
                                 let mut lines = Vec::new();
                                 let mut subs = Vec::new();
                                 let mut any = false;
-                                for mm in ms {
+                                for &mm in &ms {
                                     if let Some(v) = get(mm) {
                                         total += v.amount;
                                         rows += v.rows;
@@ -1254,7 +1318,7 @@ impl Ctx<'_> {
                 let seat_test = seats.expect("validated: licenses tests seats");
                 let ratio_set = self.measure_set(b, measure_associations);
                 // Per (tenant, month): band passed, and the pooled ratio sums.
-                let months: HashSet<Month> = periods.iter().map(|(_, x)| *x).collect();
+                let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
                 let mut tenants: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
                 self.license_tenants(
                     b,
@@ -1351,7 +1415,7 @@ impl Ctx<'_> {
         at_most: Option<Decimal>,
         workload_ratio: Option<&Threshold>,
         ratio_set: &[bool],
-        months: &HashSet<Month>,
+        months: &MonthSet,
         out: &mut BTreeMap<(u32, Month), TenantMonth>,
     ) {
         for (&(t, w, m, a), agg) in &self.facts.licenses {
@@ -1414,7 +1478,7 @@ impl Ctx<'_> {
     }
 
     /// Licenses row groups of the months that the filter left out.
-    fn license_left_out(&self, b: &Bound, months: &HashSet<Month>) -> Vec<AreaItem> {
+    fn license_left_out(&self, b: &Bound, months: &MonthSet) -> Vec<AreaItem> {
         if !self.full {
             return Vec::new();
         }
@@ -1488,14 +1552,14 @@ impl Ctx<'_> {
                         items.push(self.pair_item(b.source, role, t, w, mm, v, true));
                     }
                 }
-                let months: HashSet<Month> = [l, bl].into_iter().collect();
+                let months: MonthSet = [l, bl].into_iter().collect();
                 items.extend(self.pair_left_out(b.source, &months));
                 (lt, bt)
             }
             Source::Acr => {
                 let lm = window_months(*window, l);
                 let bm = window_months(*window, bl);
-                let months: HashSet<Month> = lm.iter().chain(&bm).copied().collect();
+                let months: MonthSet = lm.iter().chain(&bm).copied().collect();
                 let mut excluded = Vec::new();
                 let sums = self.acr_sums(b, Entity::Tenant, &months, &mut excluded);
                 let mut per_tenant: BTreeMap<(u32, usize), AcrSum> = BTreeMap::new();
@@ -1545,7 +1609,7 @@ impl Ctx<'_> {
                     _ => agg.active_users,
                 };
                 // Band eligibility of (tenant, month), when the metric has a band.
-                let band_months: HashSet<Month> = self
+                let band_months: MonthSet = self
                     .facts
                     .licenses
                     .keys()
@@ -1615,7 +1679,7 @@ impl Ctx<'_> {
                         }
                     }
                 }
-                let months: HashSet<Month> = [l, bl].into_iter().collect();
+                let months: MonthSet = [l, bl].into_iter().collect();
                 items.extend(self.license_left_out(b, &months));
                 (Decimal::from(lt), Decimal::from(bt))
             }
@@ -1669,7 +1733,9 @@ impl Ctx<'_> {
         for (ri, rec) in self.facts.certifications.iter().enumerate() {
             let cert = match &rec.certification {
                 Ok(c) => self.e.ba_certs[*c as usize],
-                Err(raw) => rb.certification(raw),
+                Err(_) => self.cert_keys[ri]
+                    .as_deref()
+                    .and_then(|k| rb.certification_by_key(k)),
             };
             let reason = match cert {
                 None => Some(AreaReason::UnknownCertification),
