@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::anyhow;
 use pcs_core::Decimal;
-use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_area_with};
+use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_areas_with};
 use pcs_core::contract::{area_object, score_object, tidy_numbers};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
@@ -200,10 +200,10 @@ fn write_all(
                         detail,
                     ))));
                 }
-                for (e, p) in engines {
-                    scores.push(Scored::Area(Box::new(score_area_with(
-                        e, id, f, *p, detail,
-                    ))));
+                // Every area in one call: a metric several areas define
+                // alike is computed once.
+                for s in score_areas_with(engines, id, f, detail) {
+                    scores.push(Scored::Area(Box::new(s)));
                 }
                 render(
                     format,

@@ -841,5 +841,257 @@ pub fn score_partner_with(
     }
 }
 
+/// Where a Business Applications score of [`score_partner`] and one of the
+/// area engine under the Business Applications area rulebook
+/// ([`crate::rulebook::BA_SHAPES_BUILTIN`]) disagree: classification, the
+/// classifier's count, each metric's id, label, category, value, points and
+/// cap, its counts (pairs per month, total MCV, prerequisite), the total,
+/// qualification; and, when both were built with [`Detail::Full`], every
+/// explained item (pair or certification row: counted or not, why, amount,
+/// rows, lines). Empty when they agree. The differential tests use it as
+/// the oracle while Business Applications has two engines.
+pub fn shape_differences(old: &PartnerScore, new: &crate::area::AreaScore) -> Vec<String> {
+    use crate::area::AreaDetail;
+    let mut out = Vec::new();
+    let mut check = |what: String, a: String, b: String| {
+        if a != b {
+            out.push(format!("{what}: {a} (score_partner) ≠ {b} (shapes)"));
+        }
+    };
+    let p = old.partner_id.as_str();
+    check(
+        format!("{p} classification"),
+        old.classification.as_str().to_string(),
+        new.classification.clone().unwrap_or_default(),
+    );
+    if let Some(c) = &new.classifier {
+        check(
+            format!("{p} classification pairs"),
+            old.classification_detail.counted_pairs.to_string(),
+            c.counted.to_string(),
+        );
+        let pairs = |counted: bool| -> Vec<String> {
+            let mut v: Vec<String> = old
+                .classification_detail
+                .pairs
+                .iter()
+                .filter(|x| x.counted == counted)
+                .map(|x| {
+                    format!(
+                        "{} {} {} {}",
+                        x.tenant_id,
+                        x.workload,
+                        x.latest_amount.normalize(),
+                        x.baseline_amount.normalize()
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let items = |counted: bool| -> Vec<String> {
+            let mut by_pair: std::collections::BTreeMap<(&str, &str), [Decimal; 2]> =
+                Default::default();
+            for i in c.items.iter().filter(|i| i.counted == counted) {
+                let key = (
+                    i.tenant_id.as_deref().unwrap_or(""),
+                    i.workload.as_deref().unwrap_or(""),
+                );
+                let slot = usize::from(i.period != Some("latest"));
+                by_pair.entry(key).or_default()[slot] = i.amount.unwrap_or_default().normalize();
+            }
+            let mut v: Vec<String> = by_pair
+                .into_iter()
+                .map(|((t, w), [l, b])| format!("{t} {w} {l} {b}"))
+                .collect();
+            v.sort();
+            v
+        };
+        for counted in [true, false] {
+            check(
+                format!("{p} classification pairs (counted: {counted})"),
+                pairs(counted).join("; "),
+                items(counted).join("; "),
+            );
+        }
+    }
+    check(
+        format!("{p} metrics"),
+        old.metrics
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        new.metrics
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    for (a, b) in old.metrics.iter().zip(&new.metrics) {
+        let id = format!("{p} {}", a.id);
+        let num = |d: Option<Decimal>| d.map_or("none".to_string(), |d| d.normalize().to_string());
+        check(format!("{id} label"), a.label.clone(), b.label.clone());
+        check(
+            format!("{id} category"),
+            a.category.clone(),
+            b.category.clone(),
+        );
+        check(format!("{id} value"), num(a.value), num(b.value));
+        check(
+            format!("{id} points"),
+            num(Some(a.points)),
+            num(Some(b.points)),
+        );
+        check(
+            format!("{id} max"),
+            num(Some(a.max_points)),
+            num(Some(b.max_points)),
+        );
+        // Items as comparable lines: (tenant, workload, month, amount,
+        // counted, reason, rows, lines) or (person, certification, counted,
+        // reason, line).
+        let pair_line = |t: &str,
+                         w: &str,
+                         assoc: &str,
+                         m: String,
+                         amount: Decimal,
+                         counted: bool,
+                         why: String,
+                         rows: u32,
+                         lines: &[u64]| {
+            let mut lines = lines.to_vec();
+            lines.sort_unstable();
+            format!(
+                "{t}|{w}|{assoc}|{m}|{}|{counted}|{why}|{rows}|{lines:?}",
+                amount.normalize()
+            )
+        };
+        let old_items: Vec<String> = match &a.detail {
+            MetricDetail::PairGrowth {
+                items, excluded, ..
+            }
+            | MetricDetail::ConsumptionGrowth {
+                items, excluded, ..
+            } => items
+                .iter()
+                .chain(excluded)
+                .map(|i| {
+                    pair_line(
+                        &i.tenant_id,
+                        &i.workload,
+                        i.association.as_deref().unwrap_or(""),
+                        i.month.to_string(),
+                        i.amount,
+                        i.counted,
+                        i.reason.as_ref().map(Reason::describe).unwrap_or_default(),
+                        i.rows,
+                        &i.lines,
+                    )
+                })
+                .collect(),
+            MetricDetail::CertifiedPeople { items, .. } => items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}|{}|{}|{}|{}",
+                        i.person_id,
+                        i.certification,
+                        i.counted,
+                        i.reason.as_ref().map(Reason::describe).unwrap_or_default(),
+                        i.line
+                    )
+                })
+                .collect(),
+        };
+        let new_items: Vec<String> = match &b.detail {
+            AreaDetail::EntityCount { items, .. } | AreaDetail::Growth { items, .. } => items
+                .iter()
+                .map(|i| {
+                    pair_line(
+                        i.tenant_id.as_deref().unwrap_or(""),
+                        i.workload.as_deref().unwrap_or(""),
+                        i.association.as_deref().unwrap_or(""),
+                        i.month.map(|m| m.to_string()).unwrap_or_default(),
+                        i.amount.unwrap_or_default(),
+                        i.counted,
+                        i.reason.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                        i.rows,
+                        &i.lines,
+                    )
+                })
+                .collect(),
+            AreaDetail::CertifiedPeople { items, .. } => items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}|{}|{}|{}|{}",
+                        i.person_id.as_deref().unwrap_or(""),
+                        i.certification.as_deref().unwrap_or(""),
+                        i.counted,
+                        i.reason.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                        i.lines.first().copied().unwrap_or_default()
+                    )
+                })
+                .collect(),
+            AreaDetail::Combined => Vec::new(),
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v.join("\n  ")
+        };
+        check(format!("{id} items"), sorted(old_items), sorted(new_items));
+        match (&a.detail, &b.detail) {
+            (
+                MetricDetail::PairGrowth {
+                    latest_count,
+                    baseline_count,
+                    ..
+                },
+                AreaDetail::EntityCount {
+                    latest_count: l,
+                    baseline_count: bl,
+                    ..
+                },
+            ) => check(
+                format!("{id} counts"),
+                format!("{latest_count} {baseline_count}"),
+                format!("{l} {}", bl.unwrap_or_default()),
+            ),
+            (
+                MetricDetail::ConsumptionGrowth {
+                    latest_mcv,
+                    baseline_mcv,
+                    prerequisite_met,
+                    ..
+                },
+                AreaDetail::Growth {
+                    latest,
+                    baseline,
+                    prerequisite_met: met,
+                    ..
+                },
+            ) => check(
+                format!("{id} totals"),
+                format!("{latest_mcv} {baseline_mcv} {prerequisite_met}"),
+                format!("{latest} {baseline} {met}"),
+            ),
+            (MetricDetail::CertifiedPeople { .. }, AreaDetail::CertifiedPeople { .. }) => {}
+            _ => check(format!("{id} shape"), "one shape".into(), "another".into()),
+        }
+    }
+    check(
+        format!("{p} total"),
+        old.total_points.normalize().to_string(),
+        new.total_points.normalize().to_string(),
+    );
+    check(
+        format!("{p} qualified"),
+        old.qualified.to_string(),
+        new.qualified.to_string(),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests;

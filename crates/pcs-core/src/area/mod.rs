@@ -20,14 +20,16 @@
 //! the better taken). Every number lives in the rulebook; this module knows
 //! only the shapes. [`score_area`] scores one partner.
 
+#[cfg(test)]
+mod ba_tests;
 pub(crate) mod raw;
 mod score;
 #[cfg(test)]
 mod tests;
 
 pub use score::{
-    AreaDetail, AreaEngine, AreaItem, AreaMetric, AreaReason, AreaScore, StepResult, TrackScore,
-    score_area, score_area_with,
+    AreaDetail, AreaEngine, AreaItem, AreaMetric, AreaReason, AreaScore, ClassifierResult,
+    StepResult, TrackScore, score_area, score_area_with, score_areas_with,
 };
 
 use std::collections::HashMap;
@@ -88,6 +90,23 @@ pub enum Source {
     Acr,
     /// Seats and active users.
     Licenses,
+    /// Revenue in USD per (tenant, workload, month): the rows the read
+    /// kept (the Business Applications rulebook's `[revenue]` workloads and
+    /// associations filter while rows stream by).
+    Revenue,
+    /// Usage per (tenant, rate-card workload, month), measured in MCV =
+    /// quantity × the workload's rate (the rate card, product roll-ups and
+    /// family associations of the Business Applications rulebook's
+    /// `[usage]` apply while rows stream by).
+    Usage,
+}
+
+impl Source {
+    /// Whether the table is one of the (tenant, workload, month) pair tables
+    /// that keep only the latest and baseline months.
+    pub fn is_pair_table(self) -> bool {
+        matches!(self, Source::Revenue | Source::Usage)
+    }
 }
 
 /// Which rows count: a source table and its association, offer, service or
@@ -140,6 +159,8 @@ pub enum Entity {
     Tenant,
     /// Distinct Azure services.
     Service,
+    /// (tenant, workload) pairs of the revenue or usage table.
+    TenantWorkload,
 }
 
 /// Where an active-to-paid ratio is taken.
@@ -162,6 +183,10 @@ pub enum Measure {
     ActiveUsers,
     /// min(active users, paid seats) per (tenant, workload, association).
     ProtectedUsers,
+    /// Revenue in USD (revenue table).
+    Revenue,
+    /// Monthly consumption value: quantity × rate (usage table).
+    Mcv,
 }
 
 /// Growth in percent of the baseline or in units.
@@ -355,6 +380,23 @@ pub enum TrackRule {
     None,
     /// Every track scored; the better total reported.
     BestTrack,
+    /// One track chosen by the area's [`Classifier`] and scored alone.
+    Classify,
+}
+
+/// How `track_rule = "classify"` chooses the track: entities of a filter
+/// whose measure passes a test in both the latest and the baseline month;
+/// `min_entities` or more choose the first track, fewer the second.
+#[derive(Clone, Debug, Serialize)]
+pub struct Classifier {
+    /// The filter id (an index into the rulebook's filters).
+    pub filter: usize,
+    /// What is counted.
+    pub entity: Entity,
+    /// The test, in each of the two months.
+    pub amount: Threshold,
+    /// The first track from this many entities on.
+    pub min_entities: u32,
 }
 
 /// One validated version of a solution area's rules (format 2).
@@ -376,6 +418,8 @@ pub struct AreaRulebook {
     pub tracks: Vec<String>,
     /// How tracks combine.
     pub track_rule: TrackRule,
+    /// The track classifier (`track_rule = "classify"` only).
+    pub classifier: Option<Classifier>,
     /// Months and refresh.
     pub calendar: CalendarRules,
     /// Qualification.
@@ -409,6 +453,11 @@ impl AreaRulebook {
     /// Resolves a certification name or id to its index.
     pub fn certification(&self, name: &str) -> Option<usize> {
         self.cert_index.get(&normalize(name)).copied()
+    }
+
+    /// Resolves a name already normalised ([`normalize`]) to its index.
+    pub(crate) fn certification_by_key(&self, key: &str) -> Option<usize> {
+        self.cert_index.get(key).copied()
     }
 
     /// Every normalised name of every certification, with its index.
@@ -586,9 +635,10 @@ impl V<'_> {
         let track_rule = match raw.track_rule.as_deref().unwrap_or("none") {
             "none" => TrackRule::None,
             "best_track" => TrackRule::BestTrack,
+            "classify" => TrackRule::Classify,
             other => {
                 return Err(self.err(format!(
-                    "track_rule '{other}' is not 'none' or 'best_track'"
+                    "track_rule '{other}' is not 'none', 'best_track' or 'classify'"
                 )));
             }
         };
@@ -599,7 +649,13 @@ impl V<'_> {
             TrackRule::BestTrack if raw.tracks.len() < 2 => {
                 return Err(self.err("track_rule 'best_track' needs at least two tracks"));
             }
+            TrackRule::Classify if raw.tracks.len() != 2 => {
+                return Err(self.err("track_rule 'classify' needs exactly two tracks"));
+            }
             _ => {}
+        }
+        if (track_rule == TrackRule::Classify) != raw.classifier.is_some() {
+            return Err(self.err("a [classifier] is given exactly when track_rule is 'classify'"));
         }
         let associations = self.entries("association", &raw.association)?;
         let workloads = self.entries("workload", &raw.workload)?;
@@ -678,12 +734,37 @@ impl V<'_> {
             let source = match f.table.as_str() {
                 "acr" => Source::Acr,
                 "licenses" => Source::Licenses,
+                "revenue" => Source::Revenue,
+                "usage" => Source::Usage,
                 other => {
                     return Err(self.err(format!(
-                        "{what}: table '{other}' is not 'acr' or 'licenses'"
+                        "{what}: table '{other}' is not 'acr', 'licenses', 'revenue' or 'usage'"
                     )));
                 }
             };
+            if source.is_pair_table() {
+                if !f.associations.is_empty()
+                    || f.workloads.is_some()
+                    || f.services.is_some()
+                    || !f.exclude_services.is_empty()
+                    || !f.exclude_offers.is_empty()
+                {
+                    return Err(self.err(format!(
+                        "{what}: the {} table is filtered while it is read (the Business Applications rulebook's [{}] section); the filter lists nothing",
+                        f.table, f.table
+                    )));
+                }
+                filters.push(Filter {
+                    id: f.id.clone(),
+                    source,
+                    associations: Vec::new(),
+                    exclude_offers: Vec::new(),
+                    services: None,
+                    exclude_services: Vec::new(),
+                    workloads: Vec::new(),
+                });
+                continue;
+            }
             let associations_ids =
                 self.ids(&what, &f.associations, &associations, "association")?;
             if associations_ids.is_empty() {
@@ -701,6 +782,7 @@ impl V<'_> {
                     );
                 }
                 (None, Source::Acr) => Vec::new(),
+                (_, Source::Revenue | Source::Usage) => unreachable!("handled above"),
             };
             if source == Source::Licenses
                 && (f.services.is_some()
@@ -725,6 +807,41 @@ impl V<'_> {
             });
         }
 
+        let classifier = match &raw.classifier {
+            None => None,
+            Some(c) => {
+                let what = "classifier";
+                let Some(fi) = filters.iter().position(|f| f.id == c.filter) else {
+                    return Err(self.err(format!("{what}: unknown filter '{}'", c.filter)));
+                };
+                let source = filters[fi].source;
+                if !source.is_pair_table() {
+                    return Err(self.err(format!(
+                        "{what}: filter '{}' must read the revenue or usage table",
+                        c.filter
+                    )));
+                }
+                let entity = match c.entity.as_deref().unwrap_or("tenant_workload") {
+                    "tenant" => Entity::Tenant,
+                    "tenant_workload" => Entity::TenantWorkload,
+                    other => {
+                        return Err(self.err(format!(
+                            "{what}: entity '{other}' is not tenant or tenant_workload"
+                        )));
+                    }
+                };
+                if c.min_entities == 0 {
+                    return Err(self.err(format!("{what}: min_entities must be at least 1")));
+                }
+                Some(Classifier {
+                    filter: fi,
+                    entity,
+                    amount: self.test("classifier amount", &c.amount)?,
+                    min_entities: c.min_entities,
+                })
+            }
+        };
+
         let ctx = Ctx {
             filters: &filters,
             associations: &associations,
@@ -734,12 +851,14 @@ impl V<'_> {
         for m in &raw.metric {
             let rule = self.metric(m, &ctx, None)?;
             match (&rule.track, track_rule) {
-                (Some(t), TrackRule::BestTrack) if !raw.tracks.contains(t) => {
+                (Some(t), TrackRule::BestTrack | TrackRule::Classify)
+                    if !raw.tracks.contains(t) =>
+                {
                     return Err(self.err(format!("metric '{}': unknown track '{t}'", rule.id)));
                 }
-                (None, TrackRule::BestTrack) => {
+                (None, TrackRule::BestTrack | TrackRule::Classify) => {
                     return Err(self.err(format!(
-                        "metric '{}': every metric names its track under 'best_track'",
+                        "metric '{}': every metric names its track when the area has tracks",
                         rule.id
                     )));
                 }
@@ -775,8 +894,8 @@ impl V<'_> {
                 }
             }
         }
-        // Under best_track every track has the same metric ids.
-        if track_rule == TrackRule::BestTrack {
+        // With tracks, every track has the same metric ids.
+        if track_rule != TrackRule::None {
             let ids_of = |t: &str| {
                 let mut v: Vec<&str> = metrics
                     .iter()
@@ -806,6 +925,7 @@ impl V<'_> {
             effective_until,
             tracks: raw.tracks,
             track_rule,
+            classifier,
             calendar,
             qualification,
             associations,
@@ -936,9 +1056,10 @@ impl V<'_> {
                 let entity = match m.entity.as_deref().unwrap_or("tenant") {
                     "tenant" => Entity::Tenant,
                     "service" if source == Source::Acr => Entity::Service,
+                    "tenant_workload" if source.is_pair_table() => Entity::TenantWorkload,
                     other => {
                         return Err(self.err(format!(
-                            "{what}: entity '{other}' is not tenant (or service on acr)"
+                            "{what}: entity '{other}' is not tenant (or service on acr, tenant_workload on revenue or usage)"
                         )));
                     }
                 };
@@ -966,6 +1087,24 @@ impl V<'_> {
                         return Err(self.err(format!(
                             "{what}: a licenses entity count tests seats (and no amount)"
                         )));
+                    }
+                    Source::Revenue | Source::Usage => {
+                        if amount.is_none()
+                            || seats.is_some()
+                            || active_ratio.is_some()
+                            || m.seats_at_most.is_some()
+                            || m.exclude_new_above.is_some()
+                            || m.measure_associations.is_some()
+                        {
+                            return Err(self.err(format!(
+                                "{what}: a revenue or usage entity count tests an amount (USD or MCV) and nothing else"
+                            )));
+                        }
+                        if window(&m.window)? != Window::Month {
+                            return Err(self.err(format!(
+                                "{what}: the revenue and usage tables keep the latest and baseline months only: window must be 'month'"
+                            )));
+                        }
                     }
                     _ => {}
                 }
@@ -1029,6 +1168,8 @@ impl V<'_> {
                     (Some("acr"), Source::Acr) => Measure::Acr,
                     (Some("active_users"), Source::Licenses) => Measure::ActiveUsers,
                     (Some("protected_users"), Source::Licenses) => Measure::ProtectedUsers,
+                    (Some("revenue"), Source::Revenue) => Measure::Revenue,
+                    (Some("mcv"), Source::Usage) => Measure::Mcv,
                     (other, _) => {
                         return Err(self.err(format!(
                             "{what}: measure {other:?} does not fit filter '{}'",
@@ -1045,6 +1186,16 @@ impl V<'_> {
                         );
                     }
                 };
+                if source.is_pair_table()
+                    && (window(&m.window)? != Window::Month
+                        || m.seats.is_some()
+                        || m.seats_at_most.is_some()
+                        || m.measure_associations.is_some())
+                {
+                    return Err(self.err(format!(
+                        "{what}: growth on the revenue or usage table is over one month and has no seats or associations"
+                    )));
+                }
                 let association_start_baseline = match m.baseline.as_deref() {
                     None => false,
                     Some("association_start") if source == Source::Licenses => true,

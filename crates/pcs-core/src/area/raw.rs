@@ -18,6 +18,7 @@ pub(crate) struct RawArea {
     #[serde(default)]
     pub tracks: Vec<String>,
     pub track_rule: Option<String>,
+    pub classifier: Option<RawClassifier>,
     pub calendar: RawCalendar,
     pub qualification: RawQualification,
     #[serde(default)]
@@ -59,6 +60,7 @@ pub(crate) struct RawAreaCert {
 pub(crate) struct RawFilter {
     pub id: String,
     pub table: String,
+    #[serde(default)]
     pub associations: Vec<String>,
     #[serde(default)]
     pub exclude_offers: Vec<String>,
@@ -66,6 +68,18 @@ pub(crate) struct RawFilter {
     #[serde(default)]
     pub exclude_services: Vec<String>,
     pub workloads: Option<Vec<String>>,
+}
+
+/// `track_rule = "classify"`: entities passing a test in both the latest
+/// and the baseline month; from `min_entities` on the first track, else the
+/// second.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawClassifier {
+    pub filter: String,
+    pub entity: Option<String>,
+    pub amount: RawTest,
+    pub min_entities: u32,
 }
 
 #[derive(Deserialize, Debug)]

@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    AreaMetricRule, AreaRulebook, AreaShape, Combine, Entity, GrowthKind, Measure, Mode,
-    RatioScope, Source, TrackRule, Window,
+    AreaMetricRule, AreaRulebook, AreaShape, Classifier, Combine, Entity, GrowthKind, Measure,
+    Mode, RatioScope, Source, TrackRule, Window,
 };
 use crate::calendar::Month;
-use crate::facts::{HashMap, NO_OFFER, PartnerFacts, Table};
+use crate::facts::{Exclusion, HashMap, NO_OFFER, PartnerFacts, Table};
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
 use crate::score::{Detail, Period};
@@ -69,6 +69,12 @@ pub enum AreaReason {
     PrerequisiteNotMet,
     /// The baseline is below the prerequisite.
     BaselineBelowMinimum,
+    /// Rows the read of the revenue or usage table left out (the Business
+    /// Applications rulebook's filters).
+    Excluded {
+        /// Which filter.
+        exclusion: Exclusion,
+    },
 }
 
 impl AreaReason {
@@ -106,6 +112,7 @@ impl AreaReason {
             }
             AreaReason::PrerequisiteNotMet => "a prerequisite step is not met".into(),
             AreaReason::BaselineBelowMinimum => "the baseline is below the prerequisite".into(),
+            AreaReason::Excluded { exclusion } => exclusion.describe().into(),
         }
     }
 }
@@ -310,6 +317,22 @@ pub struct TrackScore {
     pub qualified: bool,
 }
 
+/// How a `classify` area chose its track.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassifierResult {
+    /// The chosen track.
+    pub track: String,
+    /// An entity counts when its measure passes this in both months.
+    pub amount: Threshold,
+    /// The first track from this many entities on.
+    pub min_entities: u32,
+    /// Entities passing in both months.
+    pub counted: u32,
+    /// Each entity passing in at least one of the two months, per month
+    /// (`counted`: it passes in both).
+    pub items: Vec<AreaItem>,
+}
+
 /// The score of one partner in one area.
 #[derive(Clone, Debug, Serialize)]
 pub struct AreaScore {
@@ -326,6 +349,9 @@ pub struct AreaScore {
     pub period: Period,
     /// The reported track (`None`: the area has no tracks).
     pub classification: Option<String>,
+    /// How the track was chosen (`track_rule = "classify"` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierResult>,
     /// Every track (empty: no tracks).
     pub tracks: Vec<TrackScore>,
     /// The reported metrics.
@@ -373,6 +399,11 @@ pub struct AreaEngine<'a> {
     ba_certs: Vec<Option<usize>>,
     filters: Vec<Bound>,
     measure_sets: HashMap<Vec<String>, Vec<bool>>,
+    /// Per metric of `rb.metrics`: what decides its result besides the
+    /// facts and the period (the rule and the filters it reads), when it
+    /// reads no certification; equal keys in two engines of one vocabulary
+    /// give equal results ([`score_areas_with`] computes them once).
+    shared_keys: Vec<Option<String>>,
 }
 
 struct Bound {
@@ -436,6 +467,24 @@ impl<'a> AreaEngine<'a> {
             .iter()
             .map(|c| rb.certification(&c.id))
             .collect();
+        fn reads_certifications(m: &AreaMetricRule) -> bool {
+            match &m.shape {
+                AreaShape::CertifiedPeople { .. } => true,
+                AreaShape::BestOf { options: v } | AreaShape::SumCapped { parts: v, .. } => {
+                    v.iter().any(reads_certifications)
+                }
+                _ => false,
+            }
+        }
+        let shared_keys = rb
+            .metrics
+            .iter()
+            .map(|m| {
+                (!reads_certifications(m))
+                    .then(|| serde_json::to_string(&(m, &rb.filters)).ok())
+                    .flatten()
+            })
+            .collect();
         AreaEngine {
             rb,
             vocab,
@@ -443,6 +492,7 @@ impl<'a> AreaEngine<'a> {
             ba_certs,
             filters,
             measure_sets,
+            shared_keys,
         }
     }
 }
@@ -466,12 +516,94 @@ pub fn score_area_with(
     period: Period,
     detail: Detail,
 ) -> AreaScore {
+    let keys = Keys::of(facts);
+    score_one(engine, partner_id, facts, period, detail, &keys, None)
+}
+
+/// Scores one partner in several areas (engines of one vocabulary, each
+/// with its period), in order. Gives what [`score_area_with`] gives for
+/// each, but a metric that several areas define alike (the three Azure
+/// areas' net customer adds, usage growth and deployments) is computed
+/// once per period, and service names are normalised once.
+pub fn score_areas_with(
+    engines: &[(AreaEngine<'_>, Period)],
+    partner_id: &str,
+    facts: &PartnerFacts,
+    detail: Detail,
+) -> Vec<AreaScore> {
+    let keys = Keys::of(facts);
+    let memo = Memo::default();
+    engines
+        .iter()
+        .map(|(e, p)| score_one(e, partner_id, facts, *p, detail, &keys, Some(&memo)))
+        .collect()
+}
+
+/// A partner's names normalised once for every area: its services, and its
+/// certification records' names that Business Applications does not know.
+struct Keys {
+    services: Vec<String>,
+    certifications: Vec<Option<String>>,
+}
+
+impl Keys {
+    fn of(facts: &PartnerFacts) -> Keys {
+        Keys {
+            services: facts.services.iter().map(|s| normalize(s)).collect(),
+            certifications: facts
+                .certifications
+                .iter()
+                .map(|c| c.certification.as_ref().err().map(|raw| normalize(raw)))
+                .collect(),
+        }
+    }
+}
+
+/// Metrics already computed for one partner: (shared key, period, result).
+#[derive(Default)]
+struct Memo<'k>(std::cell::RefCell<Vec<(&'k str, Period, AreaMetric)>>);
+
+fn score_one<'k>(
+    engine: &'k AreaEngine<'_>,
+    partner_id: &str,
+    facts: &PartnerFacts,
+    period: Period,
+    detail: Detail,
+    keys: &Keys,
+    memo: Option<&Memo<'k>>,
+) -> AreaScore {
     let ctx = Ctx {
         e: engine,
         facts,
         period,
         full: detail == Detail::Full,
-        service_keys: facts.services.iter().map(|s| normalize(s)).collect(),
+        service_keys: &keys.services,
+        cert_keys: &keys.certifications,
+    };
+    // A top-level metric through the memo when its definition is shared.
+    let top = |m: &AreaMetricRule| -> AreaMetric {
+        let key = memo.and_then(|_| {
+            engine
+                .rb
+                .metrics
+                .iter()
+                .position(|x| std::ptr::eq(x, m))
+                .and_then(|i| engine.shared_keys[i].as_deref())
+        });
+        let (Some(memo), Some(key)) = (memo, key) else {
+            return ctx.metric(m);
+        };
+        if let Some((_, _, done)) = memo
+            .0
+            .borrow()
+            .iter()
+            .find(|(k, p, _)| *k == key && *p == period)
+        {
+            return done.clone();
+        }
+        let done = ctx.metric(m);
+        memo.0.borrow_mut().push((key, period, done.clone()));
+        done
     };
     let rb = engine.rb;
     let d = period.evaluation_date;
@@ -486,26 +618,36 @@ pub fn score_area_with(
             && (!q.every_metric_above_zero || metrics.iter().all(|m| m.points > Decimal::ZERO));
         (total, qualified)
     };
+    let mut classifier = None;
     let (classification, tracks, metrics, total_points, qualified) = match rb.track_rule {
         TrackRule::None => {
-            let metrics: Vec<AreaMetric> = rb
-                .metrics_on(None, d)
-                .into_iter()
-                .map(|m| ctx.metric(m))
-                .collect();
+            let metrics: Vec<AreaMetric> = rb.metrics_on(None, d).into_iter().map(top).collect();
             let (total, qualified) = judge(&metrics);
             (None, Vec::new(), metrics, total, qualified)
+        }
+        TrackRule::Classify => {
+            let c = rb
+                .classifier
+                .as_ref()
+                .expect("validated: classify has a classifier");
+            let result = ctx.classify(c);
+            let metrics: Vec<AreaMetric> = rb
+                .metrics_on(Some(&result.track), d)
+                .into_iter()
+                .map(top)
+                .collect();
+            let (total, qualified) = judge(&metrics);
+            let track = result.track.clone();
+            classifier = Some(result);
+            (Some(track), Vec::new(), metrics, total, qualified)
         }
         TrackRule::BestTrack => {
             let tracks: Vec<TrackScore> = rb
                 .tracks
                 .iter()
                 .map(|t| {
-                    let metrics: Vec<AreaMetric> = rb
-                        .metrics_on(Some(t), d)
-                        .into_iter()
-                        .map(|m| ctx.metric(m))
-                        .collect();
+                    let metrics: Vec<AreaMetric> =
+                        rb.metrics_on(Some(t), d).into_iter().map(top).collect();
                     let (total_points, qualified) = judge(&metrics);
                     TrackScore {
                         track: t.clone(),
@@ -542,6 +684,7 @@ pub fn score_area_with(
         rulebook: rb.id(),
         period,
         classification,
+        classifier,
         tracks,
         metrics,
         total_points,
@@ -555,7 +698,54 @@ struct Ctx<'a> {
     facts: &'a PartnerFacts,
     period: Period,
     full: bool,
-    service_keys: Vec<String>,
+    service_keys: &'a [String],
+    cert_keys: &'a [Option<String>],
+}
+
+/// A set of months close together (the months of some windows): a bit per
+/// month counted back from the newest, a list for months more than 64
+/// months older. Cheaper to ask than a hashed set, once per row of a table.
+#[derive(Default)]
+struct MonthSet {
+    newest: Option<Month>,
+    bits: u64,
+    far: Vec<Month>,
+}
+
+impl MonthSet {
+    fn contains(&self, m: &Month) -> bool {
+        let Some(n) = self.newest else {
+            return false;
+        };
+        let d = n.months_since(*m);
+        if (0..64).contains(&d) {
+            self.bits >> d & 1 == 1
+        } else {
+            self.far.contains(m)
+        }
+    }
+}
+
+impl FromIterator<Month> for MonthSet {
+    fn from_iter<I: IntoIterator<Item = Month>>(it: I) -> Self {
+        let all: Vec<Month> = it.into_iter().collect();
+        let Some(&newest) = all.iter().max() else {
+            return MonthSet::default();
+        };
+        let mut set = MonthSet {
+            newest: Some(newest),
+            ..MonthSet::default()
+        };
+        for m in all {
+            let d = newest.months_since(m);
+            if d < 64 {
+                set.bits |= 1 << d;
+            } else {
+                set.far.push(m);
+            }
+        }
+        set
+    }
 }
 
 /// The months of a window ending in X.
@@ -746,7 +936,7 @@ impl Ctx<'_> {
         &self,
         b: &Bound,
         entity: Entity,
-        months: &HashSet<Month>,
+        months: &MonthSet,
         excluded: &mut Vec<AreaItem>,
     ) -> HashMap<(u32, Month), AcrSum> {
         let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
@@ -785,7 +975,8 @@ impl Ctx<'_> {
                 continue;
             }
             let key = match entity {
-                Entity::Tenant => t,
+                // Validated: an acr count keys by tenant or service.
+                Entity::Tenant | Entity::TenantWorkload => t,
                 Entity::Service => s,
             };
             let e = sums.entry((key, m)).or_default();
@@ -801,7 +992,7 @@ impl Ctx<'_> {
     }
 
     /// Row groups with an unknown name in `table` (explanations only).
-    fn unknown_groups(&self, table: Table, months: &HashSet<Month>) -> Vec<AreaItem> {
+    fn unknown_groups(&self, table: Table, months: &MonthSet) -> Vec<AreaItem> {
         if !self.full {
             return Vec::new();
         }
@@ -836,6 +1027,164 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// Amounts of a pair table (revenue in USD, usage in MCV = quantity ×
+    /// rate) per (tenant, workload, month) of the latest and baseline
+    /// months; per (tenant, [`u16::MAX`], month) for [`Entity::Tenant`].
+    fn pair_sums(&self, source: Source, entity: Entity) -> HashMap<(u32, u16, Month), AcrSum> {
+        let (l, bl) = (self.latest(), self.baseline());
+        let mut sums: HashMap<(u32, u16, Month), AcrSum> = HashMap::default();
+        let mut add = |t: u32, w: u16, m: Month, amount: Decimal, agg: &crate::facts::Agg| {
+            if m != l && m != bl {
+                return;
+            }
+            let w = if entity == Entity::Tenant {
+                u16::MAX
+            } else {
+                w
+            };
+            let e = sums.entry((t, w, m)).or_default();
+            e.amount += amount;
+            e.rows += agg.rows;
+            if self.full {
+                e.lines.extend(agg.lines());
+                merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+            }
+        };
+        match source {
+            Source::Revenue => {
+                for (&(t, w, m), agg) in &self.facts.revenue {
+                    add(t, w, m, agg.amount, agg);
+                }
+            }
+            Source::Usage => {
+                for (&(t, w, m), agg) in &self.facts.usage {
+                    let rate = self.e.ba.usage.workloads[w as usize]
+                        .rate
+                        .expect("only workloads with a rate are aggregated");
+                    add(t, w, m, agg.total.amount * rate, &agg.total);
+                }
+            }
+            Source::Acr | Source::Licenses => unreachable!("pair tables only"),
+        }
+        sums
+    }
+
+    /// The name of workload `w` of a pair table.
+    fn pair_workload(&self, source: Source, w: u16) -> Option<String> {
+        let ba = self.e.ba;
+        match (source, w) {
+            (_, u16::MAX) => None,
+            (Source::Revenue, w) => Some(ba.revenue.workloads[w as usize].name.clone()),
+            (_, w) => Some(ba.usage.workloads[w as usize].name.clone()),
+        }
+    }
+
+    /// One explained (entity, month) of a pair table.
+    #[allow(clippy::too_many_arguments)]
+    fn pair_item(
+        &self,
+        source: Source,
+        period: &'static str,
+        t: u32,
+        w: u16,
+        m: Month,
+        v: &AcrSum,
+        counted: bool,
+    ) -> AreaItem {
+        let (tenant_id, customer_name) = self.tenant(t);
+        AreaItem {
+            period: Some(period),
+            tenant_id,
+            customer_name,
+            workload: self.pair_workload(source, w),
+            month: Some(m),
+            amount: Some(v.amount.normalize()),
+            counted,
+            reason: (!counted).then_some(AreaReason::BelowThreshold),
+            rows: v.rows,
+            lines: v.lines.clone(),
+            subscriptions: v.subscriptions.clone(),
+            ..AreaItem::default()
+        }
+    }
+
+    /// Row groups of a pair table that its read left out (explanations only).
+    fn pair_left_out(&self, source: Source, months: &MonthSet) -> Vec<AreaItem> {
+        if !self.full {
+            return Vec::new();
+        }
+        let table = match source {
+            Source::Revenue => Table::Revenue,
+            _ => Table::Usage,
+        };
+        self.facts
+            .excluded
+            .iter()
+            .filter(|(k, _)| k.table == table && months.contains(&k.month))
+            .map(|(k, agg)| {
+                let (tenant_id, customer_name) = self.tenant(k.tenant);
+                AreaItem {
+                    tenant_id,
+                    customer_name,
+                    workload: Some(k.workload.clone()),
+                    association: Some(k.association.clone()),
+                    month: Some(k.month),
+                    amount: Some(agg.amount.normalize()),
+                    counted: false,
+                    reason: Some(AreaReason::Excluded {
+                        exclusion: k.reason,
+                    }),
+                    rows: agg.rows,
+                    lines: agg.lines().to_vec(),
+                    subscriptions: agg.subscriptions().to_vec(),
+                    ..AreaItem::default()
+                }
+            })
+            .collect()
+    }
+
+    /// Chooses the track of a `classify` area.
+    fn classify(&self, c: &Classifier) -> ClassifierResult {
+        let source = self.e.rb.filters[c.filter].source;
+        let (l, bl) = (self.latest(), self.baseline());
+        let sums = self.pair_sums(source, c.entity);
+        let zero = AcrSum::default();
+        let mut counted = 0u32;
+        let mut items = Vec::new();
+        let keys: std::collections::BTreeSet<(u32, u16)> =
+            sums.keys().map(|&(t, w, _)| (t, w)).collect();
+        for (t, w) in keys {
+            let latest = sums.get(&(t, w, l)).unwrap_or(&zero);
+            let base = sums.get(&(t, w, bl)).unwrap_or(&zero);
+            let (lp, bp) = (c.amount.passes(latest.amount), c.amount.passes(base.amount));
+            counted += u32::from(lp && bp);
+            if self.full && (lp || bp) {
+                for (period, mm, v, passed) in
+                    [("latest", l, latest, lp), ("baseline", bl, base, bp)]
+                {
+                    let mut item = self.pair_item(source, period, t, w, mm, v, lp && bp);
+                    // The month that passed is not below the threshold: the
+                    // pair fails in the other month.
+                    item.reason = (!passed).then_some(AreaReason::BelowThreshold);
+                    items.push(item);
+                }
+            }
+        }
+        tidy(&mut items);
+        let rb = self.e.rb;
+        ClassifierResult {
+            track: if counted >= c.min_entities {
+                rb.tracks[0].clone()
+            } else {
+                rb.tracks[1].clone()
+            },
+            amount: c.amount,
+            min_entities: c.min_entities,
+            counted,
+            items,
+        }
+    }
+
     fn entity_count(&self, m: &AreaMetricRule) -> (Decimal, AreaDetail) {
         let AreaShape::EntityCount {
             filter,
@@ -863,9 +1212,25 @@ impl Ctx<'_> {
         let mut counts = [0u32; 2];
         let mut excluded_new = 0u32;
         match b.source {
+            Source::Revenue | Source::Usage => {
+                let threshold = amount.expect("validated: a pair table tests an amount");
+                let sums = self.pair_sums(b.source, *entity);
+                for (&(t, w, mm), v) in &sums {
+                    let Some(pi) = periods.iter().position(|(_, x)| *x == mm) else {
+                        continue;
+                    };
+                    let passed = threshold.passes(v.amount);
+                    counts[pi] += u32::from(passed);
+                    if self.full {
+                        items.push(self.pair_item(b.source, periods[pi].0, t, w, mm, v, passed));
+                    }
+                }
+                let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
+                items.extend(self.pair_left_out(b.source, &months));
+            }
             Source::Acr => {
                 let threshold = amount.expect("validated: acr tests an amount");
-                let months: HashSet<Month> = periods
+                let months: MonthSet = periods
                     .iter()
                     .flat_map(|(_, x)| window_months(*window, *x))
                     .collect();
@@ -873,17 +1238,17 @@ impl Ctx<'_> {
                 let sums = self.acr_sums(b, *entity, &months, &mut excluded);
                 let entities: BTreeMap<u32, ()> = sums.keys().map(|(e, _)| (*e, ())).collect();
                 for (pi, (label, x)) in periods.iter().enumerate() {
+                    let ms = window_months(*window, *x);
                     for &ent in entities.keys() {
                         let get = |m: Month| sums.get(&(ent, m));
                         let (amount, passed, rows, lines, subscriptions) = match window {
                             Window::Month | Window::Ttm => {
-                                let ms = window_months(*window, *x);
                                 let mut total = Decimal::ZERO;
                                 let mut rows = 0;
                                 let mut lines = Vec::new();
                                 let mut subs = Vec::new();
                                 let mut any = false;
-                                for mm in ms {
+                                for &mm in &ms {
                                     if let Some(v) = get(mm) {
                                         total += v.amount;
                                         rows += v.rows;
@@ -936,7 +1301,7 @@ impl Ctx<'_> {
                                 ..AreaItem::default()
                             };
                             match entity {
-                                Entity::Tenant => {
+                                Entity::Tenant | Entity::TenantWorkload => {
                                     (item.tenant_id, item.customer_name) = self.tenant(ent)
                                 }
                                 Entity::Service => {
@@ -953,7 +1318,7 @@ impl Ctx<'_> {
                 let seat_test = seats.expect("validated: licenses tests seats");
                 let ratio_set = self.measure_set(b, measure_associations);
                 // Per (tenant, month): band passed, and the pooled ratio sums.
-                let months: HashSet<Month> = periods.iter().map(|(_, x)| *x).collect();
+                let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
                 let mut tenants: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
                 self.license_tenants(
                     b,
@@ -1050,7 +1415,7 @@ impl Ctx<'_> {
         at_most: Option<Decimal>,
         workload_ratio: Option<&Threshold>,
         ratio_set: &[bool],
-        months: &HashSet<Month>,
+        months: &MonthSet,
         out: &mut BTreeMap<(u32, Month), TenantMonth>,
     ) {
         for (&(t, w, m, a), agg) in &self.facts.licenses {
@@ -1113,7 +1478,7 @@ impl Ctx<'_> {
     }
 
     /// Licenses row groups of the months that the filter left out.
-    fn license_left_out(&self, b: &Bound, months: &HashSet<Month>) -> Vec<AreaItem> {
+    fn license_left_out(&self, b: &Bound, months: &MonthSet) -> Vec<AreaItem> {
         if !self.full {
             return Vec::new();
         }
@@ -1172,10 +1537,29 @@ impl Ctx<'_> {
         let (l, bl) = (self.latest(), self.baseline());
         let mut items = Vec::new();
         let (latest, baseline) = match b.source {
+            Source::Revenue | Source::Usage => {
+                let sums = self.pair_sums(b.source, Entity::TenantWorkload);
+                let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
+                for (&(t, w, mm), v) in &sums {
+                    let role = if mm == l {
+                        lt += v.amount;
+                        "latest"
+                    } else {
+                        bt += v.amount;
+                        "baseline"
+                    };
+                    if self.full {
+                        items.push(self.pair_item(b.source, role, t, w, mm, v, true));
+                    }
+                }
+                let months: MonthSet = [l, bl].into_iter().collect();
+                items.extend(self.pair_left_out(b.source, &months));
+                (lt, bt)
+            }
             Source::Acr => {
                 let lm = window_months(*window, l);
                 let bm = window_months(*window, bl);
-                let months: HashSet<Month> = lm.iter().chain(&bm).copied().collect();
+                let months: MonthSet = lm.iter().chain(&bm).copied().collect();
                 let mut excluded = Vec::new();
                 let sums = self.acr_sums(b, Entity::Tenant, &months, &mut excluded);
                 let mut per_tenant: BTreeMap<(u32, usize), AcrSum> = BTreeMap::new();
@@ -1225,7 +1609,7 @@ impl Ctx<'_> {
                     _ => agg.active_users,
                 };
                 // Band eligibility of (tenant, month), when the metric has a band.
-                let band_months: HashSet<Month> = self
+                let band_months: MonthSet = self
                     .facts
                     .licenses
                     .keys()
@@ -1295,7 +1679,7 @@ impl Ctx<'_> {
                         }
                     }
                 }
-                let months: HashSet<Month> = [l, bl].into_iter().collect();
+                let months: MonthSet = [l, bl].into_iter().collect();
                 items.extend(self.license_left_out(b, &months));
                 (Decimal::from(lt), Decimal::from(bt))
             }
@@ -1309,6 +1693,8 @@ impl Ctx<'_> {
             Measure::Acr => "acr",
             Measure::ActiveUsers => "active_users",
             Measure::ProtectedUsers => "protected_users",
+            Measure::Revenue => "revenue",
+            Measure::Mcv => "mcv",
         };
         if self.full {
             items.sort_by(|a, b| {
@@ -1347,7 +1733,9 @@ impl Ctx<'_> {
         for (ri, rec) in self.facts.certifications.iter().enumerate() {
             let cert = match &rec.certification {
                 Ok(c) => self.e.ba_certs[*c as usize],
-                Err(raw) => rb.certification(raw),
+                Err(_) => self.cert_keys[ri]
+                    .as_deref()
+                    .and_then(|k| rb.certification_by_key(k)),
             };
             let reason = match cert {
                 None => Some(AreaReason::UnknownCertification),

@@ -45,7 +45,20 @@ fn score_with(area: &str, month: &str, date: &str, data: &Data<'_>, detail: Deta
     let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
     let vocab = Vocabulary::new(&[ba], &areas).unwrap();
     let m: Month = month.parse().unwrap();
-    let mut b = FactsBuilder::new(ba, MonthFilter::All, true).with_areas(&vocab, MonthFilter::All);
+    let facts = builder(&vocab, ba, data).finish();
+    let empty = Default::default();
+    let pf = facts.partners.get("P").unwrap_or(&empty);
+    let engine = AreaEngine::new(rb, &vocab, ba);
+    let period = Period::with_calendar(&rb.calendar, m, date);
+    score_area_with(&engine, "P", pf, period, detail)
+}
+
+fn builder<'r>(
+    vocab: &'r Vocabulary,
+    ba: &'r crate::rulebook::Rulebook,
+    data: &Data<'_>,
+) -> FactsBuilder<'r> {
+    let mut b = FactsBuilder::new(ba, MonthFilter::All, true).with_areas(vocab, MonthFilter::All);
     for (i, r) in data.acr.iter().enumerate() {
         b.add_acr(&AcrRow {
             partner_id: "P",
@@ -85,12 +98,7 @@ fn score_with(area: &str, month: &str, date: &str, data: &Data<'_>, detail: Deta
             line: i as u64 + 2,
         });
     }
-    let facts = b.finish();
-    let empty = Default::default();
-    let pf = facts.partners.get("P").unwrap_or(&empty);
-    let engine = AreaEngine::new(rb, &vocab, ba);
-    let period = Period::with_calendar(&rb.calendar, m, date);
-    score_area_with(&engine, "P", pf, period, detail)
+    b
 }
 
 /// Scores with full detail and checks that totals-only detail agrees.
@@ -1196,6 +1204,15 @@ fn score_strings(
     c: &[(String, String)],
     offers: &[u8],
 ) -> AreaScore {
+    score(area, M, D, &data_of(a, l, c, offers))
+}
+
+fn data_of<'a>(
+    a: &'a [String],
+    l: &'a [String],
+    c: &'a [(String, String)],
+    offers: &[u8],
+) -> Data<'a> {
     let acr: Vec<Acr<'_>> = a
         .iter()
         .zip(offers.iter().cycle())
@@ -1230,11 +1247,59 @@ fn score_strings(
         .iter()
         .map(|(p, n)| (p.as_str(), n.as_str(), "2023-01-01"))
         .collect();
-    score(area, M, D, &Data { acr, lic, certs })
+    Data { acr, lic, certs }
+}
+
+/// Every area scored alone ([`score_area_with`]) and together
+/// ([`score_areas_with`]), serialised.
+fn alone_and_together(data: &Data<'_>, detail: Detail) -> (Vec<String>, Vec<String>) {
+    let set = RulebookSet::builtin();
+    let ba = &set.versions()[0];
+    let date = parse_date(D).unwrap();
+    let areas: Vec<&AreaRulebook> = set.area_versions().iter().collect();
+    let vocab = Vocabulary::new(&[ba], &areas).unwrap();
+    let facts = builder(&vocab, ba, data).finish();
+    let empty = Default::default();
+    let pf = facts.partners.get("P").unwrap_or(&empty);
+    let m: Month = M.parse().unwrap();
+    let engines: Vec<(AreaEngine<'_>, Period)> = set
+        .areas_in_force(date)
+        .into_iter()
+        .map(|rb| {
+            (
+                AreaEngine::new(rb, &vocab, ba),
+                Period::with_calendar(&rb.calendar, m, date),
+            )
+        })
+        .collect();
+    assert_eq!(engines.len(), 5);
+    let alone = engines
+        .iter()
+        .map(|(e, p)| serde_json::to_string(&score_area_with(e, "P", pf, *p, detail)).unwrap())
+        .collect();
+    let together = score_areas_with(&engines, "P", pf, detail)
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap())
+        .collect();
+    (alone, together)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn scoring_every_area_together_gives_what_each_gives_alone(
+        (acr, lic, certs) in arb_data(),
+        offers in prop::collection::vec(0u8..5, 1..5),
+    ) {
+        let names = all_certs();
+        let (a, l, c) = build(&acr, &lic, &certs, &names);
+        let data = data_of(&a, &l, &c, &offers);
+        for detail in [Detail::Full, Detail::Totals] {
+            let (alone, together) = alone_and_together(&data, detail);
+            prop_assert_eq!(alone, together);
+        }
+    }
 
     #[test]
     fn every_area_keeps_points_in_caps_and_totals_exact(

@@ -62,6 +62,15 @@ pub const AREA_BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// Business Applications expressed in the area engine's shapes (format 2):
+/// the same rules as the format-1 file, checked against it by differential
+/// tests; not part of [`RulebookSet::builtin`] (the format-1 file scores
+/// Business Applications).
+pub const BA_SHAPES_BUILTIN: (&str, &str) = (
+    "business-applications/2023-06.shapes.toml",
+    include_str!("../../../../rulebooks/business-applications/2023-06.shapes.toml"),
+);
+
 /// The solution areas, in the contract's order.
 pub const AREAS: [&str; 6] = [
     "business_applications",

@@ -875,6 +875,9 @@ fn templates(
                                 service_amount = Some((*t, f));
                             }
                         }
+                        // Business Applications' pair tables: its own actions.
+                        (Source::Revenue | Source::Usage, _) => {}
+                        (Source::Acr, Entity::TenantWorkload) => {}
                         (Source::Licenses, _) => {
                             // The workload most filters count (shared
                             // between areas), first listed on a tie.
@@ -950,6 +953,8 @@ fn templates(
                                 user_workloads.push((w, a));
                             }
                         }
+                        // Business Applications' pair tables: its own actions.
+                        Measure::Revenue | Measure::Mcv => {}
                     }
                 }
                 _ => {}
