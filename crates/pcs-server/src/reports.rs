@@ -29,12 +29,39 @@ pub struct Reports {
     date: Date,
     period: Period,
     partner: String,
+    /// The partner's facts with the source lines of every month, read again
+    /// when the snapshot does not hold those of this period.
+    lines: Option<Arc<PartnerFacts>>,
 }
 
 impl Reports {
     /// Checks access (404 outside the scope or when the partner is not in
-    /// the data) and resolves the period.
-    pub fn open(
+    /// the data), resolves the period, and makes sure that every
+    /// explanation of the period has its source lines: when the snapshot
+    /// keeps only sums for the months this period reads, the partner's
+    /// lines are read again from the tables ([`Snapshot::partner_lines`],
+    /// off the async workers).
+    pub async fn open(
+        state: &AppState,
+        access: &Access,
+        partner: &str,
+        when: When,
+    ) -> Result<Reports, ApiError> {
+        let mut r = Reports::open_sums(state, access, partner, when)?;
+        if !r.snap.explains(r.period.month) {
+            let snap = r.snap.clone();
+            let dir = state.config().dir.clone();
+            let (date, id) = (r.date, r.partner.clone());
+            r.lines = Some(blocking(move || snap.partner_lines(&dir, date, &id)).await?);
+        }
+        Ok(r)
+    }
+
+    /// As [`Reports::open`], for reports that read sums only (the score's
+    /// numbers, the summary, the history): never reads the tables again,
+    /// so explanations of a month outside the snapshot's traced months
+    /// would lack their lines ([`Reports::has_lines`] says so).
+    pub fn open_sums(
         state: &AppState,
         access: &Access,
         partner: &str,
@@ -52,7 +79,13 @@ impl Reports {
             date,
             period,
             partner: partner.to_string(),
+            lines: None,
         })
+    }
+
+    /// Whether the explanations of this period have their source lines.
+    pub fn has_lines(&self) -> bool {
+        self.lines.is_some() || self.snap.explains(self.period.month)
     }
 
     /// The snapshot the reports read.
@@ -75,8 +108,12 @@ impl Reports {
         self.snap.under(self.date).expect("resolved at open").0
     }
 
-    /// The partner's facts (every month).
+    /// The partner's facts (every month; with source lines for this
+    /// period's months when opened with [`Reports::open`]).
     pub fn facts(&self) -> &PartnerFacts {
+        if let Some(f) = &self.lines {
+            return f;
+        }
         self.snap
             .partner_facts(self.date, &self.partner)
             .expect("checked at open")
@@ -84,6 +121,7 @@ impl Reports {
 
     /// The score with its explanation data (`pcs score`).
     pub fn score(&self) -> PartnerScore {
+        debug_assert!(self.has_lines(), "explanations need source lines");
         score_partner(self.rulebook(), &self.partner, self.facts(), self.period)
     }
 
