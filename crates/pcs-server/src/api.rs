@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::reports::{Reports, blocking, parse_when};
+use crate::reports::{Lines, Reports, blocking, parse_when};
 use crate::state::{AppState, PartnerEntry, SOLUTION_AREA, When};
 use crate::store::{SavedScenario, UploadRecord};
 use pcs_insights::app;
@@ -917,6 +917,29 @@ async fn open(
     Reports::open(state, access, id, when.when(state.today())?).await
 }
 
+/// A partner's reports with the source lines `lines` names.
+async fn open_for(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    when: &WhenQuery,
+    lines: Lines,
+) -> Result<Reports, ApiError> {
+    Reports::open_for(state, access, id, when.when(state.today())?, lines).await
+}
+
+/// The source lines an explanation (`level` none) or a customers report of
+/// `area` shows: another area's explanation and customers by subscription
+/// show acr and licenses lines.
+pub(crate) fn lines_for(area: &str, level: Option<pcs_insights::areas::Level>) -> Lines {
+    let subscription = level.is_none_or(|l| l == pcs_insights::areas::Level::Subscription);
+    if area != app::BUSINESS_APPLICATIONS && subscription {
+        Lines::All
+    } else {
+        Lines::Ba
+    }
+}
+
 /// A partner's reports for sums only (the score's numbers, the summary, the history).
 fn open_sums(
     state: &AppState,
@@ -1127,7 +1150,8 @@ async fn explain(
     Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let area = a.area();
-    let r = open(&state, &access, &id, &w).await?;
+    let lines = lines_for(area, None);
+    let r = open_for(&state, &access, &id, &w, lines).await?;
     let metric = e.metric.filter(|m| !m.trim().is_empty());
     blocking(move || {
         if area == app::BUSINESS_APPLICATIONS {
@@ -1153,7 +1177,8 @@ async fn customers(
     Query(l): Query<LevelQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let area = a.area();
-    let r = open(&state, &access, &id, &w).await?;
+    let lines = lines_for(area, Some(l.level()));
+    let r = open_for(&state, &access, &id, &w, lines).await?;
     blocking(move || {
         if area == app::BUSINESS_APPLICATIONS {
             report(&r.customers(s.search.as_deref()))

@@ -34,6 +34,16 @@ pub struct Reports {
     lines: Option<Arc<PartnerFacts>>,
 }
 
+/// Which source lines the answer of a report shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// Business Applications' (revenue and usage).
+    Ba,
+    /// Every area's (acr and licenses too): the other areas' explanations,
+    /// their customers by subscription.
+    All,
+}
+
 impl Reports {
     /// Checks access (404 outside the scope or when the partner is not in
     /// the data), resolves the period, and makes sure that every
@@ -47,8 +57,21 @@ impl Reports {
         partner: &str,
         when: When,
     ) -> Result<Reports, ApiError> {
+        Reports::open_for(state, access, partner, when, Lines::Ba).await
+    }
+
+    /// As [`Reports::open`], with the source lines `lines` names.
+    pub async fn open_for(
+        state: &AppState,
+        access: &Access,
+        partner: &str,
+        when: When,
+        lines: Lines,
+    ) -> Result<Reports, ApiError> {
         let mut r = Reports::open_sums(state, access, partner, when)?;
-        if !r.snap.explains(r.period.month) {
+        let m = r.period.month;
+        let held = r.snap.explains(m) && (lines == Lines::Ba || r.snap.explains_areas(m));
+        if !held {
             let snap = r.snap.clone();
             let dir = state.config().dir.clone();
             let (date, id) = (r.date, r.partner.clone());
@@ -83,9 +106,29 @@ impl Reports {
         })
     }
 
-    /// Whether the explanations of this period have their source lines.
+    /// Whether Business Applications' explanations of this period have
+    /// their source lines.
     pub fn has_lines(&self) -> bool {
         self.lines.is_some() || self.snap.explains(self.period.month)
+    }
+
+    /// Whether the other areas' explanations of this period have their
+    /// source lines (opened with [`Lines::All`]).
+    pub fn has_area_lines(&self) -> bool {
+        self.lines.is_some() || self.snap.explains_areas(self.period.month)
+    }
+
+    /// Never an explanation that silently lacks its lines: a report that
+    /// shows the other areas' lines, asked of reports opened without them,
+    /// is a server error.
+    fn need_area_lines(&self, what: &str) -> Result<(), ApiError> {
+        if self.has_area_lines() {
+            return Ok(());
+        }
+        Err(ApiError::internal(format!(
+            "{what} of {} was asked of reports opened without the acr and licenses lines",
+            self.period.month
+        )))
     }
 
     /// The snapshot the reports read.
@@ -185,6 +228,18 @@ impl Reports {
         area: &str,
         metric: Option<&str>,
     ) -> Result<areas::AreaExplanation, ApiError> {
+        self.need_area_lines("an area explanation")?;
+        self.area_metrics(area, metric)
+    }
+
+    /// [`Reports::area_explain`] for a page that shows no source lines
+    /// (the area metrics page): the items' lines, when the snapshot does
+    /// not hold them, are left empty and never shown.
+    pub fn area_metrics(
+        &self,
+        area: &str,
+        metric: Option<&str>,
+    ) -> Result<areas::AreaExplanation, ApiError> {
         let (s, title) = self.shape_score(area)?;
         Ok(areas::explain(&s, &title, metric)?)
     }
@@ -196,6 +251,9 @@ impl Reports {
         search: Option<&str>,
         level: areas::Level,
     ) -> Result<areas::AreaCustomers, ApiError> {
+        if level == areas::Level::Subscription {
+            self.need_area_lines("an area's customers by subscription")?;
+        }
         let (s, _) = self.shape_score(area)?;
         Ok(areas::customers(&s, search, level))
     }

@@ -188,17 +188,20 @@ fn file_ids(dataset: &Dataset) -> std::io::Result<Vec<(String, FileId)>> {
 }
 
 /// The months whose aggregates keep their source lines (and amounts by
-/// subscription) in a snapshot: what the pages of the default month explain
-/// (that month and the one before, for the refresh-by-the-20th rule). Every
-/// other month keeps its sums only: scores, the summary and the history
-/// need nothing more.
+/// subscription) in a snapshot: what the pages of the default month show
+/// (Business Applications' metric pages and customers, for that month and
+/// the one before, for the refresh-by-the-20th rule). Every other month
+/// keeps its sums only: scores, the summary and the history need nothing
+/// more, and an explanation that needs lines the snapshot does not hold
+/// reads them again ([`Snapshot::partner_lines`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traced {
     /// Revenue and usage months (Business Applications' latest and baseline months).
     pub ba: Vec<Month>,
-    /// acr and licenses months (every month the other areas' periods read,
-    /// trailing windows included, so that every item of their explanations
-    /// has its source lines).
+    /// acr and licenses months. No page shows their lines by default (the
+    /// API's explanations of the other areas and their customers by
+    /// subscription do), so a snapshot traces none: 24 months of ACR
+    /// lines and subscriptions would cost more than every sum.
     pub areas: Vec<Month>,
 }
 
@@ -225,9 +228,21 @@ impl Traced {
     /// Whether the explanations of month `m` have their source lines (every
     /// month its periods read, in every area, is traced).
     pub fn covers(&self, rulebooks: &RulebookSet, m: Month) -> bool {
+        self.covers_ba(rulebooks, m) && self.covers_areas(rulebooks, m)
+    }
+
+    /// Whether Business Applications' explanations of month `m` have their
+    /// source lines (the revenue and usage months its period reads are traced).
+    pub fn covers_ba(&self, rulebooks: &RulebookSet, m: Month) -> bool {
         let need = Traced::of(rulebooks, &[m]);
         need.ba.iter().all(|x| self.ba.contains(x))
-            && need.areas.iter().all(|x| self.areas.contains(x))
+    }
+
+    /// Whether the other areas' explanations of month `m` have their source
+    /// lines (every acr and licenses month their periods read is traced).
+    pub fn covers_areas(&self, rulebooks: &RulebookSet, m: Month) -> bool {
+        let need = Traced::of(rulebooks, &[m]);
+        need.areas.iter().all(|x| self.areas.contains(x))
     }
 }
 
@@ -296,7 +311,10 @@ impl Snapshot {
                     .last()
                     .map_or(1, |rb| rb.calendar.latest_month_offset);
                 let m = latest.plus(offset);
-                Traced::of(&rulebooks, &[m.minus(1), m])
+                Traced {
+                    areas: Vec::new(),
+                    ..Traced::of(&rulebooks, &[m.minus(1), m])
+                }
             }
             None => Traced::default(),
         };
@@ -367,10 +385,17 @@ impl Snapshot {
         })
     }
 
-    /// Whether the explanations of month `m` can be given from this
-    /// snapshot's own aggregates (their source lines are held).
+    /// Whether Business Applications' explanations of month `m` can be
+    /// given from this snapshot's own aggregates (their source lines are held).
     pub fn explains(&self, m: Month) -> bool {
-        self.traced.covers(&self.rulebooks, m)
+        self.traced.covers_ba(&self.rulebooks, m)
+    }
+
+    /// Whether the other areas' explanations of month `m` can be given
+    /// from this snapshot's own aggregates (never, as the snapshot traces
+    /// no acr or licenses month: [`Traced::areas`]).
+    pub fn explains_areas(&self, m: Month) -> bool {
+        self.traced.covers_areas(&self.rulebooks, m)
     }
 
     /// One partner's facts under the rulebook in force on `date`, with the
@@ -688,8 +713,11 @@ mod tests {
             snap.traced().ba,
             vec![m("2022-09"), m("2022-10"), m("2023-09"), m("2023-10")]
         );
-        assert!(snap.traced().covers(snap.rulebooks(), m("2023-11")));
-        assert!(!snap.traced().covers(snap.rulebooks(), m("2023-07")));
+        assert!(snap.traced().covers_ba(snap.rulebooks(), m("2023-11")));
+        assert!(!snap.traced().covers_ba(snap.rulebooks(), m("2023-07")));
+        // No acr or licenses month is traced: the other areas' lines are read again.
+        assert!(snap.traced().areas.is_empty());
+        assert!(!snap.explains_areas(m("2023-11")));
         let (mut inside, mut outside) = (0, 0);
         for p in snap.facts[0].partners.values() {
             for (k, a) in &p.revenue {

@@ -1979,10 +1979,14 @@ async fn explanations_of_a_month_whose_lines_are_not_held_still_have_them() {
     // in these months) would differ from the right ones: what a server
     // that did not read the lines again would have answered.
     let (mut ba_differ, mut areas_differ) = (0, 0);
-    for month in ["2023-07", "2023-08"] {
-        // The snapshot keeps sums only for this month's data: the server
-        // must read the partner's lines again, not explain without them.
-        assert!(!snap.explains(month.parse().unwrap()), "{month} is held");
+    for month in ["2023-07", "2023-08", "2023-11"] {
+        // The snapshot keeps sums only for this month's data (of every
+        // table, or, in the default month, of the acr and licenses tables):
+        // the server must read the partner's lines again, not explain
+        // without them.
+        let m = month.parse().unwrap();
+        assert_eq!(snap.explains(m), month == "2023-11", "{month}");
+        assert!(!snap.explains_areas(m), "{month}");
         let when = When::Month(month.parse().unwrap());
         let (ba, period) = resolve(&set, when).unwrap();
         let a = Areas::new(&set, ba).unwrap();

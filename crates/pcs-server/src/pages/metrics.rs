@@ -58,7 +58,7 @@ async fn show(p: Page, id: String, metric: Option<String>) -> Result<Response, P
         let frame = p.frame(format!("Metrics · {id}"), Tab::Metrics, Some(&r));
         let body = blocking(move || {
             Ok(super::area_pages::metrics(
-                &r.area_explain(area, metric.as_deref())?,
+                &r.area_metrics(area, metric.as_deref())?,
             ))
         })
         .await
