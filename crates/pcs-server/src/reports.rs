@@ -68,16 +68,35 @@ impl Reports {
         when: When,
         lines: Lines,
     ) -> Result<Reports, ApiError> {
-        let mut r = Reports::open_sums(state, access, partner, when)?;
-        let m = r.period.month;
-        let held = r.snap.explains(m) && (lines == Lines::Ba || r.snap.explains_areas(m));
-        if !held {
+        // An upload applied while the lines were read makes them another
+        // snapshot's: the request then starts again on the new snapshot
+        // (it is swapped in just after the upload's files are in place).
+        let mut attempts = 0;
+        loop {
+            let mut r = Reports::open_sums(state, access, partner, when)?;
+            let m = r.period.month;
+            let held = r.snap.explains(m) && (lines == Lines::Ba || r.snap.explains_areas(m));
+            if held {
+                return Ok(r);
+            }
             let snap = r.snap.clone();
             let dir = state.config().dir.clone();
             let (date, id) = (r.date, r.partner.clone());
-            r.lines = Some(blocking(move || snap.partner_lines(&dir, date, &id)).await?);
+            match blocking(move || snap.partner_lines(&dir, date, &id)).await {
+                Ok(f) => {
+                    r.lines = Some(f);
+                    return Ok(r);
+                }
+                Err(e)
+                    if e.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        && attempts < 20 =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(r)
     }
 
     /// As [`Reports::open`], for reports that read sums only (the score's
