@@ -795,8 +795,7 @@ mod tests {
         std::fs::rename(&staged, &revenue).unwrap();
         let e = snap
             .partner_lines(dir.path(), date, "1000002")
-            .err()
-            .expect("the data changed");
+            .expect_err("the data changed");
         assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         // What it read before stays (it is this snapshot's data).
         assert!(snap.partner_lines(dir.path(), date, "1000001").is_ok());
