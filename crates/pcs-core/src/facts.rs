@@ -891,6 +891,9 @@ pub struct FactsBuilder<'r> {
     vocab_offers: HashMap<String, u16>,
     /// Service names as written → normalised (the service list is open).
     service_keys: HashMap<String, Box<str>>,
+    /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
+    /// kept; every other row is skipped unread.
+    only: Option<Box<str>>,
 }
 
 fn cached<T: Copy>(
@@ -930,7 +933,23 @@ impl<'r> FactsBuilder<'r> {
             vocab_workloads: HashMap::default(),
             vocab_offers: HashMap::default(),
             service_keys: HashMap::default(),
+            only: None,
         }
+    }
+
+    /// Keeps the rows of `partner` only (every other row is skipped before
+    /// its names are resolved, so it adds no warning either): one partner's
+    /// facts, with source lines in every month, read without holding
+    /// anyone else's (a server's explanation of a month it keeps sums for).
+    pub fn only_partner(mut self, partner: &str) -> Self {
+        self.only = Some(partner.into());
+        self
+    }
+
+    /// Whether a row of `partner` is skipped ([`FactsBuilder::only_partner`]).
+    #[inline]
+    fn skips(&self, partner: &str) -> bool {
+        self.only.as_deref().is_some_and(|p| p != partner)
     }
 
     /// With tracing, keeps source lines (and amounts by subscription) only
@@ -1020,6 +1039,9 @@ impl<'r> FactsBuilder<'r> {
 
     /// Adds one revenue row.
     pub fn add_revenue(&mut self, row: &RevenueRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let rb = self.rulebook;
         let workload = cached(&mut self.revenue_workloads, row.workload, |r| {
             rb.revenue_workload(r)
@@ -1086,6 +1108,9 @@ impl<'r> FactsBuilder<'r> {
 
     /// Adds one usage row.
     pub fn add_usage(&mut self, row: &UsageRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let rb = self.rulebook;
         let workload = cached(&mut self.usage_workloads, row.workload, |r| {
             rb.usage_workload(r)
@@ -1164,6 +1189,9 @@ impl<'r> FactsBuilder<'r> {
 
     /// Adds one certification row.
     pub fn add_certification(&mut self, row: &CertificationRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let rb = self.rulebook;
         let cert = cached(&mut self.certifications, row.certification, |r| {
             rb.certification(r)
@@ -1200,6 +1228,9 @@ impl<'r> FactsBuilder<'r> {
     /// Adds one acr row: ACR per (tenant, service, month, association,
     /// offer). The service list is open (no warning for a new service).
     pub fn add_acr(&mut self, row: &AcrRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let Some(v) = self.vocabulary else {
             self.partner(row.partner_id);
             return;
@@ -1254,6 +1285,9 @@ impl<'r> FactsBuilder<'r> {
     /// Adds one licenses row: seats and active users per (tenant, workload,
     /// month, association), and the start of the association.
     pub fn add_license(&mut self, row: &LicenseRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let Some(v) = self.vocabulary else {
             self.partner(row.partner_id);
             return;
@@ -1336,6 +1370,9 @@ impl<'r> FactsBuilder<'r> {
 
     /// Adds one partners row.
     pub fn add_partner(&mut self, row: &PartnerRow<'_>) {
+        if self.skips(row.partner_id) {
+            return;
+        }
         let p = self.partner(row.partner_id);
         if let Some(n) = row.name.filter(|n| !n.is_empty()) {
             p.name.get_or_insert_with(|| n.to_string());
@@ -1370,8 +1407,9 @@ impl<'r> FactsBuilder<'r> {
     /// An empty builder with the same rulebook, months and tracing, for
     /// reading another part of the data in parallel (then [`FactsBuilder::merge`]).
     pub fn empty_like(&self) -> FactsBuilder<'r> {
-        let b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
+        let mut b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
             .trace_only(self.trace_months.clone(), self.trace_area_months.clone());
+        b.only = self.only.clone();
         match self.vocabulary {
             Some(v) => b.with_areas(v, self.area_months.clone()),
             None => b,
@@ -1477,6 +1515,56 @@ mod trace_tests {
             .trace_only(MonthFilter::Only(vec![m("2023-10")]), MonthFilter::All);
         let part = b.empty_like();
         assert!(part.trace_months.keeps(m("2023-10")) && !part.trace_months.keeps(m("2023-09")));
+    }
+
+    #[test]
+    fn only_partner_keeps_that_partners_rows_and_nothing_else() {
+        let set = crate::rulebook::RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let build = |only: Option<&str>| {
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, true);
+            if let Some(p) = only {
+                b = b.only_partner(p);
+            }
+            // Parts read in parallel keep the filter.
+            let mut part = b.empty_like();
+            for (line, partner, workload) in [
+                (2, "P1", "Sales"),
+                (3, "P2", "Sales"),
+                (4, "P1", "Sales"),
+                (5, "P2", "No such workload"),
+            ] {
+                part.add_revenue(&RevenueRow {
+                    partner_id: partner,
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    subscription_id: Some("S1"),
+                    workload,
+                    month: "2023-10".parse().unwrap(),
+                    revenue_usd: Decimal::ONE_HUNDRED,
+                    association: "CSP Tier 1",
+                    line,
+                });
+            }
+            part.add_partner(&PartnerRow {
+                partner_id: "P2",
+                name: Some("Two"),
+                anniversary_date: None,
+                line: 2,
+            });
+            b.merge(part);
+            b.finish()
+        };
+        let all = build(None);
+        let one = build(Some("P1"));
+        assert_eq!(all.partners.len(), 2);
+        assert_eq!(one.partners.keys().collect::<Vec<_>>(), ["P1"]);
+        // P2's unknown workload is not P1's business.
+        assert_eq!(all.warnings.len(), 1);
+        assert!(one.warnings.is_empty());
+        let (a, o) = (&all.partners["P1"], &one.partners["P1"]);
+        assert_eq!(a.revenue, o.revenue);
+        assert_eq!(o.revenue.values().next().unwrap().lines(), &[2, 4]);
     }
 }
 

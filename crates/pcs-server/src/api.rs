@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::reports::{Reports, blocking, parse_when};
+use crate::reports::{Lines, Reports, blocking, parse_when};
 use crate::state::{AppState, PartnerEntry, SOLUTION_AREA, When};
 use crate::store::{SavedScenario, UploadRecord};
 use pcs_insights::app;
@@ -79,7 +79,7 @@ fn router() -> OpenApiRouter<AppState> {
 /// [`ErrorBody`]), where its annotation does not already: a bad query or
 /// path value (400), no or a bad token (401), a scope or CSRF refusal
 /// (403), nothing there (404), over the rate limit (429), a server error
-/// (500); with a request body also 413, 415 and 422.
+/// (500), data replaced while answering (503); with a request body also 413, 415 and 422.
 struct ErrorResponses;
 
 impl utoipa::Modify for ErrorResponses {
@@ -123,6 +123,10 @@ impl utoipa::Modify for ErrorResponses {
                         "Too many requests with this token (Retry-After says when to retry)",
                     ),
                     ("500", "A server error"),
+                    (
+                        "503",
+                        "The data was replaced by an upload while the answer was prepared; ask again",
+                    ),
                 ];
                 if op.request_body.is_some() {
                     codes.extend([
@@ -903,13 +907,47 @@ fn report<T: Serialize>(data: &T) -> Result<Json<Value>, ApiError> {
     Ok(Json(v))
 }
 
-fn open(
+/// A partner's reports, with the source lines of the period's explanations.
+async fn open(
     state: &AppState,
     access: &Access,
     id: &str,
     when: &WhenQuery,
 ) -> Result<Reports, ApiError> {
-    Reports::open(state, access, id, when.when(state.today())?)
+    Reports::open(state, access, id, when.when(state.today())?).await
+}
+
+/// A partner's reports with the source lines `lines` names.
+async fn open_for(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    when: &WhenQuery,
+    lines: Lines,
+) -> Result<Reports, ApiError> {
+    Reports::open_for(state, access, id, when.when(state.today())?, lines).await
+}
+
+/// The source lines an explanation (`level` none) or a customers report of
+/// `area` shows: another area's explanation and customers by subscription
+/// show acr and licenses lines.
+pub(crate) fn lines_for(area: &str, level: Option<pcs_insights::areas::Level>) -> Lines {
+    let subscription = level.is_none_or(|l| l == pcs_insights::areas::Level::Subscription);
+    if area != app::BUSINESS_APPLICATIONS && subscription {
+        Lines::All
+    } else {
+        Lines::Ba
+    }
+}
+
+/// A partner's reports for sums only (the score's numbers, the summary, the history).
+fn open_sums(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    when: &WhenQuery,
+) -> Result<Reports, ApiError> {
+    Reports::open_sums(state, access, id, when.when(state.today())?)
 }
 
 // ---------------------------------------------------------------- handlers
@@ -1069,7 +1107,7 @@ async fn score(
     Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let area = a.area();
-    let r = open(&state, &access, &id, &w)?;
+    let r = open_sums(&state, &access, &id, &w)?;
     if area == SOLUTION_AREA {
         return Ok(Json(score_object(&r.score_totals())));
     }
@@ -1091,7 +1129,7 @@ async fn summary(
     Path(id): Path<String>,
     Query(w): Query<WhenQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let r = open(&state, &access, &id, &w)?;
+    let r = open_sums(&state, &access, &id, &w)?;
     blocking(move || {
         let scores = crate::areas::score_all(&r, Detail::Totals)?;
         Ok(Json(crate::areas::summary_json(&r, &scores)))
@@ -1112,7 +1150,8 @@ async fn explain(
     Query(a): Query<AreaQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let area = a.area();
-    let r = open(&state, &access, &id, &w)?;
+    let lines = lines_for(area, None);
+    let r = open_for(&state, &access, &id, &w, lines).await?;
     let metric = e.metric.filter(|m| !m.trim().is_empty());
     blocking(move || {
         if area == app::BUSINESS_APPLICATIONS {
@@ -1138,7 +1177,8 @@ async fn customers(
     Query(l): Query<LevelQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let area = a.area();
-    let r = open(&state, &access, &id, &w)?;
+    let lines = lines_for(area, Some(l.level()));
+    let r = open_for(&state, &access, &id, &w, lines).await?;
     blocking(move || {
         if area == app::BUSINESS_APPLICATIONS {
             report(&r.customers(s.search.as_deref()))
@@ -1162,7 +1202,7 @@ async fn skilling(
     Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas();
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     blocking(move || {
         if areas == [app::BUSINESS_APPLICATIONS] {
             report(&r.skilling(q.within.unwrap_or(90))?)
@@ -1187,7 +1227,7 @@ async fn history(
     Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas();
-    let r = open(&state, &access, &id, &w)?;
+    let r = open_sums(&state, &access, &id, &w)?;
     blocking(move || {
         let months = q.months.unwrap_or(6);
         if areas == [app::BUSINESS_APPLICATIONS] {
@@ -1217,7 +1257,7 @@ async fn simulate(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas()?;
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     let Json(body) = body?;
     let body = object_body(body, "scenario")?;
     let sc = crate::reports::parse_scenario(&body)?;
@@ -1243,7 +1283,7 @@ async fn recommendations(
     Query(a): Query<AreaListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas()?;
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     blocking(move || match areas {
         None => report(&r.recommend(q.within.unwrap_or(90))?),
         Some(areas) => report(&r.recommend_areas(&areas)?),
@@ -1274,7 +1314,7 @@ async fn plan_get(
     Query(a): Query<AreaListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas()?;
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     blocking(move || plan_json(&r, areas.as_deref(), &plan::Costs::default())).await
 }
 
@@ -1294,7 +1334,7 @@ async fn plan_post(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas()?;
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     let Json(body) = body?;
     let body = object_body(body, "costs")?;
     let costs: plan::Costs =
@@ -1354,7 +1394,7 @@ async fn save_scenario(
     Query(w): Query<WhenQuery>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<SavedScenario>), ApiError> {
-    let r = open(&state, &access, &id, &w)?;
+    let r = open(&state, &access, &id, &w).await?;
     let Json(new) = body?;
     let new: NewScenario = serde_json::from_value(object_body(new, "the body")?)
         .map_err(|e| ApiError::bad_request(format!("the body: {e}")))?;

@@ -30,6 +30,13 @@ pub fn check_area(area: &str) -> Result<&'static str, ApiError> {
 /// 404 when no rulebook of the area is in force on the evaluation date.
 pub fn score(r: &Reports, area: &str, detail: Detail) -> Result<AnyScore, ApiError> {
     let period = r.period();
+    if area == SOLUTION_AREA && matches!(detail, Detail::Full) && !r.has_lines() {
+        // Never an explanation that silently lacks its source lines.
+        return Err(ApiError::internal(format!(
+            "the {area} explanation of {} was asked of reports opened with sums only",
+            period.month
+        )));
+    }
     if area == SOLUTION_AREA {
         return Ok(AnyScore::Ba(Box::new(score_partner_with(
             r.rulebook(),

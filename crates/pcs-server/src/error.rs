@@ -90,6 +90,12 @@ impl ApiError {
         err
     }
 
+    /// 503: the answer cannot be given now, and asking again will give it
+    /// (the data changed while it was being prepared).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     /// 500: something went wrong on the server; the cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         eprintln!("pcs serve: internal error: {cause}");

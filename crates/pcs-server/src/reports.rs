@@ -29,12 +29,81 @@ pub struct Reports {
     date: Date,
     period: Period,
     partner: String,
+    /// The partner's facts with the source lines of every month, read again
+    /// when the snapshot does not hold those of this period.
+    lines: Option<Arc<PartnerFacts>>,
+}
+
+/// Which source lines the answer of a report shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// Business Applications' (revenue and usage).
+    Ba,
+    /// Every area's (acr and licenses too): the other areas' explanations,
+    /// their customers by subscription.
+    All,
 }
 
 impl Reports {
     /// Checks access (404 outside the scope or when the partner is not in
-    /// the data) and resolves the period.
-    pub fn open(
+    /// the data), resolves the period, and makes sure that every
+    /// explanation of the period has its source lines: when the snapshot
+    /// keeps only sums for the months this period reads, the partner's
+    /// lines are read again from the tables ([`Snapshot::partner_lines`],
+    /// off the async workers).
+    pub async fn open(
+        state: &AppState,
+        access: &Access,
+        partner: &str,
+        when: When,
+    ) -> Result<Reports, ApiError> {
+        Reports::open_for(state, access, partner, when, Lines::Ba).await
+    }
+
+    /// As [`Reports::open`], with the source lines `lines` names.
+    pub async fn open_for(
+        state: &AppState,
+        access: &Access,
+        partner: &str,
+        when: When,
+        lines: Lines,
+    ) -> Result<Reports, ApiError> {
+        // An upload applied while the lines were read makes them another
+        // snapshot's: the request then starts again on the new snapshot
+        // (it is swapped in just after the upload's files are in place).
+        let mut attempts = 0;
+        loop {
+            let mut r = Reports::open_sums(state, access, partner, when)?;
+            let m = r.period.month;
+            let held = r.snap.explains(m) && (lines == Lines::Ba || r.snap.explains_areas(m));
+            if held {
+                return Ok(r);
+            }
+            let snap = r.snap.clone();
+            let dir = state.config().dir.clone();
+            let (date, id) = (r.date, r.partner.clone());
+            match blocking(move || snap.partner_lines(&dir, date, &id)).await {
+                Ok(f) => {
+                    r.lines = Some(f);
+                    return Ok(r);
+                }
+                Err(e)
+                    if e.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        && attempts < 20 =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// As [`Reports::open`], for reports that read sums only (the score's
+    /// numbers, the summary, the history): never reads the tables again,
+    /// so explanations of a month outside the snapshot's traced months
+    /// would lack their lines ([`Reports::has_lines`] says so).
+    pub fn open_sums(
         state: &AppState,
         access: &Access,
         partner: &str,
@@ -52,7 +121,33 @@ impl Reports {
             date,
             period,
             partner: partner.to_string(),
+            lines: None,
         })
+    }
+
+    /// Whether Business Applications' explanations of this period have
+    /// their source lines.
+    pub fn has_lines(&self) -> bool {
+        self.lines.is_some() || self.snap.explains(self.period.month)
+    }
+
+    /// Whether the other areas' explanations of this period have their
+    /// source lines (opened with [`Lines::All`]).
+    pub fn has_area_lines(&self) -> bool {
+        self.lines.is_some() || self.snap.explains_areas(self.period.month)
+    }
+
+    /// Never an explanation that silently lacks its lines: a report that
+    /// shows the other areas' lines, asked of reports opened without them,
+    /// is a server error.
+    fn need_area_lines(&self, what: &str) -> Result<(), ApiError> {
+        if self.has_area_lines() {
+            return Ok(());
+        }
+        Err(ApiError::internal(format!(
+            "{what} of {} was asked of reports opened without the acr and licenses lines",
+            self.period.month
+        )))
     }
 
     /// The snapshot the reports read.
@@ -75,8 +170,12 @@ impl Reports {
         self.snap.under(self.date).expect("resolved at open").0
     }
 
-    /// The partner's facts (every month).
+    /// The partner's facts (every month; with source lines for this
+    /// period's months when opened with [`Reports::open`]).
     pub fn facts(&self) -> &PartnerFacts {
+        if let Some(f) = &self.lines {
+            return f;
+        }
         self.snap
             .partner_facts(self.date, &self.partner)
             .expect("checked at open")
@@ -84,6 +183,7 @@ impl Reports {
 
     /// The score with its explanation data (`pcs score`).
     pub fn score(&self) -> PartnerScore {
+        debug_assert!(self.has_lines(), "explanations need source lines");
         score_partner(self.rulebook(), &self.partner, self.facts(), self.period)
     }
 
@@ -147,6 +247,18 @@ impl Reports {
         area: &str,
         metric: Option<&str>,
     ) -> Result<areas::AreaExplanation, ApiError> {
+        self.need_area_lines("an area explanation")?;
+        self.area_metrics(area, metric)
+    }
+
+    /// [`Reports::area_explain`] for a page that shows no source lines
+    /// (the area metrics page): the items' lines, when the snapshot does
+    /// not hold them, are left empty and never shown.
+    pub fn area_metrics(
+        &self,
+        area: &str,
+        metric: Option<&str>,
+    ) -> Result<areas::AreaExplanation, ApiError> {
         let (s, title) = self.shape_score(area)?;
         Ok(areas::explain(&s, &title, metric)?)
     }
@@ -158,6 +270,9 @@ impl Reports {
         search: Option<&str>,
         level: areas::Level,
     ) -> Result<areas::AreaCustomers, ApiError> {
+        if level == areas::Level::Subscription {
+            self.need_area_lines("an area's customers by subscription")?;
+        }
         let (s, _) = self.shape_score(area)?;
         Ok(areas::customers(&s, search, level))
     }

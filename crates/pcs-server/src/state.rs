@@ -2,7 +2,7 @@
 //! atomically by uploads), the SQLite store and the configuration.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -127,20 +127,81 @@ pub struct Snapshot {
     complete_month: Option<Month>,
     /// The months whose aggregates keep their source lines.
     traced: Traced,
+    /// Each table file read, by name: which file it was ([`FileId`]), so a
+    /// later read of one partner's lines reads the same files.
+    files: Vec<(String, FileId)>,
+    /// Partners whose source lines were read again for a month outside
+    /// `traced` ([`Snapshot::partner_lines`]), newest first; at most
+    /// [`LINES_CACHED`]. Held by one read at a time.
+    lines: Mutex<Vec<(usize, String, Arc<PartnerFacts>)>>,
+}
+
+/// How many partners' re-read source lines a snapshot keeps.
+pub const LINES_CACHED: usize = 8;
+
+/// Which file a path named when it was read: device, inode, length and
+/// modification time. Uploads only ever rename new files into place, so a
+/// table whose id is unchanged holds the same rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<FileId> {
+        let m = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        Ok(FileId {
+            dev,
+            ino,
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
+/// The table files of `dataset`, by name, with their ids.
+fn file_ids(dataset: &Dataset) -> std::io::Result<Vec<(String, FileId)>> {
+    let mut ids = dataset
+        .tables()
+        .iter()
+        .map(|t| {
+            let name = t
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((name, FileId::of(&t.path)?))
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    ids.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(ids)
 }
 
 /// The months whose aggregates keep their source lines (and amounts by
-/// subscription) in a snapshot: what the pages of the default month explain
-/// (that month and the one before, for the refresh-by-the-20th rule). Every
-/// other month keeps its sums only: scores, the summary and the history
-/// need nothing more.
+/// subscription) in a snapshot: what the pages of the default month show
+/// (Business Applications' metric pages and customers, for that month and
+/// the one before, for the refresh-by-the-20th rule). Every other month
+/// keeps its sums only: scores, the summary and the history need nothing
+/// more, and an explanation that needs lines the snapshot does not hold
+/// reads them again ([`Snapshot::partner_lines`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traced {
     /// Revenue and usage months (Business Applications' latest and baseline months).
     pub ba: Vec<Month>,
-    /// acr and licenses months (every month the other areas' periods read,
-    /// trailing windows included, so that every item of their explanations
-    /// has its source lines).
+    /// acr and licenses months. No page shows their lines by default (the
+    /// API's explanations of the other areas and their customers by
+    /// subscription do), so a snapshot traces none: 24 months of ACR
+    /// lines and subscriptions would cost more than every sum.
     pub areas: Vec<Month>,
 }
 
@@ -167,9 +228,21 @@ impl Traced {
     /// Whether the explanations of month `m` have their source lines (every
     /// month its periods read, in every area, is traced).
     pub fn covers(&self, rulebooks: &RulebookSet, m: Month) -> bool {
+        self.covers_ba(rulebooks, m) && self.covers_areas(rulebooks, m)
+    }
+
+    /// Whether Business Applications' explanations of month `m` have their
+    /// source lines (the revenue and usage months its period reads are traced).
+    pub fn covers_ba(&self, rulebooks: &RulebookSet, m: Month) -> bool {
         let need = Traced::of(rulebooks, &[m]);
         need.ba.iter().all(|x| self.ba.contains(x))
-            && need.areas.iter().all(|x| self.areas.contains(x))
+    }
+
+    /// Whether the other areas' explanations of month `m` have their source
+    /// lines (every acr and licenses month their periods read is traced).
+    pub fn covers_areas(&self, rulebooks: &RulebookSet, m: Month) -> bool {
+        let need = Traced::of(rulebooks, &[m]);
+        need.areas.iter().all(|x| self.areas.contains(x))
     }
 }
 
@@ -210,6 +283,9 @@ impl Snapshot {
     ) -> Result<Snapshot, DataError> {
         let started = Instant::now();
         let dataset = Dataset::open(dir)?;
+        // A file that cannot be examined fails the read below; without ids,
+        // re-reading lines answers "ask again" rather than read other data.
+        let files = file_ids(&dataset).unwrap_or_default();
         let options = LoadOptions {
             months: MonthFilter::All,
             trace: true,
@@ -235,7 +311,10 @@ impl Snapshot {
                     .last()
                     .map_or(1, |rb| rb.calendar.latest_month_offset);
                 let m = latest.plus(offset);
-                Traced::of(&rulebooks, &[m.minus(1), m])
+                Traced {
+                    areas: Vec::new(),
+                    ..Traced::of(&rulebooks, &[m.minus(1), m])
+                }
             }
             None => Traced::default(),
         };
@@ -301,7 +380,83 @@ impl Snapshot {
             partners,
             complete_month,
             traced,
+            files,
+            lines: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Whether Business Applications' explanations of month `m` can be
+    /// given from this snapshot's own aggregates (their source lines are held).
+    pub fn explains(&self, m: Month) -> bool {
+        self.traced.covers_ba(&self.rulebooks, m)
+    }
+
+    /// Whether the other areas' explanations of month `m` can be given
+    /// from this snapshot's own aggregates (never, as the snapshot traces
+    /// no acr or licenses month: [`Traced::areas`]).
+    pub fn explains_areas(&self, m: Month) -> bool {
+        self.traced.covers_areas(&self.rulebooks, m)
+    }
+
+    /// One partner's facts under the rulebook in force on `date`, with the
+    /// source lines (and amounts by subscription) of every month: for the
+    /// explanations of a month whose lines the snapshot does not hold
+    /// ([`Snapshot::explains`]). The tables in `dir` are read again, keeping
+    /// that partner's rows only, and the result is kept for the next
+    /// requests (the last [`LINES_CACHED`] partners). One such read runs at
+    /// a time. When a table in `dir` is no longer the file this snapshot
+    /// read (an upload was applied meanwhile), the answer is 503: the next
+    /// request reads the new data.
+    pub fn partner_lines(
+        &self,
+        dir: &Path,
+        date: Date,
+        partner: &str,
+    ) -> Result<Arc<PartnerFacts>, ApiError> {
+        let (rb, i) = self.version(date)?;
+        let cached = |cache: &mut Vec<(usize, String, Arc<PartnerFacts>)>| {
+            let at = cache.iter().position(|(v, p, _)| *v == i && p == partner)?;
+            let hit = cache.remove(at);
+            let facts = hit.2.clone();
+            cache.insert(0, hit);
+            Some(facts)
+        };
+        // Held for the whole read: one partner's rows are read at a time.
+        let mut cache = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = cached(&mut cache) {
+            return Ok(f);
+        }
+        let replaced = || {
+            ApiError::unavailable(
+                "the data was replaced by an upload while this answer was prepared; ask again",
+            )
+        };
+        let dataset = Dataset::open(dir).map_err(|_| replaced())?;
+        let same = |d: &Dataset| file_ids(d).is_ok_and(|ids| ids == self.files);
+        if !same(&dataset) {
+            return Err(replaced());
+        }
+        let builder = FactsBuilder::new(rb, MonthFilter::All, true)
+            .with_areas(&self.read.vocab, self.read.area_months.clone())
+            .only_partner(partner);
+        let options = LoadOptions {
+            months: MonthFilter::All,
+            trace: true,
+            ..LoadOptions::default()
+        };
+        let read = dataset.load_into(builder, &options);
+        if !same(&dataset) {
+            return Err(replaced());
+        }
+        let (mut facts, _) = read.map_err(ApiError::internal)?;
+        let facts = facts
+            .partners
+            .remove(partner)
+            .ok_or_else(|| ApiError::partner_not_found(partner))?;
+        let facts = Arc::new(facts);
+        cache.insert(0, (i, partner.to_string(), facts.clone()));
+        cache.truncate(LINES_CACHED);
+        Ok(facts)
     }
 
     /// The newest month in which as many partners have revenue or usage as
@@ -558,8 +713,11 @@ mod tests {
             snap.traced().ba,
             vec![m("2022-09"), m("2022-10"), m("2023-09"), m("2023-10")]
         );
-        assert!(snap.traced().covers(snap.rulebooks(), m("2023-11")));
-        assert!(!snap.traced().covers(snap.rulebooks(), m("2023-07")));
+        assert!(snap.traced().covers_ba(snap.rulebooks(), m("2023-11")));
+        assert!(!snap.traced().covers_ba(snap.rulebooks(), m("2023-07")));
+        // No acr or licenses month is traced: the other areas' lines are read again.
+        assert!(snap.traced().areas.is_empty());
+        assert!(!snap.explains_areas(m("2023-11")));
         let (mut inside, mut outside) = (0, 0);
         for p in snap.facts[0].partners.values() {
             for (k, a) in &p.revenue {
@@ -590,6 +748,57 @@ mod tests {
             }
         }
         assert!(inside > 0 && outside > 0, "{inside} traced, {outside} not");
+    }
+
+    #[test]
+    fn a_partners_lines_are_read_again_for_a_month_not_held_and_never_from_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(example()).unwrap() {
+            let e = e.unwrap();
+            if e.path().extension().is_some_and(|x| x == "csv") {
+                std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+            }
+        }
+        let set = Arc::new(RulebookSet::builtin());
+        let read = Arc::new(area_read(&set).unwrap());
+        let snap = Snapshot::load(dir.path(), set, read, 1).unwrap();
+        let m: Month = "2023-07".parse().unwrap();
+        assert!(!snap.explains(m) && snap.explains("2023-11".parse().unwrap()));
+        let date = m.last_day();
+        let held = snap.partner_facts(date, "1000001").unwrap();
+        let lines = snap.partner_lines(dir.path(), date, "1000001").unwrap();
+        // The same sums, and the lines of every month, this partner's only.
+        assert_eq!(lines.revenue.len(), held.revenue.len());
+        let mut traced = 0;
+        for (k, a) in &lines.revenue {
+            let h = &held.revenue[k];
+            assert_eq!((a.amount, a.rows), (h.amount, h.rows), "{k:?}");
+            assert_eq!(a.lines().len(), a.rows as usize, "{k:?}");
+            traced += usize::from(!snap.traced().ba.contains(&k.2));
+        }
+        assert!(traced > 0);
+        assert_eq!(lines.acr.len(), held.acr.len());
+        // Kept: the second ask is the same read.
+        let again = snap.partner_lines(dir.path(), date, "1000001").unwrap();
+        assert!(Arc::ptr_eq(&lines, &again));
+        assert_eq!(
+            snap.partner_lines(dir.path(), date, "9999999")
+                .err()
+                .map(|e| e.status()),
+            Some(axum::http::StatusCode::NOT_FOUND)
+        );
+        // A table replaced by an upload (a new file renamed into place):
+        // this snapshot's lines are not in it any more.
+        let revenue = dir.path().join("revenue.csv");
+        let staged = dir.path().join("revenue.new");
+        std::fs::copy(&revenue, &staged).unwrap();
+        std::fs::rename(&staged, &revenue).unwrap();
+        let e = snap
+            .partner_lines(dir.path(), date, "1000002")
+            .expect_err("the data changed");
+        assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        // What it read before stays (it is this snapshot's data).
+        assert!(snap.partner_lines(dir.path(), date, "1000001").is_ok());
     }
 
     #[test]

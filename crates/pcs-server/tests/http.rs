@@ -43,14 +43,55 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Adds to a copy of the example, for each row of the revenue and usage
+/// tables, the same row three months earlier, and for each row of the acr
+/// and licenses tables the same row six months earlier: data in months
+/// whose source lines a server does not hold (its default pages explain
+/// 2023-10 and 2023-11), while the newest complete month stays 2023-10.
+fn add_earlier_rows(dir: &Path) {
+    for (table, column, by) in [
+        ("revenue", "month", 3),
+        ("usage", "month", 3),
+        ("acr", "month", 6),
+        ("licenses", "month", 6),
+    ] {
+        let path = dir.join(format!("{table}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let at = header.split(',').position(|c| c == column).unwrap();
+        let mut out = text.clone();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        for line in lines.filter(|l| !l.contains('"') && !l.is_empty()) {
+            let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+            let m: pcs_core::calendar::Month = fields[at].parse().unwrap();
+            fields[at] = m.minus(by).to_string();
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
 impl Server {
     async fn start() -> Server {
         Self::start_with(|_| {}).await
     }
 
     async fn start_with(configure: impl FnOnce(&mut Config)) -> Server {
+        Self::start_over(|_| {}, configure).await
+    }
+
+    /// A server over the example with `prepare` applied to its copy.
+    async fn start_over(
+        prepare: impl FnOnce(&Path),
+        configure: impl FnOnce(&mut Config),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&example(), dir.path());
+        prepare(dir.path());
         let mut config = Config::new(dir.path());
         configure(&mut config);
         let state = AppState::open(config).unwrap();
@@ -1924,4 +1965,94 @@ async fn scenarios_with_acr_and_licence_rows_are_checked_and_saved() {
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["areas"][0]["solution_area"], "modern_work");
+}
+
+#[tokio::test]
+async fn explanations_of_a_month_whose_lines_are_not_held_still_have_them() {
+    use pcs_insights::app::{Areas, When, resolve};
+    use pcs_insights::areas::{self, Level};
+    let s = Server::start_over(add_earlier_rows, |_| {}).await;
+    let snap = s.state.snapshot();
+    assert_eq!(snap.complete_month(), Some("2023-10".parse().unwrap()));
+    let set = pcs_core::rulebook::RulebookSet::builtin();
+    // How many answers built from the snapshot's own aggregates (sums only
+    // in these months) would differ from the right ones: what a server
+    // that did not read the lines again would have answered.
+    let (mut ba_differ, mut areas_differ) = (0, 0);
+    for month in ["2023-07", "2023-08", "2023-11"] {
+        // The snapshot keeps sums only for this month's data (of every
+        // table, or, in the default month, of the acr and licenses tables):
+        // the server must read the partner's lines again, not explain
+        // without them.
+        let m = month.parse().unwrap();
+        assert_eq!(snap.explains(m), month == "2023-11", "{month}");
+        assert!(!snap.explains_areas(m), "{month}");
+        let when = When::Month(month.parse().unwrap());
+        let (ba, period) = resolve(&set, when).unwrap();
+        let a = Areas::new(&set, ba).unwrap();
+        let (facts, _) = pcs_data::Dataset::open(s.dir.path())
+            .unwrap()
+            .load_areas(
+                ba,
+                &a.vocab,
+                MonthFilter::All,
+                &pcs_data::LoadOptions {
+                    months: MonthFilter::All,
+                    trace: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let d = period.evaluation_date;
+        for pid in ["1000001", "1000002", "1000003", "1000004"] {
+            let f = &facts.partners[pid];
+            let held = snap.partner_facts(d, pid).unwrap();
+            let base = format!("/api/v1/partners/{pid}");
+            let score = score_partner(ba, pid, f, period);
+            let (status, e) = s.get(&format!("{base}/explain?month={month}")).await;
+            assert_eq!(status, StatusCode::OK, "{e}");
+            assert_eq!(
+                e,
+                as_json(&pcs_insights::explain::explain(&score, None)),
+                "{pid} {month}"
+            );
+            let (status, c) = s.get(&format!("{base}/customers?month={month}")).await;
+            assert_eq!(status, StatusCode::OK, "{c}");
+            let want = as_json(&pcs_insights::customers::customers(ba, &score, None));
+            assert_eq!(c, want, "{pid} {month}");
+            let stale = score_partner(ba, pid, held, period);
+            ba_differ +=
+                usize::from(as_json(&pcs_insights::customers::customers(ba, &stale, None)) != want);
+            for area in &AREAS[1..] {
+                let score_of = |f| match a.score(area, pid, f, period.month, d).unwrap() {
+                    pcs_insights::app::AnyScore::Area(score) => score,
+                    _ => panic!("{area}"),
+                };
+                let (score, stale) = (score_of(f), score_of(held));
+                let (status, e) = s
+                    .get(&format!("{base}/explain?month={month}&area={area}"))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{e}");
+                let want = as_json(&areas::explain(&score, &a.title(area, d), None).unwrap());
+                assert_eq!(e, want, "{pid} {area} {month}");
+                areas_differ += usize::from(
+                    as_json(&areas::explain(&stale, &a.title(area, d), None).unwrap()) != want,
+                );
+                let (status, c) = s
+                    .get(&format!(
+                        "{base}/customers?month={month}&area={area}&level=subscription"
+                    ))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{c}");
+                let want = as_json(&areas::customers(&score, None, Level::Subscription));
+                assert_eq!(c, want, "{pid} {area} {month}");
+            }
+        }
+    }
+    // The comparison is about something: without its lines read again,
+    // the server would have answered differently.
+    assert!(
+        ba_differ > 0 && areas_differ > 0,
+        "{ba_differ} Business Applications and {areas_differ} area answers depend on the lines"
+    );
 }

@@ -38,14 +38,55 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso")
 }
 
+/// Adds to a copy of the example, for each row of the revenue and usage
+/// tables, the same row three months earlier, and for each row of the acr
+/// and licenses tables the same row six months earlier: data in months
+/// whose source lines a server does not hold (its default pages explain
+/// 2023-10 and 2023-11), while the newest complete month stays 2023-10.
+fn add_earlier_rows(dir: &Path) {
+    for (table, column, by) in [
+        ("revenue", "month", 3),
+        ("usage", "month", 3),
+        ("acr", "month", 6),
+        ("licenses", "month", 6),
+    ] {
+        let path = dir.join(format!("{table}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let at = header.split(',').position(|c| c == column).unwrap();
+        let mut out = text.clone();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        for line in lines.filter(|l| !l.contains('"') && !l.is_empty()) {
+            let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+            let m: pcs_core::calendar::Month = fields[at].parse().unwrap();
+            fields[at] = m.minus(by).to_string();
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
 impl Server {
     async fn start(auth: bool) -> Server {
         Self::start_with(|c| c.auth = auth).await
     }
 
     async fn start_with(configure: impl FnOnce(&mut Config)) -> Server {
+        Self::start_over(|_| {}, configure).await
+    }
+
+    /// A server over the example with `prepare` applied to its copy.
+    async fn start_over(
+        prepare: impl FnOnce(&Path),
+        configure: impl FnOnce(&mut Config),
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&example(), dir.path());
+        prepare(dir.path());
         let mut config = Config::new(dir.path());
         configure(&mut config);
         let state = AppState::open(config).unwrap();
@@ -1372,4 +1413,29 @@ async fn the_simulator_works_across_areas_with_acr_and_licence_rows() {
         .get(&format!("/partners/{P}/simulate?month={M}&area=nope"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_month_whose_lines_are_not_held_still_shows_each_rows_source_lines() {
+    let s = Server::start_over(add_earlier_rows, |_| {}).await;
+    let snap = s.state.snapshot();
+    let mut shown = 0;
+    for month in ["2023-07", "2023-08", "2023-11"] {
+        let held = snap.explains(month.parse().unwrap());
+        assert_eq!(held, month == "2023-11", "{month}");
+        for pid in ["1000001", "1000002", "1000003", "1000004"] {
+            let path = format!("/partners/{pid}/metrics?month={month}");
+            let (status, _, html) = s.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            // Every row of the explanation names its source lines: none
+            // is shown without them.
+            assert!(
+                !html.contains(r#"<td class="src"></td>"#),
+                "{path}: a row without its source lines"
+            );
+            shown += html.matches(r#"<td class="src">revenue.csv: line"#).count()
+                + html.matches(r#"<td class="src">usage.csv: line"#).count();
+        }
+    }
+    assert!(shown > 20, "only {shown} rows with source lines");
 }

@@ -23,7 +23,7 @@ use pcs_insights::app::AnyScore;
 
 /// `GET /partners/{id}`: the qualification summary of every area.
 pub(crate) async fn summary(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
-    let r = p.reports(&id)?;
+    let r = p.reports_sums(&id)?;
     let frame = p.frame(
         format!(
             "Summary · {}",
@@ -58,7 +58,7 @@ pub(crate) async fn page(
     Path((id, area)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let area = check_area(&area).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     let area_title = title(r.snapshot().rulebooks(), area);
     let mut frame = p.frame(
         format!(

@@ -17,7 +17,13 @@ use pcs_insights::app::{self, ToCsv};
 /// `GET /partners/{id}/customers?q=`.
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let lines = if area == app::BUSINESS_APPLICATIONS {
+        crate::reports::Lines::Ba
+    } else {
+        let level = area_pages::level(p.q("level")).map_err(|e| p.error(e))?;
+        crate::api::lines_for(area, Some(level))
+    };
+    let r = p.reports_for(&id, lines).await?;
     let frame = p.frame(format!("Customers · {id}"), Tab::Customers, Some(&r));
     let sel = p.sel;
     let q = p.q("q").map(str::to_string);
@@ -47,7 +53,9 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
 pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
     let level = area_pages::level(p.q("level")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p
+        .reports_for(&id, crate::api::lines_for(area, Some(level)))
+        .await?;
     let q = p.q("q").map(str::to_string);
     let month = r.period().month;
     let name = if area == app::BUSINESS_APPLICATIONS {

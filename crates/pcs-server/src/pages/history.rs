@@ -21,7 +21,7 @@ pub(crate) const MONTHS: u32 = 6;
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let months = p.number("months", MONTHS, 60)?;
     let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p.reports_sums(&id)?;
     let frame = p.frame(format!("History · {id}"), Tab::History, Some(&r));
     let sel = p.sel;
     if areas != [pcs_insights::app::BUSINESS_APPLICATIONS] {

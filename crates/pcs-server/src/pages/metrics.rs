@@ -53,12 +53,12 @@ pub(crate) async fn one(
 
 async fn show(p: Page, id: String, metric: Option<String>) -> Result<Response, PageError> {
     let area = parse_area(p.q("area")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     if area != pcs_insights::app::BUSINESS_APPLICATIONS {
         let frame = p.frame(format!("Metrics · {id}"), Tab::Metrics, Some(&r));
         let body = blocking(move || {
             Ok(super::area_pages::metrics(
-                &r.area_explain(area, metric.as_deref())?,
+                &r.area_metrics(area, metric.as_deref())?,
             ))
         })
         .await

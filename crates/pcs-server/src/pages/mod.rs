@@ -145,9 +145,26 @@ impl Page {
         }
     }
 
-    /// Opens a partner's reports (404 outside the scope or not in the data).
-    fn reports(&self, partner: &str) -> Result<Reports, PageError> {
-        Reports::open(&self.state, &self.access, partner, self.sel.when())
+    /// Opens a partner's reports (404 outside the scope or not in the data),
+    /// with the source lines of the period's explanations.
+    async fn reports(&self, partner: &str) -> Result<Reports, PageError> {
+        self.reports_for(partner, crate::reports::Lines::Ba).await
+    }
+
+    /// As [`Page::reports`], with the source lines `lines` names.
+    async fn reports_for(
+        &self,
+        partner: &str,
+        lines: crate::reports::Lines,
+    ) -> Result<Reports, PageError> {
+        Reports::open_for(&self.state, &self.access, partner, self.sel.when(), lines)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    /// Opens a partner's reports for pages of sums only (the summary, the history).
+    fn reports_sums(&self, partner: &str) -> Result<Reports, PageError> {
+        Reports::open_sums(&self.state, &self.access, partner, self.sel.when())
             .map_err(|e| self.error(e))
     }
 

@@ -451,7 +451,7 @@ struct View {
 /// `GET /partners/{id}/simulate` (`?scenario=ID` loads a saved scenario,
 /// `?use=plan` the cheapest plan's).
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     if let Some(areas) = areas_of(&p)? {
         return respond_areas(&p, r, areas, FormState::default(), false).await;
     }
@@ -485,7 +485,7 @@ pub(crate) async fn post(
     headers: axum::http::HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     let mut form = FormState::default();
     let mut save = false;
     let mut csrf = None;

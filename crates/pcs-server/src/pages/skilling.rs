@@ -21,7 +21,7 @@ pub(crate) const WITHIN_DAYS: u32 = 90;
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let within = p.number("within", WITHIN_DAYS, 3660)?;
     let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     let frame = p.frame(format!("Skilling · {id}"), Tab::Skilling, Some(&r));
     let sel = p.sel;
     if areas != [app::BUSINESS_APPLICATIONS] {
@@ -50,7 +50,7 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
 pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
     let within = p.number("within", WITHIN_DAYS, 3660)?;
     let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
-    let r = p.reports(&id)?;
+    let r = p.reports(&id).await?;
     let name = format!(
         "skilling-{}-{}.csv",
         super::customers::file_safe(&id),
