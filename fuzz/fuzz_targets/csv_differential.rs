@@ -4,7 +4,11 @@
 //!    comma or a semicolon and a buffer of any size: the same records, field
 //!    for field, on the same lines.
 //! 2. The parallel split against one thread, on any body under a revenue
-//!    header: the same rows, sums and lines, or the same error.
+//!    header: the same rows, sums and lines, or the same error. One thread
+//!    reads in `pcs score`'s 1 MiB blocks; the parts read in blocks of the
+//!    first case's size, so that block boundaries fall inside records,
+//!    fields and line endings of the full reading path (header, UTF-8,
+//!    field counts, values, errors).
 #![no_main]
 
 use std::io::Write;
@@ -53,7 +57,7 @@ fn summary(facts: &DatasetFacts, rows: u64) -> String {
     out + &warnings.join("\n")
 }
 
-fn read(threads: usize) -> Result<String, String> {
+fn read(threads: usize, block: usize) -> Result<String, String> {
     let mut b = FactsBuilder::new(&RULEBOOK, MonthFilter::All, true);
     match read_csv_file(
         Table::Revenue,
@@ -62,6 +66,7 @@ fn read(threads: usize) -> Result<String, String> {
         &mut b,
         threads,
         0,
+        block,
     ) {
         Ok(rows) => Ok(summary(&b.finish(), rows)),
         Err(e) => Err(e.to_string()),
@@ -89,7 +94,16 @@ fuzz_target!(|data: &[u8]| {
         .and_then(|_| file.write_all(input))
         .expect("written");
     drop(file);
-    let one = read(1);
+    let one = read(1, 1 << 20);
     let threads = 2 + usize::from(selector % 3);
-    assert_eq!(read(threads), one, "{threads} threads differ from one");
+    assert_eq!(
+        read(threads, capacity),
+        one,
+        "{threads} threads in blocks of {capacity} bytes differ from one thread"
+    );
+    assert_eq!(
+        read(1, capacity),
+        one,
+        "one thread in blocks of {capacity} bytes differs from 1 MiB blocks"
+    );
 });

@@ -11,6 +11,8 @@
 //! rulebook does not know, into counted [`Warning`]s.
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+use std::sync::LazyLock;
 
 /// The hash map of the facts: foldhash is several times faster than the
 /// default SipHash on short keys, with per-process random seeds.
@@ -358,20 +360,54 @@ impl Agg {
 pub struct UsageAgg {
     /// The total quantity and rows.
     pub total: Agg,
-    /// Quantity by product (`None`: the workload itself), in first-seen order.
+    /// Quantity by product (`None`: the workload itself), in first-seen
+    /// order; **empty while every row named the workload itself** (the
+    /// common case: no heap allocation per aggregate), the total then being
+    /// the workload's own quantity.
     pub by_product: Vec<(Option<u16>, Decimal)>,
 }
 
 impl UsageAgg {
     fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
+        self.add_product(product, quantity);
         self.total.add(quantity, line, trace);
+    }
+
+    /// Adds `quantity` of `product` to `by_product`; call before adding it
+    /// to the total.
+    fn add_product(&mut self, product: Option<u16>, quantity: Decimal) {
+        if product.is_none() && self.by_product.is_empty() {
+            return;
+        }
+        self.spell_out();
         match self.by_product.iter_mut().find(|(p, _)| *p == product) {
             Some((_, q)) => *q += quantity,
             None => self.by_product.push((product, quantity)),
         }
     }
 
-    fn merge(&mut self, other: UsageAgg) {
+    /// Adds a group of `rows` rows of `product` summed elsewhere.
+    pub(crate) fn add_group(&mut self, product: Option<u16>, quantity: Decimal, rows: u32) {
+        self.add_product(product, quantity);
+        self.total.amount += quantity;
+        self.total.rows += rows;
+    }
+
+    /// Writes the implicit entry of the workload itself (the total so far,
+    /// when rows were added) into an empty `by_product`.
+    fn spell_out(&mut self) {
+        if self.by_product.is_empty() && self.total.rows > 0 {
+            self.by_product.push((None, self.total.amount));
+        }
+    }
+
+    fn merge(&mut self, mut other: UsageAgg) {
+        if !other.by_product.is_empty() {
+            self.spell_out();
+        }
+        if !self.by_product.is_empty() {
+            other.spell_out();
+        }
         self.total.merge(other.total);
         for (p, q) in other.by_product {
             match self.by_product.iter_mut().find(|(x, _)| *x == p) {
@@ -415,6 +451,19 @@ pub struct CertRecord {
     pub line: u64,
 }
 
+/// Positions of ids in a vector that holds them (tenants, people): a hash
+/// table of `u32` positions, so that each id is stored once (a map keyed by
+/// the id would hold every id a second time, with its own allocation).
+#[derive(Clone, Debug, Default)]
+struct IdIndex(hashbrown::HashTable<u32>);
+
+/// The hash of an id in an [`IdIndex`]: foldhash with a per-process random
+/// seed, as the facts' hash maps.
+fn id_hash(id: &str) -> u64 {
+    static STATE: LazyLock<foldhash::fast::RandomState> = LazyLock::new(Default::default);
+    STATE.hash_one(id)
+}
+
 /// Key of a revenue or usage pair: (tenant index, workload index, month).
 pub type PairKey = (u32, u16, Month);
 
@@ -427,7 +476,8 @@ pub struct PartnerFacts {
     pub anniversary_date: Option<Date>,
     /// Customer tenants; pair keys index into this.
     pub tenants: Vec<Tenant>,
-    tenant_index: HashMap<String, u32>,
+    /// Positions in `tenants` by id (each id is stored once, in `tenants`).
+    tenant_index: IdIndex,
     /// Eligible revenue per (tenant, performance workload, month).
     pub revenue: HashMap<PairKey, Agg>,
     /// Eligible usage per (tenant, rate-card workload, month).
@@ -436,7 +486,8 @@ pub struct PartnerFacts {
     pub excluded: HashMap<ExcludedKey, Agg>,
     /// People; certification records index into this.
     pub people: Vec<Person>,
-    person_index: HashMap<String, u32>,
+    /// Positions in `people` by id.
+    person_index: IdIndex,
     /// Certification rows.
     pub certifications: Vec<CertRecord>,
     /// Azure services named in the acr table (display name as first written);
@@ -565,39 +616,62 @@ impl PartnerFacts {
     }
 
     fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
-        if let Some(&i) = self.tenant_index.get(id) {
-            if self.tenants[i as usize].name.is_none()
+        let tenants = &mut self.tenants;
+        let hash = id_hash(id);
+        if let Some(&i) = self
+            .tenant_index
+            .0
+            .find(hash, |&i| tenants[i as usize].id == id)
+        {
+            if tenants[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                self.tenants[i as usize].name = Some(n.to_string());
+                tenants[i as usize].name = Some(n.to_string());
             }
             return i;
         }
-        let i = self.tenants.len() as u32;
-        self.tenants.push(Tenant {
+        let i = tenants.len() as u32;
+        tenants.push(Tenant {
             id: id.to_string(),
             name: name.filter(|n| !n.is_empty()).map(str::to_string),
         });
-        self.tenant_index.insert(id.to_string(), i);
+        self.tenant_index
+            .0
+            .insert_unique(hash, i, |&j| id_hash(&tenants[j as usize].id));
         i
     }
 
     fn person(&mut self, id: &str, name: Option<&str>) -> u32 {
-        if let Some(&i) = self.person_index.get(id) {
-            if self.people[i as usize].name.is_none()
+        let people = &mut self.people;
+        let hash = id_hash(id);
+        if let Some(&i) = self
+            .person_index
+            .0
+            .find(hash, |&i| people[i as usize].id == id)
+        {
+            if people[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                self.people[i as usize].name = Some(n.to_string());
+                people[i as usize].name = Some(n.to_string());
             }
             return i;
         }
-        let i = self.people.len() as u32;
-        self.people.push(Person {
+        let i = people.len() as u32;
+        people.push(Person {
             id: id.to_string(),
             name: name.filter(|n| !n.is_empty()).map(str::to_string),
         });
-        self.person_index.insert(id.to_string(), i);
+        self.person_index
+            .0
+            .insert_unique(hash, i, |&j| id_hash(&people[j as usize].id));
         i
+    }
+
+    fn person_of(&self, id: &str) -> Option<u32> {
+        self.person_index
+            .0
+            .find(id_hash(id), |&i| self.people[i as usize].id == id)
+            .copied()
     }
 
     /// Adds eligible revenue directly (for engines that aggregate elsewhere).
@@ -625,19 +699,16 @@ impl PartnerFacts {
         rows: u32,
     ) {
         let t = self.tenant(tenant, None);
-        let agg = self.usage.entry((t, workload, month)).or_default();
-        agg.total.amount += quantity;
-        agg.total.rows += rows;
-        match agg.by_product.iter_mut().find(|(p, _)| p.is_none()) {
-            Some((_, q)) => *q += quantity,
-            None => agg.by_product.push((None, quantity)),
-        }
+        self.usage
+            .entry((t, workload, month))
+            .or_default()
+            .add_group(None, quantity, rows);
     }
 
     /// Forgets everything about a customer tenant (for what-if scenarios).
     /// Returns whether the tenant was known.
     pub fn remove_tenant(&mut self, id: &str) -> bool {
-        let Some(&t) = self.tenant_index.get(id) else {
+        let Some(t) = self.tenant_index(id) else {
             return false;
         };
         self.revenue.retain(|k, _| k.0 != t);
@@ -652,7 +723,7 @@ impl PartnerFacts {
     /// Forgets every certification of a person (for what-if scenarios).
     /// Returns whether the person was known.
     pub fn remove_person(&mut self, id: &str) -> bool {
-        let Some(&p) = self.person_index.get(id) else {
+        let Some(p) = self.person_of(id) else {
             return false;
         };
         self.certifications.retain(|c| c.person != p);
@@ -661,7 +732,10 @@ impl PartnerFacts {
 
     /// The index of a tenant id, if known.
     pub fn tenant_index(&self, id: &str) -> Option<u32> {
-        self.tenant_index.get(id).copied()
+        self.tenant_index
+            .0
+            .find(id_hash(id), |&i| self.tenants[i as usize].id == id)
+            .copied()
     }
 
     /// Merges another partial aggregate of the same partner into this one.
@@ -677,40 +751,60 @@ impl PartnerFacts {
             .iter()
             .map(|t| self.tenant(&t.id, t.name.as_deref()))
             .collect();
-        for ((t, w, m), agg) in other.revenue {
-            self.revenue
-                .entry((tenant_map[t as usize], w, m))
-                .or_default()
-                .merge(agg);
-        }
-        for ((t, w, m), agg) in other.usage {
-            self.usage
-                .entry((tenant_map[t as usize], w, m))
-                .or_default()
-                .merge(agg);
-        }
-        for (mut key, agg) in other.excluded {
-            key.tenant = tenant_map[key.tenant as usize];
-            self.excluded.entry(key).or_default().merge(agg);
-        }
+        // Parts of a read usually hold each partner's rows of one table
+        // whole: a map of this partner that is still empty takes the part's
+        // as it is when no tenant changes index, else is sized once.
+        let same_tenants = is_identity(&tenant_map);
+        let tenant = |t: u32| tenant_map[t as usize];
+        merge_map(
+            &mut self.revenue,
+            other.revenue,
+            same_tenants,
+            |(t, w, m)| (tenant(t), w, m),
+            Agg::merge,
+        );
+        merge_map(
+            &mut self.usage,
+            other.usage,
+            same_tenants,
+            |(t, w, m)| (tenant(t), w, m),
+            UsageAgg::merge,
+        );
+        merge_map(
+            &mut self.excluded,
+            other.excluded,
+            same_tenants,
+            |mut key| {
+                key.tenant = tenant(key.tenant);
+                key
+            },
+            Agg::merge,
+        );
         let service_map: Vec<u32> = other.services.iter().map(|s| self.service(s)).collect();
-        for ((t, s, m, a, o), agg) in other.acr {
-            self.acr
-                .entry((tenant_map[t as usize], service_map[s as usize], m, a, o))
-                .or_default()
-                .merge(agg);
-        }
-        for ((t, w, m, a), agg) in other.licenses {
-            self.licenses
-                .entry((tenant_map[t as usize], w, m, a))
-                .or_default()
-                .merge(agg);
-        }
-        for ((t, w, a), start) in other.license_starts {
-            match self.license_starts.entry((tenant_map[t as usize], w, a)) {
-                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(start);
+        merge_map(
+            &mut self.acr,
+            other.acr,
+            same_tenants && is_identity(&service_map),
+            |(t, s, m, a, o)| (tenant(t), service_map[s as usize], m, a, o),
+            Agg::merge,
+        );
+        merge_map(
+            &mut self.licenses,
+            other.licenses,
+            same_tenants,
+            |(t, w, m, a)| (tenant(t), w, m, a),
+            LicenseAgg::merge,
+        );
+        if self.license_starts.is_empty() && same_tenants {
+            self.license_starts = other.license_starts;
+        } else {
+            reserve_if_empty(&mut self.license_starts, other.license_starts.len());
+            for ((t, w, a), start) in other.license_starts {
+                match self.license_starts.entry((tenant(t), w, a)) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(start);
+                    }
                 }
             }
         }
@@ -719,10 +813,48 @@ impl PartnerFacts {
             .iter()
             .map(|p| self.person(&p.id, p.name.as_deref()))
             .collect();
-        for mut c in other.certifications {
+        let mut certifications = other.certifications;
+        for c in &mut certifications {
             c.person = person_map[c.person as usize];
-            self.certifications.push(c);
         }
+        if self.certifications.is_empty() {
+            self.certifications = certifications;
+        } else {
+            self.certifications.append(&mut certifications);
+        }
+    }
+}
+
+/// Whether an index map sends every index to itself.
+fn is_identity(map: &[u32]) -> bool {
+    map.iter().enumerate().all(|(i, &j)| j as usize == i)
+}
+
+/// Merges `theirs` into `mine` with keys renamed by `rekey` and values
+/// added by `add`. An empty `mine` takes `theirs` as it is when no key
+/// changes (`same_keys`), else room for all of it at once.
+fn merge_map<K: std::hash::Hash + Eq, V: Default>(
+    mine: &mut HashMap<K, V>,
+    theirs: HashMap<K, V>,
+    same_keys: bool,
+    rekey: impl Fn(K) -> K,
+    add: impl Fn(&mut V, V),
+) {
+    if mine.is_empty() && same_keys {
+        *mine = theirs;
+        return;
+    }
+    reserve_if_empty(mine, theirs.len());
+    for (k, v) in theirs {
+        add(mine.entry(rekey(k)).or_default(), v);
+    }
+}
+
+/// Makes room for `n` entries in a map that holds none (a map that holds
+/// some may share keys with what comes: it grows as needed).
+fn reserve_if_empty<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, n: usize) {
+    if map.is_empty() {
+        map.reserve(n);
     }
 }
 
@@ -1572,6 +1704,125 @@ mod trace_tests {
 mod tests {
     use super::*;
     use crate::rulebook::RulebookSet;
+
+    fn usage_rows(b: &mut FactsBuilder<'_>, rows: &[(u64, &str, &str)]) {
+        for &(line, workload, quantity) in rows {
+            b.add_usage(&UsageRow {
+                partner_id: "P1",
+                customer_tenant_id: "T1",
+                customer_name: None,
+                workload,
+                month: "2023-10".parse().unwrap(),
+                quantity: quantity.parse().unwrap(),
+                association: "CSP Tier 1",
+                line,
+            });
+        }
+    }
+
+    #[test]
+    fn products_are_listed_only_when_a_product_is_named_whatever_the_parts() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let rows: &[(u64, &str, &str)] = &[
+            (2, "Customer Engagement", "1.5"),
+            (3, "Sales", "2"),
+            (4, "Customer Engagement", "3"),
+            (5, "Customer Service", "0.25"),
+            (6, "Sales", "1"),
+        ];
+        let usage = |facts: &DatasetFacts| {
+            let p = &facts.partners["P1"];
+            assert_eq!(p.usage.len(), 1);
+            p.usage.values().next().unwrap().clone()
+        };
+        let mut whole = FactsBuilder::new(rb, MonthFilter::All, false);
+        usage_rows(&mut whole, rows);
+        let whole = usage(&whole.finish());
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let ce = rb.usage_workload("Customer Engagement").unwrap();
+        let sales = rb.usage_workload("Sales").unwrap().product;
+        let service = rb.usage_workload("Customer Service").unwrap().product;
+        assert!(ce.product.is_none() && sales.is_some() && service.is_some());
+        assert_eq!(
+            whole.by_product,
+            vec![(None, d("4.5")), (sales, d("3")), (service, d("0.25"))]
+        );
+        assert_eq!((whole.total.amount, whole.total.rows), (d("7.75"), 5));
+        // Split into parts anywhere (as a parallel read does): the same.
+        for cut in 0..=rows.len() {
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+            let mut first = b.empty_like();
+            let mut second = b.empty_like();
+            usage_rows(&mut first, &rows[..cut]);
+            usage_rows(&mut second, &rows[cut..]);
+            b.merge(first);
+            b.merge(second);
+            assert_eq!(usage(&b.finish()), whole, "cut at {cut}");
+        }
+        // Rows of the workload itself only: no list, the total is its own.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        usage_rows(
+            &mut b,
+            &[
+                (2, "Customer Engagement", "1"),
+                (3, "Customer Engagement", "2"),
+            ],
+        );
+        let only = usage(&b.finish());
+        assert!(only.by_product.is_empty());
+        assert_eq!(only.total.amount, d("3"));
+    }
+
+    #[test]
+    fn tenants_and_people_are_found_by_id_after_merging() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        let mut part = b.empty_like();
+        for (i, tenant) in ["T1", "T2", "T1", "T3"].iter().enumerate() {
+            part.add_revenue(&RevenueRow {
+                partner_id: "P1",
+                customer_tenant_id: tenant,
+                customer_name: (i == 2).then_some("Name of T1"),
+                subscription_id: None,
+                workload: "Power BI",
+                month: "2023-10".parse().unwrap(),
+                revenue_usd: Decimal::ONE,
+                association: "CSP Tier 1",
+                line: i as u64 + 2,
+            });
+        }
+        let mut other = b.empty_like();
+        for tenant in ["T4", "T2"] {
+            other.add_revenue(&RevenueRow {
+                partner_id: "P1",
+                customer_tenant_id: tenant,
+                customer_name: None,
+                subscription_id: None,
+                workload: "Power BI",
+                month: "2023-10".parse().unwrap(),
+                revenue_usd: Decimal::ONE,
+                association: "CSP Tier 1",
+                line: 9,
+            });
+        }
+        b.merge(part);
+        b.merge(other);
+        let mut facts = b.finish().partners.remove("P1").unwrap();
+        let ids: Vec<&str> = facts.tenants.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["T1", "T2", "T3", "T4"]);
+        assert_eq!(facts.tenants[0].name.as_deref(), Some("Name of T1"));
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(facts.tenant_index(id), Some(i as u32));
+        }
+        assert_eq!(facts.tenant_index("T5"), None);
+        assert_eq!(facts.revenue.len(), 4);
+        assert!(facts.remove_tenant("T2"));
+        assert!(!facts.remove_tenant("T9"));
+        assert_eq!(facts.revenue.len(), 3);
+        assert!(!facts.remove_person("nobody"));
+    }
 
     #[test]
     fn untraced_aggregates_are_compact() {

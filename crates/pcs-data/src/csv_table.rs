@@ -50,26 +50,34 @@ struct Header {
 /// CSV records, exactly as the csv crate reads them (its default dialect, with
 /// the delimiter given): a record is ended by `\n`, `\r\n` or a lone `\r`,
 /// empty lines are skipped, and a quote opens a quoted field only at the start
-/// of a field. A line with neither a quote nor a lone `\r` is split at the
-/// delimiter directly (the common case, several times faster than a general
-/// parser); any other record goes through csv-core's parser, which decides
-/// where it ends. Line numbers are counted here, exactly.
-pub(crate) struct Records<R: BufRead> {
+/// of a field. The input is read in large blocks into one buffer and records
+/// are sliced from it where they lie: nothing is copied per line. A line with
+/// neither a quote nor a lone `\r` is split at the delimiter directly (the
+/// common case, several times faster than a general parser); any other record
+/// goes through csv-core's parser, which decides where it ends. Line numbers
+/// are counted here, exactly.
+pub(crate) struct Records<R: Read> {
     input: R,
     /// Line feeds before the parse position (including those before the
     /// input started).
     line: u64,
     /// Bytes read from `input`.
     read: u64,
-    /// Bytes read but not parsed yet are `pending[pos..]`: the rest of one
-    /// line, with its line feed unless the input ended.
-    pending: Vec<u8>,
+    /// The block buffer: bytes read but not parsed yet are `buf[pos..end]`;
+    /// the current plain record's bytes lie before `pos`.
+    buf: Vec<u8>,
     pos: usize,
+    end: usize,
+    /// How many bytes one read asks for.
+    block: usize,
+    /// Whether `input` has ended.
+    eof: bool,
     /// The field delimiter.
     delimiter: u8,
-    /// The current plain record's bytes in `pending`.
+    /// The current plain record's bytes in `buf`.
     span: (usize, usize),
-    /// Field ranges in `pending` (plain records) or in `unquoted` (others).
+    /// Field ranges in `buf` from `span.0` (plain records) or in `unquoted`
+    /// (others).
     fields: Vec<(usize, usize)>,
     /// Whether the current record went through the general parser (its
     /// fields are in `unquoted`).
@@ -89,17 +97,33 @@ pub(crate) struct Records<R: BufRead> {
     record_lines: u64,
 }
 
-impl<R: BufRead> Records<R> {
-    /// Records of a whole comma-separated file; see [`Records::with_delimiter`].
+/// The size of the blocks a CSV table is read in.
+const BLOCK: usize = 1 << 20;
+
+impl<R: Read> Records<R> {
+    /// Records of a whole comma-separated file, read in blocks of `block`
+    /// bytes; see [`Records::with_delimiter`].
     #[cfg(test)]
-    pub fn new(input: R) -> Self {
-        Records::with_delimiter(input, 0, b',', true)
+    pub fn new(input: R, block: usize) -> Self {
+        Records::with_block(input, 0, b',', true, block)
     }
 
     /// Records of `input`, which starts after `lines_before` line feeds. At
     /// the start of a file (`file_start`), a UTF-8 byte order mark is
     /// skipped, as the csv crate skips it.
     pub fn with_delimiter(input: R, lines_before: u64, delimiter: u8, file_start: bool) -> Self {
+        Records::with_block(input, lines_before, delimiter, file_start, BLOCK)
+    }
+
+    /// [`Records::with_delimiter`], reading `block` bytes at a time (at
+    /// least one; the tests read tiny blocks to cross every boundary).
+    pub fn with_block(
+        input: R,
+        lines_before: u64,
+        delimiter: u8,
+        file_start: bool,
+        block: usize,
+    ) -> Self {
         let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         // csv-core skips a byte order mark on its first read only: give it
         // that read now, so that a record starting mid-file with those bytes
@@ -107,12 +131,16 @@ impl<R: BufRead> Records<R> {
         let (mut out, mut ends) = ([0u8; 8], [0usize; 8]);
         let primed = parser.read_record(b"x\n", &mut out, &mut ends);
         debug_assert_eq!(primed.0, csv_core::ReadRecordResult::Record);
+        let block = block.max(1);
         Records {
             input,
             line: lines_before,
             read: 0,
-            pending: Vec::with_capacity(256),
+            buf: Vec::new(),
             pos: 0,
+            end: 0,
+            block,
+            eof: false,
             delimiter,
             span: (0, 0),
             fields: Vec::with_capacity(16),
@@ -134,7 +162,7 @@ impl<R: BufRead> Records<R> {
 
     /// Bytes of the input before the parse position.
     pub fn offset(&self) -> u64 {
-        self.read - (self.pending.len() - self.pos) as u64
+        self.read - (self.end - self.pos) as u64
     }
 
     /// Whether the input ended inside a quoted field (the last record then
@@ -143,86 +171,95 @@ impl<R: BufRead> Records<R> {
         self.unterminated
     }
 
-    /// Appends one line (with its line feed, if any) to `pending`; returns
-    /// its length (0 at the end of the input).
-    fn read_line(&mut self, path: &Path) -> Result<usize, DataError> {
-        let mut n = 0;
-        loop {
-            let available = match self.input.fill_buf() {
-                Ok(b) => b,
+    /// Reads one more block, keeping `buf[keep..end]` (moved to the start
+    /// of the buffer); returns how far the kept bytes moved (`keep`). At
+    /// the end of the input, sets `eof` and reads nothing.
+    fn fill(&mut self, keep: usize, path: &Path) -> Result<usize, DataError> {
+        self.buf.copy_within(keep..self.end, 0);
+        self.end -= keep;
+        self.pos -= keep;
+        if self.buf.len() < self.end + self.block {
+            self.buf.resize(self.end + self.block, 0);
+        }
+        let n = loop {
+            match self
+                .input
+                .read(&mut self.buf[self.end..self.end + self.block])
+            {
+                Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(DataError::new(ErrorKind::Io, path, e.to_string())),
-            };
-            if available.is_empty() {
-                break;
             }
-            let (piece, done) = match memchr::memchr(b'\n', available) {
-                Some(i) => (i + 1, true),
-                None => (available.len(), false),
-            };
-            self.pending.extend_from_slice(&available[..piece]);
-            self.input.consume(piece);
-            n += piece;
-            if done {
-                break;
-            }
-        }
+        };
+        self.end += n;
         self.read += n as u64;
-        Ok(n)
+        self.eof = n == 0;
+        Ok(keep)
     }
 
     /// Moves to the next record; returns its first line, or `None` at the end.
     pub fn next_record(&mut self, path: &Path) -> Result<Option<u64>, DataError> {
+        if std::mem::take(&mut self.bom_possible) {
+            // A byte order mark (which holds no line feed) at the very start.
+            while self.end < 3 && !self.eof {
+                self.fill(0, path)?;
+            }
+            if self.buf[..self.end].starts_with(b"\xef\xbb\xbf") {
+                self.pos = 3;
+            }
+        }
+        // Line endings where a record would start make empty records,
+        // which the csv crate skips.
         loop {
-            if self.pos == self.pending.len() {
-                self.pending.clear();
-                self.pos = 0;
-                if self.read_line(path)? == 0 {
+            if self.pos == self.end {
+                if self.eof {
                     return Ok(None);
                 }
-                // The first line is whole in `pending`: a byte order mark
-                // (which holds no line feed) is seen whatever the buffer.
-                if std::mem::take(&mut self.bom_possible)
-                    && self.pending.starts_with(b"\xef\xbb\xbf")
-                {
-                    self.pos = 3;
-                }
-            }
-            // Line endings where a record would start make empty records,
-            // which the csv crate skips.
-            while let Some(&b) = self.pending.get(self.pos)
-                && (b == b'\n' || b == b'\r')
-            {
-                self.line += u64::from(b == b'\n');
-                self.pos += 1;
-            }
-            if self.pos == self.pending.len() {
+                self.fill(self.pos, path)?;
                 continue;
             }
-            let first_line = self.line + 1;
-            let start = self.pos;
-            let mut end = self.pending.len();
-            while end > start && matches!(self.pending[end - 1], b'\n' | b'\r') {
-                end -= 1;
+            match self.buf[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' => {}
+                _ => break,
             }
-            if split_plain(&self.pending[start..end], self.delimiter, &mut self.fields) {
-                self.span = (start, end);
-                self.line += u64::from(self.pending.last() == Some(&b'\n'));
-                self.pos = self.pending.len();
-                self.quoted = false;
-                self.record_lines = 1;
-                return Ok(Some(first_line));
+            self.pos += 1;
+        }
+        let first_line = self.line + 1;
+        // The line: up to its line feed, or to the end of the input.
+        let mut searched = self.pos;
+        let feed = loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[searched..self.end]) {
+                break Some(searched + i);
             }
-            self.parse_general(path)?;
+            if self.eof {
+                break None;
+            }
+            let before = self.end;
+            searched = before - self.fill(self.pos, path)?;
+        };
+        let start = self.pos;
+        let mut end = feed.unwrap_or(self.end);
+        while end > start && matches!(self.buf[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        if split_plain(&self.buf[start..end], self.delimiter, &mut self.fields) {
+            self.span = (start, end);
+            self.line += u64::from(feed.is_some());
+            self.pos = feed.map_or(self.end, |i| i + 1);
+            self.quoted = false;
+            self.record_lines = 1;
             return Ok(Some(first_line));
         }
+        self.parse_general(path)?;
+        Ok(Some(first_line))
     }
 
-    /// Reads one record from the parse position with csv-core, taking more
-    /// lines while it needs them.
+    /// Reads one record from the parse position with csv-core, reading
+    /// more blocks while it needs them.
     fn parse_general(&mut self, path: &Path) -> Result<(), DataError> {
         use csv_core::ReadRecordResult as R;
-        let start = self.pos;
+        let mut start = self.pos;
         let line_at_start = self.line;
         let (mut outlen, mut endlen) = (0, 0);
         let mut at_end = false;
@@ -230,7 +267,7 @@ impl<R: BufRead> Records<R> {
             let input = if at_end {
                 &[][..]
             } else {
-                &self.pending[self.pos..]
+                &self.buf[self.pos..self.end]
             };
             let need = outlen + input.len() + 1;
             if self.unquoted.len() < need {
@@ -251,9 +288,13 @@ impl<R: BufRead> Records<R> {
             endlen += nend;
             match result {
                 R::InputEmpty if !at_end => {
-                    // The record's bytes stay in `pending` until it ends.
-                    if self.read_line(path)? == 0 {
-                        self.unterminated = ends_in_quotes(&self.pending[start..], self.delimiter);
+                    // The record's bytes stay in the buffer until it ends.
+                    if !self.eof {
+                        start -= self.fill(start, path)?;
+                    }
+                    if self.eof {
+                        self.unterminated =
+                            ends_in_quotes(&self.buf[start..self.end], self.delimiter);
                         at_end = true;
                     }
                 }
@@ -262,7 +303,7 @@ impl<R: BufRead> Records<R> {
             }
         }
         // Line feeds inside the record, not the one that ends it.
-        let ended_by_line_feed = self.pos > start && self.pending[self.pos - 1] == b'\n';
+        let ended_by_line_feed = self.pos > start && self.buf[self.pos - 1] == b'\n';
         self.record_lines = 1 + self.line - line_at_start - u64::from(ended_by_line_feed);
         self.quoted = true;
         self.fields.clear();
@@ -281,7 +322,7 @@ impl<R: BufRead> Records<R> {
         let bytes: &[u8] = if self.quoted {
             &self.unquoted[..self.fields.last().map_or(0, |f| f.1)]
         } else {
-            &self.pending[self.span.0..self.span.1]
+            &self.buf[self.span.0..self.span.1]
         };
         if !self.quoted
             && let Ok(text) = std::str::from_utf8(bytes)
@@ -330,7 +371,7 @@ impl<R: BufRead> Records<R> {
         if self.quoted {
             &self.unquoted[a..b]
         } else {
-            &self.pending[self.span.0 + a..self.span.0 + b]
+            &self.buf[self.span.0 + a..self.span.0 + b]
         }
     }
 }
@@ -342,12 +383,7 @@ pub type RawRecord = (u64, Vec<Vec<u8>>);
 /// `capacity` bytes, and whether the input ended inside a quoted field. For
 /// the differential tests against [`csv_crate_records`].
 pub fn records_of(input: &[u8], delimiter: u8, capacity: usize) -> (Vec<RawRecord>, bool) {
-    let mut r = Records::with_delimiter(
-        BufReader::with_capacity(capacity.max(1), input),
-        0,
-        delimiter,
-        true,
-    );
+    let mut r = Records::with_block(input, 0, delimiter, true, capacity);
     let mut out = Vec::new();
     while let Some(line) = r.next_record(Path::new("input")).expect("reading memory") {
         out.push((
@@ -474,7 +510,7 @@ fn utf8_error(path: &Path, line: u64, i: usize, name: &str, bytes: &[u8]) -> Dat
 }
 
 /// Reads and matches the header row.
-fn read_header<R: BufRead>(
+fn read_header<R: Read>(
     table: Table,
     path: &Path,
     records: &mut Records<R>,
@@ -514,18 +550,28 @@ pub(crate) fn read(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
-    read_split(
-        table,
-        path,
-        dialect,
-        builder,
+    let split = Split {
         threads,
-        PARALLEL_MIN_BYTES,
-        progress,
-    )
+        min_bytes: PARALLEL_MIN_BYTES,
+        block: BLOCK,
+    };
+    read_split(table, path, dialect, builder, split, progress)
 }
 
-/// Reads a large file in parts, one per thread, without a first pass over it.
+/// How a CSV file is read: in `threads` parts when it has `min_bytes`
+/// bytes or more, each part in blocks of `block` bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Split {
+    /// Parts (threads) at most.
+    pub threads: usize,
+    /// Smaller files are read by one thread.
+    pub min_bytes: u64,
+    /// Bytes per read.
+    pub block: usize,
+}
+
+/// Reads a large file in parts, one per thread, without a first pass over
+/// it, each part in blocks of `block` bytes.
 ///
 /// The file is cut just after the first line feed at or after each of
 /// `threads` equal offsets, assuming that line feed ends a record, and every
@@ -540,20 +586,10 @@ pub(crate) fn read_split(
     path: &Path,
     dialect: CsvDialect,
     builder: &mut FactsBuilder<'_>,
-    threads: usize,
-    parallel_min_bytes: u64,
+    split: Split,
     progress: Option<&Progress>,
 ) -> Result<u64, DataError> {
-    read_split_counted(
-        table,
-        path,
-        dialect,
-        builder,
-        threads,
-        parallel_min_bytes,
-        progress,
-    )
-    .map(|(rows, _)| rows)
+    read_split_counted(table, path, dialect, builder, split, progress).map(|(rows, _)| rows)
 }
 
 /// [`read_split`], also saying whether it had to read the file again serially.
@@ -562,23 +598,23 @@ fn read_split_counted(
     path: &Path,
     dialect: CsvDialect,
     builder: &mut FactsBuilder<'_>,
-    threads: usize,
-    parallel_min_bytes: u64,
+    split: Split,
     progress: Option<&Progress>,
 ) -> Result<(u64, bool), DataError> {
+    let Split {
+        threads,
+        min_bytes: parallel_min_bytes,
+        block,
+    } = split;
     let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if threads <= 1 || size < parallel_min_bytes {
-        let input = BufReader::with_capacity(1 << 20, file);
-        return read_from(table, path, dialect, input, builder).map(|rows| (rows, false));
+        let mut records = Records::with_block(file, 0, dialect.delimiter, true, block);
+        let header = read_header(table, path, &mut records, dialect)?;
+        return read_records(table, path, &header, &mut records, builder).map(|rows| (rows, false));
     }
-    let mut records = Records::with_delimiter(
-        BufReader::with_capacity(1 << 16, file),
-        0,
-        dialect.delimiter,
-        true,
-    );
+    let mut records = Records::with_block(file, 0, dialect.delimiter, true, 1 << 16);
     let header = read_header(table, path, &mut records, dialect)?;
     let header_end = records.offset();
     let header_lines = records.lines();
@@ -596,12 +632,7 @@ fn read_split_counted(
             inner: file.take(to - from),
             progress,
         };
-        let mut records = Records::with_delimiter(
-            BufReader::with_capacity(1 << 20, input),
-            lines_before,
-            dialect.delimiter,
-            false,
-        );
+        let mut records = Records::with_block(input, lines_before, dialect.delimiter, false, block);
         let rows = read_records(table, path, &header, &mut records, &mut part);
         Ok::<_, DataError>(Part {
             rows: rows.map(|n| (part, n)),
@@ -693,13 +724,13 @@ pub(crate) fn read_from(
     input: impl Read,
     builder: &mut FactsBuilder<'_>,
 ) -> Result<u64, DataError> {
-    let mut records = Records::with_delimiter(BufReader::new(input), 0, dialect.delimiter, true);
+    let mut records = Records::with_delimiter(input, 0, dialect.delimiter, true);
     let header = read_header(table, path, &mut records, dialect)?;
     read_records(table, path, &header, &mut records, builder)
 }
 
 /// Feeds every record after the header to `builder`.
-fn read_records<R: BufRead>(
+fn read_records<R: Read>(
     table: Table,
     path: &Path,
     header: &Header,
@@ -721,17 +752,12 @@ pub(crate) fn for_each_record(
     f: impl FnMut(&[&str], &Loc<'_>) -> Result<(), DataError>,
 ) -> Result<u64, DataError> {
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    let mut records = Records::with_delimiter(
-        BufReader::with_capacity(1 << 20, file),
-        0,
-        dialect.delimiter,
-        true,
-    );
+    let mut records = Records::with_delimiter(file, 0, dialect.delimiter, true);
     let header = read_header(table, path, &mut records, dialect)?;
     each_record(table, path, &header, &mut records, f)
 }
 
-fn each_record<R: BufRead>(
+fn each_record<R: Read>(
     table: Table,
     path: &Path,
     header: &Header,
@@ -894,8 +920,11 @@ mod tests {
             path,
             CsvDialect::default(),
             &mut b,
-            threads,
-            0,
+            Split {
+                threads,
+                min_bytes: 0,
+                block: 7,
+            },
             None,
         )?;
         Ok((b.finish(), rows))
@@ -926,7 +955,7 @@ mod tests {
     /// All records of `text` as (first line, fields), read through a buffer
     /// of `capacity` bytes.
     fn all_records(text: &str, capacity: usize) -> Vec<(u64, Vec<String>)> {
-        let mut r = Records::new(BufReader::with_capacity(capacity, text.as_bytes()));
+        let mut r = Records::new(text.as_bytes(), capacity);
         let mut out = Vec::new();
         while let Some(line) = r.next_record(Path::new("t.csv")).unwrap() {
             let t = r.text().unwrap();
@@ -1003,8 +1032,11 @@ mod tests {
                 path,
                 CsvDialect::default(),
                 &mut b,
-                threads,
-                0,
+                Split {
+                    threads,
+                    min_bytes: 0,
+                    block: 13,
+                },
                 None,
             )
             .unwrap();
@@ -1049,8 +1081,11 @@ mod tests {
             flat.path(),
             CsvDialect::default(),
             &mut b,
-            4,
-            0,
+            Split {
+                threads: 4,
+                min_bytes: 0,
+                block: BLOCK,
+            },
             None,
         )
         .unwrap_err();

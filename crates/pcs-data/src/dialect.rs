@@ -2,7 +2,6 @@
 //! the user or detected from the header, never guessed silently.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use pcs_core::facts::Table;
@@ -98,8 +97,7 @@ fn header_fits(table: Table, path: &Path, delimiter: u8) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
-    let mut records =
-        Records::with_delimiter(BufReader::with_capacity(1 << 16, file), 0, delimiter, true);
+    let mut records = Records::with_block(file, 0, delimiter, true, 1 << 16);
     let Ok(Some(_)) = records.next_record(path) else {
         return false;
     };

@@ -72,7 +72,9 @@ pub mod testing {
     pub use crate::csv_table::{RawRecord, csv_crate_records, records_of};
 
     /// Reads the CSV table at `path` as `pcs score` does, splitting it into
-    /// `threads` parts from `parallel_min_bytes` bytes on.
+    /// `threads` parts from `parallel_min_bytes` bytes on, each read in
+    /// blocks of `block` bytes (`pcs score` reads 1 MiB blocks; tiny ones
+    /// put a block boundary inside every record).
     pub fn read_csv_file(
         table: pcs_core::facts::Table,
         path: &std::path::Path,
@@ -80,16 +82,14 @@ pub mod testing {
         builder: &mut pcs_core::facts::FactsBuilder<'_>,
         threads: usize,
         parallel_min_bytes: u64,
+        block: usize,
     ) -> Result<u64, crate::DataError> {
-        crate::csv_table::read_split(
-            table,
-            path,
-            dialect,
-            builder,
+        let split = crate::csv_table::Split {
             threads,
-            parallel_min_bytes,
-            None,
-        )
+            min_bytes: parallel_min_bytes,
+            block,
+        };
+        crate::csv_table::read_split(table, path, dialect, builder, split, None)
     }
 }
 

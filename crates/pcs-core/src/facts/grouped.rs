@@ -141,13 +141,10 @@ impl FactsBuilder<'_> {
         }
         let p = self.partner(partner_id);
         let t = p.tenant(tenant_id, None);
-        let agg = p.usage.entry((t, usage.workload, month)).or_default();
-        agg.total.amount += quantity;
-        agg.total.rows += rows;
-        match agg.by_product.iter_mut().find(|(q, _)| *q == usage.product) {
-            Some((_, q)) => *q += quantity,
-            None => agg.by_product.push((usage.product, quantity)),
-        }
+        p.usage
+            .entry((t, usage.workload, month))
+            .or_default()
+            .add_group(usage.product, quantity, rows);
     }
 
     /// Adds a group of rows that counted for nothing. Months outside the
