@@ -33,25 +33,7 @@ pub fn load(
     period: &Period,
     explain: bool,
 ) -> Result<(DatasetFacts, Dataset), Failure> {
-    use anyhow::anyhow;
-    let wrap = |e: pcs_distributed::Error| {
-        if e.is_bad_input() {
-            Failure::BadInput(anyhow!(e))
-        } else {
-            Failure::Other(anyhow!(e))
-        }
-    };
-    let cluster: pcs_distributed::Cluster = cluster.parse().map_err(wrap)?;
-    if explain {
-        eprintln!(
-            "note: on a cluster rows are summed by the executors: explanations name no source lines"
-        );
-    }
-    let loaded =
-        pcs_distributed::load_blocking_with(&cluster, dataset, rb, &period.data_months(), None)
-            .map_err(wrap)?;
-    report_queries(&loaded);
-    Ok((loaded.facts, loaded.dataset))
+    load_with(cluster, dataset, rb, period, None, explain)
 }
 
 /// [`load`] for several solution areas: also the acr and licenses tables,
@@ -65,6 +47,24 @@ pub fn load_areas(
     period: &Period,
     vocabulary: &Vocabulary,
     area_months: &MonthFilter,
+    explain: bool,
+) -> Result<(DatasetFacts, Dataset), Failure> {
+    let areas = pcs_distributed::Areas {
+        vocabulary,
+        months: area_months,
+    };
+    load_with(cluster, dataset, rb, period, Some(areas), explain)
+}
+
+/// What [`load`] and [`load_areas`] share: the cluster's address, the note
+/// under `--explain`, the load and the errors' exit codes.
+#[cfg(feature = "distributed")]
+fn load_with(
+    cluster: &str,
+    dataset: &Path,
+    rb: &Rulebook,
+    period: &Period,
+    areas: Option<pcs_distributed::Areas<'_>>,
     explain: bool,
 ) -> Result<(DatasetFacts, Dataset), Failure> {
     use anyhow::anyhow;
@@ -81,18 +81,9 @@ pub fn load_areas(
             "note: on a cluster rows are summed by the executors: explanations name no source lines"
         );
     }
-    let areas = pcs_distributed::Areas {
-        vocabulary,
-        months: area_months,
-    };
-    let loaded = pcs_distributed::load_blocking_with(
-        &cluster,
-        dataset,
-        rb,
-        &period.data_months(),
-        Some(areas),
-    )
-    .map_err(wrap)?;
+    let loaded =
+        pcs_distributed::load_blocking_with(&cluster, dataset, rb, &period.data_months(), areas)
+            .map_err(wrap)?;
     report_queries(&loaded);
     Ok((loaded.facts, loaded.dataset))
 }
