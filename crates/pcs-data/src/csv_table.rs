@@ -41,10 +41,10 @@ pub(crate) fn header_error(
 const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 
 /// The header of a CSV table, matched against the table's columns.
-struct Header {
+pub(crate) struct Header {
     names: Vec<String>,
-    map: HeaderMap,
-    dialect: CsvDialect,
+    pub(crate) map: HeaderMap,
+    pub(crate) dialect: CsvDialect,
 }
 
 /// CSV records, exactly as the csv crate reads them (its default dialect, with
@@ -510,7 +510,7 @@ fn utf8_error(path: &Path, line: u64, i: usize, name: &str, bytes: &[u8]) -> Dat
 }
 
 /// Reads and matches the header row.
-fn read_header<R: Read>(
+pub(crate) fn read_header<R: Read>(
     table: Table,
     path: &Path,
     records: &mut Records<R>,
@@ -757,7 +757,9 @@ pub(crate) fn for_each_record(
     each_record(table, path, &header, &mut records, f)
 }
 
-fn each_record<R: Read>(
+/// Calls `f` with the values of every record of `records` (read after the
+/// header), each checked as a full read checks it.
+pub(crate) fn each_record<R: Read>(
     table: Table,
     path: &Path,
     header: &Header,

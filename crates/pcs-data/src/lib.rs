@@ -27,6 +27,7 @@ mod error;
 pub mod import;
 #[cfg(feature = "parquet")]
 mod parquet_table;
+mod partner_index;
 mod record;
 mod schema;
 /// Writing tables (CSV, Parquet) and whole dataset directories atomically.
@@ -42,6 +43,7 @@ use pcs_core::rulebook::Rulebook;
 
 pub use dialect::{CsvDialect, CsvOptions};
 pub use error::{DataError, ErrorKind};
+pub use partner_index::PartnerIndex;
 pub use record::parse_decimal;
 pub use schema::{ColumnSpec, HeaderMap, HeaderProblem, ValueKind, columns, match_header};
 
@@ -394,6 +396,54 @@ impl Dataset {
         self.load_into_with(builder, options)
     }
 
+    /// Reads one table file of this dataset into `builder` (with the
+    /// threads and progress of `options`). Returns the number of data rows.
+    pub fn read_table(
+        &self,
+        t: &TableFile,
+        builder: &mut FactsBuilder<'_>,
+        options: &LoadOptions,
+    ) -> Result<u64, DataError> {
+        Ok(match t.format {
+            Format::Csv => csv_table::read(
+                t.table,
+                &t.path,
+                t.dialect,
+                builder,
+                options.threads,
+                options.progress.as_deref(),
+            )?,
+            #[cfg(feature = "parquet")]
+            Format::Parquet => parquet_table::read(
+                t.table,
+                &t.path,
+                builder,
+                options.threads,
+                options.progress.as_deref(),
+            )?,
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => {
+                return Err(DataError::new(
+                    ErrorKind::Format,
+                    &t.path,
+                    "this build of pcs does not read Parquet (built without the parquet feature)",
+                ));
+            }
+            #[cfg(feature = "xlsx")]
+            Format::Xlsx => {
+                xlsx_table::read(t.table, &t.path, builder, options.progress.as_deref())?
+            }
+            #[cfg(not(feature = "xlsx"))]
+            Format::Xlsx => {
+                return Err(DataError::new(
+                    ErrorKind::Format,
+                    &t.path,
+                    "this build of pcs does not read Excel workbooks (built without the xlsx feature)",
+                ));
+            }
+        })
+    }
+
     fn load_into_with(
         &self,
         mut builder: FactsBuilder<'_>,
@@ -401,44 +451,7 @@ impl Dataset {
     ) -> Result<(DatasetFacts, ReadStats), DataError> {
         let mut stats = ReadStats::default();
         for t in &self.tables {
-            let rows = match t.format {
-                Format::Csv => csv_table::read(
-                    t.table,
-                    &t.path,
-                    t.dialect,
-                    &mut builder,
-                    options.threads,
-                    options.progress.as_deref(),
-                )?,
-                #[cfg(feature = "parquet")]
-                Format::Parquet => parquet_table::read(
-                    t.table,
-                    &t.path,
-                    &mut builder,
-                    options.threads,
-                    options.progress.as_deref(),
-                )?,
-                #[cfg(not(feature = "parquet"))]
-                Format::Parquet => {
-                    return Err(DataError::new(
-                        ErrorKind::Format,
-                        &t.path,
-                        "this build of pcs does not read Parquet (built without the parquet feature)",
-                    ));
-                }
-                #[cfg(feature = "xlsx")]
-                Format::Xlsx => {
-                    xlsx_table::read(t.table, &t.path, &mut builder, options.progress.as_deref())?
-                }
-                #[cfg(not(feature = "xlsx"))]
-                Format::Xlsx => {
-                    return Err(DataError::new(
-                        ErrorKind::Format,
-                        &t.path,
-                        "this build of pcs does not read Excel workbooks (built without the xlsx feature)",
-                    ));
-                }
-            };
+            let rows = self.read_table(t, &mut builder, options)?;
             stats.tables.push((t.table, t.path.clone(), rows));
         }
         Ok((builder.finish(), stats))

@@ -80,9 +80,8 @@ impl Reports {
                 return Ok(r);
             }
             let snap = r.snap.clone();
-            let dir = state.config().dir.clone();
             let (date, id) = (r.date, r.partner.clone());
-            match blocking(move || snap.partner_lines(&dir, date, &id)).await {
+            match blocking(move || snap.partner_lines(date, &id)).await {
                 Ok(f) => {
                     r.lines = Some(f);
                     return Ok(r);
