@@ -6,16 +6,19 @@ peak resident memory of `pcs score` on the same data.
 
 Usage:
     python3 bench/soak.py [--partners 20000] [--duration 180] [--workers 4]
-                          [--upload-every 15] [--month 2024-07] [--port 18474]
+                          [--upload-every 15] [--month M] [--port 18474]
                           [--pcs target/release/pcs] [--no-build] [--keep]
 
 1. builds pcs in release (`cargo build --release -p pcs-cli`) unless --no-build
    or --pcs (CARGO_TARGET_DIR is honoured);
 2. generates the dataset with `pcs generate` (bench/data/serve-N, kept for the
    next run; the soak works on a copy, since uploads replace its tables);
-3. measures `pcs score COPY --month M --format jsonl -q` (peak RSS, wall time);
-4. starts `pcs serve COPY --addr 127.0.0.1:PORT` and records its resident
-   memory every second (/proc/PID/status);
+3. starts `pcs serve COPY --addr 127.0.0.1:PORT` and records its resident
+   memory every second (/proc/PID/status); the month M of every request is
+   --month, else the server's default month (`default_month` of
+   /api/v1/dataset: the month its pages show, picked from the data);
+4. measures `pcs score COPY --month M --format jsonl -q` (peak RSS, wall
+   time) while the server is idle;
 5. for --duration seconds: --workers threads each send, in turn, the score
    API, the summary page (every area), the score API of a random area, the
    customers API, the explanation API of an area other than Business
@@ -124,7 +127,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=180, help="seconds of load")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--upload-every", type=float, default=15.0, help="seconds between uploads")
-    ap.add_argument("--month", default="2024-07")
+    ap.add_argument("--month", help="the month of every request (default: the server's default month)")
     ap.add_argument("--port", type=int, default=18474)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pcs", type=Path, help="the pcs binary (default: build the release one)")
@@ -157,9 +160,6 @@ def main() -> None:
     cells[1] = b"Renamed by the soak test"
     renamed = b"\n".join([header, b",".join(cells), rest])
 
-    score_rss, score_wall = score_peak(pcs, work, args.month)
-    log(f"pcs score: peak RSS {score_rss:.0f} MiB, {score_wall:.1f} s")
-
     cmd = [str(pcs), "serve", str(work), "--addr", f"127.0.0.1:{args.port}"]
     log("$ " + " ".join(cmd))
     started = time.monotonic()
@@ -179,6 +179,14 @@ def main() -> None:
     stop = threading.Event()
     try:
         rss_start = rss_mib(server.pid)
+        if not args.month:
+            _, body = request(f"{base}/api/v1/dataset")
+            args.month = json.loads(body)["default_month"]
+            if not args.month:
+                raise SystemExit("the server has no default month (no rulebook in force today?): give --month")
+            log(f"month {args.month} (the server's default month)")
+        score_rss, score_wall = score_peak(pcs, work, args.month)
+        log(f"pcs score: peak RSS {score_rss:.0f} MiB, {score_wall:.1f} s")
         ids: list[str] = []
         offset = 0
         while True:

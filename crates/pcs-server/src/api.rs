@@ -647,6 +647,10 @@ struct DatasetInfo {
     partners: usize,
     /// Today's date as the server sees it (the default evaluation date).
     today: String,
+    /// The month the dashboard shows when none is asked for (`YYYY-MM`):
+    /// the one whose latest month is the newest complete month of the data,
+    /// not after today's; null when no rulebook is in force today.
+    default_month: Option<String>,
     /// The table files (for a partner token: each table's format and that
     /// partner's rows only).
     #[schema(value_type = Vec<Object>)]
@@ -1009,6 +1013,7 @@ async fn dataset(
         load_seconds: snap.load_time.as_secs_f64(),
         partners,
         today: state.today().to_string(),
+        default_month: snap.default_month(state.today()).map(|m| m.to_string()),
         tables,
         warnings,
     }))

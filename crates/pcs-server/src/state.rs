@@ -508,6 +508,19 @@ impl Snapshot {
         self.index.as_ref()
     }
 
+    /// The month a page or report shows when none is asked for: the one
+    /// whose latest month is the newest complete month of the data
+    /// ([`complete_month`]), but not after the month of `today`; `None` when
+    /// no rulebook is in force on `today`.
+    pub fn default_month(&self, today: Date) -> Option<Month> {
+        let (rb, _) = self.under(today).ok()?;
+        let now = Period::for_date(rb, today).month;
+        Some(match self.complete_month {
+            Some(latest) => latest.plus(rb.calendar.latest_month_offset).min(now),
+            None => now,
+        })
+    }
+
     /// The newest month in which as many partners have revenue or usage as
     /// in any month.
     pub fn complete_month(&self) -> Option<Month> {

@@ -35,7 +35,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use pcs_core::calendar::Month;
-use pcs_core::score::Period;
 
 use crate::auth::{Access, authenticate};
 use crate::error::ApiError;
@@ -227,15 +226,10 @@ fn html_response(status: StatusCode, m: Markup) -> Response {
 /// The month a page shows when none is asked for: the one whose latest
 /// month is the newest complete month of the data, but not after today's.
 fn default_sel(state: &AppState) -> Sel {
-    let snap = state.snapshot();
     let today = state.today();
-    let Ok((rb, _)) = snap.under(today) else {
-        return Sel::Date(today);
-    };
-    let now = Period::for_date(rb, today).month;
-    match snap.complete_month() {
-        Some(latest) => Sel::Month(latest.plus(rb.calendar.latest_month_offset).min(now)),
-        None => Sel::Month(now),
+    match state.snapshot().default_month(today) {
+        Some(m) => Sel::Month(m),
+        None => Sel::Date(today),
     }
 }
 
