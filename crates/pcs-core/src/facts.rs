@@ -207,7 +207,8 @@ pub enum MonthFilter {
 }
 
 impl MonthFilter {
-    fn keeps(&self, m: Month) -> bool {
+    /// Whether month `m` is kept.
+    pub fn keeps(&self, m: Month) -> bool {
         match self {
             MonthFilter::All => true,
             MonthFilter::Only(ms) => ms.contains(&m),
@@ -1076,6 +1077,14 @@ impl<'r> FactsBuilder<'r> {
     pub fn only_partner(mut self, partner: &str) -> Self {
         self.only = Some(partner.into());
         self
+    }
+
+    /// The revenue and usage months this builder keeps aggregates for. Of
+    /// a revenue or usage row of another month it reads the partner, the
+    /// workload, the association and the month only (a reader may leave
+    /// the other columns unread when they cannot be malformed).
+    pub fn months(&self) -> &MonthFilter {
+        &self.months
     }
 
     /// Whether a row of `partner` is skipped ([`FactsBuilder::only_partner`]).

@@ -1,9 +1,11 @@
 //! `pcs convert`: a CSV dataset to Parquet, atomically.
 //!
 //! Revenue and usage are written sorted by month (rows of one month are
-//! contiguous, in their original order), so each Parquet row group covers a
-//! narrow range of months and its statistics let a reader that filters on
-//! `month` skip what it does not need. Memory stays bounded: rows are first
+//! contiguous, in their original order), one month per row group (a month of
+//! more than the writer's row-group size fills several), so the statistics
+//! of a row group's `month` column name its month and a reader that keeps
+//! some months only reads the others' partner and name columns alone
+//! (`parquet_table`). Memory stays bounded: rows are first
 //! spread over one temporary CSV file per month, then written month by month.
 
 use std::collections::BTreeMap;
@@ -90,6 +92,8 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
                     for_each_record(t.table, &p, CsvDialect::default(), |values, _| {
                         out.write_row(values).map_err(|e| write_error(&t.path, e))
                     })?;
+                    // One month per row group (a large month fills several).
+                    out.end_row_group().map_err(|e| write_error(&out_path, e))?;
                     std::fs::remove_file(&p)
                         .map_err(|e| DataError::new(ErrorKind::Io, &p, e.to_string()))?;
                 }

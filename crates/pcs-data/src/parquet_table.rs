@@ -39,8 +39,10 @@ use arrow_array::{
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::statistics::Statistics;
 use pcs_core::Decimal;
-use pcs_core::facts::{FactsBuilder, Table};
+use pcs_core::calendar::Month;
+use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
 use pcs_core::jiff::civil::Date;
 
 use rayon::prelude::*;
@@ -92,39 +94,59 @@ pub(crate) fn read(
     if parts.is_empty() {
         return Ok(0);
     }
-    let read_part = |(row_groups, first_row): &(Vec<usize>, u64)| -> Result<(FactsBuilder<'_>, u64), DataError> {
-        let mut part = builder.empty_like();
+    let metadata = reader.metadata().clone();
+    let schema = reader.schema().clone();
+    let months = builder.months().clone();
+    // Reads row groups `row_groups` (rows from `first_row` + 1) into
+    // `part`; the columns `skip` marks are not read (see `plan`).
+    let read_groups = |row_groups: Vec<usize>,
+                       first_row: u64,
+                       skip: &[bool; MAX_COLUMNS],
+                       part: &mut FactsBuilder<'_>|
+     -> Result<u64, DataError> {
         let file = File::open(path).map_err(io)?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(format_err)?;
-        let leaves: Vec<usize> = map.index.iter().flatten().copied().collect();
+        let leaves: Vec<usize> = map
+            .index
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| !skip[*c])
+            .filter_map(|(_, i)| *i)
+            .collect();
         let mask = ProjectionMask::roots(reader.parquet_schema(), leaves.iter().copied());
         let batches = reader
             .with_projection(mask)
-            .with_row_groups(row_groups.clone())
+            .with_row_groups(row_groups)
             .with_batch_size(8192)
             .build()
             .map_err(format_err)?;
         let mut sorted = leaves.clone();
         sorted.sort_unstable();
-        let mut row = *first_row;
+        let mut row = first_row;
         // Per column, the text of the current row's cell when it is not
         // the file's own text (a float's decimal text, or a value pcs
         // cannot hold as the file holds it).
         let mut texts: [String; MAX_COLUMNS] = Default::default();
         for batch in batches {
             let batch: RecordBatch = batch.map_err(|e| {
-                DataError::new(ErrorKind::Format, path, format!("not a readable Parquet file: {e}"))
+                DataError::new(
+                    ErrorKind::Format,
+                    path,
+                    format!("not a readable Parquet file: {e}"),
+                )
             })?;
             // The projected batch holds the selected columns in file order.
             let cols: Vec<Option<Cells>> = map
                 .index
                 .iter()
-                .map(|idx| {
-                    idx.map(|i| {
-                        let pos = sorted.binary_search(&i).expect("projected");
-                        Cells::new(batch.column(pos), path, &header[i])
-                    })
-                    .transpose()
+                .enumerate()
+                .map(|(c, idx)| {
+                    idx.filter(|_| !skip[c])
+                        .map(|i| {
+                            let pos = sorted.binary_search(&i).expect("projected");
+                            Cells::new(batch.column(pos), path, &header[i])
+                        })
+                        .transpose()
                 })
                 .collect::<Result<_, _>>()?;
             let n = cols.len();
@@ -157,9 +179,9 @@ pub(crate) fn read(
                         continue;
                     }
                     let value = match cells {
-                        Cells::Decimal(a, scale) => {
-                            decimal(a.value(r), *scale).map(Typed::Decimal).ok_or("number out of range")
-                        }
+                        Cells::Decimal(a, scale) => decimal(a.value(r), *scale)
+                            .map(Typed::Decimal)
+                            .ok_or("number out of range"),
                         Cells::Decimal256(a, scale) => a
                             .value(r)
                             .to_i128()
@@ -188,7 +210,9 @@ pub(crate) fn read(
                 }
                 let mut values = [""; MAX_COLUMNS];
                 for (c, cells) in cols.iter().enumerate() {
-                    if let Some(cells) = cells {
+                    if skip[c] {
+                        values[c] = SKIPPED;
+                    } else if let Some(cells) = cells {
                         values[c] = if own[c] {
                             cells.text(r).unwrap_or_default()
                         } else {
@@ -196,7 +220,7 @@ pub(crate) fn read(
                         };
                     }
                 }
-                feed_typed(&values[..n], &typed[..n], &loc, &mut part).map_err(|e| {
+                feed_typed(&values[..n], &typed[..n], &loc, part).map_err(|e| {
                     // Name the cell as the file holds it, not as it was read.
                     let cells = e
                         .column()
@@ -215,6 +239,32 @@ pub(crate) fn read(
                 p.add(size * batch.num_rows() as u64 / total);
             }
         }
+        Ok(row - first_row)
+    };
+    let read_part = |(row_groups, first_row): &(Vec<usize>, u64)| -> Result<(FactsBuilder<'_>, u64), DataError> {
+        let mut part = builder.empty_like();
+        let mut row = *first_row;
+        // Consecutive row groups of the same plan are read together.
+        let mut run: Vec<usize> = Vec::new();
+        let mut run_skip = [false; MAX_COLUMNS];
+        let mut run_first = row;
+        for &g in row_groups {
+            let group = metadata.row_group(g);
+            let skip = match plan(table, group, &schema, &map, &months) {
+                Some(skip) if outside(path, g, &map, table, &months)? => skip,
+                _ => [false; MAX_COLUMNS],
+            };
+            if skip != run_skip && !run.is_empty() {
+                read_groups(std::mem::take(&mut run), run_first, &run_skip, &mut part)?;
+                run_first = row;
+            }
+            run_skip = skip;
+            run.push(g);
+            row += group.num_rows().max(0) as u64;
+        }
+        if !run.is_empty() {
+            read_groups(run, run_first, &run_skip, &mut part)?;
+        }
         Ok((part, row - first_row))
     };
     let results: Vec<Result<(FactsBuilder<'_>, u64), DataError>> =
@@ -226,6 +276,168 @@ pub(crate) fn read(
         rows += n;
     }
     Ok(rows)
+}
+
+/// What a row group's skipped columns hold in their place: a value that
+/// passes every check (an id), never looked at (the row's month is not kept,
+/// so the builder reads its partner, names and month only).
+const SKIPPED: &str = "-";
+
+/// The columns of revenue and usage that a row of a month the builder does
+/// not keep is read without: of such a row the builder reads the partner,
+/// the names and the month only ([`FactsBuilder::months`]).
+fn skippable(table: Table) -> &'static [usize] {
+    use crate::schema::col;
+    match table {
+        Table::Revenue => &[col::R_TENANT, col::R_CUSTOMER, col::R_SUBSCRIPTION],
+        Table::Usage => &[col::U_TENANT, col::U_CUSTOMER],
+        _ => &[],
+    }
+}
+
+/// Which columns of a row group may go unread, if its rows all fall in
+/// months the builder does not keep ([`outside`] checks that): none unless
+/// the `month` column's statistics (text `YYYY-MM`, or dates) show that no
+/// kept month is within the group's range, and then only columns whose
+/// every value passes the checks of a full read, as the statistics and the
+/// column type prove: the optional text columns (no text fails), and the
+/// customer's tenant id when it has no null and every value starts with a
+/// visible ASCII byte (so none is empty once trimmed), or is an integer. A
+/// malformed value is then reported just as a full read reports it; the
+/// partner, names, month and amount of every row are read (the partner
+/// list, the warnings and the errors stay a full read's).
+fn plan(
+    table: Table,
+    group: &parquet::file::metadata::RowGroupMetaData,
+    schema: &arrow_schema::Schema,
+    map: &HeaderMap,
+    months: &MonthFilter,
+) -> Option<[bool; MAX_COLUMNS]> {
+    use crate::schema::col;
+    let MonthFilter::Only(kept) = months else {
+        return None;
+    };
+    let skippable = skippable(table);
+    if skippable.is_empty() {
+        return None;
+    }
+    let month_col = if table == Table::Revenue {
+        col::R_MONTH
+    } else {
+        col::U_MONTH
+    };
+    let stats = group.column(map.index[month_col]?).statistics()?;
+    let month_of = |bytes: &[u8]| -> Option<Month> {
+        match stats {
+            Statistics::ByteArray(_) => Month::parse_strict(std::str::from_utf8(bytes).ok()?).ok(),
+            Statistics::Int32(_) => {
+                let days = i32::from_le_bytes(bytes.try_into().ok()?);
+                civil(i64::from(days)).map(Month::of)
+            }
+            _ => None,
+        }
+    };
+    let (lo, hi) = (
+        month_of(stats.min_bytes_opt()?)?,
+        month_of(stats.max_bytes_opt()?)?,
+    );
+    if kept.iter().any(|m| (lo..=hi).contains(m)) {
+        return None;
+    }
+    let mut skip = [false; MAX_COLUMNS];
+    for &c in skippable {
+        let Some(i) = map.index[c] else { continue };
+        let spec = &columns(table)[c];
+        let safe = !spec.required
+            || group.column(i).statistics().is_some_and(|st| {
+                let visible = |b: Option<&[u8]>| {
+                    b.and_then(|b| b.first())
+                        .is_some_and(|b| (0x21..=0x7e).contains(b))
+                };
+                st.null_count_opt() == Some(0)
+                    && (schema.field(i).data_type().is_integer()
+                        || (matches!(st, Statistics::ByteArray(_))
+                            && visible(st.min_bytes_opt())
+                            && visible(st.max_bytes_opt())))
+            });
+        skip[c] = safe;
+    }
+    skip.iter().any(|s| *s).then_some(skip)
+}
+
+/// Whether no row of row group `g` has a month the builder keeps, read
+/// from the group's `month` column (statistics only point at the groups to
+/// check: a month written with spaces around it lies outside their range).
+/// A row whose month cannot be read (null, malformed) answers no: the group
+/// is then read whole and the row reported as a full read reports it.
+fn outside(
+    path: &Path,
+    g: usize,
+    map: &HeaderMap,
+    table: Table,
+    months: &MonthFilter,
+) -> Result<bool, DataError> {
+    use crate::schema::col;
+    let format_err = |e: String| {
+        DataError::new(
+            ErrorKind::Format,
+            path,
+            format!("not a readable Parquet file: {e}"),
+        )
+    };
+    let month_col = if table == Table::Revenue {
+        col::R_MONTH
+    } else {
+        col::U_MONTH
+    };
+    let Some(i) = map.index[month_col] else {
+        return Ok(false);
+    };
+    let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format_err(e.to_string()))?;
+    let mask = ProjectionMask::roots(reader.parquet_schema(), [i]);
+    let batches = reader
+        .with_projection(mask)
+        .with_row_groups(vec![g])
+        .with_batch_size(8192)
+        .build()
+        .map_err(|e| format_err(e.to_string()))?;
+    let mut last: Option<(String, Month)> = None;
+    for batch in batches {
+        let batch = batch.map_err(|e| format_err(e.to_string()))?;
+        let cells = Cells::new(batch.column(0), path, "month")?;
+        for r in 0..batch.num_rows() {
+            if cells.is_null(r) {
+                return Ok(false);
+            }
+            let month = match &cells {
+                Cells::Days(a) => civil(i64::from(a.value(r))).map(Month::of),
+                Cells::Instants(a, per_day, ..) => {
+                    civil(a.value(r).div_euclid(*per_day)).map(Month::of)
+                }
+                _ => match cells.text(r) {
+                    // Rows of a month come together: one parse per run.
+                    Some(t) if last.as_ref().is_some_and(|(s, _)| s == t) => {
+                        last.as_ref().map(|(_, m)| *m)
+                    }
+                    Some(t) => {
+                        let m = Month::parse_strict(t.trim()).ok();
+                        if let Some(m) = m {
+                            last = Some((t.to_string(), m));
+                        }
+                        m
+                    }
+                    None => None,
+                },
+            };
+            match month {
+                Some(m) if !months.keeps(m) => {}
+                _ => return Ok(false),
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Contiguous runs of row groups, at most one per thread, of about the same
@@ -624,6 +836,146 @@ mod tests {
     use super::{civil, decimal, instant_text, point};
     use arrow_schema::TimeUnit;
     use pcs_core::jiff::civil::Date;
+
+    /// A revenue file, one row group per element of `groups`, of (tenant,
+    /// month) rows (text columns).
+    fn groups_file(dir: &std::path::Path, groups: &[&[(&str, &str)]]) -> std::path::PathBuf {
+        use arrow_array::{ArrayRef, RecordBatch, StringArray};
+        use arrow_schema::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let path = dir.join("revenue.parquet");
+        let names = [
+            "partner_id",
+            "customer_tenant_id",
+            "customer_name",
+            "workload",
+            "month",
+            "revenue_usd",
+            "association",
+        ];
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .map(|n| Field::new(*n, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ));
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema.clone(),
+            None,
+        )
+        .unwrap();
+        for rows in groups {
+            let col = |f: &dyn Fn(&(&str, &str)) -> String| -> ArrayRef {
+                Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+            };
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    col(&|_| "P1".into()),
+                    col(&|r| r.0.into()),
+                    col(&|_| "Contoso".into()),
+                    col(&|_| "Sales".into()),
+                    col(&|r| r.1.into()),
+                    col(&|_| "1".into()),
+                    col(&|_| "DPOR".into()),
+                ],
+            )
+            .unwrap();
+            w.write(&batch).unwrap();
+            w.flush().unwrap();
+        }
+        w.close().unwrap();
+        path
+    }
+
+    /// Which groups are read without their tenant and customer columns.
+    #[test]
+    fn only_groups_of_months_not_kept_with_safe_columns_skip_them() {
+        use super::{MAX_COLUMNS, outside, plan};
+        use crate::schema::{col, match_header};
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        use pcs_core::facts::{MonthFilter, Table};
+        let dir = tempfile::tempdir().unwrap();
+        let path = groups_file(
+            dir.path(),
+            &[
+                &[("t1", "2022-05"), ("t2", "2022-06")],
+                &[("t1", "2023-10")],
+                &[("", "2022-05")],
+                &[("t1", "2022-05"), ("t1", " 2023-10")],
+                &[("t1", "2021-01")],
+            ],
+        );
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let header: Vec<String> = reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let map = match_header(Table::Revenue, &header).unwrap();
+        let months =
+            MonthFilter::Only(vec!["2023-10".parse().unwrap(), "2022-10".parse().unwrap()]);
+        let meta = reader.metadata();
+        let plans: Vec<Option<[bool; MAX_COLUMNS]>> = (0..5)
+            .map(|g| {
+                plan(
+                    Table::Revenue,
+                    meta.row_group(g),
+                    reader.schema(),
+                    &map,
+                    &months,
+                )
+            })
+            .collect();
+        let skip = plans[0].expect("months not kept");
+        assert!(skip[col::R_TENANT] && skip[col::R_CUSTOMER] && !skip[col::R_MONTH]);
+        assert!(!skip[col::R_PARTNER] && !skip[col::R_WORKLOAD] && !skip[col::R_ASSOCIATION]);
+        assert_eq!(plans[1], None, "the kept month");
+        // An empty tenant id can fail: read; the customer name cannot.
+        let skip = plans[2].expect("months not kept");
+        assert!(!skip[col::R_TENANT] && skip[col::R_CUSTOMER]);
+        // A month written with a space is not in the statistics' range.
+        assert_eq!(plans[3], None);
+        assert_eq!(
+            plans[4],
+            plan(
+                Table::Revenue,
+                meta.row_group(0),
+                reader.schema(),
+                &map,
+                &months
+            )
+        );
+        // Every month kept, or another table: nothing skipped.
+        assert_eq!(
+            plan(
+                Table::Revenue,
+                meta.row_group(0),
+                reader.schema(),
+                &map,
+                &MonthFilter::All
+            ),
+            None
+        );
+        assert_eq!(
+            plan(
+                Table::Acr,
+                meta.row_group(0),
+                reader.schema(),
+                &map,
+                &months
+            ),
+            None
+        );
+        // The rows themselves: a kept month behind spaces is seen.
+        let path = path.as_path();
+        assert!(outside(path, 0, &map, Table::Revenue, &months).unwrap());
+        assert!(!outside(path, 1, &map, Table::Revenue, &months).unwrap());
+        assert!(!outside(path, 3, &map, Table::Revenue, &months).unwrap());
+    }
 
     #[test]
     fn runs_share_rows_out_evenly_and_in_order() {

@@ -472,6 +472,18 @@ impl<W: Write + Send> TableWriter<W> {
         Ok(())
     }
 
+    /// Ends the current Parquet row group after the rows written so far, so
+    /// that the rows written next start a new one (no effect on CSV). `pcs
+    /// convert` ends one at each month: every row group's statistics then
+    /// name one month, and a reader skips the months it does not read.
+    pub fn end_row_group(&mut self) -> Result<(), WriteError> {
+        if let Sink::Parquet(p) = &mut self.sink {
+            p.flush_batch()?;
+            p.writer.flush()?;
+        }
+        Ok(())
+    }
+
     /// Flushes buffered rows and ends the file (the Parquet footer); returns
     /// the underlying writer, flushed.
     pub fn finish(self) -> Result<W, WriteError> {
