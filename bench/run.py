@@ -6,11 +6,13 @@ Usage:
     python3 bench/run.py [--partners 20000] [--scales 1,4,16] [--runs 5] [--formats csv,parquet]
                          [--profiles default,dense] [--peers duckdb,polars] [--no-areas]
                          [--seed 1] [--month 2024-07] [--keep-data] [--no-build]
+                         [--pcs-before OTHER_PCS]
 
 1. makes bench/.venv with duckdb and polars (bench/requirements.txt) when missing;
 2. builds pcs in release (`cargo build --release -p pcs-cli`) unless --no-build;
 3. generates each dataset with `pcs generate` (partners x scale, each profile,
-   CSV and/or Parquet) under bench/data/ unless it is already there, and beside
+   CSV; Parquet is that CSV dataset through `pcs convert`: sorted by month,
+   one month per row group) under bench/data/ unless it is already there, and beside
    it a directory of links to its four Business Applications tables (what the
    peers read);
 4. FIRST checks, on every dataset of scale 1, that each peer gives the same
@@ -50,6 +52,9 @@ from benchlib import (BENCH, PEERS, ROOT, VENV_PYTHON, child_env, compare_files,
 
 DATA = BENCH / "data"
 PCS = ROOT / "target" / "release" / "pcs"
+# Another pcs binary timed alternately with PCS (--pcs-before), if any.
+BEFORE: Path | None = None
+BEFORE_NAME = "pcs-before"
 TIME = Path("/usr/bin/time")
 TABLE_NAMES = ("revenue", "usage", "certifications", "partners")
 
@@ -145,13 +150,24 @@ def generate(profile: str, fmt: str, partners: int, seed: int, generated: list[P
     tmp = d.with_name(d.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    log(f"generating {d.relative_to(ROOT)} ...")
-    r = subprocess.run([str(PCS), "generate", str(tmp), "--partners", str(partners),
-                        "--format", fmt, "--profile", profile, "--seed", str(seed)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"pcs generate failed: {r.stderr}")
-    (tmp / "GENERATED").write_text((r.stdout + r.stderr).strip() + "\n")
+    if fmt == "parquet":
+        # Parquet as `pcs convert` writes it (what a user gets from CSV):
+        # sorted by month, one month per row group, so a score reads the
+        # other months' partner and name columns only.
+        csv = generate(profile, "csv", partners, seed, generated)
+        log(f"converting {csv.relative_to(ROOT)} to {d.relative_to(ROOT)} ...")
+        r = subprocess.run([str(PCS), "convert", str(csv), str(tmp)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"pcs convert failed: {r.stderr}")
+        (tmp / "GENERATED").write_text((csv / "GENERATED").read_text())
+    else:
+        log(f"generating {d.relative_to(ROOT)} ...")
+        r = subprocess.run([str(PCS), "generate", str(tmp), "--partners", str(partners),
+                            "--format", fmt, "--profile", profile, "--seed", str(seed)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"pcs generate failed: {r.stderr}")
+        (tmp / "GENERATED").write_text((r.stdout + r.stderr).strip() + "\n")
     tmp.rename(d)
     generated.append(d)
     generated.append(d.with_name(d.name + "-ba"))
@@ -215,6 +231,8 @@ def bench(res: Result, d: Path, month: str, runs: int, out_dir: Path, peers: lis
           areas: bool) -> None:
     pcs_out = out_dir / "pcs.jsonl"
     tools: list[tuple[str, list[str], Path]] = [("pcs", pcs_cmd(PCS, ba_dir(d), month), pcs_out)]
+    if BEFORE:
+        tools.append((BEFORE_NAME, pcs_cmd(BEFORE, ba_dir(d), month), out_dir / "pcs-before.jsonl"))
     for peer in peers:
         tools.append((peer, peer_cmd(ba_dir(d), month, out_dir / f"{peer}.jsonl", peer), Path(os.devnull)))
     if areas:
@@ -228,6 +246,8 @@ def bench(res: Result, d: Path, month: str, runs: int, out_dir: Path, peers: lis
         log(f"  run {i + 1}/{runs}: " + ", ".join(shown))
     for peer in peers:
         report_diffs(d, pcs_out, out_dir / f"{peer}.jsonl")
+    if BEFORE:
+        report_diffs(d, pcs_out, out_dir / "pcs-before.jsonl")
 
 
 def duckdb_startup(out_dir: Path) -> Run:
@@ -278,7 +298,7 @@ def print_report(results: list[Result], args, startup: Run, versions: dict[str, 
         print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
         for r in base:
             p, pc = med(r.runs["pcs"], "wall"), med(r.runs["pcs"], "cpu")
-            for tool in ["pcs", *peers]:
+            for tool in ["pcs", *([BEFORE_NAME] if BEFORE_NAME in r.runs else []), *peers]:
                 w, c = med(r.runs[tool], "wall"), med(r.runs[tool], "cpu")
                 ratio = "" if tool == "pcs" else f"{p / w:.2f}"
                 cratio = "" if tool == "pcs" else f"{pc / c:.2f}"
@@ -331,7 +351,12 @@ def main(argv=None) -> int:
     ap.add_argument("--month", default="2024-07", help="the month scored (default 2024-07)")
     ap.add_argument("--keep-data", action="store_true", help="keep the datasets generated under bench/data/")
     ap.add_argument("--no-build", action="store_true", help="use target/release/pcs as it is")
+    ap.add_argument("--pcs-before", type=Path,
+                    help="another pcs binary (an earlier build) timed alternately with pcs on the same data, "
+                         "its scores checked equal")
     args = ap.parse_args(argv)
+    global BEFORE
+    BEFORE = args.pcs_before
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not scales or any(s < 1 for s in scales) or args.runs < 1:

@@ -17,7 +17,7 @@
 //! of a partner less than a gap apart are merged (the rows of others in the
 //! gap are parsed and skipped on a re-read), and when a table's ranges
 //! outnumber four per partner (plus 65,536) the gap grows fourfold and the
-//! ranges are merged again: the index stays at about 32 bytes per range
+//! ranges are merged again: the index stays at about 40 bytes per range
 //! whatever the order of the rows; rows in no order at all make one range
 //! per partner, the whole file (a re-read is then a full read of that table).
 
