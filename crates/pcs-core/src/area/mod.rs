@@ -22,6 +22,7 @@
 
 #[cfg(test)]
 mod ba_tests;
+mod business;
 pub(crate) mod raw;
 mod score;
 #[cfg(test)]
@@ -199,7 +200,7 @@ pub enum GrowthKind {
     Absolute,
 }
 
-/// How points are rounded to 2 decimals.
+/// How points are rounded to [`PointsFn::decimals`] places.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
@@ -207,10 +208,14 @@ pub enum Rounding {
     Truncate,
     /// Half away from zero.
     HalfUp,
+    /// Not rounded: the exact product (`rounding = "none"`; Business
+    /// Applications' counts, whose rates have at most two decimals anyway).
+    Exact,
 }
 
 /// The one points function: clamp(value × rate / per, 0, max), the maximum
-/// from `full_points_at` on, rounded to 2 decimals.
+/// from `full_points_at` on, rounded to `decimals` places (2 in area
+/// rulebooks; Business Applications' `decimals` of usage growth).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PointsFn {
     /// Points per `per` units.
@@ -223,6 +228,8 @@ pub struct PointsFn {
     pub max: Decimal,
     /// Rounding.
     pub rounding: Rounding,
+    /// Decimal places kept by the rounding.
+    pub decimals: u32,
 }
 
 impl PointsFn {
@@ -236,12 +243,15 @@ impl PointsFn {
             .min(self.max)
     }
 
-    /// Rounds a number of points to 2 decimals.
+    /// Rounds a number of points to [`PointsFn::decimals`] places.
     pub fn round(&self, points: Decimal) -> Decimal {
         let r = match self.rounding {
-            Rounding::Truncate => points.trunc_with_scale(2),
-            Rounding::HalfUp => points
-                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+            Rounding::Truncate => points.trunc_with_scale(self.decimals),
+            Rounding::HalfUp => points.round_dp_with_strategy(
+                self.decimals,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            ),
+            Rounding::Exact => points,
         };
         r.normalize()
     }
@@ -318,6 +328,9 @@ pub enum AreaShape {
         window: Window,
         /// Percent or absolute.
         kind: GrowthKind,
+        /// Decimal places a percentage is truncated to (2 in area
+        /// rulebooks; Business Applications' `decimals`).
+        decimals: u32,
         /// Associations measured (default: the filter's); the filter's
         /// associations and seat band decide band eligibility.
         measure_associations: Option<Vec<String>>,
@@ -967,12 +980,14 @@ impl V<'_> {
             rounding: match p.rounding.as_deref().unwrap_or("truncate") {
                 "truncate" => Rounding::Truncate,
                 "half_up" => Rounding::HalfUp,
+                "none" => Rounding::Exact,
                 other => {
                     return Err(self.err(format!(
-                        "{what}: rounding '{other}' is not 'truncate' or 'half_up'"
+                        "{what}: rounding '{other}' is not 'truncate', 'half_up' or 'none'"
                     )));
                 }
             },
+            decimals: 2,
         })
     }
 
@@ -1047,6 +1062,7 @@ impl V<'_> {
                 full_points_at: None,
                 max,
                 rounding: Rounding::Truncate,
+                decimals: 2,
             }
         };
         let shape = match m.shape.as_str() {
@@ -1208,6 +1224,7 @@ impl V<'_> {
                     measure,
                     window: window(&m.window)?,
                     kind,
+                    decimals: 2,
                     measure_associations: measure_assocs(f)?,
                     seats: test(&m.seats, "seats")?,
                     seats_at_most: m.seats_at_most.map(|n| self.nonneg(&what, n)).transpose()?,

@@ -151,6 +151,13 @@ pub struct AreaItem {
     /// USD (acr) or users (growth of users).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Decimal>,
+    /// Usage quantity before the rate (usage table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
+    /// Products rolled up into the usage workload, with their quantities
+    /// (usage table, when traced and some product rolled up).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<(String, Decimal)>,
     /// Paid seats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_seats: Option<u64>,
@@ -203,13 +210,16 @@ fn merge_subscriptions(into: &mut Vec<(String, Decimal)>, from: &[(String, Decim
     }
 }
 
-/// Eligible ACR of one entity in one month.
+/// Eligible ACR of one entity in one month (or revenue, or MCV with its
+/// usage quantity and rolled-up products).
 #[derive(Default)]
 struct AcrSum {
     amount: Decimal,
     rows: u32,
     lines: Vec<u64>,
     subscriptions: Vec<(String, Decimal)>,
+    quantity: Option<Decimal>,
+    products: Vec<(String, Decimal)>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -415,9 +425,45 @@ struct Bound {
     exclude_services: Vec<String>,
 }
 
+/// The vocabulary of an engine that reads no acr or licenses row.
+static NO_VOCABULARY: std::sync::LazyLock<Vocabulary> =
+    std::sync::LazyLock::new(Vocabulary::default);
+
 impl<'a> AreaEngine<'a> {
     /// Binds `rb` to the vocabulary the facts were read with.
     pub fn new(rb: &'a AreaRulebook, vocab: &'a Vocabulary, ba: &'a Rulebook) -> AreaEngine<'a> {
+        let mut e = AreaEngine::bind(rb, vocab, ba);
+        fn reads_certifications(m: &AreaMetricRule) -> bool {
+            match &m.shape {
+                AreaShape::CertifiedPeople { .. } => true,
+                AreaShape::BestOf { options: v } | AreaShape::SumCapped { parts: v, .. } => {
+                    v.iter().any(reads_certifications)
+                }
+                _ => false,
+            }
+        }
+        e.shared_keys = rb
+            .metrics
+            .iter()
+            .map(|m| {
+                (!reads_certifications(m))
+                    .then(|| serde_json::to_string(&(m, &rb.filters)).ok())
+                    .flatten()
+            })
+            .collect();
+        e
+    }
+
+    /// Business Applications' engine: its rules in the shapes
+    /// ([`Rulebook::shapes`], derived at load), reading only the revenue,
+    /// usage and certification facts that `ba` resolved. Cheap enough to
+    /// build for each partner.
+    pub fn business_applications(ba: &'a Rulebook) -> AreaEngine<'a> {
+        AreaEngine::bind(ba.shapes(), &NO_VOCABULARY, ba)
+    }
+
+    /// The engine without shared metric keys (each metric computed alone).
+    fn bind(rb: &'a AreaRulebook, vocab: &'a Vocabulary, ba: &'a Rulebook) -> AreaEngine<'a> {
         let set = |ids: &[String], cat: &crate::vocab::Catalogue| {
             let mut v = vec![false; cat.len()];
             for id in ids {
@@ -462,29 +508,15 @@ impl<'a> AreaEngine<'a> {
             let s = set(&ids, &vocab.association_catalogue);
             measure_sets.insert(ids, s);
         }
-        let ba_certs = ba
-            .certifications
-            .iter()
-            .map(|c| rb.certification(&c.id))
-            .collect();
-        fn reads_certifications(m: &AreaMetricRule) -> bool {
-            match &m.shape {
-                AreaShape::CertifiedPeople { .. } => true,
-                AreaShape::BestOf { options: v } | AreaShape::SumCapped { parts: v, .. } => {
-                    v.iter().any(reads_certifications)
-                }
-                _ => false,
-            }
-        }
-        let shared_keys = rb
-            .metrics
-            .iter()
-            .map(|m| {
-                (!reads_certifications(m))
-                    .then(|| serde_json::to_string(&(m, &rb.filters)).ok())
-                    .flatten()
-            })
-            .collect();
+        let ba_certs = if std::ptr::eq(rb, ba.shapes()) {
+            // Derived from `ba`: the same certifications in the same order.
+            (0..ba.certifications.len()).map(Some).collect()
+        } else {
+            ba.certifications
+                .iter()
+                .map(|c| rb.certification(&c.id))
+                .collect()
+        };
         AreaEngine {
             rb,
             vocab,
@@ -492,7 +524,7 @@ impl<'a> AreaEngine<'a> {
             ba_certs,
             filters,
             measure_sets,
-            shared_keys,
+            shared_keys: vec![None; rb.metrics.len()],
         }
     }
 }
@@ -516,7 +548,16 @@ pub fn score_area_with(
     period: Period,
     detail: Detail,
 ) -> AreaScore {
-    let keys = Keys::of(facts);
+    let keys = if std::ptr::eq(engine.rb, engine.ba.shapes()) {
+        // Business Applications' own shapes read no service, and resolve
+        // certification names as the facts' rulebook did.
+        Keys {
+            services: Vec::new(),
+            certifications: vec![None; facts.certifications.len()],
+        }
+    } else {
+        Keys::of(facts)
+    };
     score_one(engine, partner_id, facts, period, detail, &keys, None)
 }
 
@@ -766,13 +807,14 @@ fn ratio_passes(active: u64, paid: u64, t: &Threshold) -> bool {
     paid > 0 && t.passes(Decimal::from(active) / Decimal::from(paid))
 }
 
-/// Truncates `(latest − baseline) × 100 / baseline` to 2 decimals; `None`
-/// when the baseline is not positive.
-pub(crate) fn percent(latest: Decimal, baseline: Decimal) -> Option<Decimal> {
+/// Truncates `(latest − baseline) × 100 / baseline` to `decimals` places;
+/// `None` when the baseline is not positive (an MCV baseline is never
+/// negative: usage quantities and rates are not).
+pub(crate) fn percent(latest: Decimal, baseline: Decimal, decimals: u32) -> Option<Decimal> {
     if baseline <= Decimal::ZERO {
         return None;
     }
-    crate::score::percent_growth(latest, baseline, 2)
+    crate::score::percent_growth(latest, baseline, decimals)
 }
 
 struct Outcome {
@@ -1033,7 +1075,16 @@ impl Ctx<'_> {
     fn pair_sums(&self, source: Source, entity: Entity) -> HashMap<(u32, u16, Month), AcrSum> {
         let (l, bl) = (self.latest(), self.baseline());
         let mut sums: HashMap<(u32, u16, Month), AcrSum> = HashMap::default();
-        let mut add = |t: u32, w: u16, m: Month, amount: Decimal, agg: &crate::facts::Agg| {
+        let full = self.full;
+        let mut add = |t: u32,
+                       w: u16,
+                       m: Month,
+                       amount: Decimal,
+                       agg: &crate::facts::Agg,
+                       usage: Option<(
+            &crate::rulebook::UsageWorkload,
+            &crate::facts::UsageAgg,
+        )>| {
             if m != l && m != bl {
                 return;
             }
@@ -1045,23 +1096,42 @@ impl Ctx<'_> {
             let e = sums.entry((t, w, m)).or_default();
             e.amount += amount;
             e.rows += agg.rows;
-            if self.full {
-                e.lines.extend(agg.lines());
-                merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+            if !full {
+                return;
+            }
+            e.lines.extend(agg.lines());
+            merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+            if let Some((wl, u)) = usage {
+                *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
+                if u.by_product.iter().any(|(p, _)| p.is_some()) {
+                    for (p, q) in &u.by_product {
+                        let name = match p {
+                            Some(i) => &wl.includes[*i as usize],
+                            None => &wl.name,
+                        };
+                        e.products.push((name.clone(), *q));
+                    }
+                }
             }
         };
         match source {
             Source::Revenue => {
                 for (&(t, w, m), agg) in &self.facts.revenue {
-                    add(t, w, m, agg.amount, agg);
+                    add(t, w, m, agg.amount, agg, None);
                 }
             }
             Source::Usage => {
                 for (&(t, w, m), agg) in &self.facts.usage {
-                    let rate = self.e.ba.usage.workloads[w as usize]
-                        .rate
-                        .expect("only workloads with a rate are aggregated");
-                    add(t, w, m, agg.total.amount * rate, &agg.total);
+                    let wl = &self.e.ba.usage.workloads[w as usize];
+                    let rate = wl.rate.expect("only workloads with a rate are aggregated");
+                    add(
+                        t,
+                        w,
+                        m,
+                        agg.total.amount * rate,
+                        &agg.total,
+                        Some((wl, agg)),
+                    );
                 }
             }
             Source::Acr | Source::Licenses => unreachable!("pair tables only"),
@@ -1099,6 +1169,12 @@ impl Ctx<'_> {
             workload: self.pair_workload(source, w),
             month: Some(m),
             amount: Some(v.amount.normalize()),
+            quantity: v.quantity.map(|q| q.normalize()),
+            products: v
+                .products
+                .iter()
+                .map(|(p, q)| (p.clone(), q.normalize()))
+                .collect(),
             counted,
             reason: (!counted).then_some(AreaReason::BelowThreshold),
             rows: v.rows,
@@ -1143,10 +1219,69 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// Each amount of a pair table (revenue in USD, usage in MCV) per
+    /// (tenant, workload, month) of the latest and baseline months, without
+    /// gathering them (the sums of [`Ctx::pair_sums`] for
+    /// [`Entity::TenantWorkload`], when no explanation is built).
+    fn each_pair(&self, source: Source, mut f: impl FnMut(u32, u16, Month, Decimal)) {
+        let (l, bl) = (self.latest(), self.baseline());
+        match source {
+            Source::Revenue => {
+                for (&(t, w, m), agg) in &self.facts.revenue {
+                    if m == l || m == bl {
+                        f(t, w, m, agg.amount);
+                    }
+                }
+            }
+            Source::Usage => {
+                for (&(t, w, m), agg) in &self.facts.usage {
+                    if m == l || m == bl {
+                        let rate = self.e.ba.usage.workloads[w as usize]
+                            .rate
+                            .expect("only workloads with a rate are aggregated");
+                        f(t, w, m, agg.total.amount * rate);
+                    }
+                }
+            }
+            Source::Acr | Source::Licenses => unreachable!("pair tables only"),
+        }
+    }
+
     /// Chooses the track of a `classify` area.
     fn classify(&self, c: &Classifier) -> ClassifierResult {
         let source = self.e.rb.filters[c.filter].source;
         let (l, bl) = (self.latest(), self.baseline());
+        let rb = self.e.rb;
+        let track = |counted: u32| {
+            if counted >= c.min_entities {
+                rb.tracks[0].clone()
+            } else {
+                rb.tracks[1].clone()
+            }
+        };
+        if !self.full {
+            // Counts only: (latest, baseline) per entity.
+            let mut both: HashMap<(u32, u16), [Decimal; 2]> = HashMap::default();
+            self.each_pair(source, |t, w, m, amount| {
+                let w = if c.entity == Entity::Tenant {
+                    u16::MAX
+                } else {
+                    w
+                };
+                both.entry((t, w)).or_default()[usize::from(m != l)] += amount;
+            });
+            let counted = both
+                .values()
+                .filter(|[a, b]| c.amount.passes(*a) && c.amount.passes(*b))
+                .count() as u32;
+            return ClassifierResult {
+                track: track(counted),
+                amount: c.amount,
+                min_entities: c.min_entities,
+                counted,
+                items: Vec::new(),
+            };
+        }
         let sums = self.pair_sums(source, c.entity);
         let zero = AcrSum::default();
         let mut counted = 0u32;
@@ -1171,13 +1306,8 @@ impl Ctx<'_> {
             }
         }
         tidy(&mut items);
-        let rb = self.e.rb;
         ClassifierResult {
-            track: if counted >= c.min_entities {
-                rb.tracks[0].clone()
-            } else {
-                rb.tracks[1].clone()
-            },
+            track: track(counted),
             amount: c.amount,
             min_entities: c.min_entities,
             counted,
@@ -1212,6 +1342,14 @@ impl Ctx<'_> {
         let mut counts = [0u32; 2];
         let mut excluded_new = 0u32;
         match b.source {
+            Source::Revenue | Source::Usage if !self.full && *entity == Entity::TenantWorkload => {
+                let threshold = amount.expect("validated: a pair table tests an amount");
+                self.each_pair(b.source, |_, _, mm, v| {
+                    if let Some(pi) = periods.iter().position(|(_, x)| *x == mm) {
+                        counts[pi] += u32::from(threshold.passes(v));
+                    }
+                });
+            }
             Source::Revenue | Source::Usage => {
                 let threshold = amount.expect("validated: a pair table tests an amount");
                 let sums = self.pair_sums(b.source, *entity);
@@ -1524,6 +1662,7 @@ impl Ctx<'_> {
             measure,
             window,
             kind,
+            decimals,
             measure_associations,
             seats,
             seats_at_most,
@@ -1537,6 +1676,17 @@ impl Ctx<'_> {
         let (l, bl) = (self.latest(), self.baseline());
         let mut items = Vec::new();
         let (latest, baseline) = match b.source {
+            Source::Revenue | Source::Usage if !self.full => {
+                let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
+                self.each_pair(b.source, |_, _, mm, v| {
+                    if mm == l {
+                        lt += v;
+                    } else {
+                        bt += v;
+                    }
+                });
+                (lt, bt)
+            }
             Source::Revenue | Source::Usage => {
                 let sums = self.pair_sums(b.source, Entity::TenantWorkload);
                 let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
@@ -1686,7 +1836,7 @@ impl Ctx<'_> {
         };
         let met = baseline_minimum.is_none_or(|t| t.passes(baseline));
         let value = match kind {
-            GrowthKind::Percent => percent(latest, baseline),
+            GrowthKind::Percent => percent(latest, baseline, *decimals),
             GrowthKind::Absolute => Some((latest - baseline).normalize()),
         };
         let unit = match measure {
@@ -1871,7 +2021,11 @@ impl Ctx<'_> {
 fn tidy(items: &mut [AreaItem]) {
     for i in items.iter_mut() {
         i.lines.sort_unstable();
-        i.subscriptions.sort_by(|a, b| a.0.cmp(&b.0));
+        // A revenue pair's subscriptions (items with a workload) come from
+        // one aggregate and keep the order the read first saw them in.
+        if i.workload.is_none() {
+            i.subscriptions.sort_by(|a, b| a.0.cmp(&b.0));
+        }
     }
     let rank = |p: Option<&str>| match p {
         Some("latest") => 0,

@@ -62,15 +62,6 @@ pub const AREA_BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Business Applications expressed in the area engine's shapes (format 2):
-/// the same rules as the format-1 file, checked against it by differential
-/// tests; not part of [`RulebookSet::builtin`] (the format-1 file scores
-/// Business Applications).
-pub const BA_SHAPES_BUILTIN: (&str, &str) = (
-    "business-applications/2023-06.shapes.toml",
-    include_str!("../../../../rulebooks/business-applications/2023-06.shapes.toml"),
-);
-
 /// The solution areas, in the contract's order.
 pub const AREAS: [&str; 6] = [
     "business_applications",
@@ -495,6 +486,9 @@ pub struct Rulebook {
     /// Where the rulebook was loaded from.
     pub origin: String,
     index: NameIndex,
+    /// The same rules in the area engine's shapes, derived at load
+    /// ([`crate::area::AreaRulebook::from_business_applications`]).
+    shapes: Option<std::sync::Arc<crate::area::AreaRulebook>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -534,6 +528,14 @@ impl Rulebook {
     /// The metric with this id.
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
+    }
+
+    /// These rules in the area engine's shapes, derived when the rulebook
+    /// was loaded: what [`crate::score::score_partner`] scores with.
+    pub fn shapes(&self) -> &crate::area::AreaRulebook {
+        self.shapes
+            .as_deref()
+            .expect("a validated rulebook has its shapes (derived at load)")
     }
 
     /// Parses and validates one rulebook version. `origin` names it in errors.
@@ -883,7 +885,7 @@ impl Validator<'_> {
             metrics.push(self.metric(m, &certifications)?);
         }
 
-        Ok(Rulebook {
+        let mut rb = Rulebook {
             solution_area: raw.solution_area,
             version: raw.version,
             title: raw.title,
@@ -900,7 +902,12 @@ impl Validator<'_> {
             metrics,
             origin: self.origin.to_string(),
             index,
-        })
+            shapes: None,
+        };
+        rb.shapes = Some(std::sync::Arc::new(
+            crate::area::AreaRulebook::from_business_applications(&rb)?,
+        ));
+        Ok(rb)
     }
 
     fn metric(&self, m: &RawMetric, certs: &[Certification]) -> Result<Metric, RulebookError> {
