@@ -615,6 +615,25 @@ impl PartnerFacts {
         i
     }
 
+    /// The normalised name of each of [`PartnerFacts::services`], in order:
+    /// the keys the builder merged service names by (a service pushed
+    /// without one is normalised here).
+    pub fn service_keys(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let mut keys: Vec<Option<&str>> = vec![None; self.services.len()];
+        for (k, &i) in &self.service_index {
+            if let Some(slot) = keys.get_mut(i as usize) {
+                *slot = Some(k);
+            }
+        }
+        keys.into_iter()
+            .zip(&self.services)
+            .map(|(k, s)| match k {
+                Some(k) => std::borrow::Cow::Borrowed(k),
+                None => std::borrow::Cow::Owned(normalize(s)),
+            })
+            .collect()
+    }
+
     fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
         let tenants = &mut self.tenants;
         let hash = id_hash(id);
