@@ -978,21 +978,54 @@ pub struct DatasetFacts {
 
 #[derive(Default)]
 struct Warnings {
-    map: HashMap<(Table, WarningKind, String), Warning>,
+    /// Warnings by (table, kind, normalised name): a hashbrown map, so
+    /// that a row's warning is found by a borrowed key ([`WarningKey`]).
+    map: hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>,
+    /// Each spelling met and its normalised name: a row with a spelling
+    /// seen before normalises (allocates) nothing.
+    keys: HashMap<String, Box<str>>,
+}
+
+/// `(table, kind, name)` with a borrowed name: hashes and compares as the
+/// key `(Table, WarningKind, String)` of [`Warnings::map`].
+struct WarningKey<'a>(Table, WarningKind, &'a str);
+
+impl std::hash::Hash for WarningKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the tuple's: each field in order, the String as its str.
+        self.0.hash(state);
+        self.1.hash(state);
+        self.2.hash(state);
+    }
+}
+
+impl hashbrown::Equivalent<(Table, WarningKind, String)> for WarningKey<'_> {
+    fn equivalent(&self, key: &(Table, WarningKind, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
 }
 
 impl Warnings {
     fn add(&mut self, table: Table, kind: WarningKind, name: &str, line: u64) {
-        let key = (table, kind, normalize(name));
-        let w = self.map.entry(key).or_insert_with(|| Warning {
-            table,
-            kind,
-            name: name.trim().to_string(),
-            rows: 0,
-            first_line: line,
-        });
-        w.rows += 1;
-        w.first_line = w.first_line.min(line);
+        if !self.keys.contains_key(name) {
+            self.keys.insert(name.to_string(), normalize(name).into());
+        }
+        let key: &str = &self.keys[name];
+        if let Some(w) = self.map.get_mut(&WarningKey(table, kind, key)) {
+            w.rows += 1;
+            w.first_line = w.first_line.min(line);
+            return;
+        }
+        self.map.insert(
+            (table, kind, key.to_string()),
+            Warning {
+                table,
+                kind,
+                name: name.trim().to_string(),
+                rows: 1,
+                first_line: line,
+            },
+        );
     }
 }
 

@@ -547,20 +547,36 @@ pub fn score_areas_with(
 /// months it needs, not the whole table, once per option and area.
 struct Keys<'f> {
     services: Vec<std::borrow::Cow<'f, str>>,
-    certifications: Vec<Option<String>>,
+    /// Per certification record: its name's index in `cert_names`.
+    certifications: Vec<Option<u32>>,
+    /// The distinct normalised names of the partner's records.
+    cert_names: Vec<String>,
     acr: ByMonth<'f, AcrKey, Agg>,
     licenses: ByMonth<'f, LicenseKey, LicenseAgg>,
 }
 
 impl<'f> Keys<'f> {
     fn of(facts: &'f PartnerFacts) -> Keys<'f> {
+        // A partner's people hold a few names many times: each spelling
+        // normalised once.
+        let mut spellings: HashMap<&'f str, u32> = HashMap::default();
+        let mut cert_names = Vec::new();
+        let certifications = facts
+            .certifications
+            .iter()
+            .map(|c| {
+                c.certification.as_ref().err().map(|raw| {
+                    *spellings.entry(raw.as_str()).or_insert_with(|| {
+                        cert_names.push(normalize(raw));
+                        cert_names.len() as u32 - 1
+                    })
+                })
+            })
+            .collect();
         Keys {
             services: facts.service_keys(),
-            certifications: facts
-                .certifications
-                .iter()
-                .map(|c| c.certification.as_ref().err().map(|raw| normalize(raw)))
-                .collect(),
+            certifications,
+            cert_names,
             acr: ByMonth::new(&facts.acr, |k| k.2),
             licenses: ByMonth::new(&facts.licenses, |k| k.2),
         }
@@ -633,6 +649,7 @@ fn score_one<'k>(
         full: detail == Detail::Full,
         service_keys: &keys.services,
         cert_keys: &keys.certifications,
+        cert_names: &keys.cert_names,
         acr: &keys.acr,
         licenses: &keys.licenses,
     };
@@ -755,7 +772,8 @@ struct Ctx<'a> {
     period: Period,
     full: bool,
     service_keys: &'a [std::borrow::Cow<'a, str>],
-    cert_keys: &'a [Option<String>],
+    cert_keys: &'a [Option<u32>],
+    cert_names: &'a [String],
     acr: &'a ByMonth<'a, AcrKey, Agg>,
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
 }
@@ -1790,8 +1808,7 @@ impl Ctx<'_> {
             let cert = match &rec.certification {
                 Ok(c) => self.e.ba_certs[*c as usize],
                 Err(_) => self.cert_keys[ri]
-                    .as_deref()
-                    .and_then(|k| rb.certification_by_key(k)),
+                    .and_then(|k| rb.certification_by_key(&self.cert_names[k as usize])),
             };
             let reason = match cert {
                 None => Some(AreaReason::UnknownCertification),
