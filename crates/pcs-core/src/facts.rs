@@ -616,6 +616,25 @@ impl PartnerFacts {
         i
     }
 
+    /// The normalised name of each of [`PartnerFacts::services`], in order:
+    /// the keys the builder merged service names by (a service pushed
+    /// without one is normalised here).
+    pub fn service_keys(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let mut keys: Vec<Option<&str>> = vec![None; self.services.len()];
+        for (k, &i) in &self.service_index {
+            if let Some(slot) = keys.get_mut(i as usize) {
+                *slot = Some(k);
+            }
+        }
+        keys.into_iter()
+            .zip(&self.services)
+            .map(|(k, s)| match k {
+                Some(k) => std::borrow::Cow::Borrowed(k),
+                None => std::borrow::Cow::Owned(normalize(s)),
+            })
+            .collect()
+    }
+
     fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
         let tenants = &mut self.tenants;
         let hash = id_hash(id);
@@ -960,21 +979,54 @@ pub struct DatasetFacts {
 
 #[derive(Default)]
 struct Warnings {
-    map: HashMap<(Table, WarningKind, String), Warning>,
+    /// Warnings by (table, kind, normalised name): a hashbrown map, so
+    /// that a row's warning is found by a borrowed key ([`WarningKey`]).
+    map: hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>,
+    /// Each spelling met and its normalised name: a row with a spelling
+    /// seen before normalises (allocates) nothing.
+    keys: HashMap<String, Box<str>>,
+}
+
+/// `(table, kind, name)` with a borrowed name: hashes and compares as the
+/// key `(Table, WarningKind, String)` of [`Warnings::map`].
+struct WarningKey<'a>(Table, WarningKind, &'a str);
+
+impl std::hash::Hash for WarningKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the tuple's: each field in order, the String as its str.
+        self.0.hash(state);
+        self.1.hash(state);
+        self.2.hash(state);
+    }
+}
+
+impl hashbrown::Equivalent<(Table, WarningKind, String)> for WarningKey<'_> {
+    fn equivalent(&self, key: &(Table, WarningKind, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
+    }
 }
 
 impl Warnings {
     fn add(&mut self, table: Table, kind: WarningKind, name: &str, line: u64) {
-        let key = (table, kind, normalize(name));
-        let w = self.map.entry(key).or_insert_with(|| Warning {
-            table,
-            kind,
-            name: name.trim().to_string(),
-            rows: 0,
-            first_line: line,
-        });
-        w.rows += 1;
-        w.first_line = w.first_line.min(line);
+        if !self.keys.contains_key(name) {
+            self.keys.insert(name.to_string(), normalize(name).into());
+        }
+        let key: &str = &self.keys[name];
+        if let Some(w) = self.map.get_mut(&WarningKey(table, kind, key)) {
+            w.rows += 1;
+            w.first_line = w.first_line.min(line);
+            return;
+        }
+        self.map.insert(
+            (table, kind, key.to_string()),
+            Warning {
+                table,
+                kind,
+                name: name.trim().to_string(),
+                rows: 1,
+                first_line: line,
+            },
+        );
     }
 }
 

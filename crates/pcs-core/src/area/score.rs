@@ -12,7 +12,9 @@ use super::{
     Mode, RatioScope, Source, TrackRule, Window,
 };
 use crate::calendar::Month;
-use crate::facts::{Exclusion, HashMap, NO_OFFER, PartnerFacts, Table};
+use crate::facts::{
+    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, Table,
+};
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
 use crate::score::{Detail, Period};
@@ -580,23 +582,91 @@ pub fn score_areas_with(
         .collect()
 }
 
-/// A partner's names normalised once for every area: its services, and its
-/// certification records' names that Business Applications does not know.
-struct Keys {
-    services: Vec<String>,
-    certifications: Vec<Option<String>>,
+/// A partner's names normalised once for every area (its services, and its
+/// certification records' names that Business Applications does not know),
+/// and its acr and licenses aggregates by month, so that a metric reads the
+/// months it needs, not the whole table, once per option and area.
+struct Keys<'f> {
+    services: Vec<std::borrow::Cow<'f, str>>,
+    /// Per certification record: its name's index in `cert_names`.
+    certifications: Vec<Option<u32>>,
+    /// The distinct normalised names of the partner's records.
+    cert_names: Vec<String>,
+    acr: ByMonth<'f, AcrKey, Agg>,
+    licenses: ByMonth<'f, LicenseKey, LicenseAgg>,
 }
 
-impl Keys {
-    fn of(facts: &PartnerFacts) -> Keys {
+impl<'f> Keys<'f> {
+    fn of(facts: &'f PartnerFacts) -> Keys<'f> {
+        // A partner's people hold a few names many times: each spelling
+        // normalised once.
+        let mut spellings: HashMap<&'f str, u32> = HashMap::default();
+        let mut cert_names = Vec::new();
+        let certifications = facts
+            .certifications
+            .iter()
+            .map(|c| {
+                c.certification.as_ref().err().map(|raw| {
+                    *spellings.entry(raw.as_str()).or_insert_with(|| {
+                        cert_names.push(normalize(raw));
+                        cert_names.len() as u32 - 1
+                    })
+                })
+            })
+            .collect();
         Keys {
-            services: facts.services.iter().map(|s| normalize(s)).collect(),
-            certifications: facts
-                .certifications
-                .iter()
-                .map(|c| c.certification.as_ref().err().map(|raw| normalize(raw)))
-                .collect(),
+            services: facts.service_keys(),
+            certifications,
+            cert_names,
+            acr: ByMonth::new(&facts.acr, |k| k.2),
+            licenses: ByMonth::new(&facts.licenses, |k| k.2),
         }
+    }
+}
+
+/// The entries of a hash map of aggregates grouped by month (in no other
+/// order: every explanation is sorted by [`tidy`], and sums do not depend
+/// on order).
+struct ByMonth<'f, K, V> {
+    entries: Vec<(K, &'f V)>,
+    /// Each month present and its range of `entries`, months ascending.
+    months: Vec<(Month, std::ops::Range<usize>)>,
+}
+
+impl<'f, K: Copy, V> ByMonth<'f, K, V> {
+    fn new(map: &'f HashMap<K, V>, month: fn(&K) -> Month) -> Self {
+        let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
+        entries.sort_unstable_by_key(|(k, _)| month(k));
+        let mut months: Vec<(Month, std::ops::Range<usize>)> = Vec::new();
+        for (i, (k, _)) in entries.iter().enumerate() {
+            let m = month(k);
+            match months.last_mut() {
+                Some((last, r)) if *last == m => r.end = i + 1,
+                _ => months.push((m, i..i + 1)),
+            }
+        }
+        ByMonth { entries, months }
+    }
+
+    /// The entries of the months in `set`.
+    fn of_months<'s>(&'s self, set: &'s MonthSet) -> impl Iterator<Item = (&'s K, &'f V)> + 's {
+        self.months
+            .iter()
+            .filter(move |(m, _)| set.contains(m))
+            .flat_map(move |(_, r)| self.entries[r.clone()].iter().map(|(k, v)| (k, *v)))
+    }
+
+    /// The entries of month `m`.
+    fn of_month(&self, m: Month) -> &[(K, &'f V)] {
+        match self.months.binary_search_by_key(&m, |(x, _)| *x) {
+            Ok(i) => &self.entries[self.months[i].1.clone()],
+            Err(_) => &[],
+        }
+    }
+
+    /// The months present, ascending.
+    fn months(&self) -> impl Iterator<Item = Month> + '_ {
+        self.months.iter().map(|(m, _)| *m)
     }
 }
 
@@ -610,7 +680,7 @@ fn score_one<'k>(
     facts: &PartnerFacts,
     period: Period,
     detail: Detail,
-    keys: &Keys,
+    keys: &Keys<'_>,
     memo: Option<&Memo<'k>>,
 ) -> AreaScore {
     let ctx = Ctx {
@@ -620,6 +690,9 @@ fn score_one<'k>(
         full: detail == Detail::Full,
         service_keys: &keys.services,
         cert_keys: &keys.certifications,
+        cert_names: &keys.cert_names,
+        acr: &keys.acr,
+        licenses: &keys.licenses,
     };
     // A top-level metric through the memo when its definition is shared.
     let top = |m: &AreaMetricRule| -> AreaMetric {
@@ -739,8 +812,11 @@ struct Ctx<'a> {
     facts: &'a PartnerFacts,
     period: Period,
     full: bool,
-    service_keys: &'a [String],
-    cert_keys: &'a [Option<String>],
+    service_keys: &'a [std::borrow::Cow<'a, str>],
+    cert_keys: &'a [Option<u32>],
+    cert_names: &'a [String],
+    acr: &'a ByMonth<'a, AcrKey, Agg>,
+    licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
 }
 
 /// A set of months close together (the months of some windows): a bit per
@@ -845,8 +921,11 @@ impl Ctx<'_> {
     }
 
     fn service_ok(&self, b: &Bound, s: u32) -> bool {
-        let key = &self.service_keys[s as usize];
-        !b.exclude_services.contains(key) && b.services.as_ref().is_none_or(|l| l.contains(key))
+        let key: &str = &self.service_keys[s as usize];
+        !b.exclude_services.iter().any(|x| x == key)
+            && b.services
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|x| x == key))
     }
 
     fn measure_set<'s>(&'s self, b: &'s Bound, ids: &Option<Vec<String>>) -> &'s [bool] {
@@ -982,10 +1061,7 @@ impl Ctx<'_> {
         excluded: &mut Vec<AreaItem>,
     ) -> HashMap<(u32, Month), AcrSum> {
         let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
-        for (&(t, s, m, a, o), agg) in &self.facts.acr {
-            if !months.contains(&m) {
-                continue;
-            }
+        for (&(t, s, m, a, o), agg) in self.acr.of_months(months) {
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
             } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
@@ -1556,8 +1632,8 @@ impl Ctx<'_> {
         months: &MonthSet,
         out: &mut BTreeMap<(u32, Month), TenantMonth>,
     ) {
-        for (&(t, w, m, a), agg) in &self.facts.licenses {
-            if !months.contains(&m) || !b.workloads.get(w as usize).copied().unwrap_or(false) {
+        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
+            if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
             }
             let in_filter = b.assocs.get(a as usize).copied().unwrap_or(false);
@@ -1587,9 +1663,8 @@ impl Ctx<'_> {
     /// filter's workloads with the given associations.
     fn pooled(&self, b: &Bound, set: &[bool], t: u32, m: Month) -> (u64, u64) {
         let (mut a, mut p) = (0, 0);
-        for (&(tt, w, mm, aa), agg) in &self.facts.licenses {
+        for &((tt, w, _, aa), agg) in self.licenses.of_month(m) {
             if tt == t
-                && mm == m
                 && b.workloads.get(w as usize).copied().unwrap_or(false)
                 && set.get(aa as usize).copied().unwrap_or(false)
             {
@@ -1621,10 +1696,7 @@ impl Ctx<'_> {
             return Vec::new();
         }
         let mut items = Vec::new();
-        for (&(t, w, m, a), agg) in &self.facts.licenses {
-            if !months.contains(&m) {
-                continue;
-            }
+        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
             let reason = if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 AreaReason::WorkloadNotEligible
             } else if !b.assocs.get(a as usize).copied().unwrap_or(false) {
@@ -1760,10 +1832,8 @@ impl Ctx<'_> {
                 };
                 // Band eligibility of (tenant, month), when the metric has a band.
                 let band_months: MonthSet = self
-                    .facts
                     .licenses
-                    .keys()
-                    .map(|k| k.2)
+                    .months()
                     .filter(|mm| *mm >= bl && *mm <= l)
                     .collect();
                 let mut band: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
@@ -1774,7 +1844,11 @@ impl Ctx<'_> {
                     seats.is_none() || band.get(&(t, mm)).is_some_and(|x| x.band)
                 };
                 let (mut lt, mut bt) = (0u64, 0u64);
-                for (&(t, w, mm, a), agg) in &self.facts.licenses {
+                // Only the latest and baseline months, and the months an
+                // association that started in the last 12 months starts in,
+                // have a role.
+                let role_months: MonthSet = (0..12).map(|k| l.minus(k)).chain([l, bl]).collect();
+                for (&(t, w, mm, a), agg) in self.licenses.of_months(&role_months) {
                     if !b.workloads.get(w as usize).copied().unwrap_or(false)
                         || !set.get(a as usize).copied().unwrap_or(false)
                     {
@@ -1884,8 +1958,7 @@ impl Ctx<'_> {
             let cert = match &rec.certification {
                 Ok(c) => self.e.ba_certs[*c as usize],
                 Err(_) => self.cert_keys[ri]
-                    .as_deref()
-                    .and_then(|k| rb.certification_by_key(k)),
+                    .and_then(|k| rb.certification_by_key(&self.cert_names[k as usize])),
             };
             let reason = match cert {
                 None => Some(AreaReason::UnknownCertification),
