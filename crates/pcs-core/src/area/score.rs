@@ -556,6 +556,9 @@ pub fn score_area_with(
         Keys {
             services: Vec::new(),
             certifications: vec![None; facts.certifications.len()],
+            cert_names: Vec::new(),
+            acr: ByMonth::empty(),
+            licenses: ByMonth::empty(),
         }
     } else {
         Keys::of(facts)
@@ -634,6 +637,14 @@ struct ByMonth<'f, K, V> {
 }
 
 impl<'f, K: Copy, V> ByMonth<'f, K, V> {
+    /// No entries (a rulebook that reads neither acr nor licenses).
+    fn empty() -> Self {
+        ByMonth {
+            entries: Vec::new(),
+            months: Vec::new(),
+        }
+    }
+
     fn new(map: &'f HashMap<K, V>, month: fn(&K) -> Month) -> Self {
         let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
         entries.sort_unstable_by_key(|(k, _)| month(k));
