@@ -26,18 +26,6 @@ const REVENUE: usize = 0;
 /// The index of the usage filter.
 const USAGE: usize = 1;
 
-fn pair_filter(id: &str, source: Source) -> Filter {
-    Filter {
-        id: id.to_string(),
-        source,
-        associations: Vec::new(),
-        exclude_offers: Vec::new(),
-        services: None,
-        exclude_services: Vec::new(),
-        workloads: Vec::new(),
-    }
-}
-
 impl AreaRulebook {
     /// Business Applications' format-1 rulebook `rb` in the area shapes
     /// (see the module's table). The revenue and usage tables are filtered
@@ -169,8 +157,8 @@ impl AreaRulebook {
                 })
                 .collect(),
             filters: vec![
-                pair_filter("revenue", Source::Revenue),
-                pair_filter("usage", Source::Usage),
+                Filter::whole("revenue", Source::Revenue),
+                Filter::whole("usage", Source::Usage),
             ],
             metrics,
             origin: rb.origin.clone(),

@@ -130,6 +130,22 @@ pub struct Filter {
     pub workloads: Vec<String>,
 }
 
+impl Filter {
+    /// Every row of `source` counts: no association, offer, service or
+    /// workload set (the pair tables, which are filtered while read).
+    pub(crate) fn whole(id: &str, source: Source) -> Filter {
+        Filter {
+            id: id.to_string(),
+            source,
+            associations: Vec::new(),
+            exclude_offers: Vec::new(),
+            services: None,
+            exclude_services: Vec::new(),
+            workloads: Vec::new(),
+        }
+    }
+}
+
 /// Windows around a month X.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -767,15 +783,7 @@ impl V<'_> {
                         f.table, f.table
                     )));
                 }
-                filters.push(Filter {
-                    id: f.id.clone(),
-                    source,
-                    associations: Vec::new(),
-                    exclude_offers: Vec::new(),
-                    services: None,
-                    exclude_services: Vec::new(),
-                    workloads: Vec::new(),
-                });
+                filters.push(Filter::whole(&f.id, source));
                 continue;
             }
             let associations_ids =
