@@ -66,7 +66,11 @@ pub fn check_area(score: &pcs_core::area::AreaScore) {
         assert!(m.points <= m.max_points, "{}: above the cap", m.id);
         sum += m.points;
     }
-    assert_eq!(score.total_points, sum.normalize(), "the total is not the sum");
+    assert_eq!(
+        score.total_points,
+        sum.normalize(),
+        "the total is not the sum"
+    );
 }
 
 /// The month the example is scored for.

@@ -8,9 +8,9 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use pcs_core::area::{AreaEngine, AreaRulebook, score_area};
 use pcs_core::facts::DatasetFacts;
 use pcs_core::rulebook::{Rulebook, RulebookSet};
-use pcs_core::area::{AreaEngine, AreaRulebook, score_area};
 use pcs_core::vocab::Vocabulary;
 use pcs_insights::scenario::{Scenario, simulate};
 
@@ -50,9 +50,11 @@ fuzz_target!(|data: &[u8]| {
         let Ok(changed) = scenario.apply_areas(&RULEBOOK, &VOCAB, id, f, period) else {
             continue;
         };
-        for rb in SET.area_versions().iter().filter(|r| {
-            r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u)
-        }) {
+        for rb in SET
+            .area_versions()
+            .iter()
+            .filter(|r| r.effective_from <= d && r.effective_until.is_none_or(|u| d <= u))
+        {
             let e = AreaEngine::new(rb, &VOCAB, &RULEBOOK);
             let p = pcs_core::score::Period::with_calendar(&rb.calendar, period.month, d);
             example::check_area(&score_area(&e, id, f, p));

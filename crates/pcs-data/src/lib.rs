@@ -68,7 +68,8 @@ pub fn read_csv(
 }
 
 /// Entry points for the differential tests and fuzz targets: the fast CSV
-/// record reader and the csv crate, side by side.
+/// record reader and the csv crate, side by side; the partner index with
+/// small ranges.
 #[doc(hidden)]
 pub mod testing {
     pub use crate::csv_table::{RawRecord, csv_crate_records, records_of};
@@ -92,6 +93,17 @@ pub mod testing {
             block,
         };
         crate::csv_table::read_split(table, path, dialect, builder, split, None)
+    }
+
+    /// [`crate::PartnerIndex::build`] with the merge gap (bytes) and the
+    /// range budget given: 0 and 0 keep one range per run of a partner's
+    /// records.
+    pub fn partner_index(
+        dataset: &crate::Dataset,
+        gap: u64,
+        spare: usize,
+    ) -> Result<crate::PartnerIndex, crate::DataError> {
+        crate::PartnerIndex::build_with(dataset, gap, spare)
     }
 }
 

@@ -91,6 +91,17 @@ impl PartnerIndex {
     /// parallel). Other formats are not indexed: [`PartnerIndex::read`]
     /// says so and the caller reads them whole.
     pub fn build(dataset: &Dataset) -> Result<PartnerIndex, DataError> {
+        Self::build_with(dataset, FIRST_GAP, SPARE_RANGES)
+    }
+
+    /// [`PartnerIndex::build`] with the merge gap and the range budget
+    /// given (tests and fuzz targets make both small, so that ranges split
+    /// inside tiny files).
+    pub(crate) fn build_with(
+        dataset: &Dataset,
+        gap: u64,
+        spare: usize,
+    ) -> Result<PartnerIndex, DataError> {
         let csv: Vec<_> = dataset
             .tables()
             .iter()
@@ -98,7 +109,7 @@ impl PartnerIndex {
             .collect();
         let locals = csv
             .par_iter()
-            .map(|t| index_csv(t.table, &t.path, t.dialect, FIRST_GAP, SPARE_RANGES))
+            .map(|t| index_csv(t.table, &t.path, t.dialect, gap, spare))
             .collect::<Result<Vec<Local>, DataError>>()?;
         let mut partners: HashMap<Box<str>, u32> = HashMap::new();
         let mut tables = Vec::with_capacity(locals.len());
