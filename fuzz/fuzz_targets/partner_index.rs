@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use pcs_core::facts::{FactsBuilder, MonthFilter, PartnerFacts, Table};
+use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
 use pcs_data::{Dataset, LoadOptions};
 
@@ -24,22 +24,6 @@ static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
 });
 
 const HEADER: &[u8] = b"partner_id,customer_tenant_id,customer_name,subscription_id,workload,month,revenue_usd,association\n";
-
-/// Everything a partner's facts hold, field by field.
-fn same(a: &PartnerFacts, b: &PartnerFacts) -> bool {
-    a.name == b.name
-        && a.anniversary_date == b.anniversary_date
-        && a.tenants == b.tenants
-        && a.revenue == b.revenue
-        && a.usage == b.usage
-        && a.excluded == b.excluded
-        && a.people == b.people
-        && a.certifications == b.certifications
-        && a.services == b.services
-        && a.acr == b.acr
-        && a.licenses == b.licenses
-        && a.license_starts == b.license_starts
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
@@ -75,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         let again = b.finish();
         assert_eq!(again.partners.len(), 1, "partner {id:?}: one partner read");
         assert!(
-            same(&again.partners[id.as_str()], facts),
+            &again.partners[id.as_str()] == facts,
             "partner {id:?}: the index read differs from the full read\nindex: {:?}\nfull: {:?}",
             again.partners[id.as_str()],
             facts

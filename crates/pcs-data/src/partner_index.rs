@@ -376,25 +376,9 @@ impl Read for At<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pcs_core::facts::{MonthFilter, PartnerFacts};
+    use pcs_core::facts::MonthFilter;
     use pcs_core::rulebook::RulebookSet;
     use proptest::prelude::*;
-
-    /// Everything a partner's facts hold, field by field.
-    fn same(a: &PartnerFacts, b: &PartnerFacts) -> bool {
-        a.name == b.name
-            && a.anniversary_date == b.anniversary_date
-            && a.tenants == b.tenants
-            && a.revenue == b.revenue
-            && a.usage == b.usage
-            && a.excluded == b.excluded
-            && a.people == b.people
-            && a.certifications == b.certifications
-            && a.services == b.services
-            && a.acr == b.acr
-            && a.licenses == b.licenses
-            && a.license_starts == b.license_starts
-    }
 
     /// A revenue table whose rows are `rows` (partner, customer name
     /// style, line ending), in that order: quoted commas, quoted line
@@ -479,7 +463,7 @@ mod tests {
             let again = b.finish();
             prop_assert_eq!(again.partners.len(), 1);
             let read = &again.partners[id];
-            prop_assert!(same(read, facts), "{id}: {read:?} != {facts:?}");
+            prop_assert!(read == facts, "{id}: {read:?} != {facts:?}");
             let counted: u64 = read
                 .revenue
                 .values()

@@ -900,18 +900,7 @@ mod tests {
                 // A date under this version.
                 let date = rb.effective_from;
                 let again = snap.partner_lines(date, id).unwrap();
-                assert_eq!(again.name, f.name, "{id}");
-                assert_eq!(again.anniversary_date, f.anniversary_date, "{id}");
-                assert_eq!(again.tenants, f.tenants, "{id}");
-                assert_eq!(again.revenue, f.revenue, "{id}");
-                assert_eq!(again.usage, f.usage, "{id}");
-                assert_eq!(again.excluded, f.excluded, "{id}");
-                assert_eq!(again.people, f.people, "{id}");
-                assert_eq!(again.certifications, f.certifications, "{id}");
-                assert_eq!(again.services, f.services, "{id}");
-                assert_eq!(again.acr, f.acr, "{id}");
-                assert_eq!(again.licenses, f.licenses, "{id}");
-                assert_eq!(again.license_starts, f.license_starts, "{id}");
+                assert_eq!(*again, *f, "{id}");
             }
         }
     }
