@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::anyhow;
 use pcs_core::Decimal;
 use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_areas_with};
-use pcs_core::contract::{area_object, score_object, tidy_numbers};
+use pcs_core::contract::{AreaObject, ScoreObject};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{Detail, Period, score_partner_with};
@@ -232,49 +232,20 @@ fn write_all(
     Ok(())
 }
 
-fn object(s: &Scored, explain: bool) -> anyhow::Result<serde_json::Value> {
-    Ok(match s {
-        Scored::Ba(b) => {
-            let mut o = score_object(b);
-            if explain {
-                let mut metrics = serde_json::Map::new();
-                for m in &b.metrics {
-                    metrics.insert(m.id.clone(), serde_json::to_value(m)?);
-                }
-                let mut e = serde_json::json!({
-                    "classification": serde_json::to_value(&b.classification_detail)?,
-                    "metrics": metrics,
-                });
-                tidy_numbers(&mut e);
-                o["explanation"] = e;
-            }
-            o
+/// Writes one score object (with its explanation when `explain`), compact
+/// or pretty.
+fn write_object(out: &mut Vec<u8>, s: &Scored, explain: bool, pretty: bool) -> anyhow::Result<()> {
+    match (s, pretty) {
+        (Scored::Ba(b), false) => serde_json::to_writer(out, &ScoreObject::explained(b, explain))?,
+        (Scored::Ba(b), true) => {
+            serde_json::to_writer_pretty(out, &ScoreObject::explained(b, explain))?
         }
-        Scored::Area(a) => {
-            let mut o = area_object(a);
-            if explain {
-                let mut metrics = serde_json::Map::new();
-                let all = a
-                    .tracks
-                    .iter()
-                    .flat_map(|t| t.metrics.iter().map(move |m| (Some(t), m)));
-                if a.tracks.is_empty() {
-                    for m in &a.metrics {
-                        metrics.insert(m.id.clone(), serde_json::to_value(m)?);
-                    }
-                } else {
-                    for (t, m) in all {
-                        let t = t.map(|t| t.track.as_str()).unwrap_or("");
-                        metrics.insert(format!("{t}.{}", m.id), serde_json::to_value(m)?);
-                    }
-                }
-                let mut e = serde_json::json!({ "metrics": metrics });
-                tidy_numbers(&mut e);
-                o["explanation"] = e;
-            }
-            o
+        (Scored::Area(a), false) => serde_json::to_writer(out, &AreaObject::explained(a, explain))?,
+        (Scored::Area(a), true) => {
+            serde_json::to_writer_pretty(out, &AreaObject::explained(a, explain))?
         }
-    })
+    }
+    Ok(())
 }
 
 fn area_title(s: &Scored, plan: &Plan<'_>) -> String {
@@ -312,14 +283,14 @@ fn render(
     match format {
         ScoreFormat::Jsonl => {
             for s in scores {
-                serde_json::to_writer(&mut out, &object(s, explain)?)?;
+                write_object(&mut out, s, explain, false)?;
                 out.push(b'\n');
             }
         }
         ScoreFormat::Json => {
             for (i, s) in scores.iter().enumerate() {
                 out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
-                serde_json::to_writer_pretty(&mut out, &object(s, explain)?)?;
+                write_object(&mut out, s, explain, true)?;
             }
         }
         ScoreFormat::Csv => {

@@ -9,7 +9,7 @@ use std::io::Write;
 use pcs_core::Decimal;
 
 use crate::args::ScoreFormat;
-use pcs_core::contract::{score_object, tidy_numbers};
+use pcs_core::contract::ScoreObject;
 use pcs_core::display::thousands;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{MetricDetail, MetricScore, PartnerScore};
@@ -47,12 +47,12 @@ pub fn render(
     let mut out = Vec::with_capacity(1024);
     match format {
         ScoreFormat::Jsonl => {
-            serde_json::to_writer(&mut out, &object(s, explain)?)?;
+            serde_json::to_writer(&mut out, &ScoreObject::explained(s, explain))?;
             out.push(b'\n');
         }
         ScoreFormat::Json => {
             out.extend_from_slice(if first { b"\n" } else { b",\n" });
-            serde_json::to_writer_pretty(&mut out, &object(s, explain)?)?;
+            serde_json::to_writer_pretty(&mut out, &ScoreObject::explained(s, explain))?;
         }
         ScoreFormat::Csv => {
             let mut w = ::csv::Writer::from_writer(&mut out);
@@ -75,23 +75,6 @@ pub fn end(out: &mut impl Write, format: ScoreFormat, any: bool) -> anyhow::Resu
         out.write_all(if any { b"\n]\n" } else { b"]\n" })?;
     }
     Ok(())
-}
-
-fn object(s: &PartnerScore, explain: bool) -> anyhow::Result<serde_json::Value> {
-    let mut o = score_object(s);
-    if explain {
-        let mut metrics = serde_json::Map::new();
-        for m in &s.metrics {
-            metrics.insert(m.id.clone(), serde_json::to_value(m)?);
-        }
-        let mut e = serde_json::json!({
-            "classification": serde_json::to_value(&s.classification_detail)?,
-            "metrics": metrics,
-        });
-        tidy_numbers(&mut e);
-        o["explanation"] = e;
-    }
-    Ok(o)
 }
 
 fn csv_header(rb: &Rulebook) -> Vec<String> {
