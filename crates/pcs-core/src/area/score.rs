@@ -1245,7 +1245,7 @@ impl Ctx<'_> {
         t: u32,
         w: u16,
         m: Month,
-        v: &AcrSum,
+        v: AcrSum,
         counted: bool,
     ) -> AreaItem {
         let (tenant_id, customer_name) = self.tenant(t);
@@ -1259,14 +1259,14 @@ impl Ctx<'_> {
             quantity: v.quantity.map(|q| q.normalize()),
             products: v
                 .products
-                .iter()
-                .map(|(p, q)| (p.clone(), q.normalize()))
+                .into_iter()
+                .map(|(p, q)| (p, q.normalize()))
                 .collect(),
             counted,
             reason: (!counted).then_some(AreaReason::BelowThreshold),
             rows: v.rows,
-            lines: v.lines.clone(),
-            subscriptions: v.subscriptions.clone(),
+            lines: v.lines,
+            subscriptions: v.subscriptions,
             ..AreaItem::default()
         }
     }
@@ -1369,15 +1369,15 @@ impl Ctx<'_> {
                 items: Vec::new(),
             };
         }
-        let sums = self.pair_sums(source, c.entity);
-        let zero = AcrSum::default();
+        let mut sums = self.pair_sums(source, c.entity);
         let mut counted = 0u32;
         let mut items = Vec::new();
         let keys: std::collections::BTreeSet<(u32, u16)> =
             sums.keys().map(|&(t, w, _)| (t, w)).collect();
         for (t, w) in keys {
-            let latest = sums.get(&(t, w, l)).unwrap_or(&zero);
-            let base = sums.get(&(t, w, bl)).unwrap_or(&zero);
+            // Each (pair, month) sum is one item at most: moved into it.
+            let latest = sums.remove(&(t, w, l)).unwrap_or_default();
+            let base = sums.remove(&(t, w, bl)).unwrap_or_default();
             let (lp, bp) = (c.amount.passes(latest.amount), c.amount.passes(base.amount));
             counted += u32::from(lp && bp);
             if self.full && (lp || bp) {
@@ -1440,7 +1440,7 @@ impl Ctx<'_> {
             Source::Revenue | Source::Usage => {
                 let threshold = amount.expect("validated: a pair table tests an amount");
                 let sums = self.pair_sums(b.source, *entity);
-                for (&(t, w, mm), v) in &sums {
+                for ((t, w, mm), v) in sums {
                     let Some(pi) = periods.iter().position(|(_, x)| *x == mm) else {
                         continue;
                     };
@@ -1773,7 +1773,7 @@ impl Ctx<'_> {
             Source::Revenue | Source::Usage => {
                 let sums = self.pair_sums(b.source, Entity::TenantWorkload);
                 let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
-                for (&(t, w, mm), v) in &sums {
+                for ((t, w, mm), v) in sums {
                     let role = if mm == l {
                         lt += v.amount;
                         "latest"
