@@ -683,6 +683,12 @@ impl V<'_> {
             }
             _ => {}
         }
+        // Track ids key the score object's `tracks`: each once.
+        for (i, t) in raw.tracks.iter().enumerate() {
+            if raw.tracks[..i].contains(t) {
+                return Err(self.err(format!("track '{t}' is listed twice")));
+            }
+        }
         if (track_rule == TrackRule::Classify) != raw.classifier.is_some() {
             return Err(self.err("a [classifier] is given exactly when track_rule is 'classify'"));
         }
@@ -999,6 +1005,22 @@ impl V<'_> {
         })
     }
 
+    /// The options or parts of a metric key its `options` / `parts` in
+    /// the score object: each id once.
+    fn distinct_ids(
+        &self,
+        what: &str,
+        kind: &str,
+        items: &[RawAreaMetric],
+    ) -> Result<(), RulebookError> {
+        for (i, o) in items.iter().enumerate() {
+            if items[..i].iter().any(|x| x.id == o.id) {
+                return Err(self.err(format!("{what}: {kind} '{}' is defined twice", o.id)));
+            }
+        }
+        Ok(())
+    }
+
     fn metric(
         &self,
         m: &RawAreaMetric,
@@ -1244,6 +1266,7 @@ impl V<'_> {
                 if m.option.len() < 2 {
                     return Err(self.err(format!("{what}: best_of needs two options or more")));
                 }
+                self.distinct_ids(&what, "option", &m.option)?;
                 AreaShape::BestOf {
                     options: m
                         .option
@@ -1256,6 +1279,7 @@ impl V<'_> {
                 if m.part.len() < 2 {
                     return Err(self.err(format!("{what}: sum_capped needs two parts or more")));
                 }
+                self.distinct_ids(&what, "part", &m.part)?;
                 let combine = match m.combine.as_deref() {
                     Some("values") => Combine::Values,
                     Some("points") => Combine::Points,

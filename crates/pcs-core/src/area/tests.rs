@@ -1351,3 +1351,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn tracks_options_and_parts_are_each_named_once() {
+    // They key the score object's `tracks`, `options` and `parts`.
+    let text = |area: &str| {
+        crate::rulebook::AREA_BUILTIN
+            .iter()
+            .find(|(p, _)| p.starts_with(area))
+            .unwrap()
+            .1
+    };
+    let mw = text("modern-work");
+    let sec = text("security");
+    for (area, t) in [("modern-work", mw), ("security", sec)] {
+        AreaRulebook::from_toml(t, area).unwrap();
+    }
+    let cases = [
+        (
+            mw.replacen(
+                r#"tracks = ["enterprise", "smb"]"#,
+                r#"tracks = ["enterprise", "smb", "smb"]"#,
+                1,
+            ),
+            "track 'smb' is listed twice",
+        ),
+        (
+            mw.replacen(
+                "[[metric.option]]\nid = \"dpor\"",
+                "[[metric.option]]\nid = \"cpor\"",
+                1,
+            ),
+            "option 'cpor' is defined twice",
+        ),
+        (
+            sec.replacen(
+                "[[metric.part]]\nid = \"microsoft_365\"",
+                "[[metric.part]]\nid = \"azure\"",
+                1,
+            ),
+            "part 'azure' is defined twice",
+        ),
+    ];
+    for (t, want) in cases {
+        let e = AreaRulebook::from_toml(&t, "test").unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+    }
+}
