@@ -1049,8 +1049,14 @@ mod tests {
             let m = m % 79_228_162_514_264_337_593_543_950_335i128;
             let x = Decimal::from_i128_with_scale(m, scale);
             prop_assert_eq!(serde_json::to_string(&Num(x)).unwrap(), old_number(x).to_string());
-            let small = Decimal::from_i128_with_scale(m % (1i128 << 60), scale);
-            prop_assert_eq!(serde_json::to_string(&Num(small)).unwrap(), old_number(small).to_string());
+            // Mantissas past 2^53 (the text path) and within it (the fast path).
+            for bits in [60, 54, 53, 40, 20] {
+                let small = Decimal::from_i128_with_scale(m % (1i128 << bits), scale);
+                prop_assert_eq!(
+                    serde_json::to_string(&Num(small)).unwrap(),
+                    old_number(small).to_string()
+                );
+            }
         }
 
         #[test]
