@@ -1078,10 +1078,10 @@ pub struct FactsBuilder<'r> {
     /// partner's rows together, so most rows skip the hash lookup. The id is
     /// kept here, not read from `partners`, whose large entries are cold.
     last_partner: Option<(u32, Box<str>)>,
-    revenue_workloads: HashMap<String, Option<u16>>,
-    usage_workloads: HashMap<String, Option<UsageName>>,
-    associations: HashMap<String, Option<AssociationId>>,
-    certifications: HashMap<String, Option<CertificationId>>,
+    revenue_workloads: Names<Option<u16>>,
+    usage_workloads: Names<Option<UsageName>>,
+    associations: Names<Option<AssociationId>>,
+    certifications: Names<Option<CertificationId>>,
     warnings: Warnings,
     /// The names of the acr and licenses tables; without it their rows only
     /// make their partner known.
@@ -1091,27 +1091,94 @@ pub struct FactsBuilder<'r> {
     /// months, whose aggregates keep their source lines ([`FactsBuilder::trace_only`]).
     trace_months: MonthFilter,
     trace_area_months: MonthFilter,
-    vocab_associations: HashMap<String, Option<u16>>,
-    vocab_workloads: HashMap<String, Option<u16>>,
-    vocab_offers: HashMap<String, u16>,
+    vocab_associations: Names<Option<u16>>,
+    vocab_workloads: Names<Option<u16>>,
+    vocab_offers: Names<u16>,
     /// Service names as written → normalised (the service list is open).
     service_keys: HashMap<String, Box<str>>,
+    /// The service of the previous acr row (partner slot, service as
+    /// written, index in the partner's services).
+    last_service: Option<(usize, String, u32)>,
+    /// The tenant of the previous row.
+    last_tenant: LastTenant,
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
 }
 
-fn cached<T: Copy>(
-    cache: &mut HashMap<String, T>,
-    raw: &str,
-    resolve: impl FnOnce(&str) -> T,
-) -> T {
-    if let Some(&v) = cache.get(raw) {
+/// Names as written and what they resolve to, each spelling resolved once.
+/// The last spelling asked for is kept aside with its value: consecutive
+/// rows usually repeat a name, which is then compared, not hashed.
+struct Names<T> {
+    map: HashMap<String, T>,
+    last: String,
+    last_value: Option<T>,
+}
+
+impl<T> Default for Names<T> {
+    fn default() -> Self {
+        Names {
+            map: HashMap::default(),
+            last: String::new(),
+            last_value: None,
+        }
+    }
+}
+
+fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -> T) -> T {
+    if let Some(v) = cache.last_value
+        && cache.last == raw
+    {
         return v;
     }
-    let v = resolve(raw);
-    cache.insert(raw.to_string(), v);
+    let v = match cache.map.get(raw) {
+        Some(&v) => v,
+        None => {
+            let v = resolve(raw);
+            cache.map.insert(raw.to_string(), v);
+            v
+        }
+    };
+    cache.last.clear();
+    cache.last.push_str(raw);
+    cache.last_value = Some(v);
     v
+}
+
+/// The tenant of the previous row (partner slot, tenant id, index): a
+/// partner's rows usually hold a tenant's rows together, so most rows find
+/// their tenant by comparing its id, not hashing it.
+#[derive(Default)]
+struct LastTenant(Option<(usize, String, u32)>);
+
+impl LastTenant {
+    /// [`PartnerFacts::tenant`] of the partner in `slot`, through the last one.
+    fn tenant(&mut self, slot: usize, p: &mut PartnerFacts, id: &str, name: Option<&str>) -> u32 {
+        if let Some((s, last, t)) = &self.0
+            && *s == slot
+            && last == id
+        {
+            let t = *t;
+            let tenant = &mut p.tenants[t as usize];
+            if tenant.name.is_none()
+                && let Some(n) = name.filter(|n| !n.is_empty())
+            {
+                tenant.name = Some(n.to_string());
+            }
+            return t;
+        }
+        let t = p.tenant(id, name);
+        match &mut self.0 {
+            Some((s, last, x)) => {
+                *s = slot;
+                last.clear();
+                last.push_str(id);
+                *x = t;
+            }
+            None => self.0 = Some((slot, id.to_string(), t)),
+        }
+        t
+    }
 }
 
 impl<'r> FactsBuilder<'r> {
@@ -1125,19 +1192,21 @@ impl<'r> FactsBuilder<'r> {
             partners: Vec::new(),
             partner_index: HashMap::default(),
             last_partner: None,
-            revenue_workloads: HashMap::default(),
-            usage_workloads: HashMap::default(),
-            associations: HashMap::default(),
-            certifications: HashMap::default(),
+            revenue_workloads: Names::default(),
+            usage_workloads: Names::default(),
+            associations: Names::default(),
+            certifications: Names::default(),
             warnings: Warnings::default(),
             vocabulary: None,
             area_months: MonthFilter::All,
             trace_months: MonthFilter::All,
             trace_area_months: MonthFilter::All,
-            vocab_associations: HashMap::default(),
-            vocab_workloads: HashMap::default(),
-            vocab_offers: HashMap::default(),
+            vocab_associations: Names::default(),
+            vocab_workloads: Names::default(),
+            vocab_offers: Names::default(),
             service_keys: HashMap::default(),
+            last_service: None,
+            last_tenant: LastTenant::default(),
             only: None,
         }
     }
@@ -1461,15 +1530,31 @@ impl<'r> FactsBuilder<'r> {
             self.partner(row.partner_id);
             return;
         }
-        if !self.service_keys.contains_key(row.service) {
-            self.service_keys
-                .insert(row.service.to_string(), normalize(row.service).into());
-        }
         let slot = self.partner_slot(row.partner_id);
-        let key = &self.service_keys[row.service];
         let p = &mut self.partners[slot].1;
-        let t = p.tenant(row.customer_tenant_id, row.customer_name);
-        let s = p.service_keyed(key, row.service);
+        let t = self
+            .last_tenant
+            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
+        let s = match &mut self.last_service {
+            Some((at, last, s)) if *at == slot && last == row.service => *s,
+            last => {
+                if !self.service_keys.contains_key(row.service) {
+                    self.service_keys
+                        .insert(row.service.to_string(), normalize(row.service).into());
+                }
+                let s = p.service_keyed(&self.service_keys[row.service], row.service);
+                match last {
+                    Some((at, l, x)) => {
+                        *at = slot;
+                        l.clear();
+                        l.push_str(row.service);
+                        *x = s;
+                    }
+                    None => *last = Some((slot, row.service.to_string(), s)),
+                }
+                s
+            }
+        };
         match association {
             Some(a) => {
                 let agg = p.acr.entry((t, s, row.month, a, offer)).or_default();
@@ -1527,8 +1612,11 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let p = self.partner(row.partner_id);
-        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        let slot = self.partner_slot(row.partner_id);
+        let p = &mut self.partners[slot].1;
+        let t = self
+            .last_tenant
+            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
         match (workload, association) {
             (Some(w), Some(a)) => {
                 let start = LicenseStart {
