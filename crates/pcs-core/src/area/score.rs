@@ -697,6 +697,16 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
             .flat_map(move |(_, r)| self.entries[r.clone()].iter().map(|(k, v)| (k, *v)))
     }
 
+    /// How many entries the months in `set` hold (room for what is
+    /// gathered from them, taken once).
+    fn len_of_months(&self, set: &MonthSet) -> usize {
+        self.months
+            .iter()
+            .filter(|(m, _)| set.contains(m))
+            .map(|(_, r)| r.len())
+            .sum()
+    }
+
     /// The entries of month `m`.
     fn of_month(&self, m: Month) -> &[(K, &'f V)] {
         match self.months.binary_search_by_key(&m, |(x, _)| *x) {
@@ -1109,12 +1119,17 @@ impl Ctx<'_> {
         excluded: &mut Vec<AreaItem>,
     ) -> HashMap<(u32, Month), AcrSum> {
         let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
+        sums.reserve(self.acr.len_of_months(months));
+        // Each of the partner's services judged once, not once per entry.
+        let services: Vec<bool> = (0..self.service_keys.len() as u32)
+            .map(|s| self.service_ok(b, s))
+            .collect();
         for (&(t, s, m, a, o), agg) in self.acr.of_months(months) {
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
             } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
                 Some(AreaReason::OfferExcluded)
-            } else if !self.service_ok(b, s) {
+            } else if !services[s as usize] {
                 Some(AreaReason::ServiceNotEligible)
             } else {
                 None
@@ -1682,6 +1697,7 @@ impl Ctx<'_> {
         months: &MonthSet,
         out: &mut HashMap<(u32, Month), TenantMonth>,
     ) {
+        out.reserve(self.licenses.len_of_months(months));
         for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
