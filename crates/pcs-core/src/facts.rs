@@ -1078,10 +1078,10 @@ pub struct FactsBuilder<'r> {
     /// partner's rows together, so most rows skip the hash lookup. The id is
     /// kept here, not read from `partners`, whose large entries are cold.
     last_partner: Option<(u32, Box<str>)>,
-    revenue_workloads: HashMap<String, Option<u16>>,
-    usage_workloads: HashMap<String, Option<UsageName>>,
-    associations: HashMap<String, Option<AssociationId>>,
-    certifications: HashMap<String, Option<CertificationId>>,
+    revenue_workloads: Names<Option<u16>>,
+    usage_workloads: Names<Option<UsageName>>,
+    associations: Names<Option<AssociationId>>,
+    certifications: Names<Option<CertificationId>>,
     warnings: Warnings,
     /// The names of the acr and licenses tables; without it their rows only
     /// make their partner known.
@@ -1091,27 +1091,135 @@ pub struct FactsBuilder<'r> {
     /// months, whose aggregates keep their source lines ([`FactsBuilder::trace_only`]).
     trace_months: MonthFilter,
     trace_area_months: MonthFilter,
-    vocab_associations: HashMap<String, Option<u16>>,
-    vocab_workloads: HashMap<String, Option<u16>>,
-    vocab_offers: HashMap<String, u16>,
+    vocab_associations: Names<Option<u16>>,
+    vocab_workloads: Names<Option<u16>>,
+    vocab_offers: Names<u16>,
     /// Service names as written → normalised (the service list is open).
     service_keys: HashMap<String, Box<str>>,
+    /// The service of the previous acr row (partner slot, service as
+    /// written, index in the partner's services).
+    last_service: Option<(usize, String, u32)>,
+    /// The tenant of the previous row.
+    last_tenant: LastTenant,
+    /// Acr and licenses aggregates not yet in their partner's maps.
+    staged: Staged,
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
 }
 
-fn cached<T: Copy>(
-    cache: &mut HashMap<String, T>,
-    raw: &str,
-    resolve: impl FnOnce(&str) -> T,
-) -> T {
-    if let Some(&v) = cache.get(raw) {
+/// Names as written and what they resolve to, each spelling resolved once.
+/// The last spelling asked for is kept aside with its value: consecutive
+/// rows usually repeat a name, which is then compared, not hashed.
+struct Names<T> {
+    map: HashMap<String, T>,
+    last: String,
+    last_value: Option<T>,
+}
+
+impl<T> Default for Names<T> {
+    fn default() -> Self {
+        Names {
+            map: HashMap::default(),
+            last: String::new(),
+            last_value: None,
+        }
+    }
+}
+
+fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -> T) -> T {
+    if let Some(v) = cache.last_value
+        && cache.last == raw
+    {
         return v;
     }
-    let v = resolve(raw);
-    cache.insert(raw.to_string(), v);
+    let v = match cache.map.get(raw) {
+        Some(&v) => v,
+        None => {
+            let v = resolve(raw);
+            cache.map.insert(raw.to_string(), v);
+            v
+        }
+    };
+    cache.last.clear();
+    cache.last.push_str(raw);
+    cache.last_value = Some(v);
     v
+}
+
+/// The tenant of the previous row (partner slot, tenant id, index): a
+/// partner's rows usually hold a tenant's rows together, so most rows find
+/// their tenant by comparing its id, not hashing it.
+#[derive(Default)]
+struct LastTenant(Option<(usize, String, u32)>);
+
+impl LastTenant {
+    /// [`PartnerFacts::tenant`] of the partner in `slot`, through the last one.
+    fn tenant(&mut self, slot: usize, p: &mut PartnerFacts, id: &str, name: Option<&str>) -> u32 {
+        if let Some((s, last, t)) = &self.0
+            && *s == slot
+            && last == id
+        {
+            let t = *t;
+            let tenant = &mut p.tenants[t as usize];
+            if tenant.name.is_none()
+                && let Some(n) = name.filter(|n| !n.is_empty())
+            {
+                tenant.name = Some(n.to_string());
+            }
+            return t;
+        }
+        let t = p.tenant(id, name);
+        match &mut self.0 {
+            Some((s, last, x)) => {
+                *s = slot;
+                last.clear();
+                last.push_str(id);
+                *x = t;
+            }
+            None => self.0 = Some((slot, id.to_string(), t)),
+        }
+        t
+    }
+}
+
+/// The acr and licenses aggregates of the rows of one partner read since
+/// its previous row of another partner, in row order, added to the
+/// partner's maps when its run of rows ends ([`FactsBuilder::flush_staged`]):
+/// each map then takes its room once instead of growing (and moving every
+/// entry) about log₂ n times while the rows come.
+#[derive(Default)]
+struct Staged {
+    /// The partner's slot, when rows are staged.
+    slot: Option<usize>,
+    acr: Vec<(AcrKey, Agg)>,
+    licenses: Vec<(LicenseKey, LicenseAgg)>,
+}
+
+/// Adds staged `(key, value)`s to `map` in order, as adding each to it
+/// directly would, with room for all of them taken first. A map left
+/// far larger than its entries (rows of few keys) gives the room back, so
+/// that memory follows aggregates, not rows.
+fn add_staged<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    staged: &mut Vec<(K, V)>,
+    merge: impl Fn(&mut V, V),
+) {
+    if staged.is_empty() {
+        return;
+    }
+    map.reserve(staged.len());
+    for (k, v) in staged.drain(..) {
+        match map.entry(k) {
+            std::collections::hash_map::Entry::Occupied(mut e) => merge(e.get_mut(), v),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+    if map.capacity() > 2 * map.len() + 16 {
+        map.shrink_to_fit();
+    }
 }
 
 impl<'r> FactsBuilder<'r> {
@@ -1125,19 +1233,22 @@ impl<'r> FactsBuilder<'r> {
             partners: Vec::new(),
             partner_index: HashMap::default(),
             last_partner: None,
-            revenue_workloads: HashMap::default(),
-            usage_workloads: HashMap::default(),
-            associations: HashMap::default(),
-            certifications: HashMap::default(),
+            revenue_workloads: Names::default(),
+            usage_workloads: Names::default(),
+            associations: Names::default(),
+            certifications: Names::default(),
             warnings: Warnings::default(),
             vocabulary: None,
             area_months: MonthFilter::All,
             trace_months: MonthFilter::All,
             trace_area_months: MonthFilter::All,
-            vocab_associations: HashMap::default(),
-            vocab_workloads: HashMap::default(),
-            vocab_offers: HashMap::default(),
+            vocab_associations: Names::default(),
+            vocab_workloads: Names::default(),
+            vocab_offers: Names::default(),
             service_keys: HashMap::default(),
+            last_service: None,
+            last_tenant: LastTenant::default(),
+            staged: Staged::default(),
             only: None,
         }
     }
@@ -1211,6 +1322,30 @@ impl<'r> FactsBuilder<'r> {
         self.partner_index.insert(id.clone(), i);
         self.partners.push((id, facts));
         i
+    }
+
+    /// Stages rows of the partner in `slot`: the rows staged for another
+    /// partner go to their maps first.
+    fn stage_for(&mut self, slot: usize) {
+        if self.staged.slot != Some(slot) {
+            self.flush_staged();
+            self.staged.slot = Some(slot);
+        }
+    }
+
+    /// Adds the staged acr and licenses aggregates to their partner's maps
+    /// (before anything reads those maps).
+    pub(crate) fn flush_staged(&mut self) {
+        let Some(slot) = self.staged.slot.take() else {
+            return;
+        };
+        let p = &mut self.partners[slot].1;
+        add_staged(&mut p.acr, &mut self.staged.acr, Agg::merge);
+        add_staged(
+            &mut p.licenses,
+            &mut self.staged.licenses,
+            LicenseAgg::merge,
+        );
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
@@ -1461,18 +1596,40 @@ impl<'r> FactsBuilder<'r> {
             self.partner(row.partner_id);
             return;
         }
-        if !self.service_keys.contains_key(row.service) {
-            self.service_keys
-                .insert(row.service.to_string(), normalize(row.service).into());
-        }
         let slot = self.partner_slot(row.partner_id);
-        let key = &self.service_keys[row.service];
+        self.stage_for(slot);
         let p = &mut self.partners[slot].1;
-        let t = p.tenant(row.customer_tenant_id, row.customer_name);
-        let s = p.service_keyed(key, row.service);
+        let t = self
+            .last_tenant
+            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
+        let s = match &mut self.last_service {
+            Some((at, last, s)) if *at == slot && last == row.service => *s,
+            last => {
+                if !self.service_keys.contains_key(row.service) {
+                    self.service_keys
+                        .insert(row.service.to_string(), normalize(row.service).into());
+                }
+                let s = p.service_keyed(&self.service_keys[row.service], row.service);
+                match last {
+                    Some((at, l, x)) => {
+                        *at = slot;
+                        l.clear();
+                        l.push_str(row.service);
+                        *x = s;
+                    }
+                    None => *last = Some((slot, row.service.to_string(), s)),
+                }
+                s
+            }
+        };
         match association {
             Some(a) => {
-                let agg = p.acr.entry((t, s, row.month, a, offer)).or_default();
+                let key = (t, s, row.month, a, offer);
+                let staged = &mut self.staged.acr;
+                if staged.last().is_none_or(|(k, _)| *k != key) {
+                    staged.push((key, Agg::default()));
+                }
+                let (_, agg) = staged.last_mut().expect("pushed");
                 agg.add(row.acr_usd, row.line, trace);
                 if trace {
                     agg.add_subscription(row.subscription_id, row.acr_usd);
@@ -1527,8 +1684,12 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let p = self.partner(row.partner_id);
-        let t = p.tenant(row.customer_tenant_id, row.customer_name);
+        let slot = self.partner_slot(row.partner_id);
+        self.stage_for(slot);
+        let p = &mut self.partners[slot].1;
+        let t = self
+            .last_tenant
+            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
         match (workload, association) {
             (Some(w), Some(a)) => {
                 let start = LicenseStart {
@@ -1543,7 +1704,12 @@ impl<'r> FactsBuilder<'r> {
                     }
                 }
                 if keep {
-                    let agg = p.licenses.entry((t, w, row.month, a)).or_default();
+                    let key = (t, w, row.month, a);
+                    let staged = &mut self.staged.licenses;
+                    if staged.last().is_none_or(|(k, _)| *k != key) {
+                        staged.push((key, LicenseAgg::default()));
+                    }
+                    let (_, agg) = staged.last_mut().expect("pushed");
                     agg.paid_seats += row.paid_seats;
                     agg.active_users += row.active_users;
                     agg.rows += 1;
@@ -1601,6 +1767,7 @@ impl<'r> FactsBuilder<'r> {
         if by == 0 {
             return;
         }
+        self.flush_staged();
         for (_, p) in &mut self.partners {
             p.revenue.values_mut().for_each(|a| a.shift_lines(by));
             p.usage.values_mut().for_each(|u| u.total.shift_lines(by));
@@ -1637,7 +1804,9 @@ impl<'r> FactsBuilder<'r> {
     }
 
     /// Merges another builder's partial facts (from another part of the data).
-    pub fn merge(&mut self, other: FactsBuilder<'_>) {
+    pub fn merge(&mut self, mut other: FactsBuilder<'_>) {
+        self.flush_staged();
+        other.flush_staged();
         for (id, facts) in other.partners {
             match self.partner_index.get(&id) {
                 Some(&i) => self.partners[i as usize].1.merge(facts),
@@ -1660,7 +1829,8 @@ impl<'r> FactsBuilder<'r> {
     }
 
     /// The facts, partners sorted by id, warnings sorted by table, kind and name.
-    pub fn finish(self) -> DatasetFacts {
+    pub fn finish(mut self) -> DatasetFacts {
+        self.flush_staged();
         let mut warnings: Vec<Warning> = self.warnings.map.into_values().collect();
         warnings.sort_by(|a, b| {
             (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
@@ -1903,6 +2073,125 @@ mod tests {
         assert!(!facts.remove_tenant("T9"));
         assert_eq!(facts.revenue.len(), 3);
         assert!(!facts.remove_person("nobody"));
+    }
+
+    /// Acr and licenses rows staged per run of a partner's rows give what
+    /// adding them one at a time gives, whatever the order of partners:
+    /// sums, lines in row order, services and tenants (names seen later
+    /// too), and a map of many rows of one key stays small.
+    #[test]
+    fn staged_rows_give_the_facts_of_rows_added_one_by_one() {
+        use crate::vocab::Vocabulary;
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let d = jiff::civil::Date::constant(2024, 7, 31);
+        let vocab = Vocabulary::new(&[rb], &set.areas_in_force(d)).unwrap();
+        let m = |s: &str| -> Month { s.parse().unwrap() };
+        type Row = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+            &'static str,
+        );
+        // (partner, tenant, customer name, service or workload, month)
+        let rows: Vec<Row> = vec![
+            ("P1", "T1", None, "Storage", "2024-05"),
+            ("P1", "T1", Some("One"), "storage", "2024-06"),
+            ("P2", "T1", None, "Storage", "2024-06"),
+            ("P1", "T1", None, "Storage", "2024-05"),
+            ("P1", "T2", None, "Virtual Machines", "2024-06"),
+            ("P2", "T9", Some("Nine"), "Virtual Machines", "2024-06"),
+            ("P1", "T1", None, "Storage", "2024-06"),
+        ];
+        let build = |order: &[usize]| {
+            let mut b =
+                FactsBuilder::new(rb, MonthFilter::All, true).with_areas(&vocab, MonthFilter::All);
+            for &i in order {
+                let (partner, tenant, name, service, month) = rows[i];
+                let line = i as u64 + 2;
+                b.add_acr(&AcrRow {
+                    partner_id: partner,
+                    customer_tenant_id: tenant,
+                    customer_name: name,
+                    subscription_id: Some("S"),
+                    service,
+                    month: m(month),
+                    acr_usd: Decimal::from(line),
+                    association: "CSP Tier 1",
+                    offer: None,
+                    line,
+                });
+                let workload = if service.starts_with('V') {
+                    "Teams"
+                } else {
+                    "Exchange"
+                };
+                b.add_license(&LicenseRow {
+                    partner_id: partner,
+                    customer_tenant_id: tenant,
+                    customer_name: name,
+                    workload,
+                    month: m(month),
+                    association: "CPOR",
+                    paid_seats: line,
+                    active_users: 1,
+                    associated_on: None,
+                    line,
+                });
+            }
+            b.finish()
+        };
+        // Each row its own run (partners alternate) against runs of rows.
+        let alternating = build(&[0, 2, 1, 5, 3, 4, 6]);
+        let runs = build(&[0, 1, 3, 4, 6, 2, 5]);
+        for id in ["P1", "P2"] {
+            assert_eq!(alternating.partners[id], runs.partners[id], "{id}");
+        }
+        let p1 = &runs.partners["P1"];
+        assert_eq!(p1.services, ["Storage", "Virtual Machines"]);
+        assert_eq!(p1.tenants[0].name.as_deref(), Some("One"));
+        assert_eq!(runs.partners["P2"].tenants[1].name.as_deref(), Some("Nine"));
+        let t1 = p1.tenant_index("T1").unwrap();
+        let csp = vocab.association("CSP Tier 1").unwrap();
+        let may = &p1.acr[&(t1, 0, m("2024-05"), csp, NO_OFFER)];
+        assert_eq!(
+            (may.amount, may.rows, may.lines()),
+            (Decimal::from(7), 2, &[2, 5][..])
+        );
+        let june = &p1.licenses[&(
+            t1,
+            vocab.workload("Exchange").unwrap(),
+            m("2024-06"),
+            vocab.association("CPOR").unwrap(),
+        )];
+        assert_eq!(
+            (june.paid_seats, june.rows, june.lines()),
+            (11, 2, &[3, 8][..])
+        );
+
+        // Many rows of one key: one aggregate, and a map of its size.
+        let mut b =
+            FactsBuilder::new(rb, MonthFilter::All, false).with_areas(&vocab, MonthFilter::All);
+        for line in 0..1000 {
+            b.add_acr(&AcrRow {
+                partner_id: "P1",
+                customer_tenant_id: "T1",
+                customer_name: None,
+                subscription_id: None,
+                service: "Storage",
+                month: m("2024-06"),
+                acr_usd: Decimal::ONE,
+                association: "CSP Tier 1",
+                offer: None,
+                line,
+            });
+        }
+        let facts = b.finish();
+        let acr = &facts.partners["P1"].acr;
+        assert_eq!(acr.len(), 1);
+        assert_eq!(acr.values().next().unwrap().amount, Decimal::from(1000));
+        assert!(acr.capacity() <= 16, "{}", acr.capacity());
     }
 
     #[test]

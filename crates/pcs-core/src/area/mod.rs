@@ -470,7 +470,9 @@ pub struct AreaRulebook {
     pub metrics: Vec<AreaMetricRule>,
     /// Where it was loaded from.
     pub origin: String,
-    cert_index: HashMap<String, usize>,
+    /// Normalised names → index, hashed with foldhash (looked up once per
+    /// distinct certification name of every partner scored).
+    cert_index: crate::facts::HashMap<String, usize>,
 }
 
 impl AreaRulebook {
@@ -703,7 +705,7 @@ impl V<'_> {
             .unwrap_or_default();
         let prefix_keys: Vec<String> = optional_prefixes.iter().map(|p| normalize(p)).collect();
         let mut certifications = Vec::new();
-        let mut cert_index: HashMap<String, usize> = HashMap::new();
+        let mut cert_index: crate::facts::HashMap<String, usize> = crate::facts::HashMap::default();
         for (i, c) in raw.certification.iter().enumerate() {
             let what = format!("certification '{}'", c.id);
             let eligible_from = c

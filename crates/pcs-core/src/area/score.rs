@@ -647,7 +647,37 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
 
     fn new(map: &'f HashMap<K, V>, month: fn(&K) -> Month) -> Self {
         let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
-        entries.sort_unstable_by_key(|(k, _)| month(k));
+        // The months of a partner's aggregates lie close together (the
+        // months a read keeps): a counting sort by month in two passes.
+        let span = entries.iter().map(|(k, _)| month(k)).fold(
+            None,
+            |r: Option<(Month, Month)>, m| match r {
+                None => Some((m, m)),
+                Some((lo, hi)) => Some((lo.min(m), hi.max(m))),
+            },
+        );
+        match span {
+            Some((lo, hi)) if hi.months_since(lo) < 64 => {
+                let mut counts = [0usize; 64];
+                for (k, _) in &entries {
+                    counts[month(k).months_since(lo) as usize] += 1;
+                }
+                let mut start = [0usize; 64];
+                let mut at = 0;
+                for (s, c) in start.iter_mut().zip(counts) {
+                    *s = at;
+                    at += c;
+                }
+                let mut sorted = entries.clone();
+                for e in &entries {
+                    let slot = &mut start[month(&e.0).months_since(lo) as usize];
+                    sorted[*slot] = *e;
+                    *slot += 1;
+                }
+                entries = sorted;
+            }
+            _ => entries.sort_unstable_by_key(|(k, _)| month(k)),
+        }
         let mut months: Vec<(Month, std::ops::Range<usize>)> = Vec::new();
         for (i, (k, _)) in entries.iter().enumerate() {
             let m = month(k);
@@ -665,6 +695,16 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
             .iter()
             .filter(move |(m, _)| set.contains(m))
             .flat_map(move |(_, r)| self.entries[r.clone()].iter().map(|(k, v)| (k, *v)))
+    }
+
+    /// How many entries the months in `set` hold (room for what is
+    /// gathered from them, taken once).
+    fn len_of_months(&self, set: &MonthSet) -> usize {
+        self.months
+            .iter()
+            .filter(|(m, _)| set.contains(m))
+            .map(|(_, r)| r.len())
+            .sum()
     }
 
     /// The entries of month `m`.
@@ -704,6 +744,7 @@ fn score_one<'k>(
         cert_names: &keys.cert_names,
         acr: &keys.acr,
         licenses: &keys.licenses,
+        judged: std::cell::OnceCell::new(),
     };
     // A top-level metric through the memo when its definition is shared.
     let top = |m: &AreaMetricRule| -> AreaMetric {
@@ -828,7 +869,13 @@ struct Ctx<'a> {
     cert_names: &'a [String],
     acr: &'a ByMonth<'a, AcrKey, Agg>,
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
+    /// The certification records judged on D ([`Ctx::judged`]).
+    judged: std::cell::OnceCell<Vec<Judged>>,
 }
+
+/// A certification record judged: person, area certification, why it does
+/// not count (none: it does), index in the facts' records.
+type Judged = (u32, Option<usize>, Option<AreaReason>, usize);
 
 /// A set of months close together (the months of some windows): a bit per
 /// month counted back from the newest, a list for months more than 64
@@ -1072,12 +1119,17 @@ impl Ctx<'_> {
         excluded: &mut Vec<AreaItem>,
     ) -> HashMap<(u32, Month), AcrSum> {
         let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
+        sums.reserve(self.acr.len_of_months(months));
+        // Each of the partner's services judged once, not once per entry.
+        let services: Vec<bool> = (0..self.service_keys.len() as u32)
+            .map(|s| self.service_ok(b, s))
+            .collect();
         for (&(t, s, m, a, o), agg) in self.acr.of_months(months) {
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
             } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
                 Some(AreaReason::OfferExcluded)
-            } else if !self.service_ok(b, s) {
+            } else if !services[s as usize] {
                 Some(AreaReason::ServiceNotEligible)
             } else {
                 None
@@ -1544,7 +1596,7 @@ impl Ctx<'_> {
                 let ratio_set = self.measure_set(b, measure_associations);
                 // Per (tenant, month): band passed, and the pooled ratio sums.
                 let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
-                let mut tenants: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
+                let mut tenants: HashMap<(u32, Month), TenantMonth> = HashMap::default();
                 self.license_tenants(
                     b,
                     &seat_test,
@@ -1562,7 +1614,9 @@ impl Ctx<'_> {
                     HashMap::default()
                 };
                 for (pi, (label, x)) in periods.iter().enumerate() {
-                    for (&(t, mm), tm) in tenants.range((0, *x)..) {
+                    // In no order: counts do not depend on it, and
+                    // explained items are sorted by tenant ([`tidy`]).
+                    for (&(t, mm), tm) in &tenants {
                         if mm != *x {
                             continue;
                         }
@@ -1641,8 +1695,9 @@ impl Ctx<'_> {
         workload_ratio: Option<&Threshold>,
         ratio_set: &[bool],
         months: &MonthSet,
-        out: &mut BTreeMap<(u32, Month), TenantMonth>,
+        out: &mut HashMap<(u32, Month), TenantMonth>,
     ) {
+        out.reserve(self.licenses.len_of_months(months));
         for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
@@ -1847,7 +1902,7 @@ impl Ctx<'_> {
                     .months()
                     .filter(|mm| *mm >= bl && *mm <= l)
                     .collect();
-                let mut band: BTreeMap<(u32, Month), TenantMonth> = BTreeMap::new();
+                let mut band: HashMap<(u32, Month), TenantMonth> = HashMap::default();
                 if let Some(s) = seats {
                     self.license_tenants(b, s, *seats_at_most, None, &[], &band_months, &mut band);
                 }
@@ -1869,21 +1924,15 @@ impl Ctx<'_> {
                         .then(|| self.facts.license_starts.get(&(t, w, a)).map(|s| s.month()))
                         .flatten();
                     let is_new = start.is_some_and(|s| s >= l.minus(11) && s <= l);
-                    let roles: Vec<&'static str> = {
-                        let mut r = Vec::new();
-                        if mm == l {
-                            r.push("latest");
-                        }
-                        if is_new {
-                            if Some(mm) == start {
-                                r.push("start");
-                            }
-                        } else if mm == bl {
-                            r.push("baseline");
-                        }
-                        r
+                    // At most two roles (latest, and start or baseline),
+                    // without a vector per row.
+                    let first = (mm == l).then_some("latest");
+                    let second = if is_new {
+                        (Some(mm) == start).then_some("start")
+                    } else {
+                        (mm == bl).then_some("baseline")
                     };
-                    for role in roles {
+                    for role in first.into_iter().chain(second) {
                         let ok = in_band(t, mm);
                         let v = value_of(agg);
                         if ok {
@@ -1959,54 +2008,81 @@ impl Ctx<'_> {
         )
     }
 
+    /// Each certification record judged once per area and period: the
+    /// person, its area certification, why it does not count on D, and its
+    /// index in the facts' records (every certified-people metric and
+    /// option of the area reads the same judgements).
+    fn judged(&self) -> &[Judged] {
+        self.judged.get_or_init(|| {
+            let rb = self.e.rb;
+            let d = self.period.evaluation_date;
+            // A name Business Applications does not know, resolved once
+            // per distinct name of the partner, not once per record.
+            let by_name: Vec<Option<usize>> = self
+                .cert_names
+                .iter()
+                .map(|n| rb.certification_by_key(n))
+                .collect();
+            self.facts
+                .certifications
+                .iter()
+                .enumerate()
+                .map(|(ri, rec)| {
+                    let cert = match &rec.certification {
+                        Ok(c) => self.e.ba_certs[*c as usize],
+                        Err(_) => self.cert_keys[ri].and_then(|k| by_name[k as usize]),
+                    };
+                    let reason = match cert {
+                        None => Some(AreaReason::UnknownCertification),
+                        Some(ci) => {
+                            let c = &rb.certifications[ci];
+                            if rec.earned_on > d {
+                                Some(AreaReason::EarnedAfterDate)
+                            } else if rec.expires_on.is_some_and(|e| e < d) {
+                                Some(AreaReason::Expired)
+                            } else if !c.eligible_on(d) {
+                                match (c.eligible_from, c.eligible_until) {
+                                    (Some(f), _) if d < f => {
+                                        Some(AreaReason::NotYetEligible { eligible_from: f })
+                                    }
+                                    (_, Some(u)) => Some(AreaReason::Retired { eligible_until: u }),
+                                    _ => Some(AreaReason::Expired),
+                                }
+                            } else {
+                                None
+                            }
+                        }
+                    };
+                    (rec.person, cert, reason, ri)
+                })
+                .collect()
+        })
+    }
+
     fn certified(&self, set: &[String], steps: &[super::Step]) -> (Decimal, AreaDetail, bool) {
         let rb = self.e.rb;
-        let d = self.period.evaluation_date;
-        // Each record judged once: its area certification and why it does
-        // not count on D.
-        let mut judged: Vec<(u32, Option<usize>, Option<AreaReason>, usize)> = Vec::new();
-        for (ri, rec) in self.facts.certifications.iter().enumerate() {
-            let cert = match &rec.certification {
-                Ok(c) => self.e.ba_certs[*c as usize],
-                Err(_) => self.cert_keys[ri]
-                    .and_then(|k| rb.certification_by_key(&self.cert_names[k as usize])),
-            };
-            let reason = match cert {
-                None => Some(AreaReason::UnknownCertification),
-                Some(ci) => {
-                    let c = &rb.certifications[ci];
-                    if rec.earned_on > d {
-                        Some(AreaReason::EarnedAfterDate)
-                    } else if rec.expires_on.is_some_and(|e| e < d) {
-                        Some(AreaReason::Expired)
-                    } else if !c.eligible_on(d) {
-                        match (c.eligible_from, c.eligible_until) {
-                            (Some(f), _) if d < f => {
-                                Some(AreaReason::NotYetEligible { eligible_from: f })
-                            }
-                            (_, Some(u)) => Some(AreaReason::Retired { eligible_until: u }),
-                            _ => Some(AreaReason::Expired),
-                        }
-                    } else {
-                        None
-                    }
-                }
-            };
-            judged.push((rec.person, cert, reason, ri));
-        }
-        let holders = |ids: &[String]| -> HashSet<u32> {
-            judged
+        let judged = self.judged();
+        // Distinct people holding, on D, one of `ids`: the area's
+        // certifications marked once, the people counted sorted.
+        let holders = |ids: &[String]| -> usize {
+            let member: Vec<bool> = rb
+                .certifications
                 .iter()
-                .filter(|(_, c, r, _)| {
-                    r.is_none() && c.is_some_and(|ci| ids.contains(&rb.certifications[ci].id))
-                })
+                .map(|c| ids.contains(&c.id))
+                .collect();
+            let mut people: Vec<u32> = judged
+                .iter()
+                .filter(|(_, c, r, _)| r.is_none() && c.is_some_and(|ci| member[ci]))
                 .map(|(p, ..)| *p)
-                .collect()
+                .collect();
+            people.sort_unstable();
+            people.dedup();
+            people.len()
         };
         let mut results = Vec::new();
         let mut met = true;
         for (i, s) in steps.iter().enumerate() {
-            let people = holders(&s.certifications).len() as u32;
+            let people = holders(&s.certifications) as u32;
             let ok = people >= s.min_people;
             met &= ok;
             results.push(StepResult {
@@ -2017,7 +2093,7 @@ impl Ctx<'_> {
                 met: ok,
             });
         }
-        let value = holders(set).len() as u32;
+        let value = holders(set) as u32;
         let mut items = Vec::new();
         if self.full {
             // Scoring set first (step none), then each step; a person counts
@@ -2029,7 +2105,7 @@ impl Ctx<'_> {
             for (step, ids) in groups {
                 let mut rows: Vec<AreaItem> = Vec::new();
                 let mut keyed: Vec<(u32, AreaItem)> = Vec::new();
-                for (p, cert, reason, ri) in &judged {
+                for (p, cert, reason, ri) in judged {
                     let in_group = cert.is_some_and(|ci| ids.contains(&rb.certifications[ci].id));
                     if !(in_group || step.is_none() && cert.is_none()) {
                         continue;

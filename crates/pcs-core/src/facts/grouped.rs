@@ -208,6 +208,7 @@ impl FactsBuilder<'_> {
     /// [`FactsBuilder::add_warning_group`]). Call in order of each group's
     /// first row, so that services keep their first-seen order and spelling.
     pub fn add_acr_group(&mut self, g: &AcrGroup<'_>) {
+        self.flush_staged();
         let Some(v) = self.vocabulary else {
             self.partner(g.partner_id);
             return;
@@ -255,6 +256,7 @@ impl FactsBuilder<'_> {
     /// Adds a group of licenses rows as [`FactsBuilder::add_license`] adds
     /// rows (the association's start too), but counts no warning.
     pub fn add_license_group(&mut self, g: &LicenseGroup<'_>) {
+        self.flush_staged();
         let Some(v) = self.vocabulary else {
             self.partner(g.partner_id);
             return;
