@@ -1324,6 +1324,18 @@ impl<'r> FactsBuilder<'r> {
         i
     }
 
+    /// A row of a staged table (acr, licenses): its partner's slot, whose
+    /// rows are now the staged ones ([`FactsBuilder::stage_for`]), and the
+    /// index of its tenant.
+    fn staged_row(&mut self, partner: &str, tenant: &str, name: Option<&str>) -> (usize, u32) {
+        let slot = self.partner_slot(partner);
+        self.stage_for(slot);
+        let t = self
+            .last_tenant
+            .tenant(slot, &mut self.partners[slot].1, tenant, name);
+        (slot, t)
+    }
+
     /// Stages rows of the partner in `slot`: the rows staged for another
     /// partner go to their maps first.
     fn stage_for(&mut self, slot: usize) {
@@ -1596,12 +1608,8 @@ impl<'r> FactsBuilder<'r> {
             self.partner(row.partner_id);
             return;
         }
-        let slot = self.partner_slot(row.partner_id);
-        self.stage_for(slot);
+        let (slot, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
         let p = &mut self.partners[slot].1;
-        let t = self
-            .last_tenant
-            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
         let s = match &mut self.last_service {
             Some((at, last, s)) if *at == slot && last == row.service => *s,
             last => {
@@ -1684,12 +1692,8 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let slot = self.partner_slot(row.partner_id);
-        self.stage_for(slot);
+        let (slot, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
         let p = &mut self.partners[slot].1;
-        let t = self
-            .last_tenant
-            .tenant(slot, p, row.customer_tenant_id, row.customer_name);
         match (workload, association) {
             (Some(w), Some(a)) => {
                 let start = LicenseStart {
