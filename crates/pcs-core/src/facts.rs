@@ -1028,10 +1028,7 @@ impl hashbrown::Equivalent<(Table, WarningKind, String)> for WarningKey<'_> {
 
 impl Warnings {
     fn add(&mut self, table: Table, kind: WarningKind, name: &str, line: u64) {
-        if !self.keys.contains_key(name) {
-            self.keys.insert(name.to_string(), normalize(name).into());
-        }
-        let key: &str = &self.keys[name];
+        let key = normalized(&mut self.keys, name);
         if let Some(w) = self.map.get_mut(&WarningKey(table, kind, key)) {
             w.rows += 1;
             w.first_line = w.first_line.min(line);
@@ -1096,9 +1093,8 @@ pub struct FactsBuilder<'r> {
     vocab_offers: Names<u16>,
     /// Service names as written → normalised (the service list is open).
     service_keys: HashMap<String, Box<str>>,
-    /// The service of the previous acr row (partner slot, service as
-    /// written, index in the partner's services).
-    last_service: Option<(usize, String, u32)>,
+    /// The service of the previous acr row (its index in the partner's services).
+    last_service: Last<u32>,
     /// The tenant of the previous row.
     last_tenant: LastTenant,
     /// Acr and licenses aggregates not yet in their partner's maps.
@@ -1108,29 +1104,59 @@ pub struct FactsBuilder<'r> {
     only: Option<Box<str>>,
 }
 
-/// Names as written and what they resolve to, each spelling resolved once.
-/// The last spelling asked for is kept aside with its value: consecutive
-/// rows usually repeat a name, which is then compared, not hashed.
+/// What the previous row's name resolved to, in the partner slot it was
+/// resolved in: consecutive rows usually repeat a name, which is then
+/// compared, not hashed. The name's buffer is reused from row to row.
+struct Last<T> {
+    slot: usize,
+    name: String,
+    value: Option<T>,
+}
+
+impl<T> Default for Last<T> {
+    fn default() -> Self {
+        Last {
+            slot: 0,
+            name: String::new(),
+            value: None,
+        }
+    }
+}
+
+impl<T: Copy> Last<T> {
+    /// The value of `name` in `slot`, when it was the last one set.
+    fn get(&self, slot: usize, name: &str) -> Option<T> {
+        self.value
+            .filter(|_| self.slot == slot && self.name == name)
+    }
+
+    fn set(&mut self, slot: usize, name: &str, value: T) {
+        self.slot = slot;
+        self.name.clear();
+        self.name.push_str(name);
+        self.value = Some(value);
+    }
+}
+
+/// Names as written and what they resolve to, each spelling resolved once
+/// (the last one asked for kept aside: [`Last`], in slot 0, as a name
+/// resolves alike for every partner).
 struct Names<T> {
     map: HashMap<String, T>,
-    last: String,
-    last_value: Option<T>,
+    last: Last<T>,
 }
 
 impl<T> Default for Names<T> {
     fn default() -> Self {
         Names {
             map: HashMap::default(),
-            last: String::new(),
-            last_value: None,
+            last: Last::default(),
         }
     }
 }
 
 fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -> T) -> T {
-    if let Some(v) = cache.last_value
-        && cache.last == raw
-    {
+    if let Some(v) = cache.last.get(0, raw) {
         return v;
     }
     let v = match cache.map.get(raw) {
@@ -1141,26 +1167,38 @@ fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -
             v
         }
     };
-    cache.last.clear();
-    cache.last.push_str(raw);
-    cache.last_value = Some(v);
+    cache.last.set(0, raw, v);
     v
 }
 
-/// The tenant of the previous row (partner slot, tenant id, index): a
-/// partner's rows usually hold a tenant's rows together, so most rows find
-/// their tenant by comparing its id, not hashing it.
+/// `raw`'s normalised name, kept in `keys` so that a spelling seen before
+/// normalises (allocates) nothing.
+fn normalized<'k>(keys: &'k mut HashMap<String, Box<str>>, raw: &str) -> &'k str {
+    if !keys.contains_key(raw) {
+        keys.insert(raw.to_string(), normalize(raw).into());
+    }
+    &keys[raw]
+}
+
+/// The entry of `key` at the end of `staged`, pushed when the previous row
+/// had another key.
+fn staged_entry<K: PartialEq, V: Default>(staged: &mut Vec<(K, V)>, key: K) -> &mut V {
+    if staged.last().is_none_or(|(k, _)| *k != key) {
+        staged.push((key, V::default()));
+    }
+    &mut staged.last_mut().expect("pushed").1
+}
+
+/// The tenant of the previous row: a partner's rows usually hold a
+/// tenant's rows together, so most rows find their tenant by comparing its
+/// id, not hashing it.
 #[derive(Default)]
-struct LastTenant(Option<(usize, String, u32)>);
+struct LastTenant(Last<u32>);
 
 impl LastTenant {
     /// [`PartnerFacts::tenant`] of the partner in `slot`, through the last one.
     fn tenant(&mut self, slot: usize, p: &mut PartnerFacts, id: &str, name: Option<&str>) -> u32 {
-        if let Some((s, last, t)) = &self.0
-            && *s == slot
-            && last == id
-        {
-            let t = *t;
+        if let Some(t) = self.0.get(slot, id) {
             let tenant = &mut p.tenants[t as usize];
             if tenant.name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
@@ -1170,15 +1208,7 @@ impl LastTenant {
             return t;
         }
         let t = p.tenant(id, name);
-        match &mut self.0 {
-            Some((s, last, x)) => {
-                *s = slot;
-                last.clear();
-                last.push_str(id);
-                *x = t;
-            }
-            None => self.0 = Some((slot, id.to_string(), t)),
-        }
+        self.0.set(slot, id, t);
         t
     }
 }
@@ -1246,7 +1276,7 @@ impl<'r> FactsBuilder<'r> {
             vocab_workloads: Names::default(),
             vocab_offers: Names::default(),
             service_keys: HashMap::default(),
-            last_service: None,
+            last_service: Last::default(),
             last_tenant: LastTenant::default(),
             staged: Staged::default(),
             only: None,
@@ -1610,34 +1640,18 @@ impl<'r> FactsBuilder<'r> {
         }
         let (slot, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
         let p = &mut self.partners[slot].1;
-        let s = match &mut self.last_service {
-            Some((at, last, s)) if *at == slot && last == row.service => *s,
-            last => {
-                if !self.service_keys.contains_key(row.service) {
-                    self.service_keys
-                        .insert(row.service.to_string(), normalize(row.service).into());
-                }
-                let s = p.service_keyed(&self.service_keys[row.service], row.service);
-                match last {
-                    Some((at, l, x)) => {
-                        *at = slot;
-                        l.clear();
-                        l.push_str(row.service);
-                        *x = s;
-                    }
-                    None => *last = Some((slot, row.service.to_string(), s)),
-                }
+        let s = match self.last_service.get(slot, row.service) {
+            Some(s) => s,
+            None => {
+                let s =
+                    p.service_keyed(normalized(&mut self.service_keys, row.service), row.service);
+                self.last_service.set(slot, row.service, s);
                 s
             }
         };
         match association {
             Some(a) => {
-                let key = (t, s, row.month, a, offer);
-                let staged = &mut self.staged.acr;
-                if staged.last().is_none_or(|(k, _)| *k != key) {
-                    staged.push((key, Agg::default()));
-                }
-                let (_, agg) = staged.last_mut().expect("pushed");
+                let agg = staged_entry(&mut self.staged.acr, (t, s, row.month, a, offer));
                 agg.add(row.acr_usd, row.line, trace);
                 if trace {
                     agg.add_subscription(row.subscription_id, row.acr_usd);
@@ -1708,12 +1722,7 @@ impl<'r> FactsBuilder<'r> {
                     }
                 }
                 if keep {
-                    let key = (t, w, row.month, a);
-                    let staged = &mut self.staged.licenses;
-                    if staged.last().is_none_or(|(k, _)| *k != key) {
-                        staged.push((key, LicenseAgg::default()));
-                    }
-                    let (_, agg) = staged.last_mut().expect("pushed");
+                    let agg = staged_entry(&mut self.staged.licenses, (t, w, row.month, a));
                     agg.paid_seats += row.paid_seats;
                     agg.active_users += row.active_users;
                     agg.rows += 1;

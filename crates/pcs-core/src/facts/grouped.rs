@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::{
     CertRecord, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table, Warning,
-    WarningKind, cached, normalize,
+    WarningKind, cached, normalize, normalized,
 };
 use crate::calendar::Month;
 use crate::rulebook::{CertificationId, RevenueWorkloadId, UsageName};
@@ -226,12 +226,8 @@ impl FactsBuilder<'_> {
             }),
             None => NO_OFFER,
         };
-        if !self.service_keys.contains_key(g.service) {
-            self.service_keys
-                .insert(g.service.to_string(), normalize(g.service).into());
-        }
         let slot = self.partner_slot(g.partner_id);
-        let key = &self.service_keys[g.service];
+        let key = normalized(&mut self.service_keys, g.service);
         let p = &mut self.partners[slot].1;
         let t = p.tenant(g.customer_tenant_id, None);
         let s = p.service_keyed(key, g.service);
