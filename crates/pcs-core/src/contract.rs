@@ -19,7 +19,7 @@ use serde::ser::{
 };
 use serde_json::{Number, Value};
 
-use crate::area::{AreaMetric, AreaScore};
+use crate::area::{AreaMetric, AreaScore, TrackScore};
 use crate::score::{MetricDetail, MetricScore, PartnerScore, Period};
 
 /// A decimal as a JSON number: an integer when whole, else the shortest
@@ -303,49 +303,48 @@ impl<S: Serializer> Serializer for TidySer<S> {
     }
 }
 
-impl<S: SerializeSeq> SerializeSeq for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), S::Error> {
-        self.0.serialize_element(&Tidy(v))
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
+/// A compound of serde's under [`TidySer`]: each element (or field) written
+/// through [`Tidy`], the rest passed through.
+macro_rules! tidy_compound {
+    ($trait:ident, $method:ident) => {
+        impl<S: $trait> $trait for TidySer<S> {
+            type Ok = S::Ok;
+            type Error = S::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), S::Error> {
+                self.0.$method(&Tidy(v))
+            }
+            fn end(self) -> Result<S::Ok, S::Error> {
+                self.0.end()
+            }
+        }
+    };
+    ($trait:ident, $method:ident, keyed) => {
+        impl<S: $trait> $trait for TidySer<S> {
+            type Ok = S::Ok;
+            type Error = S::Error;
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                v: &T,
+            ) -> Result<(), S::Error> {
+                self.0.$method(key, &Tidy(v))
+            }
+            fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
+                self.0.skip_field(key)
+            }
+            fn end(self) -> Result<S::Ok, S::Error> {
+                self.0.end()
+            }
+        }
+    };
 }
 
-impl<S: SerializeTuple> SerializeTuple for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), S::Error> {
-        self.0.serialize_element(&Tidy(v))
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
-}
-
-impl<S: SerializeTupleStruct> SerializeTupleStruct for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), S::Error> {
-        self.0.serialize_field(&Tidy(v))
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
-}
-
-impl<S: SerializeTupleVariant> SerializeTupleVariant for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), S::Error> {
-        self.0.serialize_field(&Tidy(v))
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
-}
+tidy_compound!(SerializeSeq, serialize_element);
+tidy_compound!(SerializeTuple, serialize_element);
+tidy_compound!(SerializeTupleStruct, serialize_field);
+tidy_compound!(SerializeTupleVariant, serialize_field);
+tidy_compound!(SerializeStruct, serialize_field, keyed);
+tidy_compound!(SerializeStructVariant, serialize_field, keyed);
 
 impl<S: SerializeMap> SerializeMap for TidySer<S> {
     type Ok = S::Ok;
@@ -368,48 +367,34 @@ impl<S: SerializeMap> SerializeMap for TidySer<S> {
     }
 }
 
-impl<S: SerializeStruct> SerializeStruct for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), S::Error> {
-        self.0.serialize_field(key, &Tidy(v))
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
-        self.0.skip_field(key)
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
-}
-
-impl<S: SerializeStructVariant> SerializeStructVariant for TidySer<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), S::Error> {
-        self.0.serialize_field(key, &Tidy(v))
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
-        self.0.skip_field(key)
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.0.end()
-    }
-}
-
 /// A value written as its `Display` text (months and dates).
 struct Text<T>(T);
 
 impl<T: std::fmt::Display> Serialize for Text<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0)
+    }
+}
+
+/// A JSON object of `items`, each under the key `entry` gives it with its
+/// value (the metrics by id, the tracks by name).
+struct Keyed<'a, T, V> {
+    items: &'a [T],
+    entry: fn(&'a T) -> (&'a str, V),
+}
+
+fn keyed<'a, T, V>(items: &'a [T], entry: fn(&'a T) -> (&'a str, V)) -> Keyed<'a, T, V> {
+    Keyed { items, entry }
+}
+
+impl<T, V: Serialize> Serialize for Keyed<'_, T, V> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut map = ser.serialize_map(Some(self.items.len()))?;
+        for x in self.items {
+            let (k, v) = (self.entry)(x);
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
     }
 }
 
@@ -488,26 +473,16 @@ impl Serialize for ScoreObject<'_> {
             &s.period,
         )?;
         o.serialize_entry("classification", s.classification.as_str())?;
-        o.serialize_entry("metrics", &BaMetrics(&s.metrics))?;
+        o.serialize_entry(
+            "metrics",
+            &keyed(&s.metrics, |m| (m.id.as_str(), BaMetric(m))),
+        )?;
         o.serialize_entry("total_points", &Num(s.total_points))?;
         o.serialize_entry("qualified", &s.qualified)?;
         if self.explain {
             o.serialize_entry("explanation", &Tidy(&BaExplanation(s)))?;
         }
         o.end()
-    }
-}
-
-/// Business Applications' metrics, by id.
-struct BaMetrics<'a>(&'a [MetricScore]);
-
-impl Serialize for BaMetrics<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let mut map = ser.serialize_map(Some(self.0.len()))?;
-        for m in self.0 {
-            map.serialize_entry(&m.id, &BaMetric(m))?;
-        }
-        map.end()
     }
 }
 
@@ -540,19 +515,9 @@ struct BaExplanation<'a>(&'a PartnerScore);
 
 impl Serialize for BaExplanation<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        struct ById<'a>(&'a [MetricScore]);
-        impl Serialize for ById<'_> {
-            fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                let mut map = ser.serialize_map(Some(self.0.len()))?;
-                for m in self.0 {
-                    map.serialize_entry(&m.id, m)?;
-                }
-                map.end()
-            }
-        }
         let mut o = ser.serialize_map(Some(2))?;
         o.serialize_entry("classification", &self.0.classification_detail)?;
-        o.serialize_entry("metrics", &ById(&self.0.metrics))?;
+        o.serialize_entry("metrics", &keyed(&self.0.metrics, |m| (m.id.as_str(), m)))?;
         o.end()
     }
 }
@@ -614,29 +579,22 @@ impl Serialize for AreaObject<'_> {
             &s.period,
         )?;
         o.serialize_entry("classification", &s.classification)?;
-        o.serialize_entry("metrics", &AreaMetrics(&s.metrics))?;
+        o.serialize_entry("metrics", &area_metrics(&s.metrics))?;
         if !s.tracks.is_empty() {
-            struct Tracks<'a>(&'a [crate::area::TrackScore]);
-            impl Serialize for Tracks<'_> {
-                fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                    let mut map = ser.serialize_map(Some(self.0.len()))?;
-                    for t in self.0 {
-                        map.serialize_entry(&t.track, &Track(t))?;
-                    }
-                    map.end()
-                }
-            }
-            struct Track<'a>(&'a crate::area::TrackScore);
+            struct Track<'a>(&'a TrackScore);
             impl Serialize for Track<'_> {
                 fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
                     let mut o = ser.serialize_map(Some(3))?;
-                    o.serialize_entry("metrics", &AreaMetrics(&self.0.metrics))?;
+                    o.serialize_entry("metrics", &area_metrics(&self.0.metrics))?;
                     o.serialize_entry("total_points", &Num(self.0.total_points))?;
                     o.serialize_entry("qualified", &self.0.qualified)?;
                     o.end()
                 }
             }
-            o.serialize_entry("tracks", &Tracks(&s.tracks))?;
+            o.serialize_entry(
+                "tracks",
+                &keyed(&s.tracks, |t| (t.track.as_str(), Track(t))),
+            )?;
         }
         o.serialize_entry("total_points", &Num(s.total_points))?;
         o.serialize_entry("qualified", &s.qualified)?;
@@ -648,16 +606,8 @@ impl Serialize for AreaObject<'_> {
 }
 
 /// An area's metrics, by id.
-struct AreaMetrics<'a>(&'a [AreaMetric]);
-
-impl Serialize for AreaMetrics<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let mut map = ser.serialize_map(Some(self.0.len()))?;
-        for m in self.0 {
-            map.serialize_entry(&m.id, &AreaMetricObject(m))?;
-        }
-        map.end()
-    }
+fn area_metrics(metrics: &[AreaMetric]) -> impl Serialize + '_ {
+    keyed(metrics, |m| (m.id.as_str(), AreaMetricObject(m)))
 }
 
 /// One metric of an area's score object: value, points, cap, its figures,
@@ -675,10 +625,10 @@ impl Serialize for AreaMetricObject<'_> {
             o.serialize_entry(k, &Num(*v))?;
         }
         if !m.parts.is_empty() {
-            o.serialize_entry("parts", &SubMetrics(&m.parts))?;
+            o.serialize_entry("parts", &sub_metrics(&m.parts))?;
         }
         if !m.options.is_empty() {
-            o.serialize_entry("options", &SubMetrics(&m.options))?;
+            o.serialize_entry("options", &sub_metrics(&m.options))?;
             if let Some(c) = &m.chosen_option {
                 o.serialize_entry("option", c)?;
             }
@@ -688,29 +638,21 @@ impl Serialize for AreaMetricObject<'_> {
 }
 
 /// The parts or options of a metric, by id: value, points, figures.
-struct SubMetrics<'a>(&'a [AreaMetric]);
-
-impl Serialize for SubMetrics<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        struct Sub<'a>(&'a AreaMetric);
-        impl Serialize for Sub<'_> {
-            fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                let p = self.0;
-                let mut x = ser.serialize_map(None)?;
-                x.serialize_entry("value", &opt_num(p.value))?;
-                x.serialize_entry("points", &Num(p.points))?;
-                for (k, v) in &p.figures {
-                    x.serialize_entry(k, &Num(*v))?;
-                }
-                x.end()
+fn sub_metrics(items: &[AreaMetric]) -> impl Serialize + '_ {
+    struct Sub<'a>(&'a AreaMetric);
+    impl Serialize for Sub<'_> {
+        fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            let p = self.0;
+            let mut x = ser.serialize_map(None)?;
+            x.serialize_entry("value", &opt_num(p.value))?;
+            x.serialize_entry("points", &Num(p.points))?;
+            for (k, v) in &p.figures {
+                x.serialize_entry(k, &Num(*v))?;
             }
+            x.end()
         }
-        let mut map = ser.serialize_map(Some(self.0.len()))?;
-        for p in self.0 {
-            map.serialize_entry(&p.id, &Sub(p))?;
-        }
-        map.end()
     }
+    keyed(items, |p| (p.id.as_str(), Sub(p)))
 }
 
 /// `--explain`'s explanation of an area score: each metric as serialised,
