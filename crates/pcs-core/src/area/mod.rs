@@ -146,6 +146,15 @@ impl Filter {
     }
 }
 
+/// The first key of `items` that an earlier item has too.
+fn repeated<T>(items: &[T], key: impl Fn(&T) -> &str) -> Option<&str> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(i, x)| items[..*i].iter().any(|y| key(y) == key(x)))
+        .map(|(_, x)| key(x))
+}
+
 /// Windows around a month X.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -686,10 +695,8 @@ impl V<'_> {
             _ => {}
         }
         // Track ids key the score object's `tracks`: each once.
-        for (i, t) in raw.tracks.iter().enumerate() {
-            if raw.tracks[..i].contains(t) {
-                return Err(self.err(format!("track '{t}' is listed twice")));
-            }
+        if let Some(t) = repeated(&raw.tracks, |t| t.as_str()) {
+            return Err(self.err(format!("track '{t}' is listed twice")));
         }
         if (track_rule == TrackRule::Classify) != raw.classifier.is_some() {
             return Err(self.err("a [classifier] is given exactly when track_rule is 'classify'"));
@@ -1015,12 +1022,10 @@ impl V<'_> {
         kind: &str,
         items: &[RawAreaMetric],
     ) -> Result<(), RulebookError> {
-        for (i, o) in items.iter().enumerate() {
-            if items[..i].iter().any(|x| x.id == o.id) {
-                return Err(self.err(format!("{what}: {kind} '{}' is defined twice", o.id)));
-            }
+        match repeated(items, |m| m.id.as_str()) {
+            Some(id) => Err(self.err(format!("{what}: {kind} '{id}' is defined twice"))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn metric(

@@ -1913,7 +1913,7 @@ impl Ctx<'_> {
                 // Only the latest and baseline months, and the months an
                 // association that started in the last 12 months starts in,
                 // have a role.
-                let role_months: MonthSet = (0..12).map(|k| l.minus(k)).chain([l, bl]).collect();
+                let role_months: MonthSet = (0..12).map(|k| l.minus(k)).chain([bl]).collect();
                 for (&(t, w, mm, a), agg) in self.licenses.of_months(&role_months) {
                     if !b.workloads.get(w as usize).copied().unwrap_or(false)
                         || !set.get(a as usize).copied().unwrap_or(false)
