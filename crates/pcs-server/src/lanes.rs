@@ -1,21 +1,28 @@
-//! Two long-lived threads that read the snapshots in turn, each freeing the
+//! Two long-lived lanes that read the snapshots in turn, each freeing the
 //! snapshots it read: how the server's memory stays flat across uploads.
 //!
 //! A snapshot is millions of small allocations (aggregates, ids, hash
-//! tables). The allocator (mimalloc) gives each thread its own pages. Were
-//! every snapshot read on whatever thread was free, the next snapshot would
-//! be placed in the holes of the pages the current one occupies; once the
-//! current one is freed, those pages still hold a piece of the next, so
-//! they cannot go back to the system, and resident memory climbs upload
-//! after upload (measured: 24 % over 20 uploads at 20,000 partners, see
-//! bench/README.md).
+//! tables). The allocator (mimalloc) gives each thread its own pages, and a
+//! block freed by another thread goes back to its page only when the
+//! owning thread next works in that heap. Read on whatever threads were
+//! free (rayon's global pool, shared with requests) and freed on yet
+//! another, the snapshots' pages ended up shared between generations and
+//! parked threads: resident memory climbed upload after upload (24 % over
+//! 20 uploads at 20,000 partners) although the live heap did not grow
+//! (heaptrack: the same bytes live after 3 and after 12 uploads). See
+//! bench/README.md, "pcs serve: memory and soak".
 //!
 //! Here generation `g` is read on lane `g % 2`, and when it is replaced it
-//! is freed on that same lane. When lane `g % 2` reads generation `g + 2`,
-//! generation `g` is gone: the lane's pages hold nothing of the live
-//! snapshot (`g + 1` lives on the other lane), so the new one does not
-//! interleave with it, and every page the freed one occupied is empty and
-//! returned (measured in bench/README.md, "pcs serve: memory and soak").
+//! is freed on that same lane. A lane is one thread with a rayon pool of
+//! its own (that one thread): the reads' parallel loops run there too, so
+//! every allocation and every free of a generation is made on its lane's
+//! thread. When lane `g % 2` reads generation `g + 2`, generation `g` is
+//! gone: the lane's pages hold nothing of the live snapshot (`g + 1` lives
+//! on the other lane), and every page the freed one occupied is empty and
+//! returned. Two lanes on plain threads, with the reads' loops still on the
+//! global pool, changed nothing (measured); confining the loops is what
+//! made the difference. The price: an upload is read on one core.
+//!
 //! The reads are run one at a time by the upload lock; a lane
 //! runs its jobs in order, so a release queued before the next read of the
 //! same lane is done before that read starts.
@@ -46,13 +53,29 @@ impl Lanes {
         self.lanes[i]
             .get_or_init(|| {
                 let (tx, rx) = mpsc::channel::<Job>();
+                // One rayon thread of its own: the reads' parallel loops
+                // run there too, so every allocation of a generation, and
+                // every free, is made on this lane's thread.
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .thread_name(move |_| format!("pcs-data-{i}"))
+                    .build();
+                let pool = match pool {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("pcs serve: cannot start a data thread ({e}); reading on request threads");
+                        return None;
+                    }
+                };
                 let spawned = std::thread::Builder::new()
-                    .name(format!("pcs-data-{i}"))
+                    .name(format!("pcs-lane-{i}"))
                     .spawn(move || {
                         // A job that panics loses its answer (its sender is
                         // dropped), not the lane.
                         for job in rx {
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            pool.install(|| {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            });
                         }
                     });
                 match spawned {
@@ -109,7 +132,10 @@ impl Lanes {
         });
         match self.submit(generation, job) {
             Ok(()) => rx.await.ok(),
-            Err(job) => tokio::task::spawn_blocking(job).await.ok().and(rx.await.ok()),
+            Err(job) => tokio::task::spawn_blocking(job)
+                .await
+                .ok()
+                .and(rx.await.ok()),
         }
     }
 
@@ -162,20 +188,47 @@ mod tests {
         let names: Vec<String> = (1..=4)
             .map(|g| lanes.run_blocking(g, thread_name).unwrap())
             .collect();
-        assert_eq!(names, ["pcs-data-1", "pcs-data-0", "pcs-data-1", "pcs-data-0"]);
+        assert_eq!(
+            names,
+            ["pcs-data-1", "pcs-data-0", "pcs-data-1", "pcs-data-0"]
+        );
+    }
+
+    #[test]
+    fn a_reads_parallel_loops_run_on_its_lane_thread() {
+        use rayon::prelude::*;
+        let lanes = Lanes::default();
+        let names: std::collections::BTreeSet<String> = lanes
+            .run_blocking(3, || (0..64).into_par_iter().map(|_| thread_name()).collect())
+            .unwrap();
+        assert_eq!(names.into_iter().collect::<Vec<_>>(), ["pcs-data-1"]);
+        // And the other lane's loops on the other lane's thread.
+        let other: Vec<String> = lanes
+            .run_blocking(4, || (0..64).into_par_iter().map(|_| thread_name()).collect())
+            .unwrap();
+        assert!(other.iter().all(|n| n == "pcs-data-0"));
     }
 
     #[test]
     fn a_panicking_job_loses_its_answer_not_the_lane() {
         let lanes = Lanes::default();
-        assert_eq!(lanes.run_blocking(3, || -> u8 { panic!("a read failed") }), None);
-        assert_eq!(lanes.run_blocking(3, thread_name).as_deref(), Some("pcs-data-1"));
+        assert_eq!(
+            lanes.run_blocking(3, || -> u8 { panic!("a read failed") }),
+            None
+        );
+        assert_eq!(
+            lanes.run_blocking(3, thread_name).as_deref(),
+            Some("pcs-data-1")
+        );
     }
 
     #[tokio::test]
     async fn run_awaits_the_lane() {
         let lanes = Lanes::default();
-        assert_eq!(lanes.run(2, thread_name).await.as_deref(), Some("pcs-data-0"));
+        assert_eq!(
+            lanes.run(2, thread_name).await.as_deref(),
+            Some("pcs-data-0")
+        );
     }
 
     /// Records the thread it was dropped on.

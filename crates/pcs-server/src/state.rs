@@ -650,7 +650,9 @@ impl AppState {
         let (dir, rulebooks) = (config.dir.clone(), config.rulebooks.clone());
         let snapshot = lanes
             .run_blocking(1, move || Snapshot::load(&dir, rulebooks, read, 1))
-            .ok_or_else(|| anyhow::anyhow!("the data thread stopped while reading the dataset"))??;
+            .ok_or_else(|| {
+                anyhow::anyhow!("the data thread stopped while reading the dataset")
+            })??;
         Ok(Self::with_lanes(config, snapshot, store, lanes))
     }
 
