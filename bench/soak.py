@@ -268,6 +268,10 @@ def main() -> None:
         stop.set()
         for t in threads:
             t.join()
+        if uploads:
+            # An upload that ended just now has not settled yet: give the
+            # last one as long as the others had before the next.
+            time.sleep(max(0.0, uploads[-1][0] + args.upload_every - (time.monotonic() - t0)))
         rss_end = rss_mib(server.pid)
         if len(settled) < len(uploads):
             settled.append(rss_end)
