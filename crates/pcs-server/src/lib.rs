@@ -21,6 +21,7 @@ pub mod areas;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+mod lanes;
 pub mod limits;
 pub mod pages;
 pub mod reports;

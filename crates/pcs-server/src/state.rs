@@ -17,6 +17,7 @@ use pcs_core::vocab::Vocabulary;
 use pcs_data::{DataError, Dataset, LoadOptions, PartnerIndex};
 
 use crate::error::ApiError;
+use crate::lanes::Lanes;
 use crate::store::Store;
 
 /// The solution area of the reports (explain, customers, skilling,
@@ -618,6 +619,8 @@ struct Inner {
     csrf_key: String,
     /// Held while an upload validates and replaces a table: one at a time.
     upload: tokio::sync::Mutex<()>,
+    /// The threads that read snapshots and free them, by generation.
+    lanes: Arc<Lanes>,
 }
 
 /// What every handler can reach: the current snapshot, the store and the
@@ -642,12 +645,23 @@ impl AppState {
             );
         }
         let read = Arc::new(area_read(&config.rulebooks)?);
-        let snapshot = Snapshot::load(&config.dir, config.rulebooks.clone(), read, 1)?;
-        Ok(Self::with(config, snapshot, store))
+        // Read on the lane of generation 1, where it is freed when replaced.
+        let lanes = Arc::new(Lanes::default());
+        let (dir, rulebooks) = (config.dir.clone(), config.rulebooks.clone());
+        let snapshot = lanes
+            .run_blocking(1, move || Snapshot::load(&dir, rulebooks, read, 1))
+            .ok_or_else(|| {
+                anyhow::anyhow!("the data thread stopped while reading the dataset")
+            })??;
+        Ok(Self::with_lanes(config, snapshot, store, lanes))
     }
 
     /// A state from parts already built.
     pub fn with(config: Config, snapshot: Snapshot, store: Store) -> AppState {
+        Self::with_lanes(config, snapshot, store, Arc::default())
+    }
+
+    fn with_lanes(config: Config, snapshot: Snapshot, store: Store, lanes: Arc<Lanes>) -> AppState {
         // A store that cannot keep the key still gets one for this process.
         let csrf_key = store.server_secret("csrf").unwrap_or_else(|e| {
             eprintln!(
@@ -661,6 +675,7 @@ impl AppState {
             store,
             csrf_key,
             upload: tokio::sync::Mutex::new(()),
+            lanes,
         }))
     }
 
@@ -671,10 +686,22 @@ impl AppState {
     }
 
     /// Replaces the snapshot (after an accepted upload). The old one is
-    /// dropped once the last request reading it is done ([`release_when_unused`]).
+    /// freed on its lane once the last request reading it is done
+    /// ([`Lanes::release`]).
     pub(crate) fn replace(&self, snapshot: Snapshot) {
         let old = self.0.data.swap(Arc::new(snapshot));
-        release_when_unused(old);
+        self.0.lanes.release(old.generation, old);
+    }
+
+    /// Runs `f`, a read whose result belongs to snapshot generation
+    /// `generation`, on that generation's lane ([`crate::lanes`]); `None`
+    /// when it panicked.
+    pub(crate) async fn on_lane<T: Send + 'static>(
+        &self,
+        generation: u64,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        self.0.lanes.run(generation, f).await
     }
 
     /// The SQLite store (tokens, sessions, scenarios, upload history).
@@ -713,33 +740,6 @@ impl AppState {
         pcs_insights::app::resolve(snap.rulebooks(), when)
             .map(|(_, p)| p)
             .map_err(ApiError::from)
-    }
-}
-
-/// Drops a replaced snapshot once no request holds it any more (checked
-/// every 50 ms, for at most ten minutes; then it is dropped whenever its
-/// last reader is done), on a thread of its own: freeing millions of
-/// aggregates takes a while and no request should wait for it.
-fn release_when_unused(old: Arc<Snapshot>) {
-    let spawned = std::thread::Builder::new()
-        .name("pcs-release".into())
-        .spawn(move || {
-            let mut old = old;
-            for _ in 0..12_000 {
-                match Arc::try_unwrap(old) {
-                    Ok(snapshot) => {
-                        drop(snapshot);
-                        return;
-                    }
-                    Err(still_used) => {
-                        old = still_used;
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        eprintln!("pcs serve: cannot start the thread that frees the replaced data ({e})");
     }
 }
 

@@ -309,11 +309,18 @@ pub async fn upload_table(
         .map_err(ApiError::internal)?;
     let rulebooks = state.config().rulebooks.clone();
     let read = state.snapshot().area_read();
+    // Both reads run on the lane of the generation this upload makes (see
+    // `crate::lanes`: what keeps memory flat across uploads).
+    let generation = state.snapshot().generation + 1;
+    let lane_died = || ApiError::internal("the data thread stopped during the read");
     let checked = {
         let (rulebooks, alone, read) = (rulebooks.clone(), alone.clone(), read.clone());
-        tokio::task::spawn_blocking(move || Snapshot::load(&alone, rulebooks, read, 0).map(|_| ()))
+        state
+            .on_lane(generation, move || {
+                Snapshot::load(&alone, rulebooks, read, 0).map(|_| ())
+            })
             .await
-            .map_err(ApiError::internal)?
+            .ok_or_else(lane_died)?
     };
     std::fs::remove_dir_all(&alone).map_err(ApiError::internal)?;
 
@@ -333,15 +340,15 @@ pub async fn upload_table(
         }
     }
 
-    let generation = state.snapshot().generation + 1;
     let staging_dir = staging.path().to_path_buf();
     let loaded = match checked {
         Err(e) => Err(e),
-        Ok(()) => tokio::task::spawn_blocking(move || {
-            Snapshot::load(&staging_dir, rulebooks, read, generation)
-        })
-        .await
-        .map_err(ApiError::internal)?,
+        Ok(()) => state
+            .on_lane(generation, move || {
+                Snapshot::load(&staging_dir, rulebooks, read, generation)
+            })
+            .await
+            .ok_or_else(lane_died)?,
     };
     let fmt = format.extension();
     let record = |rows: Option<u64>, error: Option<&str>| {
