@@ -199,12 +199,16 @@ mod tests {
         use rayon::prelude::*;
         let lanes = Lanes::default();
         let names: std::collections::BTreeSet<String> = lanes
-            .run_blocking(3, || (0..64).into_par_iter().map(|_| thread_name()).collect())
+            .run_blocking(3, || {
+                (0..64).into_par_iter().map(|_| thread_name()).collect()
+            })
             .unwrap();
         assert_eq!(names.into_iter().collect::<Vec<_>>(), ["pcs-data-1"]);
         // And the other lane's loops on the other lane's thread.
         let other: Vec<String> = lanes
-            .run_blocking(4, || (0..64).into_par_iter().map(|_| thread_name()).collect())
+            .run_blocking(4, || {
+                (0..64).into_par_iter().map(|_| thread_name()).collect()
+            })
             .unwrap();
         assert!(other.iter().all(|n| n == "pcs-data-0"));
     }
