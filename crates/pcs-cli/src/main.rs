@@ -29,7 +29,9 @@ use failure::Failure;
 
 /// mimalloc instead of the system allocator: scoring builds many small
 /// explanation values on every core, where glibc's malloc spent a quarter of
-/// the run (see ARCHITECTURE.md, "Performance").
+/// the run (see ARCHITECTURE.md, "Performance"). The `system-alloc` feature
+/// leaves it out, for heap profilers that hook malloc.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, Table,
+    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, SortedMap,
+    Table,
 };
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
@@ -610,7 +611,7 @@ impl<'f> Keys<'f> {
             .iter()
             .map(|c| {
                 c.certification.as_ref().err().map(|raw| {
-                    *spellings.entry(raw.as_str()).or_insert_with(|| {
+                    *spellings.entry(&**raw).or_insert_with(|| {
                         cert_names.push(normalize(raw));
                         cert_names.len() as u32 - 1
                     })
@@ -645,7 +646,10 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
         }
     }
 
-    fn new(map: &'f HashMap<K, V>, month: fn(&K) -> Month) -> Self {
+    fn new(map: &'f SortedMap<K, V>, month: fn(&K) -> Month) -> Self
+    where
+        K: Ord,
+    {
         let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
         // The months of a partner's aggregates lie close together (the
         // months a read keeps): a counting sort by month in two passes.
@@ -2122,7 +2126,7 @@ impl Ctx<'_> {
                                 Some(ci) => rb.certifications[*ci].id.clone(),
                                 None => match &rec.certification {
                                     Ok(c) => self.e.ba.certifications[*c as usize].id.clone(),
-                                    Err(raw) => raw.clone(),
+                                    Err(raw) => raw.to_string(),
                                 },
                             }),
                             earned_on: Some(rec.earned_on),
