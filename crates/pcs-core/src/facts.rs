@@ -425,19 +425,19 @@ impl UsageAgg {
 /// A customer tenant of a partner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
-    /// The tenant id.
-    pub id: String,
+    /// The tenant id (a boxed `str`: 16 bytes, where a `String` is 24).
+    pub id: Box<str>,
     /// The first non-empty customer name seen for it.
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
 }
 
 /// A person linked to a partner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Person {
-    /// The person id.
-    pub id: String,
+    /// The person id (a boxed `str`: 16 bytes, where a `String` is 24).
+    pub id: Box<str>,
     /// The first non-empty name seen.
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
 }
 
 /// One certification row of a person.
@@ -670,19 +670,19 @@ impl PartnerFacts {
         if let Some(&i) = self
             .tenant_index
             .0
-            .find(hash, |&i| tenants[i as usize].id == id)
+            .find(hash, |&i| tenants[i as usize].id.as_ref() == id)
         {
             if tenants[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenants[i as usize].name = Some(n.to_string());
+                tenants[i as usize].name = Some(n.into());
             }
             return i;
         }
         let i = tenants.len() as u32;
         tenants.push(Tenant {
-            id: id.to_string(),
-            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+            id: id.into(),
+            name: name.filter(|n| !n.is_empty()).map(Box::from),
         });
         self.tenant_index
             .0
@@ -696,19 +696,19 @@ impl PartnerFacts {
         if let Some(&i) = self
             .person_index
             .0
-            .find(hash, |&i| people[i as usize].id == id)
+            .find(hash, |&i| people[i as usize].id.as_ref() == id)
         {
             if people[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                people[i as usize].name = Some(n.to_string());
+                people[i as usize].name = Some(n.into());
             }
             return i;
         }
         let i = people.len() as u32;
         people.push(Person {
-            id: id.to_string(),
-            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+            id: id.into(),
+            name: name.filter(|n| !n.is_empty()).map(Box::from),
         });
         self.person_index
             .0
@@ -719,7 +719,7 @@ impl PartnerFacts {
     fn person_of(&self, id: &str) -> Option<u32> {
         self.person_index
             .0
-            .find(id_hash(id), |&i| self.people[i as usize].id == id)
+            .find(id_hash(id), |&i| self.people[i as usize].id.as_ref() == id)
             .copied()
     }
 
@@ -782,7 +782,7 @@ impl PartnerFacts {
     pub fn tenant_index(&self, id: &str) -> Option<u32> {
         self.tenant_index
             .0
-            .find(id_hash(id), |&i| self.tenants[i as usize].id == id)
+            .find(id_hash(id), |&i| self.tenants[i as usize].id.as_ref() == id)
             .copied()
     }
 
@@ -1203,7 +1203,7 @@ impl LastTenant {
             if tenant.name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenant.name = Some(n.to_string());
+                tenant.name = Some(n.into());
             }
             return t;
         }
@@ -2078,7 +2078,7 @@ mod tests {
         b.merge(part);
         b.merge(other);
         let mut facts = b.finish().partners.remove("P1").unwrap();
-        let ids: Vec<&str> = facts.tenants.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<&str> = facts.tenants.iter().map(|t| &*t.id).collect();
         assert_eq!(ids, ["T1", "T2", "T3", "T4"]);
         assert_eq!(facts.tenants[0].name.as_deref(), Some("Name of T1"));
         for (i, id) in ids.iter().enumerate() {

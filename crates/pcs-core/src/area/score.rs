@@ -979,7 +979,10 @@ impl Ctx<'_> {
             return (None, None);
         }
         let t = &self.facts.tenants[t as usize];
-        (Some(t.id.clone()), t.name.clone())
+        (
+            Some(t.id.to_string()),
+            t.name.as_deref().map(str::to_string),
+        )
     }
 
     fn service_ok(&self, b: &Bound, s: u32) -> bool {
@@ -2120,8 +2123,8 @@ impl Ctx<'_> {
                     keyed.push((
                         *p,
                         AreaItem {
-                            person_id: Some(person.id.clone()),
-                            person_name: person.name.clone(),
+                            person_id: Some(person.id.to_string()),
+                            person_name: person.name.as_deref().map(str::to_string),
                             certification: Some(match cert {
                                 Some(ci) => rb.certifications[*ci].id.clone(),
                                 None => match &rec.certification {
