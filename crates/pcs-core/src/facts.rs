@@ -360,33 +360,51 @@ impl Agg {
 }
 
 /// Usage of one rate-card workload, with the products that rolled up into it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct UsageAgg {
     /// The total quantity and rows.
     pub total: Agg,
-    /// Quantity by product (`None`: the workload itself), in first-seen
-    /// order; **empty while every row named the workload itself** (the
-    /// common case: no heap allocation per aggregate), the total then being
-    /// the workload's own quantity.
-    pub by_product: Vec<(Option<u16>, Decimal)>,
+    /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
+    /// while every row named the workload itself, the common case.
+    #[allow(clippy::box_collection)]
+    products: Option<Box<Vec<(Option<u16>, Decimal)>>>,
+}
+
+impl PartialEq for UsageAgg {
+    fn eq(&self, other: &UsageAgg) -> bool {
+        self.total == other.total && self.by_product() == other.by_product()
+    }
 }
 
 impl UsageAgg {
+    /// Quantity by product (`None`: the workload itself), in first-seen
+    /// order; **empty while every row named the workload itself**, the
+    /// total then being the workload's own quantity.
+    pub fn by_product(&self) -> &[(Option<u16>, Decimal)] {
+        self.products.as_deref().map_or(&[], |p| p.as_slice())
+    }
+
+    /// Sets the quantities by product (for what-if changes to a total;
+    /// an empty list: every row named the workload itself).
+    pub fn set_by_product(&mut self, by_product: Vec<(Option<u16>, Decimal)>) {
+        self.products = (!by_product.is_empty()).then(|| Box::new(by_product));
+    }
+
     fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
         self.add_product(product, quantity);
         self.total.add(quantity, line, trace);
     }
 
-    /// Adds `quantity` of `product` to `by_product`; call before adding it
-    /// to the total.
+    /// Adds `quantity` of `product` to the quantities by product; call
+    /// before adding it to the total.
     fn add_product(&mut self, product: Option<u16>, quantity: Decimal) {
-        if product.is_none() && self.by_product.is_empty() {
+        if product.is_none() && self.products.is_none() {
             return;
         }
-        self.spell_out();
-        match self.by_product.iter_mut().find(|(p, _)| *p == product) {
+        let products = self.spell_out();
+        match products.iter_mut().find(|(p, _)| *p == product) {
             Some((_, q)) => *q += quantity,
-            None => self.by_product.push((product, quantity)),
+            None => products.push((product, quantity)),
         }
     }
 
@@ -397,26 +415,34 @@ impl UsageAgg {
         self.total.rows += rows;
     }
 
-    /// Writes the implicit entry of the workload itself (the total so far,
-    /// when rows were added) into an empty `by_product`.
-    fn spell_out(&mut self) {
-        if self.by_product.is_empty() && self.total.rows > 0 {
-            self.by_product.push((None, self.total.amount));
-        }
+    /// The quantities by product, the implicit entry of the workload itself
+    /// (the total so far, when rows were added) written out first when the
+    /// list is absent.
+    fn spell_out(&mut self) -> &mut Vec<(Option<u16>, Decimal)> {
+        let (rows, amount) = (self.total.rows, self.total.amount);
+        self.products.get_or_insert_with(|| {
+            let mut p = Box::new(Vec::new());
+            if rows > 0 {
+                p.push((None, amount));
+            }
+            p
+        })
     }
 
     fn merge(&mut self, mut other: UsageAgg) {
-        if !other.by_product.is_empty() {
+        if other.products.is_some() {
             self.spell_out();
         }
-        if !self.by_product.is_empty() {
+        if self.products.is_some() {
             other.spell_out();
         }
         self.total.merge(other.total);
-        for (p, q) in other.by_product {
-            match self.by_product.iter_mut().find(|(x, _)| *x == p) {
+        let Some(theirs) = other.products else { return };
+        let mine = self.spell_out();
+        for (p, q) in *theirs {
+            match mine.iter_mut().find(|(x, _)| *x == p) {
                 Some((_, s)) => *s += q,
-                None => self.by_product.push((p, q)),
+                None => mine.push((p, q)),
             }
         }
     }
@@ -2013,8 +2039,8 @@ mod tests {
         let service = rb.usage_workload("Customer Service").unwrap().product;
         assert!(ce.product.is_none() && sales.is_some() && service.is_some());
         assert_eq!(
-            whole.by_product,
-            vec![(None, d("4.5")), (sales, d("3")), (service, d("0.25"))]
+            whole.by_product(),
+            &[(None, d("4.5")), (sales, d("3")), (service, d("0.25"))]
         );
         assert_eq!((whole.total.amount, whole.total.rows), (d("7.75"), 5));
         // Split into parts anywhere (as a parallel read does): the same.
@@ -2038,7 +2064,7 @@ mod tests {
             ],
         );
         let only = usage(&b.finish());
-        assert!(only.by_product.is_empty());
+        assert!(only.by_product().is_empty());
         assert_eq!(only.total.amount, d("3"));
     }
 
@@ -2217,6 +2243,14 @@ mod tests {
         // aggregates, not rows, when nothing is explained.
         assert!(std::mem::size_of::<Agg>() <= 32);
         assert!(std::mem::size_of::<LicenseAgg>() <= 32);
+        // A certification record, a person and a tenant hold no spare
+        // capacity (boxed strings, a shared unknown name); the maps'
+        // entries are held once, in order ([`SortedMap`]).
+        assert!(std::mem::size_of::<CertRecord>() <= 40);
+        assert!(std::mem::size_of::<Person>() <= 32);
+        assert!(std::mem::size_of::<Tenant>() <= 32);
+        assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 48);
+        assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 48);
     }
 
     fn revenue(b: &mut FactsBuilder<'_>, line: u64, sub: Option<&str>, amount: &str) {

@@ -1249,8 +1249,8 @@ impl Ctx<'_> {
             merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
             if let Some((wl, u)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
-                if u.by_product.iter().any(|(p, _)| p.is_some()) {
-                    for (p, q) in &u.by_product {
+                if u.by_product().iter().any(|(p, _)| p.is_some()) {
+                    for (p, q) in u.by_product() {
                         let name = match p {
                             Some(i) => &wl.includes[*i as usize],
                             None => &wl.name,
