@@ -1240,7 +1240,7 @@ impl LastTenant {
 }
 
 /// The revenue, usage, acr and licenses aggregates (and the licenses'
-/// association starts) of the rows of one partner read since its previous row of another
+/// association starts, and the certification records) of the rows of one partner read since its previous row of another
 /// partner, in row order, added to the partner's maps when its run of rows
 /// ends ([`FactsBuilder::flush_staged`]): each [`SortedMap`] then takes the
 /// run sorted in one pass, and holds its entries with no room to spare.
@@ -1253,6 +1253,7 @@ struct Staged {
     acr: Vec<(AcrKey, Agg)>,
     licenses: Vec<(LicenseKey, LicenseAgg)>,
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
+    certifications: Vec<CertRecord>,
 }
 
 impl Staged {
@@ -1404,6 +1405,13 @@ impl<'r> FactsBuilder<'r> {
             .add_run(&mut self.staged.licenses, LicenseAgg::merge);
         p.license_starts
             .add_run(&mut self.staged.license_starts, LicenseStart::merge);
+        // A partner's records come in one run, usually: held with no room
+        // to spare (a later run grows the vector as usual).
+        if p.certifications.is_empty() {
+            p.certifications
+                .reserve_exact(self.staged.certifications.len());
+        }
+        p.certifications.append(&mut self.staged.certifications);
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
@@ -1629,9 +1637,10 @@ impl<'r> FactsBuilder<'r> {
             Some(c) => Ok(c),
             None => Err(self.unknown_certification(row.certification)),
         };
-        let p = self.partner(row.partner_id);
-        let person = p.person(row.person_id, row.person_name);
-        p.certifications.push(CertRecord {
+        let slot = self.partner_slot(row.partner_id);
+        self.stage_for(slot);
+        let person = self.partners[slot].1.person(row.person_id, row.person_name);
+        self.staged.certifications.push(CertRecord {
             person,
             certification,
             earned_on: row.earned_on,

@@ -326,9 +326,10 @@ impl FactsBuilder<'_> {
         line: u64,
     ) {
         let certification = certification.map_err(|raw| self.unknown_certification(raw));
-        let p = self.partner(partner_id);
-        let person = p.person(person_id, person_name);
-        p.certifications.push(CertRecord {
+        let slot = self.partner_slot(partner_id);
+        self.stage_for(slot);
+        let person = self.partners[slot].1.person(person_id, person_name);
+        self.staged.certifications.push(CertRecord {
             person,
             certification,
             earned_on,
