@@ -2318,3 +2318,204 @@ mod tests {
         assert_ne!(x, y);
     }
 }
+
+/// The facts a builder holds (sorted maps of staged runs, records staged
+/// per run) against the plain reading they replace: every row added in
+/// turn to an ordered map keyed by names, sums and lines in row order.
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+    use crate::rulebook::RulebookSet;
+    use crate::vocab::Vocabulary;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// (table 0..4, partner, tenant, name, month, amount in cents)
+    type Row = (u8, u8, u8, u8, u8, i64);
+
+    const MONTHS: [&str; 3] = ["2024-04", "2024-05", "2024-06"];
+    const SERVICES: [&str; 3] = ["Storage", "Virtual Machines", "Azure SQL"];
+    const SEATS: [&str; 3] = ["Teams", "Exchange", "SharePoint"];
+    const CERTS: [&str; 3] = ["PL-200", "No such certification", "MB-210"];
+
+    fn feed(b: &mut FactsBuilder<'_>, rows: &[Row], lines: &[u64]) {
+        for (&(table, p, t, n, m, cents), &line) in rows.iter().zip(lines) {
+            let partner = format!("P{p}");
+            let tenant = format!("T{t}");
+            let month: Month = MONTHS[m as usize].parse().unwrap();
+            let amount = Decimal::new(cents, 2);
+            match table {
+                0 => b.add_revenue(&RevenueRow {
+                    partner_id: &partner,
+                    customer_tenant_id: &tenant,
+                    customer_name: None,
+                    subscription_id: Some(["S1", "S2", "S3"][n as usize]),
+                    workload: "Power BI",
+                    month,
+                    revenue_usd: amount,
+                    association: "CSP Tier 1",
+                    line,
+                }),
+                1 => b.add_acr(&AcrRow {
+                    partner_id: &partner,
+                    customer_tenant_id: &tenant,
+                    customer_name: None,
+                    subscription_id: None,
+                    service: SERVICES[n as usize],
+                    month,
+                    acr_usd: amount,
+                    association: "CSP Tier 1",
+                    offer: None,
+                    line,
+                }),
+                2 => b.add_license(&LicenseRow {
+                    partner_id: &partner,
+                    customer_tenant_id: &tenant,
+                    customer_name: None,
+                    workload: SEATS[n as usize],
+                    month,
+                    association: "CPOR",
+                    paid_seats: cents.unsigned_abs(),
+                    active_users: u64::from(n),
+                    associated_on: None,
+                    line,
+                }),
+                _ => b.add_certification(&CertificationRow {
+                    partner_id: &partner,
+                    person_id: &tenant,
+                    person_name: None,
+                    certification: CERTS[n as usize],
+                    earned_on: jiff::civil::Date::constant(2024, 1, 1),
+                    expires_on: None,
+                    line,
+                }),
+            }
+        }
+    }
+
+    /// Per (table, partner, tenant, name, month): the sum, the rows' other
+    /// sum (active users) and the lines, each row added in turn.
+    type Model = BTreeMap<(u8, String, String, String, String), (Decimal, u64, Vec<u64>)>;
+
+    fn model(rows: &[Row], lines: &[u64]) -> Model {
+        let mut out = Model::new();
+        for (&(table, p, t, n, m, cents), &line) in rows.iter().zip(lines) {
+            let name = match table {
+                0 => "Power BI".to_string(),
+                1 => SERVICES[n as usize].to_string(),
+                2 => SEATS[n as usize].to_string(),
+                _ => CERTS[n as usize].to_string(),
+            };
+            let month = if table == 3 { "" } else { MONTHS[m as usize] };
+            let e = out
+                .entry((table, format!("P{p}"), format!("T{t}"), name, month.into()))
+                .or_default();
+            e.0 += match table {
+                2 => Decimal::from(cents.unsigned_abs()),
+                3 => Decimal::ONE,
+                _ => Decimal::new(cents, 2),
+            };
+            e.1 += if table == 2 { u64::from(n) } else { 0 };
+            e.2.push(line);
+        }
+        out
+    }
+
+    /// The same view of a builder's facts.
+    fn view(facts: &DatasetFacts, rb: &Rulebook, vocab: &Vocabulary) -> Model {
+        let mut out = Model::new();
+        for (id, p) in &facts.partners {
+            let tenant = |t: u32| p.tenants[t as usize].id.to_string();
+            for (&(t, w, m), a) in &p.revenue {
+                let name = rb.revenue.workloads[w as usize].name.clone();
+                let key = (0, id.clone(), tenant(t), name, m.to_string());
+                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+            }
+            for (&(t, s, m, _, _), a) in &p.acr {
+                let key = (
+                    1,
+                    id.clone(),
+                    tenant(t),
+                    p.services[s as usize].clone(),
+                    m.to_string(),
+                );
+                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+            }
+            for (&(t, w, m, _), a) in &p.licenses {
+                let name = vocab.workloads[w as usize].clone();
+                let key = (2, id.clone(), tenant(t), name, m.to_string());
+                let value = (
+                    Decimal::from(a.paid_seats),
+                    a.active_users,
+                    a.lines().to_vec(),
+                );
+                out.insert(key, value);
+            }
+            for c in &p.certifications {
+                let name = match &c.certification {
+                    Ok(i) => rb.certifications[*i as usize].id.clone(),
+                    Err(raw) => raw.to_string(),
+                };
+                let person = p.people[c.person as usize].id.to_string();
+                let e = out
+                    .entry((3, id.clone(), person, name, String::new()))
+                    .or_default();
+                e.0 += Decimal::ONE;
+                e.2.push(c.line);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Rows in any order of partners (each row its own run, or runs),
+        /// read whole or in two parts merged, give the plain reading.
+        #[test]
+        fn compact_facts_equal_the_plain_reading(
+            rows in prop::collection::vec(
+                (0u8..4, 0u8..3, 0u8..4, 0u8..3, 0u8..3, -50_000i64..50_000), 0..60),
+            cut in 0usize..60,
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let d = jiff::civil::Date::constant(2024, 7, 31);
+            let vocab = Vocabulary::new(&[rb], &set.areas_in_force(d)).unwrap();
+            // The certifications' names in the model as the rulebook has them.
+            let rows: Vec<Row> = rows;
+            let lines: Vec<u64> = (2..rows.len() as u64 + 2).collect();
+            let new = || {
+                FactsBuilder::new(rb, MonthFilter::All, true)
+                    .with_areas(&vocab, MonthFilter::All)
+            };
+            let mut whole = new();
+            feed(&mut whole, &rows, &lines);
+            let whole = whole.finish();
+            let cut = cut.min(rows.len());
+            let mut b = new();
+            let mut first = b.empty_like();
+            let mut second = b.empty_like();
+            feed(&mut first, &rows[..cut], &lines[..cut]);
+            feed(&mut second, &rows[cut..], &lines[cut..]);
+            b.merge(first);
+            b.merge(second);
+            let parts = b.finish();
+            for (id, p) in &whole.partners {
+                prop_assert_eq!(p, &parts.partners[id], "{}", id);
+            }
+            let mut want = model(&rows, &lines);
+            // Certification names as the rulebook spells the known ones.
+            want = want
+                .into_iter()
+                .map(|((t, p, x, n, m), v)| {
+                    let n = match (t, rb.certification(&n)) {
+                        (3, Some(i)) => rb.certifications[i as usize].id.clone(),
+                        _ => n,
+                    };
+                    ((t, p, x, n, m), v)
+                })
+                .collect();
+            prop_assert_eq!(view(&whole, rb, &vocab), want);
+        }
+    }
+}
