@@ -359,6 +359,9 @@ impl Agg {
     }
 }
 
+/// A product of a usage workload (`None`: the workload itself) and its quantity.
+pub type ProductQuantity = (Option<u16>, Decimal);
+
 /// Usage of one rate-card workload, with the products that rolled up into it.
 #[derive(Clone, Debug, Default)]
 pub struct UsageAgg {
@@ -367,7 +370,7 @@ pub struct UsageAgg {
     /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
     /// while every row named the workload itself, the common case.
     #[allow(clippy::box_collection)]
-    products: Option<Box<Vec<(Option<u16>, Decimal)>>>,
+    products: Option<Box<Vec<ProductQuantity>>>,
 }
 
 impl PartialEq for UsageAgg {
@@ -380,13 +383,13 @@ impl UsageAgg {
     /// Quantity by product (`None`: the workload itself), in first-seen
     /// order; **empty while every row named the workload itself**, the
     /// total then being the workload's own quantity.
-    pub fn by_product(&self) -> &[(Option<u16>, Decimal)] {
+    pub fn by_product(&self) -> &[ProductQuantity] {
         self.products.as_deref().map_or(&[], |p| p.as_slice())
     }
 
     /// Sets the quantities by product (for what-if changes to a total;
     /// an empty list: every row named the workload itself).
-    pub fn set_by_product(&mut self, by_product: Vec<(Option<u16>, Decimal)>) {
+    pub fn set_by_product(&mut self, by_product: Vec<ProductQuantity>) {
         self.products = (!by_product.is_empty()).then(|| Box::new(by_product));
     }
 
@@ -418,7 +421,7 @@ impl UsageAgg {
     /// The quantities by product, the implicit entry of the workload itself
     /// (the total so far, when rows were added) written out first when the
     /// list is absent.
-    fn spell_out(&mut self) -> &mut Vec<(Option<u16>, Decimal)> {
+    fn spell_out(&mut self) -> &mut Vec<ProductQuantity> {
         let (rows, amount) = (self.total.rows, self.total.amount);
         self.products.get_or_insert_with(|| {
             let mut p = Box::new(Vec::new());
