@@ -1128,6 +1128,9 @@ pub struct FactsBuilder<'r> {
     last_tenant: LastTenant,
     /// Acr and licenses aggregates not yet in their partner's maps.
     staged: Staged,
+    /// Staged rows of partners whose run of rows ended before they were a
+    /// fair part of the partner's maps ([`FactsBuilder::park`]), by slot.
+    parked: HashMap<usize, Staged>,
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
@@ -1298,6 +1301,7 @@ impl<'r> FactsBuilder<'r> {
             last_service: Last::default(),
             last_tenant: LastTenant::default(),
             staged: Staged::default(),
+            parked: HashMap::default(),
             only: None,
         }
     }
@@ -1386,17 +1390,67 @@ impl<'r> FactsBuilder<'r> {
     }
 
     /// Stages rows of the partner in `slot`: the rows staged for another
-    /// partner go to their maps first.
+    /// partner are parked or go to their maps ([`FactsBuilder::park`]), and
+    /// rows of this partner parked earlier are staged again (they came
+    /// first, so row order is kept).
     fn stage_for(&mut self, slot: usize) {
         if self.staged.slot != Some(slot) {
-            self.flush_staged();
+            self.park();
+            if let Some(earlier) = self.parked.remove(&slot) {
+                self.staged = earlier;
+            }
             self.staged.slot = Some(slot);
         }
     }
 
-    /// Adds the staged aggregates to their partner's maps
+    /// Ends the run of the staged partner's rows. Adding a run to a
+    /// partner's [`SortedMap`]s rewrites them whole, so a run is added only
+    /// once it holds at least half as many entries as the partner's maps
+    /// (or the maps are empty); a shorter one is parked until the
+    /// partner's next run makes it long enough, or until the read ends.
+    /// Rows of partners interleaved one by one (a file sorted by month, or
+    /// shuffled) then cost each aggregate a bounded number of moves on
+    /// average, not one per later row of its partner; rows in runs are added
+    /// at once as before. Parked entries are at most half as many as their
+    /// partner's aggregates.
+    fn park(&mut self) {
+        let Some(slot) = self.staged.slot else { return };
+        let p = &self.partners[slot].1;
+        let held = p.revenue.len()
+            + p.usage.len()
+            + p.acr.len()
+            + p.licenses.len()
+            + p.license_starts.len()
+            + p.certifications.len();
+        let st = &self.staged;
+        let staged = st.revenue.len()
+            + st.usage.len()
+            + st.acr.len()
+            + st.licenses.len()
+            + st.license_starts.len()
+            + st.certifications.len();
+        if 2 * staged >= held {
+            self.flush_current();
+        } else {
+            let run = std::mem::take(&mut self.staged);
+            self.parked.insert(slot, run);
+        }
+    }
+
+    /// Adds every staged and parked aggregate to its partner's maps
     /// (before anything reads those maps).
     pub(crate) fn flush_staged(&mut self) {
+        self.flush_current();
+        let parked: Vec<(usize, Staged)> = self.parked.drain().collect();
+        for (slot, run) in parked {
+            self.staged = run;
+            self.staged.slot = Some(slot);
+            self.flush_current();
+        }
+    }
+
+    /// Adds the staged aggregates of the staged partner to its maps.
+    fn flush_current(&mut self) {
         let Some(slot) = self.staged.slot.take() else {
             return;
         };
