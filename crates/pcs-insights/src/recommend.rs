@@ -685,7 +685,7 @@ fn lowered(
             let q = q.max(Decimal::ZERO).normalize();
             let agg = facts.usage.get_mut(&(t, w, month))?;
             agg.total.amount = q;
-            agg.by_product = vec![(None, q)];
+            agg.set_by_product(vec![(None, q)]);
         }
     }
     Some(facts)

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, Table,
+    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, SortedMap,
+    Table,
 };
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
@@ -610,7 +611,7 @@ impl<'f> Keys<'f> {
             .iter()
             .map(|c| {
                 c.certification.as_ref().err().map(|raw| {
-                    *spellings.entry(raw.as_str()).or_insert_with(|| {
+                    *spellings.entry(&**raw).or_insert_with(|| {
                         cert_names.push(normalize(raw));
                         cert_names.len() as u32 - 1
                     })
@@ -645,7 +646,10 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
         }
     }
 
-    fn new(map: &'f HashMap<K, V>, month: fn(&K) -> Month) -> Self {
+    fn new(map: &'f SortedMap<K, V>, month: fn(&K) -> Month) -> Self
+    where
+        K: Ord,
+    {
         let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
         // The months of a partner's aggregates lie close together (the
         // months a read keeps): a counting sort by month in two passes.
@@ -975,7 +979,10 @@ impl Ctx<'_> {
             return (None, None);
         }
         let t = &self.facts.tenants[t as usize];
-        (Some(t.id.clone()), t.name.clone())
+        (
+            Some(t.id.to_string()),
+            t.name.as_deref().map(str::to_string),
+        )
     }
 
     fn service_ok(&self, b: &Bound, s: u32) -> bool {
@@ -1242,8 +1249,8 @@ impl Ctx<'_> {
             merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
             if let Some((wl, u)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
-                if u.by_product.iter().any(|(p, _)| p.is_some()) {
-                    for (p, q) in &u.by_product {
+                if u.by_product().iter().any(|(p, _)| p.is_some()) {
+                    for (p, q) in u.by_product() {
                         let name = match p {
                             Some(i) => &wl.includes[*i as usize],
                             None => &wl.name,
@@ -2116,13 +2123,13 @@ impl Ctx<'_> {
                     keyed.push((
                         *p,
                         AreaItem {
-                            person_id: Some(person.id.clone()),
-                            person_name: person.name.clone(),
+                            person_id: Some(person.id.to_string()),
+                            person_name: person.name.as_deref().map(str::to_string),
                             certification: Some(match cert {
                                 Some(ci) => rb.certifications[*ci].id.clone(),
                                 None => match &rec.certification {
                                     Ok(c) => self.e.ba.certifications[*c as usize].id.clone(),
-                                    Err(raw) => raw.clone(),
+                                    Err(raw) => raw.to_string(),
                                 },
                             }),
                             earned_on: Some(rec.earned_on),

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::{
     CertRecord, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table, Warning,
-    WarningKind, cached, normalize, normalized,
+    WarningKind, cached, normalize, normalized, staged_entry,
 };
 use crate::calendar::Month;
 use crate::rulebook::{CertificationId, RevenueWorkloadId, UsageName};
@@ -117,9 +117,10 @@ impl FactsBuilder<'_> {
         if !self.months.keeps(month) {
             return;
         }
-        let p = self.partner(partner_id);
-        let t = p.tenant(tenant_id, None);
-        let agg = p.revenue.entry((t, workload, month)).or_default();
+        let slot = self.partner_slot(partner_id);
+        self.stage_for(slot);
+        let t = self.partners[slot].1.tenant(tenant_id, None);
+        let agg = staged_entry(&mut self.staged.revenue, (t, workload, month));
         agg.amount += amount;
         agg.rows += rows;
     }
@@ -139,12 +140,14 @@ impl FactsBuilder<'_> {
         if !self.months.keeps(month) {
             return;
         }
-        let p = self.partner(partner_id);
-        let t = p.tenant(tenant_id, None);
-        p.usage
-            .entry((t, usage.workload, month))
-            .or_default()
-            .add_group(usage.product, quantity, rows);
+        let slot = self.partner_slot(partner_id);
+        self.stage_for(slot);
+        let t = self.partners[slot].1.tenant(tenant_id, None);
+        staged_entry(&mut self.staged.usage, (t, usage.workload, month)).add_group(
+            usage.product,
+            quantity,
+            rows,
+        );
     }
 
     /// Adds a group of rows that counted for nothing. Months outside the
@@ -208,7 +211,6 @@ impl FactsBuilder<'_> {
     /// [`FactsBuilder::add_warning_group`]). Call in order of each group's
     /// first row, so that services keep their first-seen order and spelling.
     pub fn add_acr_group(&mut self, g: &AcrGroup<'_>) {
-        self.flush_staged();
         let Some(v) = self.vocabulary else {
             self.partner(g.partner_id);
             return;
@@ -227,12 +229,13 @@ impl FactsBuilder<'_> {
             None => NO_OFFER,
         };
         let slot = self.partner_slot(g.partner_id);
+        self.stage_for(slot);
         let key = normalized(&mut self.service_keys, g.service);
         let p = &mut self.partners[slot].1;
         let t = p.tenant(g.customer_tenant_id, None);
         let s = p.service_keyed(key, g.service);
         let agg = match association {
-            Some(a) => p.acr.entry((t, s, g.month, a, offer)).or_default(),
+            Some(a) => staged_entry(&mut self.staged.acr, (t, s, g.month, a, offer)),
             None => {
                 let key = ExcludedKey {
                     table: Table::Acr,
@@ -252,7 +255,6 @@ impl FactsBuilder<'_> {
     /// Adds a group of licenses rows as [`FactsBuilder::add_license`] adds
     /// rows (the association's start too), but counts no warning.
     pub fn add_license_group(&mut self, g: &LicenseGroup<'_>) {
-        self.flush_staged();
         let Some(v) = self.vocabulary else {
             self.partner(g.partner_id);
             return;
@@ -262,7 +264,9 @@ impl FactsBuilder<'_> {
             v.association(r)
         });
         let keep = self.area_months.keeps(g.month);
-        let p = self.partner(g.partner_id);
+        let slot = self.partner_slot(g.partner_id);
+        self.stage_for(slot);
+        let p = &mut self.partners[slot].1;
         let t = p.tenant(g.customer_tenant_id, None);
         match (workload, association) {
             (Some(w), Some(a)) => {
@@ -271,14 +275,9 @@ impl FactsBuilder<'_> {
                     first_month: g.month,
                     first_line: g.first_line,
                 };
-                match p.license_starts.entry((t, w, a)) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(start),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(start);
-                    }
-                }
+                self.staged.start((t, w, a), start);
                 if keep {
-                    let agg = p.licenses.entry((t, w, g.month, a)).or_default();
+                    let agg = staged_entry(&mut self.staged.licenses, (t, w, g.month, a));
                     agg.paid_seats += g.paid_seats;
                     agg.active_users += g.active_users;
                     agg.rows += g.rows;
@@ -326,11 +325,13 @@ impl FactsBuilder<'_> {
         expires_on: Option<Date>,
         line: u64,
     ) {
-        let p = self.partner(partner_id);
-        let person = p.person(person_id, person_name);
-        p.certifications.push(CertRecord {
+        let certification = certification.map_err(|raw| self.unknown_certification(raw));
+        let slot = self.partner_slot(partner_id);
+        self.stage_for(slot);
+        let person = self.partners[slot].1.person(person_id, person_name);
+        self.staged.certifications.push(CertRecord {
             person,
-            certification: certification.map_err(|raw| raw.trim().to_string()),
+            certification,
             earned_on,
             expires_on,
             line,

@@ -995,7 +995,7 @@ fn templates(
         && f.services.is_none()
         && let Some(assoc) = assoc_name(f)
     {
-        let tenant = existing(f).map(|(t, _)| facts.tenants[t as usize].id.clone());
+        let tenant = existing(f).map(|(t, _)| facts.tenants[t as usize].id.to_string());
         out.push(Template {
             kind: JointKind::AcrService,
             unit_cost: costs.acr_service,
@@ -1015,7 +1015,7 @@ fn templates(
     {
         let (tenant, service) = match existing(f) {
             Some((t, s)) => (
-                facts.tenants[t as usize].id.clone(),
+                facts.tenants[t as usize].id.to_string(),
                 facts.services[s as usize].clone(),
             ),
             None => (format!("{prefix}-acr-growth"), format!("{prefix}-service")),
@@ -1069,7 +1069,7 @@ fn templates(
             .max_by(|a, b| {
                 (a.1.active_users, Reverse(a.0.0)).cmp(&(b.1.active_users, Reverse(b.0.0)))
             })
-            .map(|((t, _, _, _), _)| facts.tenants[*t as usize].id.clone());
+            .map(|((t, _, _, _), _)| facts.tenants[*t as usize].id.to_string());
         let Some(tenant) = tenant else { continue };
         out.push(Template {
             kind: JointKind::ActiveUsers {
