@@ -10,7 +10,11 @@ client's and the scheduler's and executors' CPU during the run) and peak RSS
 `pcs -v` prints for the last cluster run.
 
     python3 bench/cluster.py --pcs target/release/pcs --data DIR [--month 2024-07]
-        [--runs 3] [--areas business_applications|all] [--slots 2]
+        [--runs 3] [--areas business_applications|all] [--slots 2] [--max-mib 14336]
+
+`--max-mib` stops the benchmark (exit 1) when the client's, scheduler's and
+executors' resident memory together pass it (sampled every 0.2 s), so that
+a scale too large for the machine ends before it takes the machine's memory.
 
 Make the dataset with `pcs generate DIR --partners 320000 --format parquet`
 (or `pcs convert` of a CSV one). Linux only (reads /proc). Standard library only.
@@ -27,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,27 +76,62 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def timed(cmd: list[str], servers: list[subprocess.Popen]) -> dict:
-    """Runs cmd; wall, its CPU and peak RSS, and the servers' CPU meanwhile."""
+def rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def timed(cmd: list[str], servers: list[subprocess.Popen], max_mib: float) -> dict:
+    """Runs cmd; wall, its CPU and peak RSS, and each server's CPU meanwhile.
+    Stops everything if the client and servers together pass max_mib."""
     before = [cpu_seconds(p.pid) for p in servers]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak_total = [0.0]
+    over = threading.Event()
+
+    def watch() -> None:
+        while proc.poll() is None:
+            total = rss_mib(proc.pid) + sum(rss_mib(p.pid) for p in servers)
+            peak_total[0] = max(peak_total[0], total)
+            if total > max_mib:
+                over.set()
+                proc.kill()
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    watcher.join()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr.decode(errors='replace')}")
+    if over.is_set():
+        raise SystemExit(f"{' '.join(cmd)}: the client and cluster passed {max_mib:.0f} MiB "
+                         f"of resident memory together; stopped (use a smaller dataset)")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')}")
     after = [cpu_seconds(p.pid) for p in servers]
     client_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    each = [a - b for a, b in zip(after, before)]
     return {
         "wall": wall,
         "client_cpu": client_cpu,
-        "server_cpu": sum(a - b for a, b in zip(after, before)),
-        # ru_maxrss of children is the largest so far, in KiB: the client's
-        # when it is the largest child yet (it is reported per run below
-        # from -v instead, when present).
-        "stdout": r.stdout,
-        "stderr": r.stderr.decode(errors="replace"),
+        "server_cpu": sum(each),
+        # Per server, in the order given (scheduler, then executors).
+        "server_cpus": each,
+        # Client and servers together, sampled every 0.2 s.
+        "total_mib": peak_total[0],
+        # The output itself is not kept (hundreds of MB at 320,000 partners).
+        "digest": hashlib.sha256(out).hexdigest(),
+        "lines": out.count(b"\n"),
+        "stderr": err.decode(errors="replace"),
     }
 
 
@@ -110,6 +150,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--areas", default="business_applications", help="--area of pcs score")
     ap.add_argument("--slots", type=int, default=2, help="task slots of each executor")
+    ap.add_argument("--max-mib", type=float, default=14336,
+                    help="stop when the client and cluster together pass this resident memory")
     args = ap.parse_args()
     pcs = str(Path(args.pcs).resolve())
 
@@ -137,15 +179,20 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"native": [], "cluster": []}
         for i in range(args.runs):
             for name, cmd in (("native", base), ("cluster", base + ["--cluster", address])):
-                r = timed(cmd, procs if name == "cluster" else [])
+                r = timed(cmd, procs if name == "cluster" else [], args.max_mib)
                 r["peak"] = peak_from_verbose(r["stderr"])
                 runs[name].append(r)
+                split = ""
+                if name == "cluster":
+                    split = " (scheduler {:.2f}, executors {})".format(
+                        r["server_cpus"][0], " + ".join(f"{c:.2f}" for c in r["server_cpus"][1:]))
                 log(f"run {i + 1} {name}: {r['wall']:.2f} s wall, {r['client_cpu']:.2f} s client CPU, "
-                    f"{r['server_cpu']:.2f} s cluster CPU, peak {r['peak']} MiB")
-        digests = {hashlib.sha256(r["stdout"]).hexdigest() for rs in runs.values() for r in rs}
+                    f"{r['server_cpu']:.2f} s cluster CPU{split}, peak {r['peak']} MiB, "
+                    f"client + cluster RSS at most {r['total_mib']:.0f} MiB")
+        digests = {r["digest"] for rs in runs.values() for r in rs}
         if len(digests) != 1:
             raise SystemExit("the native and cluster outputs differ")
-        lines = runs["native"][0]["stdout"].count(b"\n")
+        lines = runs["native"][0]["lines"]
         executors_peak = max(peak_rss_mb(p.pid) for p in procs[1:])
         scheduler_peak = peak_rss_mb(procs[0].pid)
 

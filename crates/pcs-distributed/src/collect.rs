@@ -4,8 +4,10 @@
 //! Each table is scanned once. Revenue, usage and acr are grouped by the
 //! names as written (partner, and for rows of the months kept: tenant,
 //! workload or service, association, offer and month); licenses by partner,
-//! tenant, workload, association, month and association date over every
-//! month. The same aggregation counts rows, keeps each group's first row
+//! tenant, workload, association and association date, and by month only
+//! for the months the areas keep (rows of other months tell only when an
+//! association started: their earliest month and its first row). The same
+//! aggregation counts rows, keeps each group's first row
 //! and first customer name, and finds the first row that breaks a rule of
 //! the record reader. The coarser groupings (partners, warnings by name,
 //! pairs by resolved workload) are made here from that small result, with
@@ -229,6 +231,16 @@ fn kept(filter: &MonthFilter) -> Expr {
     }
 }
 
+/// `first_value(value ORDER BY month, row)`: the value of the first row
+/// of the earliest month.
+fn first_by_month(value: Expr) -> Expr {
+    datafusion::functions_aggregate::first_last::first_value_udaf()
+        .call(vec![value])
+        .order_by(vec![ident("month").sort(true, false), by_row()])
+        .build()
+        .expect("an aggregate")
+}
+
 /// The one query of a table.
 fn table_query(
     f: &TableFrame,
@@ -317,6 +329,11 @@ fn table_query(
             ("groups by partner, tenant, name, association, month", df)
         }
         Table::Licenses if with_names => {
+            // Rows of the months kept are grouped per month; the others only
+            // tell when an association started (its earliest month and that
+            // month's first row) and name tenants and warnings, so they are
+            // grouped without their month.
+            let keep = areas.map_or(lit(true), |a| kept(a.months));
             let whole = DataType::Decimal128(38, 0);
             let mut aggs = vec![
                 sum(ident("paid")).alias("paid"),
@@ -326,16 +343,29 @@ fn table_query(
                 bad_row().alias("bad_row"),
             ];
             aggs.extend(name_aggs(lit(true)));
-            let keys = [
+            aggs.extend([
+                min(ident("month")).alias("first_month"),
+                first_by_month(ident("row")).alias("start_row"),
+            ]);
+            let keys = vec![
+                ident("partner_id"),
+                ident("customer_tenant_id"),
+                ident("workload"),
+                ident("association"),
+                only_if(keep, ident("month"), DataType::Utf8).alias("month_key"),
+                ident("associated_on"),
+            ];
+            let out: Vec<Expr> = [
                 "partner_id",
                 "customer_tenant_id",
                 "workload",
                 "association",
-                "month",
+                "month_key",
                 "associated_on",
-            ];
-            let mut out: Vec<Expr> = keys.iter().map(|k| text(ident(*k))).collect();
-            out.extend([
+            ]
+            .into_iter()
+            .map(|k| text(ident(k)))
+            .chain([
                 cast(ident("paid"), whole.clone()),
                 cast(ident("active"), whole),
                 cast(ident("rows"), NULL_INT),
@@ -343,14 +373,13 @@ fn table_query(
                 cast(ident("bad_row"), NULL_INT),
                 text(ident("name")),
                 cast(ident("name_row"), NULL_INT),
-            ]);
-            let df = f
-                .frame
-                .clone()
-                .aggregate(keys.iter().map(|k| ident(*k)).collect(), aggs)?
-                .select(out)?;
+                text(ident("first_month")),
+                cast(ident("start_row"), NULL_INT),
+            ])
+            .collect();
+            let df = f.frame.clone().aggregate(keys, aggs)?.select(out)?;
             (
-                "groups by partner, tenant, workload, association, month, date",
+                "groups by partner, tenant, workload, association, month kept, date",
                 df,
             )
         }
@@ -1012,6 +1041,8 @@ struct LicenseRows {
     active: u64,
     rows: u64,
     first_row: i64,
+    /// The first row of the group's earliest month.
+    start_row: i64,
     bad_row: Option<i64>,
     customer: Option<(i64, String)>,
 }
@@ -1042,12 +1073,15 @@ fn license_groups(batches: &[RecordBatch]) -> Result<Vec<LicenseRows>, Error> {
                     active: 0,
                     rows: 0,
                     first_row: 0,
+                    start_row: 0,
                     bad_row: c.int(1, i),
                     customer: None,
                 });
                 continue;
             }
             let bad_row = c.int(10, i);
+            // A month kept, else (rows of other months) the earliest.
+            let month_text = c.text(4, i).or_else(|| c.text(13, i));
             let s = |k: usize| c.text(k, i).unwrap_or("").to_string();
             let date_text = c.text(5, i).unwrap_or("");
             out.push(LicenseRows {
@@ -1056,9 +1090,9 @@ fn license_groups(batches: &[RecordBatch]) -> Result<Vec<LicenseRows>, Error> {
                 workload: s(2),
                 association: s(3),
                 month: if bad_row.is_some() {
-                    Month::parse_strict(c.text(4, i).unwrap_or("")).ok()
+                    Month::parse_strict(month_text.unwrap_or("")).ok()
                 } else {
-                    month_of(c.text(4, i))?
+                    month_of(month_text)?
                 },
                 date: if date_text.is_empty() {
                     Ok(None)
@@ -1069,6 +1103,7 @@ fn license_groups(batches: &[RecordBatch]) -> Result<Vec<LicenseRows>, Error> {
                 active: c.whole(7, i),
                 rows: c.int(8, i).unwrap_or(0) as u64,
                 first_row: c.int(9, i).unwrap_or(0),
+                start_row: c.int(14, i).unwrap_or(0),
                 bad_row,
                 customer: match (c.text(11, i), c.int(12, i)) {
                     (Some(n), Some(r)) => Some((r, n.to_string())),
@@ -1091,7 +1126,8 @@ struct OwnedLicenseGroup {
     paid: u64,
     active: u64,
     rows: u32,
-    first_row: u64,
+    /// The first row of `month` (the group's earliest month).
+    start_row: u64,
 }
 
 impl OwnedLicenseGroup {
@@ -1106,7 +1142,7 @@ impl OwnedLicenseGroup {
             paid_seats: self.paid,
             active_users: self.active,
             rows: self.rows,
-            first_line: self.first_row,
+            first_line: self.start_row,
         }
     }
 }
@@ -1176,7 +1212,7 @@ fn licenses_of(
             paid: g.paid,
             active: g.active,
             rows: rows_u32(rows),
-            first_row: first,
+            start_row: g.start_row as u64,
         });
     }
     Ok(())

@@ -4,8 +4,9 @@
 //! Each table file is scanned once, by one query: revenue, usage and acr
 //! rows are grouped by their names as written (and, for the months kept,
 //! tenant, month, offer), licenses rows by tenant, workload, association,
-//! month and association date, with the record reader's checks as one
-//! validity predicate whose first failing row the same aggregation finds.
+//! association date and (for the months the areas keep) month, with the
+//! record reader's checks as one validity predicate whose first failing row
+//! the same aggregation finds.
 //! The groups come back to this process, which resolves their names with
 //! the [`Rulebook`] (and, for the other solution areas, the
 //! [`pcs_core::vocab::Vocabulary`]) as the native reader does and hands
