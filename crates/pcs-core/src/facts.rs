@@ -1263,6 +1263,16 @@ struct Staged {
 }
 
 impl Staged {
+    /// How many entries and records are staged.
+    fn len(&self) -> usize {
+        self.revenue.len()
+            + self.usage.len()
+            + self.acr.len()
+            + self.licenses.len()
+            + self.license_starts.len()
+            + self.certifications.len()
+    }
+
     /// Stages the start of a (tenant, workload, association) seen on a
     /// row: merged into the previous row's when it has the same key.
     fn start(&mut self, key: LicenseStartKey, start: LicenseStart) {
@@ -1422,14 +1432,7 @@ impl<'r> FactsBuilder<'r> {
             + p.licenses.len()
             + p.license_starts.len()
             + p.certifications.len();
-        let st = &self.staged;
-        let staged = st.revenue.len()
-            + st.usage.len()
-            + st.acr.len()
-            + st.licenses.len()
-            + st.license_starts.len()
-            + st.certifications.len();
-        if 2 * staged >= held {
+        if 2 * self.staged.len() >= held {
             self.flush_current();
         } else {
             let run = std::mem::take(&mut self.staged);
@@ -1441,8 +1444,7 @@ impl<'r> FactsBuilder<'r> {
     /// (before anything reads those maps).
     pub(crate) fn flush_staged(&mut self) {
         self.flush_current();
-        let parked: Vec<(usize, Staged)> = self.parked.drain().collect();
-        for (slot, run) in parked {
+        for (slot, run) in std::mem::take(&mut self.parked) {
             self.staged = run;
             self.staged.slot = Some(slot);
             self.flush_current();
