@@ -29,8 +29,10 @@ use crate::vocab::Vocabulary;
 
 pub mod grouped;
 pub mod sorted;
+pub mod subscription;
 
 pub use sorted::SortedMap;
+pub use subscription::SubscriptionId;
 
 /// The tables of a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -287,10 +289,22 @@ pub struct Agg {
 }
 
 /// What a traced [`Agg`] keeps beyond its sum.
+///
+/// Most traced aggregates hold one row (one line, one subscription): each
+/// list starts with room for exactly one entry (a `Vec` would make room for
+/// four at the first push), and grows by doubling from there.
 #[derive(Clone, Debug, Default)]
 struct AggTrace {
     lines: Vec<u64>,
-    subscriptions: Vec<(String, Decimal)>,
+    subscriptions: Vec<(SubscriptionId, Decimal)>,
+}
+
+/// Pushes `item`, making room for exactly one at the first push.
+fn push_snug<T>(list: &mut Vec<T>, item: T) {
+    if list.capacity() == 0 {
+        list.reserve_exact(1);
+    }
+    list.push(item);
 }
 
 impl PartialEq for Agg {
@@ -308,8 +322,9 @@ impl Agg {
         self.trace.as_deref().map_or(&[], |t| &t.lines)
     }
 
-    /// Amount by subscription, when the builder traces and rows name one.
-    pub fn subscriptions(&self) -> &[(String, Decimal)] {
+    /// Amount by subscription, in first-seen order, when the builder
+    /// traces and rows name one.
+    pub fn subscriptions(&self) -> &[(SubscriptionId, Decimal)] {
         self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
     }
 
@@ -321,16 +336,24 @@ impl Agg {
         self.amount += amount;
         self.rows += 1;
         if trace {
-            self.trace_mut().lines.push(line);
+            push_snug(&mut self.trace_mut().lines, line);
         }
     }
 
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
         let subs = &mut self.trace_mut().subscriptions;
-        match subs.iter_mut().find(|(s, _)| s == sub) {
+        let packed = SubscriptionId::packed(sub);
+        let found = match &packed {
+            Some(id) => subs.iter_mut().find(|(s, _)| s == id),
+            None => subs.iter_mut().find(|(s, _)| s.as_text() == Some(sub)),
+        };
+        match found {
             Some((_, a)) => *a += amount,
-            None => subs.push((sub.to_string(), amount)),
+            None => {
+                let id = packed.unwrap_or_else(|| SubscriptionId::new(sub));
+                push_snug(subs, (id, amount));
+            }
         }
     }
 
@@ -424,7 +447,9 @@ impl UsageAgg {
     fn spell_out(&mut self) -> &mut Vec<ProductQuantity> {
         let (rows, amount) = (self.total.rows, self.total.amount);
         self.products.get_or_insert_with(|| {
-            let mut p = Box::new(Vec::new());
+            // Room for the workload's own entry and the product about to
+            // be added: most usage aggregates never hold more.
+            let mut p = Box::new(Vec::with_capacity(usize::from(rows > 0) + 1));
             if rows > 0 {
                 p.push((None, amount));
             }
@@ -2370,8 +2395,8 @@ mod tests {
         assert_eq!(
             y.subscriptions(),
             &[
-                ("S1".to_string(), "80".parse().unwrap()),
-                ("S2".to_string(), "1".parse().unwrap())
+                (SubscriptionId::new("S1"), "80".parse().unwrap()),
+                (SubscriptionId::new("S2"), "1".parse().unwrap())
             ]
         );
         assert_ne!(x, y);

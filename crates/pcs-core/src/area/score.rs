@@ -204,13 +204,21 @@ pub struct AreaItem {
 }
 
 /// Adds `from`'s amounts per subscription into `into`.
-fn merge_subscriptions(into: &mut Vec<(String, Decimal)>, from: &[(String, Decimal)]) {
+fn merge_subscriptions(
+    into: &mut Vec<(String, Decimal)>,
+    from: impl IntoIterator<Item = (String, Decimal)>,
+) {
     for (sub, amount) in from {
-        match into.iter_mut().find(|(s, _)| s == sub) {
+        match into.iter_mut().find(|(s, _)| *s == sub) {
             Some((_, a)) => *a += amount,
-            None => into.push((sub.clone(), *amount)),
+            None => into.push((sub, amount)),
         }
     }
+}
+
+/// An aggregate's amounts by subscription, the ids as written.
+fn subscription_texts(agg: &Agg) -> impl Iterator<Item = (String, Decimal)> + '_ {
+    agg.subscriptions().iter().map(|(s, a)| (s.to_string(), *a))
 }
 
 /// Eligible ACR of one entity in one month (or revenue, or MCV with its
@@ -1172,7 +1180,7 @@ impl Ctx<'_> {
             e.rows += agg.rows;
             if self.full {
                 e.lines.extend(agg.lines());
-                merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+                merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -1246,7 +1254,7 @@ impl Ctx<'_> {
                 return;
             }
             e.lines.extend(agg.lines());
-            merge_subscriptions(&mut e.subscriptions, agg.subscriptions());
+            merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
             if let Some((wl, u)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
                 if u.by_product().iter().any(|(p, _)| p.is_some()) {
@@ -1358,7 +1366,7 @@ impl Ctx<'_> {
                     }),
                     rows: agg.rows,
                     lines: agg.lines().to_vec(),
-                    subscriptions: agg.subscriptions().to_vec(),
+                    subscriptions: subscription_texts(agg).collect(),
                     ..AreaItem::default()
                 }
             })
@@ -1537,7 +1545,10 @@ impl Ctx<'_> {
                                         total += v.amount;
                                         rows += v.rows;
                                         lines.extend(&v.lines);
-                                        merge_subscriptions(&mut subs, &v.subscriptions);
+                                        merge_subscriptions(
+                                            &mut subs,
+                                            v.subscriptions.iter().cloned(),
+                                        );
                                         any = true;
                                     }
                                 }
@@ -1872,7 +1883,10 @@ impl Ctx<'_> {
                                 e.amount += v.amount;
                                 e.rows += v.rows;
                                 e.lines.extend(&v.lines);
-                                merge_subscriptions(&mut e.subscriptions, &v.subscriptions);
+                                merge_subscriptions(
+                                    &mut e.subscriptions,
+                                    v.subscriptions.iter().cloned(),
+                                );
                             }
                         }
                     }
