@@ -633,6 +633,12 @@ pub struct ServeArgs {
     /// second (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub token_per_second: u32,
+    /// The most seconds each search of a joint plan (several areas at once)
+    /// may take in a request; past it the plan says it is not proven
+    /// cheapest (0: no time limit, only the scenario budget, so that the
+    /// same request always answers the same plan).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    pub plan_seconds: u64,
     /// Rulebooks.
     #[command(flatten)]
     pub rulebook: RulebookArgs,

@@ -97,6 +97,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         config.tls = tls.is_some();
         config.login_per_minute = args.login_per_minute;
         config.token_per_second = args.token_per_second;
+        config.plan_time =
+            (args.plan_seconds > 0).then(|| std::time::Duration::from_secs(args.plan_seconds));
         config.rulebooks = Arc::new(rulebooks);
         config.auth = args.auth;
         config.upload_limit = args.max_upload_mb.saturating_mul(1 << 20);

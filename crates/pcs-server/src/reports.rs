@@ -32,6 +32,8 @@ pub struct Reports {
     /// The partner's facts with the source lines of every month, read again
     /// when the snapshot does not hold those of this period.
     lines: Option<Arc<PartnerFacts>>,
+    /// The most time each search of a joint plan may take ([`crate::state::Config::plan_time`]).
+    plan_time: Option<std::time::Duration>,
 }
 
 /// Which source lines the answer of a report shows.
@@ -121,6 +123,7 @@ impl Reports {
             period,
             partner: partner.to_string(),
             lines: None,
+            plan_time: state.config().plan_time,
         })
     }
 
@@ -439,9 +442,9 @@ impl Reports {
 
     /// The cheapest set of actions that qualifies the partner in every area
     /// of `wanted` at once (`pcs plan --area A --area B`), within
-    /// [`JOINT_PLAN_TIME`] per search (timed by this server's clock): past
-    /// it, the plan says it is not proven cheapest (`search.exact: false`,
-    /// `search.stopped_by: "time"`).
+    /// [`crate::state::Config::plan_time`] per search (timed by this server's clock;
+    /// [`JOINT_PLAN_TIME`] by default): past it, the plan says it is not
+    /// proven cheapest (`search.exact: false`, `search.stopped_by: "time"`).
     pub fn joint_plan(
         &self,
         wanted: &[&str],
@@ -452,7 +455,9 @@ impl Reports {
         let start = std::time::Instant::now();
         let elapsed = move || start.elapsed();
         let budget = plan::joint::Budget {
-            time: Some((&elapsed, JOINT_PLAN_TIME)),
+            time: self
+                .plan_time
+                .map(|limit| (&elapsed as &dyn Fn() -> std::time::Duration, limit)),
             ..plan::joint::Budget::default()
         };
         plan::joint::joint_plan_within(

@@ -48,12 +48,17 @@ pub struct Config {
     pub login_per_minute: u32,
     /// Requests allowed per token (or session) and second with auth (0: no limit).
     pub token_per_second: u32,
+    /// The most time each search of a joint plan may take in a request
+    /// (`None`: no limit; the search then stops only at its scenario
+    /// budget, and the same request always answers the same plan).
+    pub plan_time: Option<std::time::Duration>,
 }
 
 impl Config {
     /// A configuration with the defaults: built-in rulebooks, no auth,
     /// 1 MiB JSON bodies, 1 GiB uploads, today from the clock, plain HTTP,
-    /// 10 login attempts a minute per address, 50 requests a second per token.
+    /// 10 login attempts a minute per address, 50 requests a second per
+    /// token, [`crate::reports::JOINT_PLAN_TIME`] per joint-plan search.
     pub fn new(dir: impl Into<PathBuf>) -> Config {
         Config {
             dir: dir.into(),
@@ -65,6 +70,7 @@ impl Config {
             tls: false,
             login_per_minute: 10,
             token_per_second: 50,
+            plan_time: Some(crate::reports::JOINT_PLAN_TIME),
         }
     }
 }
