@@ -846,13 +846,12 @@ fn score_one<'k>(
             }
             let any = tracks.iter().any(|t| t.qualified);
             let chosen = &tracks[best];
-            (
-                Some(chosen.track.clone()),
-                tracks.clone(),
+            let (track, metrics, total) = (
+                chosen.track.clone(),
                 chosen.metrics.clone(),
                 chosen.total_points,
-                any,
-            )
+            );
+            (Some(track), tracks, metrics, total, any)
         }
     };
     AreaScore {
