@@ -8,7 +8,9 @@ or shuffled).
 Copies the CSV tables of SRC (a `pcs generate` dataset) to DST with the
 rows of every table shuffled (header kept), and the rows of acr, licenses
 and revenue given in turn to the first N partners of partners.csv, so each
-of them has hundreds of times the usual rows, interleaved one by one.
+of them has hundreds of times the usual rows, interleaved one by one. With
+`--partners 0` every row keeps its partner: only the order changes (every
+partner's rows spread over the whole file).
 Standard library only.
 """
 
@@ -35,7 +37,7 @@ def main() -> None:
             lines = f.read().splitlines()
         header, rows = lines[0], lines[1:]
         rng.shuffle(rows)
-        if name in ("acr.csv", "licenses.csv", "revenue.csv"):
+        if ids and name in ("acr.csv", "licenses.csv", "revenue.csv"):
             rows = [ids[i % len(ids)] + "," + r.split(",", 1)[1] for i, r in enumerate(rows)]
         with open(os.path.join(a.dst, name), "w", encoding="utf-8", newline="") as f:
             f.write("\n".join([header] + rows) + "\n")
