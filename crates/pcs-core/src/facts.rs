@@ -1124,8 +1124,10 @@ pub struct FactsBuilder<'r> {
     partner_index: HashMap<String, u32>,
     /// The partner of the previous row (index and id): files usually hold a
     /// partner's rows together, so most rows skip the hash lookup. The id is
-    /// kept here, not read from `partners`, whose large entries are cold.
-    last_partner: Option<(u32, Box<str>)>,
+    /// kept here, not read from `partners`, whose large entries are cold; its
+    /// buffer is reused, so rows of partners interleaved one by one cost no
+    /// allocation.
+    last_partner: Option<(u32, String)>,
     revenue_workloads: Names<Option<u16>>,
     usage_workloads: Names<Option<UsageName>>,
     associations: Names<Option<AssociationId>>,
@@ -1154,8 +1156,11 @@ pub struct FactsBuilder<'r> {
     /// Acr and licenses aggregates not yet in their partner's maps.
     staged: Staged,
     /// Staged rows of partners whose run of rows ended before they were a
-    /// fair part of the partner's maps ([`FactsBuilder::park`]), by slot.
-    parked: HashMap<usize, Staged>,
+    /// fair part of the partner's maps ([`FactsBuilder::park`]), indexed by
+    /// slot (empty for a partner with none; the vector grows to the last
+    /// slot parked): with rows of partners interleaved one by one, a row
+    /// parks one run and takes up another, by position, with no hashing.
+    parked: Vec<Staged>,
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
@@ -1336,7 +1341,7 @@ impl<'r> FactsBuilder<'r> {
             last_service: Last::default(),
             last_tenant: LastTenant::default(),
             staged: Staged::default(),
-            parked: HashMap::default(),
+            parked: Vec::new(),
             only: None,
         }
     }
@@ -1391,17 +1396,23 @@ impl<'r> FactsBuilder<'r> {
 
     /// The index of a partner in `partners`, added when new.
     fn partner_slot(&mut self, id: &str) -> usize {
-        let i = match &self.last_partner {
-            Some((i, last)) if **last == *id => *i,
-            _ => {
-                let i = match self.partner_index.get(id) {
-                    Some(&i) => i,
-                    None => self.insert_partner(id.to_string(), PartnerFacts::default()),
-                };
-                self.last_partner = Some((i, id.into()));
-                i
-            }
+        if let Some((i, last)) = &self.last_partner
+            && **last == *id
+        {
+            return *i as usize;
+        }
+        let i = match self.partner_index.get(id) {
+            Some(&i) => i,
+            None => self.insert_partner(id.to_string(), PartnerFacts::default()),
         };
+        match &mut self.last_partner {
+            Some((j, buf)) => {
+                *j = i;
+                buf.clear();
+                buf.push_str(id);
+            }
+            last => *last = Some((i, id.to_string())),
+        }
         i as usize
     }
 
@@ -1431,8 +1442,10 @@ impl<'r> FactsBuilder<'r> {
     fn stage_for(&mut self, slot: usize) {
         if self.staged.slot != Some(slot) {
             self.park();
-            if let Some(earlier) = self.parked.remove(&slot) {
-                self.staged = earlier;
+            if let Some(earlier) = self.parked.get_mut(slot)
+                && earlier.len() > 0
+            {
+                self.staged = std::mem::take(earlier);
             }
             self.staged.slot = Some(slot);
         }
@@ -1460,8 +1473,12 @@ impl<'r> FactsBuilder<'r> {
         if 2 * self.staged.len() >= held {
             self.flush_current();
         } else {
-            let run = std::mem::take(&mut self.staged);
-            self.parked.insert(slot, run);
+            // The slot's own entry is empty: its rows were taken up when
+            // they were staged again.
+            if self.parked.len() <= slot {
+                self.parked.resize_with(slot + 1, Staged::default);
+            }
+            self.parked[slot] = std::mem::take(&mut self.staged);
         }
     }
 
@@ -1469,10 +1486,12 @@ impl<'r> FactsBuilder<'r> {
     /// (before anything reads those maps).
     pub(crate) fn flush_staged(&mut self) {
         self.flush_current();
-        for (slot, run) in std::mem::take(&mut self.parked) {
-            self.staged = run;
-            self.staged.slot = Some(slot);
-            self.flush_current();
+        for (slot, run) in std::mem::take(&mut self.parked).into_iter().enumerate() {
+            if run.len() > 0 {
+                self.staged = run;
+                self.staged.slot = Some(slot);
+                self.flush_current();
+            }
         }
     }
 
