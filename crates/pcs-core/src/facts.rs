@@ -28,11 +28,11 @@ use crate::rulebook::{AssociationId, CertificationId, Rulebook, UsageName};
 use crate::vocab::Vocabulary;
 
 pub mod grouped;
+pub mod id;
 pub mod sorted;
-pub mod subscription;
 
+pub use id::CompactId;
 pub use sorted::SortedMap;
-pub use subscription::SubscriptionId;
 
 /// The tables of a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -262,10 +262,13 @@ pub struct ExcludedKey {
     pub table: Table,
     /// Tenant index in [`PartnerFacts::tenants`].
     pub tenant: u32,
-    /// The workload: its rulebook name when known, else as first written.
-    pub workload: String,
-    /// The association: its rulebook name when known, else as first written.
-    pub association: String,
+    /// The workload: its rulebook name when known, else as first written
+    /// (trimmed). Shared by every key of a read that names it alike
+    /// ([`FactsBuilder`] holds each label once), not a `String` per key.
+    pub workload: Arc<str>,
+    /// The association: its rulebook name when known, else as first written
+    /// (trimmed), shared alike.
+    pub association: Arc<str>,
     /// The month.
     pub month: Month,
     /// Why.
@@ -296,7 +299,7 @@ pub struct Agg {
 #[derive(Clone, Debug, Default)]
 struct AggTrace {
     lines: Vec<u64>,
-    subscriptions: Vec<(SubscriptionId, Decimal)>,
+    subscriptions: Vec<(CompactId, Decimal)>,
 }
 
 /// Pushes `item`, making room for exactly one at the first push.
@@ -324,7 +327,7 @@ impl Agg {
 
     /// Amount by subscription, in first-seen order, when the builder
     /// traces and rows name one.
-    pub fn subscriptions(&self) -> &[(SubscriptionId, Decimal)] {
+    pub fn subscriptions(&self) -> &[(CompactId, Decimal)] {
         self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
     }
 
@@ -343,15 +346,15 @@ impl Agg {
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
         let subs = &mut self.trace_mut().subscriptions;
-        let packed = SubscriptionId::packed(sub);
+        let packed = CompactId::inline(sub);
         let found = match &packed {
             Some(id) => subs.iter_mut().find(|(s, _)| s == id),
-            None => subs.iter_mut().find(|(s, _)| s.as_text() == Some(sub)),
+            None => subs.iter_mut().find(|(s, _)| s.as_boxed() == Some(sub)),
         };
         match found {
             Some((_, a)) => *a += amount,
             None => {
-                let id = packed.unwrap_or_else(|| SubscriptionId::new(sub));
+                let id = packed.unwrap_or_else(|| CompactId::new(sub));
                 push_snug(subs, (id, amount));
             }
         }
@@ -476,22 +479,24 @@ impl UsageAgg {
     }
 }
 
-/// A customer tenant of a partner.
+/// A customer tenant of a partner (48 bytes, and no heap when its id is
+/// a canonical GUID and its name short: [`CompactId`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
-    /// The tenant id (a boxed `str`: 16 bytes, where a `String` is 24).
-    pub id: Box<str>,
+    /// The tenant id.
+    pub id: CompactId,
     /// The first non-empty customer name seen for it.
-    pub name: Option<Box<str>>,
+    pub name: Option<CompactId>,
 }
 
-/// A person linked to a partner.
+/// A person linked to a partner (48 bytes, and no heap when its id and
+/// name are short: [`CompactId`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Person {
-    /// The person id (a boxed `str`: 16 bytes, where a `String` is 24).
-    pub id: Box<str>,
+    /// The person id.
+    pub id: CompactId,
     /// The first non-empty name seen.
-    pub name: Option<Box<str>>,
+    pub name: Option<CompactId>,
 }
 
 /// One certification row of a person.
@@ -724,23 +729,23 @@ impl PartnerFacts {
         if let Some(&i) = self
             .tenant_index
             .0
-            .find(hash, |&i| tenants[i as usize].id.as_ref() == id)
+            .find(hash, |&i| tenants[i as usize].id.is(id))
         {
             if tenants[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenants[i as usize].name = Some(n.into());
+                tenants[i as usize].name = Some(CompactId::new(n));
             }
             return i;
         }
         let i = tenants.len() as u32;
         tenants.push(Tenant {
             id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(Box::from),
+            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
         });
         self.tenant_index
             .0
-            .insert_unique(hash, i, |&j| id_hash(&tenants[j as usize].id));
+            .insert_unique(hash, i, |&j| tenants[j as usize].id.with_text(id_hash));
         i
     }
 
@@ -750,30 +755,30 @@ impl PartnerFacts {
         if let Some(&i) = self
             .person_index
             .0
-            .find(hash, |&i| people[i as usize].id.as_ref() == id)
+            .find(hash, |&i| people[i as usize].id.is(id))
         {
             if people[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                people[i as usize].name = Some(n.into());
+                people[i as usize].name = Some(CompactId::new(n));
             }
             return i;
         }
         let i = people.len() as u32;
         people.push(Person {
             id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(Box::from),
+            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
         });
         self.person_index
             .0
-            .insert_unique(hash, i, |&j| id_hash(&people[j as usize].id));
+            .insert_unique(hash, i, |&j| people[j as usize].id.with_text(id_hash));
         i
     }
 
     fn person_of(&self, id: &str) -> Option<u32> {
         self.person_index
             .0
-            .find(id_hash(id), |&i| self.people[i as usize].id.as_ref() == id)
+            .find(id_hash(id), |&i| self.people[i as usize].id.is(id))
             .copied()
     }
 
@@ -836,7 +841,7 @@ impl PartnerFacts {
     pub fn tenant_index(&self, id: &str) -> Option<u32> {
         self.tenant_index
             .0
-            .find(id_hash(id), |&i| self.tenants[i as usize].id.as_ref() == id)
+            .find(id_hash(id), |&i| self.tenants[i as usize].id.is(id))
             .copied()
     }
 
@@ -851,7 +856,10 @@ impl PartnerFacts {
         let tenant_map: Vec<u32> = other
             .tenants
             .iter()
-            .map(|t| self.tenant(&t.id, t.name.as_deref()))
+            .map(|t| {
+                let name = t.name.as_ref().map(CompactId::as_str);
+                t.id.with_text(|id| self.tenant(id, name.as_deref()))
+            })
             .collect();
         // Parts of a read usually hold each partner's rows of one table
         // whole: a map of this partner that is still empty takes the part's
@@ -902,7 +910,10 @@ impl PartnerFacts {
         let person_map: Vec<u32> = other
             .people
             .iter()
-            .map(|p| self.person(&p.id, p.name.as_deref()))
+            .map(|p| {
+                let name = p.name.as_ref().map(CompactId::as_str);
+                p.id.with_text(|id| self.person(id, name.as_deref()))
+            })
             .collect();
         let mut certifications = other.certifications;
         for c in &mut certifications {
@@ -1133,6 +1144,8 @@ pub struct FactsBuilder<'r> {
     /// Unknown certification names as written → the trimmed name that
     /// every record of the spelling shares.
     unknown_certifications: HashMap<String, Arc<str>>,
+    /// The workload and association labels of excluded groups, each held once.
+    labels: Labels,
     warnings: Warnings,
     /// The names of the acr and licenses tables; without it their rows only
     /// make their partner known.
@@ -1228,6 +1241,37 @@ fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -
     v
 }
 
+/// Labels of excluded groups ([`ExcludedKey`]), each text held once and
+/// shared by every key that names it.
+#[derive(Default)]
+struct Labels {
+    texts: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    /// The label of each resolved usage name met ([`usage_label`]).
+    usage: HashMap<(u16, Option<u16>), Arc<str>>,
+}
+
+impl Labels {
+    /// The shared label `text`.
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(l) = self.texts.get(text) {
+            return Arc::clone(l);
+        }
+        let l: Arc<str> = text.into();
+        self.texts.insert(Arc::clone(&l));
+        l
+    }
+
+    /// The shared label of a resolved usage name.
+    fn usage(&mut self, rb: &Rulebook, u: UsageName) -> Arc<str> {
+        if let Some(l) = self.usage.get(&(u.workload, u.product)) {
+            return Arc::clone(l);
+        }
+        let l = self.get(&usage_label(rb, u));
+        self.usage.insert((u.workload, u.product), Arc::clone(&l));
+        l
+    }
+}
+
 /// `raw`'s normalised name, kept in `keys` so that a spelling seen before
 /// normalises (allocates) nothing.
 fn normalized<'k>(keys: &'k mut HashMap<String, Box<str>>, raw: &str) -> &'k str {
@@ -1260,7 +1304,7 @@ impl LastTenant {
             if tenant.name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenant.name = Some(n.into());
+                tenant.name = Some(CompactId::new(n));
             }
             return t;
         }
@@ -1324,6 +1368,7 @@ impl<'r> FactsBuilder<'r> {
             associations: Names::default(),
             certifications: Names::default(),
             unknown_certifications: HashMap::default(),
+            labels: Labels::default(),
             warnings: Warnings::default(),
             vocabulary: None,
             area_months: MonthFilter::All,
@@ -1508,10 +1553,12 @@ impl<'r> FactsBuilder<'r> {
         a
     }
 
-    fn association_label(&self, id: Option<AssociationId>, raw: &str) -> String {
+    fn association_label(&mut self, id: Option<AssociationId>, raw: &str) -> Arc<str> {
         match id {
-            Some(i) => self.rulebook.associations[i as usize].name.clone(),
-            None => raw.trim().to_string(),
+            Some(i) => self
+                .labels
+                .get(&self.rulebook.associations[i as usize].name),
+            None => self.labels.get(raw.trim()),
         }
     }
 
@@ -1566,8 +1613,8 @@ impl<'r> FactsBuilder<'r> {
         let excluded_labels = match (keep, reason) {
             (true, Some(_)) => Some((
                 match workload {
-                    Some(w) => rb.revenue.workloads[w as usize].name.clone(),
-                    None => row.workload.trim().to_string(),
+                    Some(w) => self.labels.get(&rb.revenue.workloads[w as usize].name),
+                    None => self.labels.get(row.workload.trim()),
                 },
                 self.association_label(association, row.association),
             )),
@@ -1648,8 +1695,8 @@ impl<'r> FactsBuilder<'r> {
         let excluded_labels = match (keep, reason) {
             (true, Some(_)) => Some((
                 match workload {
-                    Some(u) => usage_label(rb, u),
-                    None => row.workload.trim().to_string(),
+                    Some(u) => self.labels.usage(rb, u),
+                    None => self.labels.get(row.workload.trim()),
                 },
                 self.association_label(association, row.association),
             )),
@@ -1789,8 +1836,8 @@ impl<'r> FactsBuilder<'r> {
                 let key = ExcludedKey {
                     table: Table::Acr,
                     tenant: t,
-                    workload: p.services[s as usize].clone(),
-                    association: row.association.trim().to_string(),
+                    workload: self.labels.get(&p.services[s as usize]),
+                    association: self.labels.get(row.association.trim()),
                     month: row.month,
                     reason: Exclusion::UnknownAssociation,
                 };
@@ -1859,12 +1906,12 @@ impl<'r> FactsBuilder<'r> {
                     table: Table::Licenses,
                     tenant: t,
                     workload: match workload {
-                        Some(w) => v.workloads[w as usize].clone(),
-                        None => row.workload.trim().to_string(),
+                        Some(w) => self.labels.get(&v.workloads[w as usize]),
+                        None => self.labels.get(row.workload.trim()),
                     },
                     association: match association {
-                        Some(a) => v.associations[a as usize].clone(),
-                        None => row.association.trim().to_string(),
+                        Some(a) => self.labels.get(&v.associations[a as usize]),
+                        None => self.labels.get(row.association.trim()),
                     },
                     month: row.month,
                     reason: if workload.is_none() {
@@ -2197,9 +2244,14 @@ mod tests {
         b.merge(part);
         b.merge(other);
         let mut facts = b.finish().partners.remove("P1").unwrap();
-        let ids: Vec<&str> = facts.tenants.iter().map(|t| &*t.id).collect();
+        let ids: Vec<String> = facts.tenants.iter().map(|t| t.id.to_string()).collect();
         assert_eq!(ids, ["T1", "T2", "T3", "T4"]);
-        assert_eq!(facts.tenants[0].name.as_deref(), Some("Name of T1"));
+        assert!(
+            facts.tenants[0]
+                .name
+                .as_ref()
+                .is_some_and(|n| n.is("Name of T1"))
+        );
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(facts.tenant_index(id), Some(i as u32));
         }
@@ -2286,8 +2338,13 @@ mod tests {
         }
         let p1 = &runs.partners["P1"];
         assert_eq!(p1.services, ["Storage", "Virtual Machines"]);
-        assert_eq!(p1.tenants[0].name.as_deref(), Some("One"));
-        assert_eq!(runs.partners["P2"].tenants[1].name.as_deref(), Some("Nine"));
+        assert!(p1.tenants[0].name.as_ref().is_some_and(|n| n.is("One")));
+        assert!(
+            runs.partners["P2"].tenants[1]
+                .name
+                .as_ref()
+                .is_some_and(|n| n.is("Nine"))
+        );
         let t1 = p1.tenant_index("T1").unwrap();
         let csp = vocab.association("CSP Tier 1").unwrap();
         let may = &p1.acr[&(t1, 0, m("2024-05"), csp, NO_OFFER)];
@@ -2337,11 +2394,13 @@ mod tests {
         assert!(std::mem::size_of::<Agg>() <= 32);
         assert!(std::mem::size_of::<LicenseAgg>() <= 32);
         // A certification record, a person and a tenant hold no spare
-        // capacity (boxed strings, a shared unknown name); the maps'
-        // entries are held once, in order ([`SortedMap`]).
+        // capacity (a shared unknown name; ids and short names inline,
+        // [`CompactId`]); the maps' entries are held once, in order
+        // ([`SortedMap`]); an excluded group's labels are shared.
         assert!(std::mem::size_of::<CertRecord>() <= 40);
-        assert!(std::mem::size_of::<Person>() <= 32);
-        assert!(std::mem::size_of::<Tenant>() <= 32);
+        assert!(std::mem::size_of::<Person>() <= 48);
+        assert!(std::mem::size_of::<Tenant>() <= 48);
+        assert!(std::mem::size_of::<ExcludedKey>() <= 48);
         assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 48);
         assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 48);
     }
@@ -2395,8 +2454,8 @@ mod tests {
         assert_eq!(
             y.subscriptions(),
             &[
-                (SubscriptionId::new("S1"), "80".parse().unwrap()),
-                (SubscriptionId::new("S2"), "1".parse().unwrap())
+                (CompactId::new("S1"), "80".parse().unwrap()),
+                (CompactId::new("S2"), "1".parse().unwrap())
             ]
         );
         assert_ne!(x, y);
@@ -2549,6 +2608,68 @@ mod compact_tests {
             }
         }
         out
+    }
+
+    /// Workload and association spellings of revenue rows: known, known
+    /// in another spelling, unknown (with spaces around), not eligible.
+    const WORKLOADS: [&str; 4] = [
+        "Power BI",
+        " power bi ",
+        "  No such workload ",
+        "Dynamics 365 Sales",
+    ];
+    const ASSOCIATIONS: [&str; 4] = [
+        "CSP Tier 1",
+        "Nonsense",
+        " nonsense",
+        "Unknown association ",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// An excluded group's labels read as the `String`s they replace
+        /// (the rulebook's name when known, else the first spelling trimmed),
+        /// and every key that names a label alike shares one text.
+        #[test]
+        fn excluded_labels_read_as_written_and_are_shared(
+            rows in prop::collection::vec((0u8..3, 0u8..4, 0u8..4, 0u8..3), 0..40),
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+            for (line, &(t, w, a, m)) in rows.iter().enumerate() {
+                b.add_revenue(&RevenueRow {
+                    partner_id: "P1",
+                    customer_tenant_id: &format!("T{t}"),
+                    customer_name: None,
+                    subscription_id: None,
+                    workload: WORKLOADS[w as usize],
+                    month: MONTHS[m as usize].parse().unwrap(),
+                    revenue_usd: Decimal::ONE,
+                    association: ASSOCIATIONS[a as usize],
+                    line: line as u64 + 2,
+                });
+            }
+            let facts = b.finish();
+            let Some(p) = facts.partners.get("P1") else { return Ok(()) };
+            let mut seen: Vec<Arc<str>> = Vec::new();
+            for k in p.excluded.keys() {
+                for (label, raw) in [(&k.workload, WORKLOADS.as_slice()), (&k.association, ASSOCIATIONS.as_slice())] {
+                    // The old reading: the rulebook's name, or a spelling trimmed.
+                    let old = raw.iter().find_map(|r| {
+                        let known = rb.revenue_workload(r).map(|w| rb.revenue.workloads[w as usize].name.clone())
+                            .or_else(|| rb.association(r).map(|a| rb.associations[a as usize].name.clone()));
+                        let text = known.unwrap_or_else(|| r.trim().to_string());
+                        (*text == **label).then_some(text)
+                    });
+                    prop_assert!(old.is_some(), "{label:?}");
+                    match seen.iter().find(|s| ***s == **label) {
+                        Some(s) => prop_assert!(Arc::ptr_eq(s, label), "{label:?} held twice"),
+                        None => seen.push(Arc::clone(label)),
+                    }
+                }
+            }
+        }
     }
 
     proptest! {

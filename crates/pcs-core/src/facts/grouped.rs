@@ -156,13 +156,15 @@ impl FactsBuilder<'_> {
         if !self.months.keeps(g.month) {
             return;
         }
+        let workload = self.labels.get(g.workload);
+        let association = self.labels.get(g.association);
         let p = self.partner(g.partner_id);
         let tenant = p.tenant(g.customer_tenant_id, None);
         let key = ExcludedKey {
             table: g.table,
             tenant,
-            workload: g.workload.to_string(),
-            association: g.association.to_string(),
+            workload,
+            association,
             month: g.month,
             reason: g.reason,
         };
@@ -240,8 +242,8 @@ impl FactsBuilder<'_> {
                 let key = ExcludedKey {
                     table: Table::Acr,
                     tenant: t,
-                    workload: p.services[s as usize].clone(),
-                    association: g.association.trim().to_string(),
+                    workload: self.labels.get(&p.services[s as usize]),
+                    association: self.labels.get(g.association.trim()),
                     month: g.month,
                     reason: Exclusion::UnknownAssociation,
                 };
@@ -288,12 +290,12 @@ impl FactsBuilder<'_> {
                     table: Table::Licenses,
                     tenant: t,
                     workload: match workload {
-                        Some(w) => v.workloads[w as usize].clone(),
-                        None => g.workload.trim().to_string(),
+                        Some(w) => self.labels.get(&v.workloads[w as usize]),
+                        None => self.labels.get(g.workload.trim()),
                     },
                     association: match association {
-                        Some(a) => v.associations[a as usize].clone(),
-                        None => g.association.trim().to_string(),
+                        Some(a) => self.labels.get(&v.associations[a as usize]),
+                        None => self.labels.get(g.association.trim()),
                     },
                     month: g.month,
                     reason: if workload.is_none() {
