@@ -846,21 +846,30 @@ impl PartnerFacts {
     }
 
     /// Merges another partial aggregate of the same partner into this one.
-    pub fn merge(&mut self, other: PartnerFacts) {
+    pub fn merge(&mut self, mut other: PartnerFacts) {
         if self.name.is_none() {
-            self.name = other.name;
+            self.name = other.name.take();
         }
         if self.anniversary_date.is_none() {
             self.anniversary_date = other.anniversary_date;
         }
-        let tenant_map: Vec<u32> = other
-            .tenants
-            .iter()
-            .map(|t| {
-                let name = t.name.as_ref().map(CompactId::as_str);
-                t.id.with_text(|id| self.tenant(id, name.as_deref()))
-            })
-            .collect();
+        // Knowing no tenant yet, this partner takes the part's tenants and
+        // their index as they are (not made again one by one, with room
+        // to spare).
+        let tenant_map: Vec<u32> = if self.tenants.is_empty() {
+            self.tenants = std::mem::take(&mut other.tenants);
+            self.tenant_index = std::mem::take(&mut other.tenant_index);
+            (0..self.tenants.len() as u32).collect()
+        } else {
+            other
+                .tenants
+                .iter()
+                .map(|t| {
+                    let name = t.name.as_ref().map(CompactId::as_str);
+                    t.id.with_text(|id| self.tenant(id, name.as_deref()))
+                })
+                .collect()
+        };
         // Parts of a read usually hold each partner's rows of one table
         // whole: a map of this partner that is still empty takes the part's
         // as it is when no tenant changes index, else is sized once.
@@ -907,14 +916,20 @@ impl PartnerFacts {
             |(t, w, a)| (tenant(t), w, a),
             LicenseStart::merge,
         );
-        let person_map: Vec<u32> = other
-            .people
-            .iter()
-            .map(|p| {
-                let name = p.name.as_ref().map(CompactId::as_str);
-                p.id.with_text(|id| self.person(id, name.as_deref()))
-            })
-            .collect();
+        let person_map: Vec<u32> = if self.people.is_empty() {
+            self.people = std::mem::take(&mut other.people);
+            self.person_index = std::mem::take(&mut other.person_index);
+            (0..self.people.len() as u32).collect()
+        } else {
+            other
+                .people
+                .iter()
+                .map(|p| {
+                    let name = p.name.as_ref().map(CompactId::as_str);
+                    p.id.with_text(|id| self.person(id, name.as_deref()))
+                })
+                .collect()
+        };
         let mut certifications = other.certifications;
         for c in &mut certifications {
             c.person = person_map[c.person as usize];
@@ -924,6 +939,14 @@ impl PartnerFacts {
         } else {
             self.certifications.append(&mut certifications);
         }
+    }
+}
+
+/// Gives back a vector's room to spare when it is more than a quarter of
+/// what it holds.
+fn trim<T>(v: &mut Vec<T>) {
+    if v.capacity() - v.len() > v.len() / 4 {
+        v.shrink_to_fit();
     }
 }
 
@@ -1541,6 +1564,11 @@ impl<'r> FactsBuilder<'r> {
                 .reserve_exact(self.staged.certifications.len());
         }
         p.certifications.append(&mut self.staged.certifications);
+        // The run's new tenants and people are held without much room to
+        // spare (a flush adds at least half as many entries as the partner
+        // held, so trimming costs a bounded number of moves per entry).
+        trim(&mut p.tenants);
+        trim(&mut p.people);
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
@@ -1998,6 +2026,9 @@ impl<'r> FactsBuilder<'r> {
                 }
             }
         }
+        // Parts are merged once per table: the partners (large entries)
+        // are then held without much room to spare.
+        trim(&mut self.partners);
         for (key, w) in other.warnings.map {
             match self.warnings.map.get_mut(&key) {
                 Some(mine) => {
