@@ -548,7 +548,7 @@ pub struct PartnerFacts {
     /// Eligible usage per (tenant, rate-card workload, month).
     pub usage: SortedMap<PairKey, UsageAgg>,
     /// Rows that counted for nothing, grouped.
-    pub excluded: HashMap<ExcludedKey, Agg>,
+    pub excluded: SortedMap<ExcludedKey, Agg>,
     /// People; certification records index into this.
     pub people: Vec<Person>,
     /// Positions in `people` by id.
@@ -887,8 +887,7 @@ impl PartnerFacts {
             |(t, w, m)| (tenant(t), w, m),
             UsageAgg::merge,
         );
-        merge_map(
-            &mut self.excluded,
+        self.excluded.merge_rekeyed(
             other.excluded,
             same_tenants,
             |mut key| {
@@ -953,34 +952,6 @@ fn trim<T>(v: &mut Vec<T>) {
 /// Whether an index map sends every index to itself.
 fn is_identity(map: &[u32]) -> bool {
     map.iter().enumerate().all(|(i, &j)| j as usize == i)
-}
-
-/// Merges `theirs` into `mine` with keys renamed by `rekey` and values
-/// added by `add`. An empty `mine` takes `theirs` as it is when no key
-/// changes (`same_keys`), else room for all of it at once.
-fn merge_map<K: std::hash::Hash + Eq, V: Default>(
-    mine: &mut HashMap<K, V>,
-    theirs: HashMap<K, V>,
-    same_keys: bool,
-    rekey: impl Fn(K) -> K,
-    add: impl Fn(&mut V, V),
-) {
-    if mine.is_empty() && same_keys {
-        *mine = theirs;
-        return;
-    }
-    reserve_if_empty(mine, theirs.len());
-    for (k, v) in theirs {
-        add(mine.entry(rekey(k)).or_default(), v);
-    }
-}
-
-/// Makes room for `n` entries in a map that holds none (a map that holds
-/// some may share keys with what comes: it grows as needed).
-fn reserve_if_empty<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, n: usize) {
-    if map.is_empty() {
-        map.reserve(n);
-    }
 }
 
 /// What kind of warning.
@@ -1351,6 +1322,7 @@ struct Staged {
     acr: Vec<(AcrKey, Agg)>,
     licenses: Vec<(LicenseKey, LicenseAgg)>,
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
+    excluded: Vec<(ExcludedKey, Agg)>,
     certifications: Vec<CertRecord>,
 }
 
@@ -1362,6 +1334,7 @@ impl Staged {
             + self.acr.len()
             + self.licenses.len()
             + self.license_starts.len()
+            + self.excluded.len()
             + self.certifications.len()
     }
 
@@ -1524,6 +1497,7 @@ impl<'r> FactsBuilder<'r> {
             + p.acr.len()
             + p.licenses.len()
             + p.license_starts.len()
+            + p.excluded.len()
             + p.certifications.len();
         if 2 * self.staged.len() >= held {
             self.flush_current();
@@ -1557,6 +1531,7 @@ impl<'r> FactsBuilder<'r> {
             .add_run(&mut self.staged.licenses, LicenseAgg::merge);
         p.license_starts
             .add_run(&mut self.staged.license_starts, LicenseStart::merge);
+        p.excluded.add_run(&mut self.staged.excluded, Agg::merge);
         // A partner's records come in one run, usually: held with no room
         // to spare (a later run grows the vector as usual).
         if p.certifications.is_empty() {
@@ -1672,10 +1647,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.revenue_usd, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.revenue_usd, row.line, trace);
             }
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
@@ -1755,10 +1727,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.quantity, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.quantity, row.line, trace);
             }
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
@@ -1869,10 +1838,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.acr_usd, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.acr_usd, row.line, trace);
             }
         }
     }
@@ -1909,8 +1875,7 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let (slot, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
-        let p = &mut self.partners[slot].1;
+        let (_, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
         match (workload, association) {
             (Some(w), Some(a)) => {
                 let start = LicenseStart {
@@ -1948,7 +1913,7 @@ impl<'r> FactsBuilder<'r> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                p.excluded.entry(key).or_default().add(
+                staged_entry(&mut self.staged.excluded, key).add(
                     Decimal::from(row.paid_seats),
                     row.line,
                     trace,

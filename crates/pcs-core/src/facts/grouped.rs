@@ -158,8 +158,9 @@ impl FactsBuilder<'_> {
         }
         let workload = self.labels.get(g.workload);
         let association = self.labels.get(g.association);
-        let p = self.partner(g.partner_id);
-        let tenant = p.tenant(g.customer_tenant_id, None);
+        let slot = self.partner_slot(g.partner_id);
+        self.stage_for(slot);
+        let tenant = self.partners[slot].1.tenant(g.customer_tenant_id, None);
         let key = ExcludedKey {
             table: g.table,
             tenant,
@@ -168,7 +169,7 @@ impl FactsBuilder<'_> {
             month: g.month,
             reason: g.reason,
         };
-        let agg = p.excluded.entry(key).or_default();
+        let agg = staged_entry(&mut self.staged.excluded, key);
         agg.amount += g.amount;
         agg.rows += g.rows;
     }
@@ -247,7 +248,7 @@ impl FactsBuilder<'_> {
                     month: g.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                p.excluded.entry(key).or_default()
+                staged_entry(&mut self.staged.excluded, key)
             }
         };
         agg.amount += g.amount;
@@ -304,7 +305,7 @@ impl FactsBuilder<'_> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                let agg = p.excluded.entry(key).or_default();
+                let agg = staged_entry(&mut self.staged.excluded, key);
                 agg.amount += Decimal::from(g.paid_seats);
                 agg.rows += g.rows;
             }
