@@ -1123,8 +1123,11 @@ pub struct FactsBuilder<'r> {
     rulebook: &'r Rulebook,
     months: MonthFilter,
     trace: bool,
-    /// Partners in order of first appearance, with their ids.
-    partners: Vec<(String, PartnerFacts)>,
+    /// Partners in order of first appearance, with their ids. The facts
+    /// are boxed: a vector's room to spare (up to half of it while it
+    /// grows, in every part of a parallel read) is then 32 bytes a slot,
+    /// not a whole `PartnerFacts`.
+    partners: Vec<(String, Box<PartnerFacts>)>,
     /// Index into `partners` by id.
     partner_index: HashMap<String, u32>,
     /// The partner of the previous row (index and id): files usually hold a
@@ -1166,6 +1169,9 @@ pub struct FactsBuilder<'r> {
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
+    /// Whether rows that count for nothing are grouped into
+    /// [`PartnerFacts::excluded`] ([`FactsBuilder::without_excluded`]).
+    keep_excluded: bool,
 }
 
 /// What the previous row's name resolved to, in the partner slot it was
@@ -1379,7 +1385,17 @@ impl<'r> FactsBuilder<'r> {
             staged: Staged::default(),
             parked: HashMap::default(),
             only: None,
+            keep_excluded: true,
         }
+    }
+
+    /// Keeps no groups of rows that counted for nothing
+    /// ([`PartnerFacts::excluded`] stays empty): for a caller that explains
+    /// nothing, as only explanations read them ([`crate::score::Detail::Full`]).
+    /// Warnings, every sum and every tenant are as without it.
+    pub fn without_excluded(mut self) -> Self {
+        self.keep_excluded = false;
+        self
     }
 
     /// Keeps the rows of `partner` only (every other row is skipped before
@@ -1427,7 +1443,7 @@ impl<'r> FactsBuilder<'r> {
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
         let i = self.partner_slot(id);
-        &mut self.partners[i].1
+        &mut *self.partners[i].1
     }
 
     /// The index of a partner in `partners`, added when new.
@@ -1437,7 +1453,7 @@ impl<'r> FactsBuilder<'r> {
             _ => {
                 let i = match self.partner_index.get(id) {
                     Some(&i) => i,
-                    None => self.insert_partner(id.to_string(), PartnerFacts::default()),
+                    None => self.insert_partner(id.to_string(), Box::default()),
                 };
                 self.last_partner = Some((i, id.into()));
                 i
@@ -1446,7 +1462,7 @@ impl<'r> FactsBuilder<'r> {
         i as usize
     }
 
-    fn insert_partner(&mut self, id: String, facts: PartnerFacts) -> u32 {
+    fn insert_partner(&mut self, id: String, facts: Box<PartnerFacts>) -> u32 {
         let i = self.partners.len() as u32;
         self.partner_index.insert(id.clone(), i);
         self.partners.push((id, facts));
@@ -1575,7 +1591,7 @@ impl<'r> FactsBuilder<'r> {
     ) -> Self {
         let mut b = FactsBuilder::new(rulebook, months, trace);
         for (id, p) in facts.partners {
-            b.insert_partner(id, p);
+            b.insert_partner(id, Box::new(p));
         }
         for w in facts.warnings {
             b.warnings
@@ -1613,7 +1629,7 @@ impl<'r> FactsBuilder<'r> {
             }
             _ => None,
         };
-        let excluded_labels = match (keep, reason) {
+        let excluded_labels = match (keep && self.keep_excluded, reason) {
             (true, Some(_)) => Some((
                 match workload {
                     Some(w) => self.labels.get(&rb.revenue.workloads[w as usize].name),
@@ -1649,6 +1665,7 @@ impl<'r> FactsBuilder<'r> {
                 };
                 staged_entry(&mut self.staged.excluded, key).add(row.revenue_usd, row.line, trace);
             }
+            (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
     }
@@ -1692,7 +1709,7 @@ impl<'r> FactsBuilder<'r> {
         };
         let keep = self.months.keeps(row.month);
         let trace = self.trace && self.trace_months.keeps(row.month);
-        let excluded_labels = match (keep, reason) {
+        let excluded_labels = match (keep && self.keep_excluded, reason) {
             (true, Some(_)) => Some((
                 match workload {
                     Some(u) => self.labels.usage(rb, u),
@@ -1729,6 +1746,7 @@ impl<'r> FactsBuilder<'r> {
                 };
                 staged_entry(&mut self.staged.excluded, key).add(row.quantity, row.line, trace);
             }
+            (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
     }
@@ -1829,6 +1847,7 @@ impl<'r> FactsBuilder<'r> {
                     agg.add_subscription(row.subscription_id, row.acr_usd);
                 }
             }
+            None if !self.keep_excluded => {}
             None => {
                 let key = ExcludedKey {
                     table: Table::Acr,
@@ -1894,7 +1913,7 @@ impl<'r> FactsBuilder<'r> {
                     }
                 }
             }
-            _ if keep => {
+            _ if keep && self.keep_excluded => {
                 let key = ExcludedKey {
                     table: Table::Licenses,
                     tenant: t,
@@ -1966,6 +1985,7 @@ impl<'r> FactsBuilder<'r> {
         let mut b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
             .trace_only(self.trace_months.clone(), self.trace_area_months.clone());
         b.only = self.only.clone();
+        b.keep_excluded = self.keep_excluded;
         match self.vocabulary {
             Some(v) => b.with_areas(v, self.area_months.clone()),
             None => b,
@@ -1985,7 +2005,7 @@ impl<'r> FactsBuilder<'r> {
         other.flush_staged();
         for (id, facts) in other.partners {
             match self.partner_index.get(&id) {
-                Some(&i) => self.partners[i as usize].1.merge(facts),
+                Some(&i) => self.partners[i as usize].1.merge(*facts),
                 None => {
                     self.insert_partner(id, facts);
                 }
@@ -2015,7 +2035,7 @@ impl<'r> FactsBuilder<'r> {
             (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
         });
         DatasetFacts {
-            partners: self.partners.into_iter().collect(),
+            partners: self.partners.into_iter().map(|(id, p)| (id, *p)).collect(),
             warnings,
         }
     }
@@ -2632,21 +2652,38 @@ mod compact_tests {
         ) {
             let set = RulebookSet::builtin();
             let rb = &set.versions()[0];
+            let feed = |b: &mut FactsBuilder<'_>| {
+                for (line, &(t, w, a, m)) in rows.iter().enumerate() {
+                    b.add_revenue(&RevenueRow {
+                        partner_id: "P1",
+                        customer_tenant_id: &format!("T{t}"),
+                        customer_name: None,
+                        subscription_id: None,
+                        workload: WORKLOADS[w as usize],
+                        month: MONTHS[m as usize].parse().unwrap(),
+                        revenue_usd: Decimal::ONE,
+                        association: ASSOCIATIONS[a as usize],
+                        line: line as u64 + 2,
+                    });
+                }
+            };
             let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
-            for (line, &(t, w, a, m)) in rows.iter().enumerate() {
-                b.add_revenue(&RevenueRow {
-                    partner_id: "P1",
-                    customer_tenant_id: &format!("T{t}"),
-                    customer_name: None,
-                    subscription_id: None,
-                    workload: WORKLOADS[w as usize],
-                    month: MONTHS[m as usize].parse().unwrap(),
-                    revenue_usd: Decimal::ONE,
-                    association: ASSOCIATIONS[a as usize],
-                    line: line as u64 + 2,
-                });
-            }
+            feed(&mut b);
             let facts = b.finish();
+            // Without the excluded groups (read in a part, as a parallel
+            // reader does): everything else the same.
+            let mut without = FactsBuilder::new(rb, MonthFilter::All, false).without_excluded();
+            let mut part = without.empty_like();
+            feed(&mut part);
+            without.merge(part);
+            let without = without.finish();
+            prop_assert_eq!(&without.warnings, &facts.warnings);
+            prop_assert_eq!(without.partners.len(), facts.partners.len());
+            for (id, p) in &facts.partners {
+                let mut p = p.clone();
+                p.excluded = SortedMap::default();
+                prop_assert_eq!(&without.partners[id], &p);
+            }
             let Some(p) = facts.partners.get("P1") else { return Ok(()) };
             let mut seen: Vec<Arc<str>> = Vec::new();
             for k in p.excluded.keys() {

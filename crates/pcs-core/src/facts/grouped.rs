@@ -156,6 +156,12 @@ impl FactsBuilder<'_> {
         if !self.months.keeps(g.month) {
             return;
         }
+        if !self.keep_excluded {
+            // The partner and the tenant are known, as when it keeps them.
+            let slot = self.partner_slot(g.partner_id);
+            self.partners[slot].1.tenant(g.customer_tenant_id, None);
+            return;
+        }
         let workload = self.labels.get(g.workload);
         let association = self.labels.get(g.association);
         let slot = self.partner_slot(g.partner_id);
@@ -239,6 +245,7 @@ impl FactsBuilder<'_> {
         let s = p.service_keyed(key, g.service);
         let agg = match association {
             Some(a) => staged_entry(&mut self.staged.acr, (t, s, g.month, a, offer)),
+            None if !self.keep_excluded => return,
             None => {
                 let key = ExcludedKey {
                     table: Table::Acr,
@@ -286,7 +293,7 @@ impl FactsBuilder<'_> {
                     agg.rows += g.rows;
                 }
             }
-            _ if keep => {
+            _ if keep && self.keep_excluded => {
                 let key = ExcludedKey {
                     table: Table::Licenses,
                     tenant: t,
