@@ -1443,7 +1443,7 @@ impl<'r> FactsBuilder<'r> {
 
     fn partner(&mut self, id: &str) -> &mut PartnerFacts {
         let i = self.partner_slot(id);
-        &mut *self.partners[i].1
+        &mut self.partners[i].1
     }
 
     /// The index of a partner in `partners`, added when new.
