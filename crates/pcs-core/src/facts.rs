@@ -395,8 +395,70 @@ pub struct UsageAgg {
     pub total: Agg,
     /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
     /// while every row named the workload itself, the common case.
-    #[allow(clippy::box_collection)]
-    products: Option<Box<Vec<ProductQuantity>>>,
+    products: Option<Box<Products>>,
+}
+
+/// Quantities by product of a [`UsageAgg`]: most lists hold two entries
+/// (the workload itself and the one product that rolled up into it), kept
+/// in place, so that a list is one 48-byte block (a boxed `Vec` was two
+/// blocks, of 24 and 40 bytes); a longer list is a vector.
+#[derive(Clone, Debug)]
+enum Products {
+    /// Up to two entries: `items[..len]`.
+    Few {
+        len: u8,
+        items: [ProductQuantity; 2],
+    },
+    /// More.
+    Many(Vec<ProductQuantity>),
+}
+
+impl Products {
+    fn of(list: Vec<ProductQuantity>) -> Products {
+        match *list.as_slice() {
+            [a] => Products::Few {
+                len: 1,
+                items: [a, (None, Decimal::ZERO)],
+            },
+            [a, b] => Products::Few {
+                len: 2,
+                items: [a, b],
+            },
+            _ => Products::Many(list),
+        }
+    }
+
+    fn as_slice(&self) -> &[ProductQuantity] {
+        match self {
+            Products::Few { len, items } => &items[..usize::from(*len)],
+            Products::Many(v) => v,
+        }
+    }
+
+    /// Adds `quantity` to `product`'s entry, pushed when absent.
+    fn add(&mut self, product: Option<u16>, quantity: Decimal) {
+        let list = match self {
+            Products::Few { len, items } => &mut items[..usize::from(*len)],
+            Products::Many(v) => v.as_mut_slice(),
+        };
+        if let Some((_, q)) = list.iter_mut().find(|(p, _)| *p == product) {
+            *q += quantity;
+            return;
+        }
+        match self {
+            Products::Few { len, items } if *len < 2 => {
+                items[usize::from(*len)] = (product, quantity);
+                *len += 1;
+            }
+            Products::Few { items, .. } => {
+                let mut v = Vec::with_capacity(4);
+                v.extend_from_slice(items);
+                v.push((product, quantity));
+                *self = Products::Many(v);
+            }
+            Products::Many(v) => v.push((product, quantity)),
+        }
+    }
 }
 
 impl PartialEq for UsageAgg {
@@ -410,13 +472,13 @@ impl UsageAgg {
     /// order; **empty while every row named the workload itself**, the
     /// total then being the workload's own quantity.
     pub fn by_product(&self) -> &[ProductQuantity] {
-        self.products.as_deref().map_or(&[], |p| p.as_slice())
+        self.products.as_deref().map_or(&[], Products::as_slice)
     }
 
     /// Sets the quantities by product (for what-if changes to a total;
     /// an empty list: every row named the workload itself).
     pub fn set_by_product(&mut self, by_product: Vec<ProductQuantity>) {
-        self.products = (!by_product.is_empty()).then(|| Box::new(by_product));
+        self.products = (!by_product.is_empty()).then(|| Box::new(Products::of(by_product)));
     }
 
     fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
@@ -430,11 +492,7 @@ impl UsageAgg {
         if product.is_none() && self.products.is_none() {
             return;
         }
-        let products = self.spell_out();
-        match products.iter_mut().find(|(p, _)| *p == product) {
-            Some((_, q)) => *q += quantity,
-            None => products.push((product, quantity)),
-        }
+        self.spell_out().add(product, quantity);
     }
 
     /// Adds a group of `rows` rows of `product` summed elsewhere.
@@ -447,16 +505,13 @@ impl UsageAgg {
     /// The quantities by product, the implicit entry of the workload itself
     /// (the total so far, when rows were added) written out first when the
     /// list is absent.
-    fn spell_out(&mut self) -> &mut Vec<ProductQuantity> {
+    fn spell_out(&mut self) -> &mut Products {
         let (rows, amount) = (self.total.rows, self.total.amount);
         self.products.get_or_insert_with(|| {
-            // Room for the workload's own entry and the product about to
-            // be added: most usage aggregates never hold more.
-            let mut p = Box::new(Vec::with_capacity(usize::from(rows > 0) + 1));
-            if rows > 0 {
-                p.push((None, amount));
-            }
-            p
+            Box::new(Products::Few {
+                len: u8::from(rows > 0),
+                items: [(None, amount), (None, Decimal::ZERO)],
+            })
         })
     }
 
@@ -470,11 +525,8 @@ impl UsageAgg {
         self.total.merge(other.total);
         let Some(theirs) = other.products else { return };
         let mine = self.spell_out();
-        for (p, q) in *theirs {
-            match mine.iter_mut().find(|(x, _)| *x == p) {
-                Some((_, s)) => *s += q,
-                None => mine.push((p, q)),
-            }
+        for &(p, q) in theirs.as_slice() {
+            mine.add(p, q);
         }
     }
 }
@@ -2624,6 +2676,46 @@ mod compact_tests {
             }
         }
         out
+    }
+
+    proptest! {
+        /// A product list (two entries in place, then a vector) reads as
+        /// the plain vector it replaces: entries in first-seen order, each
+        /// product's quantities summed; made from a list, it reads as it.
+        #[test]
+        fn product_lists_read_as_a_plain_vector(
+            adds in prop::collection::vec((prop::option::of(0u16..4), -1000i64..1000), 0..12),
+        ) {
+            let mut list = Products::Few { len: 0, items: [(None, Decimal::ZERO); 2] };
+            let mut plain: Vec<ProductQuantity> = Vec::new();
+            for &(p, q) in &adds {
+                let q = Decimal::new(q, 1);
+                list.add(p, q);
+                match plain.iter_mut().find(|(x, _)| *x == p) {
+                    Some((_, s)) => *s += q,
+                    None => plain.push((p, q)),
+                }
+                prop_assert_eq!(list.as_slice(), plain.as_slice());
+                prop_assert_eq!(matches!(list, Products::Few { .. }), plain.len() <= 2);
+            }
+            let made = Products::of(plain.clone());
+            prop_assert_eq!(made.as_slice(), plain.as_slice());
+        }
+    }
+
+    #[test]
+    fn a_product_list_of_two_is_one_block_of_48_bytes() {
+        assert!(std::mem::size_of::<Products>() <= 48);
+        for n in 0..=3u16 {
+            let list: Vec<ProductQuantity> = (0..n).map(|p| (Some(p), Decimal::from(p))).collect();
+            let p = Products::of(list.clone());
+            assert_eq!(p.as_slice(), list.as_slice());
+            assert_eq!(
+                matches!(p, Products::Few { .. }),
+                (1..=2).contains(&n),
+                "{n}"
+            );
+        }
     }
 
     /// Workload and association spellings of revenue rows: known, known
