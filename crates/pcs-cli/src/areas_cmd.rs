@@ -89,6 +89,12 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
     )?;
     let vocab = &read.vocab;
 
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        ScoreFormat::Table
+    } else {
+        ScoreFormat::Jsonl
+    });
     let (mut facts, dataset) = match &args.cluster {
         Some(cluster) => crate::cluster::load_areas(
             cluster,
@@ -105,6 +111,9 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
             let options = LoadOptions {
                 months: MonthFilter::Only(ba_period.data_months().to_vec()),
                 trace: args.explain,
+                // Only explanations and scorecards read the rows that
+                // counted for nothing ([`write_all`]'s detail).
+                excluded: args.explain || format == ScoreFormat::Table,
                 progress,
                 ..LoadOptions::default()
             };
@@ -135,12 +144,6 @@ pub fn run(args: &ScoreArgs, areas: &[&str]) -> Result<(), Failure> {
         .map(|(rb, p)| (AreaEngine::new(rb, vocab, ba), *p))
         .collect();
 
-    let stdout = std::io::stdout();
-    let format = args.format.unwrap_or(if stdout.is_terminal() {
-        ScoreFormat::Table
-    } else {
-        ScoreFormat::Jsonl
-    });
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let scorecards = !args.partners.is_empty();
     let written = write_all(

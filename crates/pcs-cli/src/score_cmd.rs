@@ -121,6 +121,12 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
     }
     let set = crate::rulebooks::load(&args.rulebook)?;
     let (rb, period) = resolve_when(&set, &args.when)?;
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        ScoreFormat::Table
+    } else {
+        ScoreFormat::Jsonl
+    });
     let (facts, dataset) = match &args.cluster {
         Some(cluster) => crate::cluster::load(cluster, &args.dataset, rb, &period, args.explain)?,
         None => {
@@ -129,6 +135,9 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
             let options = LoadOptions {
                 months: MonthFilter::Only(period.data_months().to_vec()),
                 trace: args.explain,
+                // Only explanations and scorecards read the rows that
+                // counted for nothing ([`write_scores`]'s detail).
+                excluded: args.explain || format == ScoreFormat::Table,
                 progress,
                 ..LoadOptions::default()
             };
@@ -153,12 +162,6 @@ pub fn run(args: &ScoreArgs) -> Result<(), Failure> {
         .filter(|(id, _)| args.partners.is_empty() || args.partners.contains(id))
         .collect();
 
-    let stdout = std::io::stdout();
-    let format = args.format.unwrap_or(if stdout.is_terminal() {
-        ScoreFormat::Table
-    } else {
-        ScoreFormat::Jsonl
-    });
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = write_scores(&mut out, format, rb, period, &selected, args.explain);
     let result = written

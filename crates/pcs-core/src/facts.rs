@@ -28,11 +28,11 @@ use crate::rulebook::{AssociationId, CertificationId, Rulebook, UsageName};
 use crate::vocab::Vocabulary;
 
 pub mod grouped;
+pub mod id;
 pub mod sorted;
-pub mod subscription;
 
+pub use id::CompactId;
 pub use sorted::SortedMap;
-pub use subscription::SubscriptionId;
 
 /// The tables of a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -262,10 +262,13 @@ pub struct ExcludedKey {
     pub table: Table,
     /// Tenant index in [`PartnerFacts::tenants`].
     pub tenant: u32,
-    /// The workload: its rulebook name when known, else as first written.
-    pub workload: String,
-    /// The association: its rulebook name when known, else as first written.
-    pub association: String,
+    /// The workload: its rulebook name when known, else as first written
+    /// (trimmed). Shared by every key of a read that names it alike
+    /// ([`FactsBuilder`] holds each label once), not a `String` per key.
+    pub workload: Arc<str>,
+    /// The association: its rulebook name when known, else as first written
+    /// (trimmed), shared alike.
+    pub association: Arc<str>,
     /// The month.
     pub month: Month,
     /// Why.
@@ -296,7 +299,7 @@ pub struct Agg {
 #[derive(Clone, Debug, Default)]
 struct AggTrace {
     lines: Vec<u64>,
-    subscriptions: Vec<(SubscriptionId, Decimal)>,
+    subscriptions: Vec<(CompactId, Decimal)>,
 }
 
 /// Pushes `item`, making room for exactly one at the first push.
@@ -324,7 +327,7 @@ impl Agg {
 
     /// Amount by subscription, in first-seen order, when the builder
     /// traces and rows name one.
-    pub fn subscriptions(&self) -> &[(SubscriptionId, Decimal)] {
+    pub fn subscriptions(&self) -> &[(CompactId, Decimal)] {
         self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
     }
 
@@ -343,15 +346,15 @@ impl Agg {
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
         let subs = &mut self.trace_mut().subscriptions;
-        let packed = SubscriptionId::packed(sub);
+        let packed = CompactId::inline(sub);
         let found = match &packed {
             Some(id) => subs.iter_mut().find(|(s, _)| s == id),
-            None => subs.iter_mut().find(|(s, _)| s.as_text() == Some(sub)),
+            None => subs.iter_mut().find(|(s, _)| s.as_boxed() == Some(sub)),
         };
         match found {
             Some((_, a)) => *a += amount,
             None => {
-                let id = packed.unwrap_or_else(|| SubscriptionId::new(sub));
+                let id = packed.unwrap_or_else(|| CompactId::new(sub));
                 push_snug(subs, (id, amount));
             }
         }
@@ -392,8 +395,70 @@ pub struct UsageAgg {
     pub total: Agg,
     /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
     /// while every row named the workload itself, the common case.
-    #[allow(clippy::box_collection)]
-    products: Option<Box<Vec<ProductQuantity>>>,
+    products: Option<Box<Products>>,
+}
+
+/// Quantities by product of a [`UsageAgg`]: most lists hold two entries
+/// (the workload itself and the one product that rolled up into it), kept
+/// in place, so that a list is one 48-byte block (a boxed `Vec` was two
+/// blocks, of 24 and 40 bytes); a longer list is a vector.
+#[derive(Clone, Debug)]
+enum Products {
+    /// Up to two entries: `items[..len]`.
+    Few {
+        len: u8,
+        items: [ProductQuantity; 2],
+    },
+    /// More.
+    Many(Vec<ProductQuantity>),
+}
+
+impl Products {
+    fn of(list: Vec<ProductQuantity>) -> Products {
+        match *list.as_slice() {
+            [a] => Products::Few {
+                len: 1,
+                items: [a, (None, Decimal::ZERO)],
+            },
+            [a, b] => Products::Few {
+                len: 2,
+                items: [a, b],
+            },
+            _ => Products::Many(list),
+        }
+    }
+
+    fn as_slice(&self) -> &[ProductQuantity] {
+        match self {
+            Products::Few { len, items } => &items[..usize::from(*len)],
+            Products::Many(v) => v,
+        }
+    }
+
+    /// Adds `quantity` to `product`'s entry, pushed when absent.
+    fn add(&mut self, product: Option<u16>, quantity: Decimal) {
+        let list = match self {
+            Products::Few { len, items } => &mut items[..usize::from(*len)],
+            Products::Many(v) => v.as_mut_slice(),
+        };
+        if let Some((_, q)) = list.iter_mut().find(|(p, _)| *p == product) {
+            *q += quantity;
+            return;
+        }
+        match self {
+            Products::Few { len, items } if *len < 2 => {
+                items[usize::from(*len)] = (product, quantity);
+                *len += 1;
+            }
+            Products::Few { items, .. } => {
+                let mut v = Vec::with_capacity(4);
+                v.extend_from_slice(items);
+                v.push((product, quantity));
+                *self = Products::Many(v);
+            }
+            Products::Many(v) => v.push((product, quantity)),
+        }
+    }
 }
 
 impl PartialEq for UsageAgg {
@@ -407,13 +472,13 @@ impl UsageAgg {
     /// order; **empty while every row named the workload itself**, the
     /// total then being the workload's own quantity.
     pub fn by_product(&self) -> &[ProductQuantity] {
-        self.products.as_deref().map_or(&[], |p| p.as_slice())
+        self.products.as_deref().map_or(&[], Products::as_slice)
     }
 
     /// Sets the quantities by product (for what-if changes to a total;
     /// an empty list: every row named the workload itself).
     pub fn set_by_product(&mut self, by_product: Vec<ProductQuantity>) {
-        self.products = (!by_product.is_empty()).then(|| Box::new(by_product));
+        self.products = (!by_product.is_empty()).then(|| Box::new(Products::of(by_product)));
     }
 
     fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
@@ -427,11 +492,7 @@ impl UsageAgg {
         if product.is_none() && self.products.is_none() {
             return;
         }
-        let products = self.spell_out();
-        match products.iter_mut().find(|(p, _)| *p == product) {
-            Some((_, q)) => *q += quantity,
-            None => products.push((product, quantity)),
-        }
+        self.spell_out().add(product, quantity);
     }
 
     /// Adds a group of `rows` rows of `product` summed elsewhere.
@@ -444,16 +505,13 @@ impl UsageAgg {
     /// The quantities by product, the implicit entry of the workload itself
     /// (the total so far, when rows were added) written out first when the
     /// list is absent.
-    fn spell_out(&mut self) -> &mut Vec<ProductQuantity> {
+    fn spell_out(&mut self) -> &mut Products {
         let (rows, amount) = (self.total.rows, self.total.amount);
         self.products.get_or_insert_with(|| {
-            // Room for the workload's own entry and the product about to
-            // be added: most usage aggregates never hold more.
-            let mut p = Box::new(Vec::with_capacity(usize::from(rows > 0) + 1));
-            if rows > 0 {
-                p.push((None, amount));
-            }
-            p
+            Box::new(Products::Few {
+                len: u8::from(rows > 0),
+                items: [(None, amount), (None, Decimal::ZERO)],
+            })
         })
     }
 
@@ -467,31 +525,30 @@ impl UsageAgg {
         self.total.merge(other.total);
         let Some(theirs) = other.products else { return };
         let mine = self.spell_out();
-        for (p, q) in *theirs {
-            match mine.iter_mut().find(|(x, _)| *x == p) {
-                Some((_, s)) => *s += q,
-                None => mine.push((p, q)),
-            }
+        for &(p, q) in theirs.as_slice() {
+            mine.add(p, q);
         }
     }
 }
 
-/// A customer tenant of a partner.
+/// A customer tenant of a partner (48 bytes, and no heap when its id is
+/// a canonical GUID and its name short: [`CompactId`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
-    /// The tenant id (a boxed `str`: 16 bytes, where a `String` is 24).
-    pub id: Box<str>,
+    /// The tenant id.
+    pub id: CompactId,
     /// The first non-empty customer name seen for it.
-    pub name: Option<Box<str>>,
+    pub name: Option<CompactId>,
 }
 
-/// A person linked to a partner.
+/// A person linked to a partner (48 bytes, and no heap when its id and
+/// name are short: [`CompactId`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Person {
-    /// The person id (a boxed `str`: 16 bytes, where a `String` is 24).
-    pub id: Box<str>,
+    /// The person id.
+    pub id: CompactId,
     /// The first non-empty name seen.
-    pub name: Option<Box<str>>,
+    pub name: Option<CompactId>,
 }
 
 /// One certification row of a person.
@@ -543,7 +600,7 @@ pub struct PartnerFacts {
     /// Eligible usage per (tenant, rate-card workload, month).
     pub usage: SortedMap<PairKey, UsageAgg>,
     /// Rows that counted for nothing, grouped.
-    pub excluded: HashMap<ExcludedKey, Agg>,
+    pub excluded: SortedMap<ExcludedKey, Agg>,
     /// People; certification records index into this.
     pub people: Vec<Person>,
     /// Positions in `people` by id.
@@ -724,23 +781,23 @@ impl PartnerFacts {
         if let Some(&i) = self
             .tenant_index
             .0
-            .find(hash, |&i| tenants[i as usize].id.as_ref() == id)
+            .find(hash, |&i| tenants[i as usize].id.is(id))
         {
             if tenants[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenants[i as usize].name = Some(n.into());
+                tenants[i as usize].name = Some(CompactId::new(n));
             }
             return i;
         }
         let i = tenants.len() as u32;
         tenants.push(Tenant {
             id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(Box::from),
+            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
         });
         self.tenant_index
             .0
-            .insert_unique(hash, i, |&j| id_hash(&tenants[j as usize].id));
+            .insert_unique(hash, i, |&j| tenants[j as usize].id.with_text(id_hash));
         i
     }
 
@@ -750,30 +807,30 @@ impl PartnerFacts {
         if let Some(&i) = self
             .person_index
             .0
-            .find(hash, |&i| people[i as usize].id.as_ref() == id)
+            .find(hash, |&i| people[i as usize].id.is(id))
         {
             if people[i as usize].name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                people[i as usize].name = Some(n.into());
+                people[i as usize].name = Some(CompactId::new(n));
             }
             return i;
         }
         let i = people.len() as u32;
         people.push(Person {
             id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(Box::from),
+            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
         });
         self.person_index
             .0
-            .insert_unique(hash, i, |&j| id_hash(&people[j as usize].id));
+            .insert_unique(hash, i, |&j| people[j as usize].id.with_text(id_hash));
         i
     }
 
     fn person_of(&self, id: &str) -> Option<u32> {
         self.person_index
             .0
-            .find(id_hash(id), |&i| self.people[i as usize].id.as_ref() == id)
+            .find(id_hash(id), |&i| self.people[i as usize].id.is(id))
             .copied()
     }
 
@@ -836,23 +893,35 @@ impl PartnerFacts {
     pub fn tenant_index(&self, id: &str) -> Option<u32> {
         self.tenant_index
             .0
-            .find(id_hash(id), |&i| self.tenants[i as usize].id.as_ref() == id)
+            .find(id_hash(id), |&i| self.tenants[i as usize].id.is(id))
             .copied()
     }
 
     /// Merges another partial aggregate of the same partner into this one.
-    pub fn merge(&mut self, other: PartnerFacts) {
+    pub fn merge(&mut self, mut other: PartnerFacts) {
         if self.name.is_none() {
-            self.name = other.name;
+            self.name = other.name.take();
         }
         if self.anniversary_date.is_none() {
             self.anniversary_date = other.anniversary_date;
         }
-        let tenant_map: Vec<u32> = other
-            .tenants
-            .iter()
-            .map(|t| self.tenant(&t.id, t.name.as_deref()))
-            .collect();
+        // Knowing no tenant yet, this partner takes the part's tenants and
+        // their index as they are (not made again one by one, with room
+        // to spare).
+        let tenant_map: Vec<u32> = if self.tenants.is_empty() {
+            self.tenants = std::mem::take(&mut other.tenants);
+            self.tenant_index = std::mem::take(&mut other.tenant_index);
+            (0..self.tenants.len() as u32).collect()
+        } else {
+            other
+                .tenants
+                .iter()
+                .map(|t| {
+                    let name = t.name.as_ref().map(CompactId::as_str);
+                    t.id.with_text(|id| self.tenant(id, name.as_deref()))
+                })
+                .collect()
+        };
         // Parts of a read usually hold each partner's rows of one table
         // whole: a map of this partner that is still empty takes the part's
         // as it is when no tenant changes index, else is sized once.
@@ -870,8 +939,7 @@ impl PartnerFacts {
             |(t, w, m)| (tenant(t), w, m),
             UsageAgg::merge,
         );
-        merge_map(
-            &mut self.excluded,
+        self.excluded.merge_rekeyed(
             other.excluded,
             same_tenants,
             |mut key| {
@@ -899,11 +967,20 @@ impl PartnerFacts {
             |(t, w, a)| (tenant(t), w, a),
             LicenseStart::merge,
         );
-        let person_map: Vec<u32> = other
-            .people
-            .iter()
-            .map(|p| self.person(&p.id, p.name.as_deref()))
-            .collect();
+        let person_map: Vec<u32> = if self.people.is_empty() {
+            self.people = std::mem::take(&mut other.people);
+            self.person_index = std::mem::take(&mut other.person_index);
+            (0..self.people.len() as u32).collect()
+        } else {
+            other
+                .people
+                .iter()
+                .map(|p| {
+                    let name = p.name.as_ref().map(CompactId::as_str);
+                    p.id.with_text(|id| self.person(id, name.as_deref()))
+                })
+                .collect()
+        };
         let mut certifications = other.certifications;
         for c in &mut certifications {
             c.person = person_map[c.person as usize];
@@ -916,37 +993,17 @@ impl PartnerFacts {
     }
 }
 
+/// Gives back a vector's room to spare when it is more than a quarter of
+/// what it holds.
+fn trim<T>(v: &mut Vec<T>) {
+    if v.capacity() - v.len() > v.len() / 4 {
+        v.shrink_to_fit();
+    }
+}
+
 /// Whether an index map sends every index to itself.
 fn is_identity(map: &[u32]) -> bool {
     map.iter().enumerate().all(|(i, &j)| j as usize == i)
-}
-
-/// Merges `theirs` into `mine` with keys renamed by `rekey` and values
-/// added by `add`. An empty `mine` takes `theirs` as it is when no key
-/// changes (`same_keys`), else room for all of it at once.
-fn merge_map<K: std::hash::Hash + Eq, V: Default>(
-    mine: &mut HashMap<K, V>,
-    theirs: HashMap<K, V>,
-    same_keys: bool,
-    rekey: impl Fn(K) -> K,
-    add: impl Fn(&mut V, V),
-) {
-    if mine.is_empty() && same_keys {
-        *mine = theirs;
-        return;
-    }
-    reserve_if_empty(mine, theirs.len());
-    for (k, v) in theirs {
-        add(mine.entry(rekey(k)).or_default(), v);
-    }
-}
-
-/// Makes room for `n` entries in a map that holds none (a map that holds
-/// some may share keys with what comes: it grows as needed).
-fn reserve_if_empty<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, n: usize) {
-    if map.is_empty() {
-        map.reserve(n);
-    }
 }
 
 /// What kind of warning.
@@ -1118,8 +1175,11 @@ pub struct FactsBuilder<'r> {
     rulebook: &'r Rulebook,
     months: MonthFilter,
     trace: bool,
-    /// Partners in order of first appearance, with their ids.
-    partners: Vec<(String, PartnerFacts)>,
+    /// Partners in order of first appearance, with their ids. The facts
+    /// are boxed: a vector's room to spare (up to half of it while it
+    /// grows, in every part of a parallel read) is then 32 bytes a slot,
+    /// not a whole `PartnerFacts`.
+    partners: Vec<(String, Box<PartnerFacts>)>,
     /// Index into `partners` by id.
     partner_index: HashMap<String, u32>,
     /// The partner of the previous row (index and id): files usually hold a
@@ -1135,6 +1195,8 @@ pub struct FactsBuilder<'r> {
     /// Unknown certification names as written → the trimmed name that
     /// every record of the spelling shares.
     unknown_certifications: HashMap<String, Arc<str>>,
+    /// The workload and association labels of excluded groups, each held once.
+    labels: Labels,
     warnings: Warnings,
     /// The names of the acr and licenses tables; without it their rows only
     /// make their partner known.
@@ -1164,6 +1226,9 @@ pub struct FactsBuilder<'r> {
     /// With [`FactsBuilder::only_partner`]: the one partner whose rows are
     /// kept; every other row is skipped unread.
     only: Option<Box<str>>,
+    /// Whether rows that count for nothing are grouped into
+    /// [`PartnerFacts::excluded`] ([`FactsBuilder::without_excluded`]).
+    keep_excluded: bool,
 }
 
 /// What the previous row's name resolved to, in the partner slot it was
@@ -1233,6 +1298,37 @@ fn cached<T: Copy>(cache: &mut Names<T>, raw: &str, resolve: impl FnOnce(&str) -
     v
 }
 
+/// Labels of excluded groups ([`ExcludedKey`]), each text held once and
+/// shared by every key that names it.
+#[derive(Default)]
+struct Labels {
+    texts: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    /// The label of each resolved usage name met ([`usage_label`]).
+    usage: HashMap<(u16, Option<u16>), Arc<str>>,
+}
+
+impl Labels {
+    /// The shared label `text`.
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(l) = self.texts.get(text) {
+            return Arc::clone(l);
+        }
+        let l: Arc<str> = text.into();
+        self.texts.insert(Arc::clone(&l));
+        l
+    }
+
+    /// The shared label of a resolved usage name.
+    fn usage(&mut self, rb: &Rulebook, u: UsageName) -> Arc<str> {
+        if let Some(l) = self.usage.get(&(u.workload, u.product)) {
+            return Arc::clone(l);
+        }
+        let l = self.get(&usage_label(rb, u));
+        self.usage.insert((u.workload, u.product), Arc::clone(&l));
+        l
+    }
+}
+
 /// `raw`'s normalised name, kept in `keys` so that a spelling seen before
 /// normalises (allocates) nothing.
 fn normalized<'k>(keys: &'k mut HashMap<String, Box<str>>, raw: &str) -> &'k str {
@@ -1265,7 +1361,7 @@ impl LastTenant {
             if tenant.name.is_none()
                 && let Some(n) = name.filter(|n| !n.is_empty())
             {
-                tenant.name = Some(n.into());
+                tenant.name = Some(CompactId::new(n));
             }
             return t;
         }
@@ -1289,6 +1385,7 @@ struct Staged {
     acr: Vec<(AcrKey, Agg)>,
     licenses: Vec<(LicenseKey, LicenseAgg)>,
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
+    excluded: Vec<(ExcludedKey, Agg)>,
     certifications: Vec<CertRecord>,
 }
 
@@ -1300,6 +1397,7 @@ impl Staged {
             + self.acr.len()
             + self.licenses.len()
             + self.license_starts.len()
+            + self.excluded.len()
             + self.certifications.len()
     }
 
@@ -1329,6 +1427,7 @@ impl<'r> FactsBuilder<'r> {
             associations: Names::default(),
             certifications: Names::default(),
             unknown_certifications: HashMap::default(),
+            labels: Labels::default(),
             warnings: Warnings::default(),
             vocabulary: None,
             area_months: MonthFilter::All,
@@ -1343,7 +1442,17 @@ impl<'r> FactsBuilder<'r> {
             staged: Staged::default(),
             parked: Vec::new(),
             only: None,
+            keep_excluded: true,
         }
+    }
+
+    /// Keeps no groups of rows that counted for nothing
+    /// ([`PartnerFacts::excluded`] stays empty): for a caller that explains
+    /// nothing, as only explanations read them ([`crate::score::Detail::Full`]).
+    /// Warnings, every sum and every tenant are as without it.
+    pub fn without_excluded(mut self) -> Self {
+        self.keep_excluded = false;
+        self
     }
 
     /// Keeps the rows of `partner` only (every other row is skipped before
@@ -1403,7 +1512,7 @@ impl<'r> FactsBuilder<'r> {
         }
         let i = match self.partner_index.get(id) {
             Some(&i) => i,
-            None => self.insert_partner(id.to_string(), PartnerFacts::default()),
+            None => self.insert_partner(id.to_string(), Box::default()),
         };
         match &mut self.last_partner {
             Some((j, buf)) => {
@@ -1416,7 +1525,7 @@ impl<'r> FactsBuilder<'r> {
         i as usize
     }
 
-    fn insert_partner(&mut self, id: String, facts: PartnerFacts) -> u32 {
+    fn insert_partner(&mut self, id: String, facts: Box<PartnerFacts>) -> u32 {
         let i = self.partners.len() as u32;
         self.partner_index.insert(id.clone(), i);
         self.partners.push((id, facts));
@@ -1469,6 +1578,7 @@ impl<'r> FactsBuilder<'r> {
             + p.acr.len()
             + p.licenses.len()
             + p.license_starts.len()
+            + p.excluded.len()
             + p.certifications.len();
         if 2 * self.staged.len() >= held {
             self.flush_current();
@@ -1508,6 +1618,7 @@ impl<'r> FactsBuilder<'r> {
             .add_run(&mut self.staged.licenses, LicenseAgg::merge);
         p.license_starts
             .add_run(&mut self.staged.license_starts, LicenseStart::merge);
+        p.excluded.add_run(&mut self.staged.excluded, Agg::merge);
         // A partner's records come in one run, usually: held with no room
         // to spare (a later run grows the vector as usual).
         if p.certifications.is_empty() {
@@ -1515,6 +1626,11 @@ impl<'r> FactsBuilder<'r> {
                 .reserve_exact(self.staged.certifications.len());
         }
         p.certifications.append(&mut self.staged.certifications);
+        // The run's new tenants and people are held without much room to
+        // spare (a flush adds at least half as many entries as the partner
+        // held, so trimming costs a bounded number of moves per entry).
+        trim(&mut p.tenants);
+        trim(&mut p.people);
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
@@ -1527,10 +1643,12 @@ impl<'r> FactsBuilder<'r> {
         a
     }
 
-    fn association_label(&self, id: Option<AssociationId>, raw: &str) -> String {
+    fn association_label(&mut self, id: Option<AssociationId>, raw: &str) -> Arc<str> {
         match id {
-            Some(i) => self.rulebook.associations[i as usize].name.clone(),
-            None => raw.trim().to_string(),
+            Some(i) => self
+                .labels
+                .get(&self.rulebook.associations[i as usize].name),
+            None => self.labels.get(raw.trim()),
         }
     }
 
@@ -1544,7 +1662,7 @@ impl<'r> FactsBuilder<'r> {
     ) -> Self {
         let mut b = FactsBuilder::new(rulebook, months, trace);
         for (id, p) in facts.partners {
-            b.insert_partner(id, p);
+            b.insert_partner(id, Box::new(p));
         }
         for w in facts.warnings {
             b.warnings
@@ -1582,11 +1700,11 @@ impl<'r> FactsBuilder<'r> {
             }
             _ => None,
         };
-        let excluded_labels = match (keep, reason) {
+        let excluded_labels = match (keep && self.keep_excluded, reason) {
             (true, Some(_)) => Some((
                 match workload {
-                    Some(w) => rb.revenue.workloads[w as usize].name.clone(),
-                    None => row.workload.trim().to_string(),
+                    Some(w) => self.labels.get(&rb.revenue.workloads[w as usize].name),
+                    None => self.labels.get(row.workload.trim()),
                 },
                 self.association_label(association, row.association),
             )),
@@ -1616,11 +1734,9 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.revenue_usd, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.revenue_usd, row.line, trace);
             }
+            (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
     }
@@ -1664,11 +1780,11 @@ impl<'r> FactsBuilder<'r> {
         };
         let keep = self.months.keeps(row.month);
         let trace = self.trace && self.trace_months.keeps(row.month);
-        let excluded_labels = match (keep, reason) {
+        let excluded_labels = match (keep && self.keep_excluded, reason) {
             (true, Some(_)) => Some((
                 match workload {
-                    Some(u) => usage_label(rb, u),
-                    None => row.workload.trim().to_string(),
+                    Some(u) => self.labels.usage(rb, u),
+                    None => self.labels.get(row.workload.trim()),
                 },
                 self.association_label(association, row.association),
             )),
@@ -1699,11 +1815,9 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.quantity, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.quantity, row.line, trace);
             }
+            (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
         }
     }
@@ -1804,19 +1918,17 @@ impl<'r> FactsBuilder<'r> {
                     agg.add_subscription(row.subscription_id, row.acr_usd);
                 }
             }
+            None if !self.keep_excluded => {}
             None => {
                 let key = ExcludedKey {
                     table: Table::Acr,
                     tenant: t,
-                    workload: p.services[s as usize].clone(),
-                    association: row.association.trim().to_string(),
+                    workload: self.labels.get(&p.services[s as usize]),
+                    association: self.labels.get(row.association.trim()),
                     month: row.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                p.excluded
-                    .entry(key)
-                    .or_default()
-                    .add(row.acr_usd, row.line, trace);
+                staged_entry(&mut self.staged.excluded, key).add(row.acr_usd, row.line, trace);
             }
         }
     }
@@ -1853,8 +1965,7 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let (slot, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
-        let p = &mut self.partners[slot].1;
+        let (_, t) = self.staged_row(row.partner_id, row.customer_tenant_id, row.customer_name);
         match (workload, association) {
             (Some(w), Some(a)) => {
                 let start = LicenseStart {
@@ -1873,17 +1984,17 @@ impl<'r> FactsBuilder<'r> {
                     }
                 }
             }
-            _ if keep => {
+            _ if keep && self.keep_excluded => {
                 let key = ExcludedKey {
                     table: Table::Licenses,
                     tenant: t,
                     workload: match workload {
-                        Some(w) => v.workloads[w as usize].clone(),
-                        None => row.workload.trim().to_string(),
+                        Some(w) => self.labels.get(&v.workloads[w as usize]),
+                        None => self.labels.get(row.workload.trim()),
                     },
                     association: match association {
-                        Some(a) => v.associations[a as usize].clone(),
-                        None => row.association.trim().to_string(),
+                        Some(a) => self.labels.get(&v.associations[a as usize]),
+                        None => self.labels.get(row.association.trim()),
                     },
                     month: row.month,
                     reason: if workload.is_none() {
@@ -1892,7 +2003,7 @@ impl<'r> FactsBuilder<'r> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                p.excluded.entry(key).or_default().add(
+                staged_entry(&mut self.staged.excluded, key).add(
                     Decimal::from(row.paid_seats),
                     row.line,
                     trace,
@@ -1945,6 +2056,7 @@ impl<'r> FactsBuilder<'r> {
         let mut b = FactsBuilder::new(self.rulebook, self.months.clone(), self.trace)
             .trace_only(self.trace_months.clone(), self.trace_area_months.clone());
         b.only = self.only.clone();
+        b.keep_excluded = self.keep_excluded;
         match self.vocabulary {
             Some(v) => b.with_areas(v, self.area_months.clone()),
             None => b,
@@ -1964,12 +2076,15 @@ impl<'r> FactsBuilder<'r> {
         other.flush_staged();
         for (id, facts) in other.partners {
             match self.partner_index.get(&id) {
-                Some(&i) => self.partners[i as usize].1.merge(facts),
+                Some(&i) => self.partners[i as usize].1.merge(*facts),
                 None => {
                     self.insert_partner(id, facts);
                 }
             }
         }
+        // Parts are merged once per table: the partners (large entries)
+        // are then held without much room to spare.
+        trim(&mut self.partners);
         for (key, w) in other.warnings.map {
             match self.warnings.map.get_mut(&key) {
                 Some(mine) => {
@@ -1991,7 +2106,7 @@ impl<'r> FactsBuilder<'r> {
             (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
         });
         DatasetFacts {
-            partners: self.partners.into_iter().collect(),
+            partners: self.partners.into_iter().map(|(id, p)| (id, *p)).collect(),
             warnings,
         }
     }
@@ -2216,9 +2331,14 @@ mod tests {
         b.merge(part);
         b.merge(other);
         let mut facts = b.finish().partners.remove("P1").unwrap();
-        let ids: Vec<&str> = facts.tenants.iter().map(|t| &*t.id).collect();
+        let ids: Vec<String> = facts.tenants.iter().map(|t| t.id.to_string()).collect();
         assert_eq!(ids, ["T1", "T2", "T3", "T4"]);
-        assert_eq!(facts.tenants[0].name.as_deref(), Some("Name of T1"));
+        assert!(
+            facts.tenants[0]
+                .name
+                .as_ref()
+                .is_some_and(|n| n.is("Name of T1"))
+        );
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(facts.tenant_index(id), Some(i as u32));
         }
@@ -2305,8 +2425,13 @@ mod tests {
         }
         let p1 = &runs.partners["P1"];
         assert_eq!(p1.services, ["Storage", "Virtual Machines"]);
-        assert_eq!(p1.tenants[0].name.as_deref(), Some("One"));
-        assert_eq!(runs.partners["P2"].tenants[1].name.as_deref(), Some("Nine"));
+        assert!(p1.tenants[0].name.as_ref().is_some_and(|n| n.is("One")));
+        assert!(
+            runs.partners["P2"].tenants[1]
+                .name
+                .as_ref()
+                .is_some_and(|n| n.is("Nine"))
+        );
         let t1 = p1.tenant_index("T1").unwrap();
         let csp = vocab.association("CSP Tier 1").unwrap();
         let may = &p1.acr[&(t1, 0, m("2024-05"), csp, NO_OFFER)];
@@ -2356,11 +2481,13 @@ mod tests {
         assert!(std::mem::size_of::<Agg>() <= 32);
         assert!(std::mem::size_of::<LicenseAgg>() <= 32);
         // A certification record, a person and a tenant hold no spare
-        // capacity (boxed strings, a shared unknown name); the maps'
-        // entries are held once, in order ([`SortedMap`]).
+        // capacity (a shared unknown name; ids and short names inline,
+        // [`CompactId`]); the maps' entries are held once, in order
+        // ([`SortedMap`]); an excluded group's labels are shared.
         assert!(std::mem::size_of::<CertRecord>() <= 40);
-        assert!(std::mem::size_of::<Person>() <= 32);
-        assert!(std::mem::size_of::<Tenant>() <= 32);
+        assert!(std::mem::size_of::<Person>() <= 48);
+        assert!(std::mem::size_of::<Tenant>() <= 48);
+        assert!(std::mem::size_of::<ExcludedKey>() <= 48);
         assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 48);
         assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 48);
     }
@@ -2414,8 +2541,8 @@ mod tests {
         assert_eq!(
             y.subscriptions(),
             &[
-                (SubscriptionId::new("S1"), "80".parse().unwrap()),
-                (SubscriptionId::new("S2"), "1".parse().unwrap())
+                (CompactId::new("S1"), "80".parse().unwrap()),
+                (CompactId::new("S2"), "1".parse().unwrap())
             ]
         );
         assert_ne!(x, y);
@@ -2568,6 +2695,125 @@ mod compact_tests {
             }
         }
         out
+    }
+
+    proptest! {
+        /// A product list (two entries in place, then a vector) reads as
+        /// the plain vector it replaces: entries in first-seen order, each
+        /// product's quantities summed; made from a list, it reads as it.
+        #[test]
+        fn product_lists_read_as_a_plain_vector(
+            adds in prop::collection::vec((prop::option::of(0u16..4), -1000i64..1000), 0..12),
+        ) {
+            let mut list = Products::Few { len: 0, items: [(None, Decimal::ZERO); 2] };
+            let mut plain: Vec<ProductQuantity> = Vec::new();
+            for &(p, q) in &adds {
+                let q = Decimal::new(q, 1);
+                list.add(p, q);
+                match plain.iter_mut().find(|(x, _)| *x == p) {
+                    Some((_, s)) => *s += q,
+                    None => plain.push((p, q)),
+                }
+                prop_assert_eq!(list.as_slice(), plain.as_slice());
+                prop_assert_eq!(matches!(list, Products::Few { .. }), plain.len() <= 2);
+            }
+            let made = Products::of(plain.clone());
+            prop_assert_eq!(made.as_slice(), plain.as_slice());
+        }
+    }
+
+    #[test]
+    fn a_product_list_of_two_is_one_block_of_48_bytes() {
+        assert!(std::mem::size_of::<Products>() <= 48);
+        for n in 0..=3u16 {
+            let list: Vec<ProductQuantity> = (0..n).map(|p| (Some(p), Decimal::from(p))).collect();
+            let p = Products::of(list.clone());
+            assert_eq!(p.as_slice(), list.as_slice());
+            assert_eq!(
+                matches!(p, Products::Few { .. }),
+                (1..=2).contains(&n),
+                "{n}"
+            );
+        }
+    }
+
+    /// Workload and association spellings of revenue rows: known, known
+    /// in another spelling, unknown (with spaces around), not eligible.
+    const WORKLOADS: [&str; 4] = [
+        "Power BI",
+        " power bi ",
+        "  No such workload ",
+        "Dynamics 365 Sales",
+    ];
+    const ASSOCIATIONS: [&str; 4] = [
+        "CSP Tier 1",
+        "Nonsense",
+        " nonsense",
+        "Unknown association ",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// An excluded group's labels read as the `String`s they replace
+        /// (the rulebook's name when known, else the first spelling trimmed),
+        /// and every key that names a label alike shares one text.
+        #[test]
+        fn excluded_labels_read_as_written_and_are_shared(
+            rows in prop::collection::vec((0u8..3, 0u8..4, 0u8..4, 0u8..3), 0..40),
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let feed = |b: &mut FactsBuilder<'_>| {
+                for (line, &(t, w, a, m)) in rows.iter().enumerate() {
+                    b.add_revenue(&RevenueRow {
+                        partner_id: "P1",
+                        customer_tenant_id: &format!("T{t}"),
+                        customer_name: None,
+                        subscription_id: None,
+                        workload: WORKLOADS[w as usize],
+                        month: MONTHS[m as usize].parse().unwrap(),
+                        revenue_usd: Decimal::ONE,
+                        association: ASSOCIATIONS[a as usize],
+                        line: line as u64 + 2,
+                    });
+                }
+            };
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+            feed(&mut b);
+            let facts = b.finish();
+            // Without the excluded groups (read in a part, as a parallel
+            // reader does): everything else the same.
+            let mut without = FactsBuilder::new(rb, MonthFilter::All, false).without_excluded();
+            let mut part = without.empty_like();
+            feed(&mut part);
+            without.merge(part);
+            let without = without.finish();
+            prop_assert_eq!(&without.warnings, &facts.warnings);
+            prop_assert_eq!(without.partners.len(), facts.partners.len());
+            for (id, p) in &facts.partners {
+                let mut p = p.clone();
+                p.excluded = SortedMap::default();
+                prop_assert_eq!(&without.partners[id], &p);
+            }
+            let Some(p) = facts.partners.get("P1") else { return Ok(()) };
+            let mut seen: Vec<Arc<str>> = Vec::new();
+            for k in p.excluded.keys() {
+                for (label, raw) in [(&k.workload, WORKLOADS.as_slice()), (&k.association, ASSOCIATIONS.as_slice())] {
+                    // The old reading: the rulebook's name, or a spelling trimmed.
+                    let old = raw.iter().find_map(|r| {
+                        let known = rb.revenue_workload(r).map(|w| rb.revenue.workloads[w as usize].name.clone())
+                            .or_else(|| rb.association(r).map(|a| rb.associations[a as usize].name.clone()));
+                        let text = known.unwrap_or_else(|| r.trim().to_string());
+                        (*text == **label).then_some(text)
+                    });
+                    prop_assert!(old.is_some(), "{label:?}");
+                    match seen.iter().find(|s| ***s == **label) {
+                        Some(s) => prop_assert!(Arc::ptr_eq(s, label), "{label:?} held twice"),
+                        None => seen.push(Arc::clone(label)),
+                    }
+                }
+            }
+        }
     }
 
     proptest! {

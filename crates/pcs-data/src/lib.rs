@@ -169,6 +169,10 @@ pub struct LoadOptions {
     pub months: MonthFilter,
     /// Keep source lines of every aggregate (for explanations).
     pub trace: bool,
+    /// Keep the groups of rows that counted for nothing (read by
+    /// explanations and scorecards only; `false` saves their memory:
+    /// [`FactsBuilder::without_excluded`]).
+    pub excluded: bool,
     /// Threads for reading a large file (1: one thread).
     pub threads: usize,
     /// Where to report progress, if anywhere.
@@ -180,6 +184,7 @@ impl Default for LoadOptions {
         LoadOptions {
             months: MonthFilter::All,
             trace: false,
+            excluded: true,
             threads: rayon::current_num_threads(),
             progress: None,
         }
@@ -379,6 +384,11 @@ impl Dataset {
         options: &LoadOptions,
     ) -> Result<(DatasetFacts, ReadStats), DataError> {
         let builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace);
+        let builder = if options.excluded {
+            builder
+        } else {
+            builder.without_excluded()
+        };
         self.load_into_with(builder, options)
     }
 
@@ -394,6 +404,11 @@ impl Dataset {
     ) -> Result<(DatasetFacts, ReadStats), DataError> {
         let builder = FactsBuilder::new(rulebook, options.months.clone(), options.trace)
             .with_areas(vocabulary, area_months);
+        let builder = if options.excluded {
+            builder
+        } else {
+            builder.without_excluded()
+        };
         self.load_into_with(builder, options)
     }
 

@@ -13,8 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts, SortedMap,
-    Table,
+    AcrKey, Agg, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts,
+    SortedMap, Table,
 };
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
@@ -988,7 +988,7 @@ impl Ctx<'_> {
         let t = &self.facts.tenants[t as usize];
         (
             Some(t.id.to_string()),
-            t.name.as_deref().map(str::to_string),
+            t.name.as_ref().map(CompactId::to_string),
         )
     }
 
@@ -1198,15 +1198,15 @@ impl Ctx<'_> {
             .map(|(k, agg)| {
                 let (tenant_id, customer_name) = self.tenant(k.tenant);
                 let (service, workload) = match table {
-                    Table::Acr => (Some(k.workload.clone()), None),
-                    _ => (None, Some(k.workload.clone())),
+                    Table::Acr => (Some(k.workload.to_string()), None),
+                    _ => (None, Some(k.workload.to_string())),
                 };
                 AreaItem {
                     tenant_id,
                     customer_name,
                     service,
                     workload,
-                    association: Some(k.association.clone()),
+                    association: Some(k.association.to_string()),
                     month: Some(k.month),
                     amount: (table == Table::Acr).then(|| agg.amount.normalize()),
                     counted: false,
@@ -1355,8 +1355,8 @@ impl Ctx<'_> {
                 AreaItem {
                     tenant_id,
                     customer_name,
-                    workload: Some(k.workload.clone()),
-                    association: Some(k.association.clone()),
+                    workload: Some(k.workload.to_string()),
+                    association: Some(k.association.to_string()),
                     month: Some(k.month),
                     amount: Some(agg.amount.normalize()),
                     counted: false,
@@ -2137,7 +2137,7 @@ impl Ctx<'_> {
                         *p,
                         AreaItem {
                             person_id: Some(person.id.to_string()),
-                            person_name: person.name.as_deref().map(str::to_string),
+                            person_name: person.name.as_ref().map(CompactId::to_string),
                             certification: Some(match cert {
                                 Some(ci) => rb.certifications[*ci].id.clone(),
                                 None => match &rec.certification {

@@ -156,17 +156,26 @@ impl FactsBuilder<'_> {
         if !self.months.keeps(g.month) {
             return;
         }
-        let p = self.partner(g.partner_id);
-        let tenant = p.tenant(g.customer_tenant_id, None);
+        if !self.keep_excluded {
+            // The partner and the tenant are known, as when it keeps them.
+            let slot = self.partner_slot(g.partner_id);
+            self.partners[slot].1.tenant(g.customer_tenant_id, None);
+            return;
+        }
+        let workload = self.labels.get(g.workload);
+        let association = self.labels.get(g.association);
+        let slot = self.partner_slot(g.partner_id);
+        self.stage_for(slot);
+        let tenant = self.partners[slot].1.tenant(g.customer_tenant_id, None);
         let key = ExcludedKey {
             table: g.table,
             tenant,
-            workload: g.workload.to_string(),
-            association: g.association.to_string(),
+            workload,
+            association,
             month: g.month,
             reason: g.reason,
         };
-        let agg = p.excluded.entry(key).or_default();
+        let agg = staged_entry(&mut self.staged.excluded, key);
         agg.amount += g.amount;
         agg.rows += g.rows;
     }
@@ -236,16 +245,17 @@ impl FactsBuilder<'_> {
         let s = p.service_keyed(key, g.service);
         let agg = match association {
             Some(a) => staged_entry(&mut self.staged.acr, (t, s, g.month, a, offer)),
+            None if !self.keep_excluded => return,
             None => {
                 let key = ExcludedKey {
                     table: Table::Acr,
                     tenant: t,
-                    workload: p.services[s as usize].clone(),
-                    association: g.association.trim().to_string(),
+                    workload: self.labels.get(&p.services[s as usize]),
+                    association: self.labels.get(g.association.trim()),
                     month: g.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                p.excluded.entry(key).or_default()
+                staged_entry(&mut self.staged.excluded, key)
             }
         };
         agg.amount += g.amount;
@@ -283,17 +293,17 @@ impl FactsBuilder<'_> {
                     agg.rows += g.rows;
                 }
             }
-            _ if keep => {
+            _ if keep && self.keep_excluded => {
                 let key = ExcludedKey {
                     table: Table::Licenses,
                     tenant: t,
                     workload: match workload {
-                        Some(w) => v.workloads[w as usize].clone(),
-                        None => g.workload.trim().to_string(),
+                        Some(w) => self.labels.get(&v.workloads[w as usize]),
+                        None => self.labels.get(g.workload.trim()),
                     },
                     association: match association {
-                        Some(a) => v.associations[a as usize].clone(),
-                        None => g.association.trim().to_string(),
+                        Some(a) => self.labels.get(&v.associations[a as usize]),
+                        None => self.labels.get(g.association.trim()),
                     },
                     month: g.month,
                     reason: if workload.is_none() {
@@ -302,7 +312,7 @@ impl FactsBuilder<'_> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                let agg = p.excluded.entry(key).or_default();
+                let agg = staged_entry(&mut self.staged.excluded, key);
                 agg.amount += Decimal::from(g.paid_seats);
                 agg.rows += g.rows;
             }

@@ -38,7 +38,7 @@ fn pair<K, V>((k, v): &(K, V)) -> (&K, &V) {
     (k, v)
 }
 
-impl<K: Ord + Copy, V> SortedMap<K, V> {
+impl<K: Ord, V> SortedMap<K, V> {
     /// How many entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -142,7 +142,7 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
             return;
         }
         // Stable: the entries of one key stay in the order they came.
-        run.sort_by_key(|(k, _)| *k);
+        run.sort_by(|(a, _), (b, _)| a.cmp(b));
         let mut merged: Vec<(K, V)> = Vec::with_capacity(self.entries.len() + run.len());
         let mut mine = std::mem::take(&mut self.entries).into_iter().peekable();
         for (k, v) in run.drain(..) {
@@ -193,7 +193,7 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
     }
 }
 
-impl<'a, K: Ord + Copy, V> IntoIterator for &'a SortedMap<K, V> {
+impl<'a, K: Ord, V> IntoIterator for &'a SortedMap<K, V> {
     type Item = (&'a K, &'a V);
     type IntoIter = Iter<'a, K, V>;
 
@@ -203,7 +203,7 @@ impl<'a, K: Ord + Copy, V> IntoIterator for &'a SortedMap<K, V> {
 }
 
 /// `map[&key]`: the value of `key`; panics when absent.
-impl<K: Ord + Copy, V> std::ops::Index<&K> for SortedMap<K, V> {
+impl<K: Ord, V> std::ops::Index<&K> for SortedMap<K, V> {
     type Output = V;
 
     fn index(&self, key: &K) -> &V {
@@ -211,7 +211,7 @@ impl<K: Ord + Copy, V> std::ops::Index<&K> for SortedMap<K, V> {
     }
 }
 
-impl<K: Ord + Copy, V> FromIterator<(K, V)> for SortedMap<K, V> {
+impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
     /// A map of `(key, value)` pairs; a key given twice keeps its last value.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = SortedMap::default();
