@@ -1180,8 +1180,11 @@ pub struct FactsBuilder<'r> {
     /// grows, in every part of a parallel read) is then 32 bytes a slot,
     /// not a whole `PartnerFacts`.
     partners: Vec<(String, Box<PartnerFacts>)>,
-    /// Index into `partners` by id.
-    partner_index: HashMap<String, u32>,
+    /// Index into `partners` by id. Keys are [`CompactId`]s: a partner id
+    /// of up to 22 bytes (or a GUID) is compared inside the table, with no
+    /// pointer to a cold heap block, which matters when the rows of
+    /// partners interleave and nearly every row looks its partner up.
+    partner_index: HashMap<CompactId, u32>,
     /// The partner of the previous row (index and id): files usually hold a
     /// partner's rows together, so most rows skip the hash lookup. The id is
     /// kept here, not read from `partners`, whose large entries are cold; its
@@ -1510,7 +1513,7 @@ impl<'r> FactsBuilder<'r> {
         {
             return *i as usize;
         }
-        let i = match self.partner_index.get(id) {
+        let i = match self.partner_index.get(&CompactId::new(id)) {
             Some(&i) => i,
             None => self.insert_partner(id.to_string(), Box::default()),
         };
@@ -1527,7 +1530,7 @@ impl<'r> FactsBuilder<'r> {
 
     fn insert_partner(&mut self, id: String, facts: Box<PartnerFacts>) -> u32 {
         let i = self.partners.len() as u32;
-        self.partner_index.insert(id.clone(), i);
+        self.partner_index.insert(CompactId::new(&id), i);
         self.partners.push((id, facts));
         i
     }
@@ -2075,7 +2078,7 @@ impl<'r> FactsBuilder<'r> {
         self.flush_staged();
         other.flush_staged();
         for (id, facts) in other.partners {
-            match self.partner_index.get(&id) {
+            match self.partner_index.get(&CompactId::new(&id)) {
                 Some(&i) => self.partners[i as usize].1.merge(*facts),
                 None => {
                     self.insert_partner(id, facts);
