@@ -393,6 +393,47 @@ fn every_area_score_and_the_summary_are_what_pcs_score_area_prints() {
     }
 }
 
+/// With `--plan-seconds 0` the server's joint plan has no time limit, only
+/// the scenario budget: on any machine, however slow or loaded, it is the
+/// CLI's plan (which has no time limit either), never cut by the clock.
+#[test]
+fn with_plan_seconds_0_the_joint_plan_is_never_cut_by_the_clock() {
+    let dir = dataset();
+    let d = dir.path().to_str().unwrap();
+    let s = serve(dir.path(), &["--plan-seconds", "0"]);
+    let (m, p) = ("2023-11", "1000001");
+    let without_bounds = |mut v: Value| {
+        let search = v["search"].as_object_mut().unwrap();
+        search.remove("bounds");
+        search.remove("scenarios_scored");
+        search.remove("candidates_visited");
+        v.as_object_mut().unwrap().remove("scenario_toml");
+        v
+    };
+    let cli = pcs_json(&[
+        "plan",
+        d,
+        "--partner",
+        p,
+        "--month",
+        m,
+        "--format",
+        "json",
+        "--area",
+        "modern_work",
+        "--area",
+        "security",
+    ]);
+    let (status, api) = get(
+        &s.addr,
+        &format!("/api/v1/partners/{p}/plan?month={m}&area=modern_work,security"),
+    );
+    assert_eq!(status, 200, "{api}");
+    assert!(api["search"]["stopped_by"].is_null(), "{}", api["search"]);
+    assert_eq!(api["search"]["exact"], true, "{}", api["search"]);
+    assert_eq!(without_bounds(api), without_bounds(cli));
+}
+
 #[test]
 fn simulate_recommend_and_plan_across_areas_are_what_the_cli_prints() {
     let dir = dataset();
