@@ -581,6 +581,85 @@ fn id_hash(id: &str) -> u64 {
     STATE.hash_one(id)
 }
 
+/// An entry of a list an [`IdIndex`] indexes: an id and the first
+/// non-empty name seen for it ([`Tenant`], [`Person`]).
+trait Named {
+    fn new(id: CompactId, name: Option<CompactId>) -> Self;
+    fn id(&self) -> &CompactId;
+    fn name(&self) -> Option<&CompactId>;
+    fn name_mut(&mut self) -> &mut Option<CompactId>;
+}
+
+/// [`Named`] for a struct of an `id` and a `name`.
+macro_rules! named {
+    ($t:ident) => {
+        impl Named for $t {
+            fn new(id: CompactId, name: Option<CompactId>) -> Self {
+                $t { id, name }
+            }
+            fn id(&self) -> &CompactId {
+                &self.id
+            }
+            fn name(&self) -> Option<&CompactId> {
+                self.name.as_ref()
+            }
+            fn name_mut(&mut self) -> &mut Option<CompactId> {
+                &mut self.name
+            }
+        }
+    };
+}
+
+named!(Tenant);
+named!(Person);
+
+/// The position of `id` in `list` (added when new); a name fills the
+/// entry's name when it has none yet.
+fn intern<E: Named>(list: &mut Vec<E>, index: &mut IdIndex, id: &str, name: Option<&str>) -> u32 {
+    let name = name.filter(|n| !n.is_empty());
+    let hash = id_hash(id);
+    if let Some(&i) = index.0.find(hash, |&i| list[i as usize].id().is(id)) {
+        let slot = list[i as usize].name_mut();
+        if slot.is_none()
+            && let Some(n) = name
+        {
+            *slot = Some(CompactId::new(n));
+        }
+        return i;
+    }
+    let i = list.len() as u32;
+    list.push(E::new(id.into(), name.map(CompactId::new)));
+    index
+        .0
+        .insert_unique(hash, i, |&j| list[j as usize].id().with_text(id_hash));
+    i
+}
+
+/// Adds another part's list (with its index) to `list`; the position in
+/// `list` of each of `theirs`, in order. A `list` still empty takes theirs
+/// and its index as they are (not made again one by one, with room to
+/// spare).
+fn absorb<E: Named>(
+    list: &mut Vec<E>,
+    index: &mut IdIndex,
+    theirs: Vec<E>,
+    their_index: IdIndex,
+) -> Vec<u32> {
+    if list.is_empty() {
+        *list = theirs;
+        *index = their_index;
+        return (0..list.len() as u32).collect();
+    }
+    theirs
+        .iter()
+        .map(|e| {
+            let name = e.name().map(CompactId::as_str);
+            e.id()
+                .with_text(|id| intern(list, index, id, name.as_deref()))
+        })
+        .collect()
+}
+
 /// Key of a revenue or usage pair: (tenant index, workload index, month).
 pub type PairKey = (u32, u16, Month);
 
@@ -776,55 +855,11 @@ impl PartnerFacts {
     }
 
     fn tenant(&mut self, id: &str, name: Option<&str>) -> u32 {
-        let tenants = &mut self.tenants;
-        let hash = id_hash(id);
-        if let Some(&i) = self
-            .tenant_index
-            .0
-            .find(hash, |&i| tenants[i as usize].id.is(id))
-        {
-            if tenants[i as usize].name.is_none()
-                && let Some(n) = name.filter(|n| !n.is_empty())
-            {
-                tenants[i as usize].name = Some(CompactId::new(n));
-            }
-            return i;
-        }
-        let i = tenants.len() as u32;
-        tenants.push(Tenant {
-            id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
-        });
-        self.tenant_index
-            .0
-            .insert_unique(hash, i, |&j| tenants[j as usize].id.with_text(id_hash));
-        i
+        intern(&mut self.tenants, &mut self.tenant_index, id, name)
     }
 
     fn person(&mut self, id: &str, name: Option<&str>) -> u32 {
-        let people = &mut self.people;
-        let hash = id_hash(id);
-        if let Some(&i) = self
-            .person_index
-            .0
-            .find(hash, |&i| people[i as usize].id.is(id))
-        {
-            if people[i as usize].name.is_none()
-                && let Some(n) = name.filter(|n| !n.is_empty())
-            {
-                people[i as usize].name = Some(CompactId::new(n));
-            }
-            return i;
-        }
-        let i = people.len() as u32;
-        people.push(Person {
-            id: id.into(),
-            name: name.filter(|n| !n.is_empty()).map(CompactId::new),
-        });
-        self.person_index
-            .0
-            .insert_unique(hash, i, |&j| people[j as usize].id.with_text(id_hash));
-        i
+        intern(&mut self.people, &mut self.person_index, id, name)
     }
 
     fn person_of(&self, id: &str) -> Option<u32> {
@@ -905,23 +940,12 @@ impl PartnerFacts {
         if self.anniversary_date.is_none() {
             self.anniversary_date = other.anniversary_date;
         }
-        // Knowing no tenant yet, this partner takes the part's tenants and
-        // their index as they are (not made again one by one, with room
-        // to spare).
-        let tenant_map: Vec<u32> = if self.tenants.is_empty() {
-            self.tenants = std::mem::take(&mut other.tenants);
-            self.tenant_index = std::mem::take(&mut other.tenant_index);
-            (0..self.tenants.len() as u32).collect()
-        } else {
-            other
-                .tenants
-                .iter()
-                .map(|t| {
-                    let name = t.name.as_ref().map(CompactId::as_str);
-                    t.id.with_text(|id| self.tenant(id, name.as_deref()))
-                })
-                .collect()
-        };
+        let tenant_map = absorb(
+            &mut self.tenants,
+            &mut self.tenant_index,
+            std::mem::take(&mut other.tenants),
+            std::mem::take(&mut other.tenant_index),
+        );
         // Parts of a read usually hold each partner's rows of one table
         // whole: a map of this partner that is still empty takes the part's
         // as it is when no tenant changes index, else is sized once.
@@ -967,20 +991,12 @@ impl PartnerFacts {
             |(t, w, a)| (tenant(t), w, a),
             LicenseStart::merge,
         );
-        let person_map: Vec<u32> = if self.people.is_empty() {
-            self.people = std::mem::take(&mut other.people);
-            self.person_index = std::mem::take(&mut other.person_index);
-            (0..self.people.len() as u32).collect()
-        } else {
-            other
-                .people
-                .iter()
-                .map(|p| {
-                    let name = p.name.as_ref().map(CompactId::as_str);
-                    p.id.with_text(|id| self.person(id, name.as_deref()))
-                })
-                .collect()
-        };
+        let person_map = absorb(
+            &mut self.people,
+            &mut self.person_index,
+            std::mem::take(&mut other.people),
+            std::mem::take(&mut other.person_index),
+        );
         let mut certifications = other.certifications;
         for c in &mut certifications {
             c.person = person_map[c.person as usize];
