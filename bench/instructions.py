@@ -23,8 +23,9 @@ under `valgrind --tool=callgrind`:
   - `pcs score DIR --area all`,
 all with `--month M --format jsonl -q` to /dev/null. Printed per run: the
 instructions, per data row read, and the instructions inside
-`score_areas_with` (scoring every area of a partner) and `render`
-(writing its score objects), from `callgrind_annotate --inclusive=yes`.
+scoring (`score_partner_with`, `score_areas_with`) and in writing the
+score objects (`render`), from `callgrind_annotate --inclusive=yes` (the
+largest count listed for each function: an approximate split).
 The standard output of each run is compared between binaries (the same
 bytes, or the script stops).
 """
@@ -44,9 +45,14 @@ import areas  # noqa: E402  (the dataset helpers, shared)
 
 ROOT = areas.ROOT
 
+# Each phase: the functions whose inclusive counts add up to it (none calls
+# another): scoring a partner (Business Applications' own engine, the other
+# areas together) and writing its score objects (`pcs score --area
+# business_applications` and `--area all` go through different writers).
 PHASES = {
-    "scoring": r"pcs_core::area::score::score_areas_with \[",
-    "output": r"pcs::areas_cmd::render \[",
+    "scoring": [r"pcs_core::area::score::score_areas_with(\s|$)",
+                r"pcs_core::score::score_partner_with(\s|$)"],
+    "output": [r"pcs::areas_cmd::render(\s|$)", r"pcs::output::render(\s|$)"],
 }
 
 
@@ -67,11 +73,12 @@ def callgrind(cmd: list[str]) -> tuple[int, dict[str, int], str]:
         ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(out)],
                              capture_output=True, text=True, check=True).stdout
         phases = {}
-        for name, pattern in PHASES.items():
-            counts = [int(x.group(1).replace(",", ""))
-                      for x in re.finditer(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*" + pattern,
-                                           ann, re.M)]
-            phases[name] = max(counts, default=0)
+        for name, patterns in PHASES.items():
+            phases[name] = 0
+            for pattern in patterns:
+                counts = [int(x.group(1).replace(",", "")) for x in re.finditer(
+                    r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*" + pattern, ann, re.M)]
+                phases[name] += max(counts, default=0)
         digest = hashlib.sha256(stdout.read_bytes()).hexdigest()
         return total, phases, digest
 

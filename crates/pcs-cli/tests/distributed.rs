@@ -249,7 +249,7 @@ mod cluster {
         let generated = root.path().join("generated");
         generate_parquet(&generated, 120, 8);
         let mut procs = Processes(Vec::new());
-        let address = start_cluster(&mut procs, 2, &[], Some(root.path()));
+        let address = start_cluster(&mut procs, 2, &[], root.path());
         assert_eq!(same_on_cluster(&generated, "2024-07", &address), 120);
         for c in &mut procs.0 {
             assert!(c.try_wait().unwrap().is_none(), "a cluster process ended");
@@ -271,14 +271,15 @@ mod cluster {
     }
 
     /// Starts `pcs cluster scheduler` and `executors` `pcs cluster
-    /// executor`s (one task slot each; shuffle files under `work` when
-    /// given) with the environment `env`, and returns the scheduler's
-    /// address once every one listens.
+    /// executor`s (one task slot each; shuffle files under `work`, which the
+    /// test removes: an executor killed by the test's end cannot remove a
+    /// directory of its own) with the environment `env`, and returns the
+    /// scheduler's address once every one listens.
     fn start_cluster(
         procs: &mut Processes,
         executors: usize,
         env: &[(&str, &str)],
-        work: Option<&Path>,
+        work: &Path,
     ) -> String {
         use std::process::Stdio;
         let mut spawn = |args: Vec<String>, port: u16| {
@@ -318,11 +319,9 @@ mod cluster {
                 "--slots",
                 "1",
             ]);
-            if let Some(w) = work {
-                let dir = w.join(format!("executor-{k}"));
-                std::fs::create_dir(&dir).unwrap();
-                args.extend(to(&["--work-dir", dir.to_str().unwrap()]));
-            }
+            let dir = work.join(format!("executor-{k}"));
+            std::fs::create_dir(&dir).unwrap();
+            args.extend(to(&["--work-dir", dir.to_str().unwrap()]));
             spawn(args, flight);
         }
         address
@@ -402,7 +401,7 @@ mod cluster {
             "{}",
             String::from_utf8_lossy(&upload.stderr)
         );
-        let address = start_cluster(&mut procs, 1, &aws, None);
+        let address = start_cluster(&mut procs, 1, &aws, root.path());
 
         let args = [
             "--month",
