@@ -17,7 +17,7 @@ use crate::facts::{
     SortedMap, Table,
 };
 use crate::name::normalize;
-use crate::rulebook::{Rulebook, Threshold};
+use crate::rulebook::{Comparison, Rulebook, Threshold};
 use crate::score::{Detail, Period};
 use crate::vocab::Vocabulary;
 
@@ -757,6 +757,7 @@ fn score_one<'k>(
         acr: &keys.acr,
         licenses: &keys.licenses,
         judged: std::cell::OnceCell::new(),
+        bands: std::cell::RefCell::new(Vec::new()),
     };
     // A top-level metric through the memo when its definition is shared.
     let top = |m: &AreaMetricRule| -> AreaMetric {
@@ -882,7 +883,17 @@ struct Ctx<'a> {
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
     /// The certification records judged on D ([`Ctx::judged`]).
     judged: std::cell::OnceCell<Vec<Judged>>,
+    /// The (tenant, month) pairs in a growth's seat band, per (filter,
+    /// band) ([`Ctx::growth_band`]): the options of one filter share them.
+    bands: std::cell::RefCell<Vec<BandMemo>>,
 }
+
+/// A seat band's (tenant, month) pairs, sorted, and the filter and band
+/// they are for.
+type BandMemo = (
+    (usize, Threshold, Option<Decimal>),
+    std::rc::Rc<Vec<(u32, Month)>>,
+);
 
 /// A certification record judged: person, area certification, why it does
 /// not count (none: it does), index in the facts' records.
@@ -943,9 +954,59 @@ fn window_months(w: Window, x: Month) -> Vec<Month> {
     }
 }
 
+#[cfg(test)]
 fn passes_band(seats: u64, t: &Threshold, at_most: Option<Decimal>) -> bool {
     let s = Decimal::from(seats);
     t.passes(s) && at_most.is_none_or(|m| s <= m)
+}
+
+/// A seat band as whole numbers, `min..=max`: what [`passes_band`] decides
+/// for a count of seats, with the threshold's decimals worked out once
+/// instead of per aggregate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SeatBand {
+    min: u64,
+    max: u64,
+}
+
+impl SeatBand {
+    fn new(t: &Threshold, at_most: Option<Decimal>) -> SeatBand {
+        // The least whole number that passes `t` (`>= v`: v rounded up;
+        // `> v`: v rounded down, plus one), and the greatest at most
+        // `at_most` (rounded down); beyond u64 nothing passes.
+        let clamp = |d: Decimal| -> Option<u64> {
+            // (A decimal rounded to zero may keep its sign.)
+            if d <= Decimal::ZERO {
+                Some(0)
+            } else {
+                u64::try_from(d).ok()
+            }
+        };
+        let min = match t.comparison {
+            Comparison::AtLeast => clamp(t.value.ceil()),
+            Comparison::Above => clamp(t.value.floor()).and_then(|v| {
+                if t.value < Decimal::ZERO {
+                    Some(0)
+                } else {
+                    v.checked_add(1)
+                }
+            }),
+        };
+        let max = match at_most {
+            None => Some(u64::MAX),
+            Some(m) if m < Decimal::ZERO => None,
+            Some(m) => Some(u64::try_from(m.floor()).unwrap_or(u64::MAX)),
+        };
+        match (min, max) {
+            (Some(min), Some(max)) => SeatBand { min, max },
+            // Nothing passes.
+            _ => SeatBand { min: 1, max: 0 },
+        }
+    }
+
+    fn contains(&self, seats: u64) -> bool {
+        (self.min..=self.max).contains(&seats)
+    }
 }
 
 fn ratio_passes(active: u64, paid: u64, t: &Threshold) -> bool {
@@ -1715,6 +1776,7 @@ impl Ctx<'_> {
         out: &mut HashMap<(u32, Month), TenantMonth>,
     ) {
         out.reserve(self.licenses.len_of_months(months));
+        let band = SeatBand::new(seats, at_most);
         for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
@@ -1726,7 +1788,7 @@ impl Ctx<'_> {
             }
             let tm = out.entry((t, m)).or_default();
             if in_filter
-                && passes_band(agg.paid_seats, seats, at_most)
+                && band.contains(agg.paid_seats)
                 && workload_ratio.is_none_or(|r| ratio_passes(agg.active_users, agg.paid_seats, r))
             {
                 tm.band = true;
@@ -1740,6 +1802,34 @@ impl Ctx<'_> {
                 tm.lines.extend(agg.lines());
             }
         }
+    }
+
+    /// The (tenant, month) pairs of `months` in the seat band of `filter`
+    /// ([`Ctx::license_tenants`]), sorted; computed once per partner,
+    /// period and (filter, band), as a growth's options share them.
+    fn growth_band(
+        &self,
+        filter: usize,
+        seats: &Threshold,
+        at_most: Option<Decimal>,
+        months: &MonthSet,
+    ) -> std::rc::Rc<Vec<(u32, Month)>> {
+        let key = (filter, *seats, at_most);
+        if let Some((_, pairs)) = self.bands.borrow().iter().find(|(k, _)| *k == key) {
+            return pairs.clone();
+        }
+        let mut band: HashMap<(u32, Month), TenantMonth> = HashMap::default();
+        let b = &self.e.filters[filter];
+        self.license_tenants(b, seats, at_most, None, &[], months, &mut band);
+        let mut pairs: Vec<(u32, Month)> = band
+            .into_iter()
+            .filter(|(_, x)| x.band)
+            .map(|(k, _)| k)
+            .collect();
+        pairs.sort_unstable();
+        let pairs = std::rc::Rc::new(pairs);
+        self.bands.borrow_mut().push((key, pairs.clone()));
+        pairs
     }
 
     /// Active users and paid seats of a tenant in a month, pooled over the
@@ -1922,12 +2012,11 @@ impl Ctx<'_> {
                     .months()
                     .filter(|mm| *mm >= bl && *mm <= l)
                     .collect();
-                let mut band: HashMap<(u32, Month), TenantMonth> = HashMap::default();
-                if let Some(s) = seats {
-                    self.license_tenants(b, s, *seats_at_most, None, &[], &band_months, &mut band);
-                }
+                let band =
+                    seats.map(|s| self.growth_band(*filter, &s, *seats_at_most, &band_months));
                 let in_band = |t: u32, mm: Month| {
-                    seats.is_none() || band.get(&(t, mm)).is_some_and(|x| x.band)
+                    band.as_ref()
+                        .is_none_or(|pairs| pairs.binary_search(&(t, mm)).is_ok())
                 };
                 let (mut lt, mut bt) = (0u64, 0u64);
                 // Only the latest and baseline months, and the months an
@@ -2244,4 +2333,51 @@ struct TenantMonth {
     paid: u64,
     rows: u32,
     lines: Vec<u64>,
+}
+
+#[cfg(test)]
+mod band_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn threshold(above: bool, value: Decimal) -> Threshold {
+        Threshold {
+            comparison: if above {
+                Comparison::Above
+            } else {
+                Comparison::AtLeast
+            },
+            value,
+        }
+    }
+
+    #[test]
+    fn seat_bands_at_their_edges() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let b = SeatBand::new(&threshold(false, d("11")), Some(d("300")));
+        assert_eq!(b, SeatBand { min: 11, max: 300 });
+        assert!(!b.contains(10) && b.contains(11) && b.contains(300) && !b.contains(301));
+        assert_eq!(SeatBand::new(&threshold(true, d("300")), None).min, 301);
+        assert_eq!(SeatBand::new(&threshold(true, d("10.5")), None).min, 11);
+        assert_eq!(SeatBand::new(&threshold(false, d("10.5")), None).min, 11);
+        assert_eq!(SeatBand::new(&threshold(true, d("-1")), None).min, 0);
+        assert!(!SeatBand::new(&threshold(false, d("1")), Some(d("-1"))).contains(0));
+        assert!(!SeatBand::new(&threshold(false, d("1e20")), None).contains(u64::MAX));
+    }
+
+    proptest! {
+        /// The whole-number band decides what the decimal test decides.
+        #[test]
+        fn seat_bands_decide_as_the_decimal_test(
+            seats in prop_oneof![0u64..1000, any::<u64>()],
+            above in any::<bool>(),
+            value in -2000i64..2000,
+            value_scale in 0u32..3,
+            at_most in proptest::option::of((-10i64..3000, 0u32..3)),
+        ) {
+            let t = threshold(above, Decimal::new(value, value_scale));
+            let m = at_most.map(|(v, s)| Decimal::new(v, s));
+            prop_assert_eq!(SeatBand::new(&t, m).contains(seats), passes_band(seats, &t, m));
+        }
+    }
 }
