@@ -2089,6 +2089,62 @@ impl<'r> FactsBuilder<'r> {
             .add(table, WarningKind::TimeOfDay, column, line);
     }
 
+    /// For a reader that resolves each distinct value of a column once: of
+    /// a revenue or usage row of a month this builder does not keep
+    /// ([`FactsBuilder::months`]), with partner `id` (trimmed, not empty),
+    /// adds the partner when new, as [`FactsBuilder::add_revenue`] and
+    /// [`FactsBuilder::add_usage`] do. Returns false when the builder skips
+    /// that partner's rows ([`FactsBuilder::only_partner`]): such a row then
+    /// counts no warning either.
+    pub fn note_partner(&mut self, id: &str) -> bool {
+        if self.skips(id) {
+            return false;
+        }
+        self.partner_slot(id);
+        true
+    }
+
+    /// The warning a row of `table` (revenue or usage) counts for its
+    /// workload `raw` (trimmed), as [`FactsBuilder::add_revenue`] and
+    /// [`FactsBuilder::add_usage`] count it: an unknown workload, or for
+    /// usage one with no rate. Count it per row with
+    /// [`FactsBuilder::count_warning`].
+    pub fn workload_warning(&mut self, table: Table, raw: &str) -> Option<WarningKind> {
+        let rb = self.rulebook;
+        match table {
+            Table::Revenue => cached(&mut self.revenue_workloads, raw, |r| rb.revenue_workload(r))
+                .is_none()
+                .then_some(WarningKind::UnknownWorkload),
+            Table::Usage => {
+                match cached(&mut self.usage_workloads, raw, |r| rb.usage_workload(r)) {
+                    None => Some(WarningKind::UnknownWorkload),
+                    Some(u) if rb.usage.workloads[u.workload as usize].rate.is_none() => {
+                        Some(WarningKind::NoRate)
+                    }
+                    Some(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The warning a revenue or usage row counts for its association `raw`
+    /// (trimmed): an unknown association, as [`FactsBuilder::add_revenue`]
+    /// and [`FactsBuilder::add_usage`] count it.
+    pub fn association_warning(&mut self, raw: &str) -> Option<WarningKind> {
+        let rb = self.rulebook;
+        cached(&mut self.associations, raw, |r| rb.association(r))
+            .is_none()
+            .then_some(WarningKind::UnknownAssociation)
+    }
+
+    /// Counts one row of `table` at `line` with warning `kind` about the
+    /// name `raw` (from [`FactsBuilder::workload_warning`] or
+    /// [`FactsBuilder::association_warning`]).
+    pub fn count_warning(&mut self, table: Table, kind: WarningKind, raw: &str, line: u64) {
+        self.warnings.add(table, kind, raw, line);
+    }
+
     /// Merges another builder's partial facts (from another part of the data).
     pub fn merge(&mut self, mut other: FactsBuilder<'_>) {
         self.flush_staged();

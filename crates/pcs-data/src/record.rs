@@ -121,7 +121,7 @@ pub(crate) enum Typed {
 
 /// `str::trim`, without its character loop when both ends are visible
 /// ASCII (nearly every field).
-fn trim(v: &str) -> &str {
+pub(crate) fn trim(v: &str) -> &str {
     match (v.as_bytes().first(), v.as_bytes().last()) {
         (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => v,
         _ => v.trim(),
