@@ -1336,10 +1336,7 @@ mod tests {
     fn only_groups_of_months_not_kept_with_safe_columns_skip_them() {
         use super::{MAX_COLUMNS, outside, plan};
         use crate::schema::{col, match_header};
-        use parquet::arrow::arrow_reader::{
-            ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
-            ParquetRecordBatchReaderBuilder,
-        };
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
         use pcs_core::facts::{MonthFilter, Table};
         let dir = tempfile::tempdir().unwrap();
         let path = groups_file(
@@ -1427,6 +1424,210 @@ mod tests {
         assert!(outside(&meta, path, 0, &map, Table::Revenue, &months).unwrap());
         assert!(!outside(&meta, path, 1, &map, Table::Revenue, &months).unwrap());
         assert!(!outside(&meta, path, 3, &map, Table::Revenue, &months).unwrap());
+    }
+
+    /// Whether a group of months not kept is read without its amount, by
+    /// the amount's type, nullability and statistics.
+    #[test]
+    fn the_amount_goes_unread_only_where_type_and_statistics_prove_it_valid() {
+        use super::{MAX_COLUMNS, plan};
+        use crate::schema::{col, match_header};
+        use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch};
+        use arrow_array::{StringArray, UInt32Array};
+        use arrow_schema::{DataType, Field, Schema};
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        use parquet::file::properties::{EnabledStatistics, WriterProperties};
+        use pcs_core::facts::{MonthFilter, Table};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        // (table, amount column, nullable, statistics) -> skipped?
+        let text = |v: &[&str]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+        let dec = |v: Vec<Option<i128>>, p: u8| -> ArrayRef {
+            Arc::new(
+                Decimal128Array::from(v)
+                    .with_precision_and_scale(p, 2)
+                    .unwrap(),
+            )
+        };
+        let cases: Vec<(Table, ArrayRef, bool, bool, bool)> = vec![
+            // Revenue may be negative: a decimal stored as int64 always passes.
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                true,
+                true,
+                true,
+            ),
+            // Without statistics, only a required column proves no null.
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                true,
+                false,
+                false,
+            ),
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                false,
+                false,
+                true,
+            ),
+            // A null: read (the row's error is a full read's).
+            (
+                Table::Revenue,
+                dec(vec![None, Some(20)], 18),
+                true,
+                true,
+                false,
+            ),
+            // Fixed-size bytes (precision 38): read.
+            (
+                Table::Revenue,
+                dec(vec![Some(1), Some(20)], 38),
+                true,
+                true,
+                false,
+            ),
+            // Floats may be NaN; text may not be a number: read.
+            (
+                Table::Revenue,
+                Arc::new(Float64Array::from(vec![1.5, 2.0])),
+                true,
+                true,
+                false,
+            ),
+            (Table::Revenue, text(&["1", "2"]), true, true, false),
+            (
+                Table::Revenue,
+                Arc::new(Int64Array::from(vec![-5, 7])),
+                true,
+                true,
+                true,
+            ),
+            // Usage quantities must not be negative: the minimum decides.
+            (
+                Table::Usage,
+                dec(vec![Some(0), Some(20)], 18),
+                true,
+                true,
+                true,
+            ),
+            (
+                Table::Usage,
+                dec(vec![Some(-1), Some(20)], 18),
+                true,
+                true,
+                false,
+            ),
+            (
+                Table::Usage,
+                dec(vec![Some(0), Some(20)], 18),
+                false,
+                false,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(Int64Array::from(vec![3, 7])),
+                true,
+                true,
+                true,
+            ),
+            (
+                Table::Usage,
+                Arc::new(Int64Array::from(vec![-3, 7])),
+                true,
+                true,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(UInt32Array::from(vec![3, 7])),
+                true,
+                false,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(UInt32Array::from(vec![3, 7])),
+                false,
+                false,
+                true,
+            ),
+        ];
+        let months = MonthFilter::Only(vec!["2023-10".parse().unwrap()]);
+        for (n, (table, amount, nullable, statistics, skipped)) in cases.into_iter().enumerate() {
+            let path = dir.path().join(format!("{n}.parquet"));
+            let (amount_name, amount_col) = match table {
+                Table::Revenue => ("revenue_usd", col::R_REVENUE),
+                _ => ("quantity", col::U_QUANTITY),
+            };
+            let mut fields = vec![
+                Field::new("partner_id", DataType::Utf8, false),
+                Field::new("customer_tenant_id", DataType::Utf8, false),
+                Field::new("workload", DataType::Utf8, false),
+                Field::new("month", DataType::Utf8, false),
+                Field::new("association", DataType::Utf8, false),
+            ];
+            fields.push(Field::new(
+                amount_name,
+                amount.data_type().clone(),
+                nullable,
+            ));
+            let schema = Arc::new(Schema::new(fields));
+            let mut columns = vec![
+                text(&["P1", "P2"]),
+                text(&["t1", "t2"]),
+                text(&["Sales", "x"]),
+                text(&["2022-05", "2022-05"]),
+                text(&["DPOR", "y"]),
+            ];
+            columns.push(amount);
+            let props = WriterProperties::builder()
+                .set_statistics_enabled(if statistics {
+                    EnabledStatistics::Chunk
+                } else {
+                    EnabledStatistics::None
+                })
+                // The month keeps its statistics: they select the group.
+                .set_column_statistics_enabled("month".into(), EnabledStatistics::Chunk)
+                .build();
+            let mut w = parquet::arrow::ArrowWriter::try_new(
+                std::fs::File::create(&path).unwrap(),
+                schema.clone(),
+                Some(props),
+            )
+            .unwrap();
+            w.write(&RecordBatch::try_new(schema, columns).unwrap())
+                .unwrap();
+            w.close().unwrap();
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+                    .unwrap();
+            let header: Vec<String> = reader
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let map = match_header(table, &header).unwrap();
+            let skip: [bool; MAX_COLUMNS] = plan(
+                table,
+                reader.metadata().row_group(0),
+                reader.schema(),
+                &map,
+                &months,
+            )
+            .expect("a month not kept");
+            let month = if table == Table::Revenue {
+                col::R_MONTH
+            } else {
+                col::U_MONTH
+            };
+            assert!(skip[month], "case {n}");
+            assert_eq!(skip[amount_col], skipped, "case {n}");
+        }
     }
 
     #[test]
