@@ -2316,6 +2316,76 @@ mod tests {
         }
     }
 
+    /// A reader's per-value resolution of rows of months not kept
+    /// (`note_partner`, `workload_warning`, `association_warning`,
+    /// `count_warning`) leaves the builder as `add_revenue` and `add_usage`
+    /// leave it: the same partners, in the same order, and warnings.
+    #[test]
+    fn resolved_rows_of_months_not_kept_count_as_added_rows() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let kept = MonthFilter::Only(vec!["2024-07".parse().unwrap()]);
+        let rows: &[(&str, &str, &str)] = &[
+            ("P2", "Sales", "CSP Tier 1"),
+            ("P1", "No such workload", "DPOR"),
+            ("P3", "Portals", "Nope"),
+            ("P1", "Power Apps", "PAL"),
+            ("P2", "No such workload", "Nope"),
+        ];
+        for only in [None, Some("P1")] {
+            let new = || {
+                let b = FactsBuilder::new(rb, kept.clone(), false);
+                match only {
+                    Some(p) => b.only_partner(p),
+                    None => b,
+                }
+            };
+            let (mut added, mut resolved) = (new(), new());
+            for (i, &(partner, workload, association)) in rows.iter().enumerate() {
+                let line = i as u64 + 2;
+                let month = "2023-01".parse().unwrap();
+                added.add_revenue(&RevenueRow {
+                    partner_id: partner,
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    subscription_id: None,
+                    workload,
+                    month,
+                    revenue_usd: Decimal::ONE,
+                    association,
+                    line,
+                });
+                added.add_usage(&UsageRow {
+                    partner_id: partner,
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    workload,
+                    month,
+                    quantity: Decimal::ONE,
+                    association,
+                    line,
+                });
+                for table in [Table::Revenue, Table::Usage] {
+                    if resolved.note_partner(partner) {
+                        if let Some(k) = resolved.workload_warning(table, workload) {
+                            resolved.count_warning(table, k, workload, line);
+                        }
+                        if let Some(k) = resolved.association_warning(association) {
+                            resolved.count_warning(table, k, association, line);
+                        }
+                    }
+                }
+            }
+            let (a, b) = (added.finish(), resolved.finish());
+            assert_eq!(a.warnings, b.warnings, "{only:?}");
+            assert!(a.warnings.iter().any(|w| w.kind == WarningKind::NoRate) == only.is_none());
+            assert_eq!(
+                a.partners.keys().collect::<Vec<_>>(),
+                b.partners.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+
     #[test]
     fn products_are_listed_only_when_a_product_is_named_whatever_the_parts() {
         let set = RulebookSet::builtin();
