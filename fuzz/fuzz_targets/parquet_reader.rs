@@ -24,6 +24,14 @@
 //!   day, one per non-midnight timestamp. Where the type makes the CSV form
 //!   differ (a decimal with more than 28 places, text with line breaks) the
 //!   outcomes are not compared.
+//!
+//! The read keeps every month, or only some (as a score does), so that row
+//! groups of months not kept are read lean (names judged once per value of
+//! a dictionary, amounts and tenants unread when the statistics prove them
+//! valid): rows are now and then sorted by month (one month per row group,
+//! as `pcs convert` writes), names written dictionary-encoded or plain,
+//! with or without statistics, columns with no null now and then written
+//! as required; the CSV read keeps the same months.
 #![no_main]
 
 use std::path::PathBuf;
@@ -42,7 +50,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use parquet::arrow::ArrowWriter;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pcs_core::facts::{DatasetFacts, FactsBuilder, MonthFilter, Table, WarningKind};
 use pcs_core::jiff::civil::Date;
 use pcs_core::rulebook::{Rulebook, RulebookSet};
@@ -633,10 +641,24 @@ struct Case {
     rows: usize,
     row_group: usize,
     trace: bool,
+    /// The months the read keeps.
+    months: MonthFilter,
+    /// Whether columns are written dictionary-encoded.
+    dictionary: bool,
+    /// Whether the writer writes statistics.
+    statistics: bool,
+    /// Whether a column with no null is written as required.
+    tight: bool,
 }
 
 fn case(u: &mut Unstructured) -> ArbResult<Case> {
-    let table = *u.choose(&Table::ALL)?;
+    // Revenue and usage (whose groups of months not kept are read lean)
+    // half the time.
+    let table = if u.arbitrary()? {
+        *u.choose(&[Table::Revenue, Table::Usage])?
+    } else {
+        *u.choose(&Table::ALL)?
+    };
     let mut cols = Vec::new();
     for spec in columns(table) {
         // Required columns nearly always, optional ones half the time.
@@ -687,22 +709,37 @@ fn case(u: &mut Unstructured) -> ArbResult<Case> {
             col.cells.push(cell(&v, col.ty, col.kind));
         }
     }
+    if u.arbitrary()? {
+        // Sorted by month, as `pcs convert` writes: row groups of one month.
+        let month = cols.iter().position(|c| c.kind == ValueKind::Month);
+        if let Some(m) = month {
+            let mut order: Vec<usize> = (0..rows).collect();
+            order.sort_by_key(|&r| format!("{:?}", cols[m].cells[r]));
+            for col in &mut cols {
+                col.cells = order.iter().map(|&r| col.cells[r].clone()).collect();
+            }
+        }
+    }
+    let months = match u.int_in_range(0..=3u8)? {
+        0 => MonthFilter::All,
+        1 => MonthFilter::Only(vec!["2023-10".parse().unwrap()]),
+        2 => MonthFilter::Only(vec!["2023-11".parse().unwrap(), "2022-11".parse().unwrap()]),
+        _ => MonthFilter::Only(vec!["2023-10".parse().unwrap(), "2022-10".parse().unwrap()]),
+    };
     Ok(Case {
         table,
         cols,
         rows,
         row_group: u.int_in_range(1..=16usize)?,
         trace: u.arbitrary()?,
+        months,
+        dictionary: u.arbitrary()?,
+        statistics: !u.ratio(1, 5)?,
+        tight: u.arbitrary()?,
     })
 }
 
 fn write_parquet(case: &Case) -> bool {
-    let schema = Arc::new(Schema::new(
-        case.cols
-            .iter()
-            .map(|c| Field::new(&c.name, c.ty.data_type(), true))
-            .collect::<Vec<_>>(),
-    ));
     let Some(arrays) = case
         .cols
         .iter()
@@ -714,10 +751,28 @@ fn write_parquet(case: &Case) -> bool {
     if arrays.is_empty() {
         return false;
     }
+    // A column with no null is written as required when `tight`.
+    let schema = Arc::new(Schema::new(
+        case.cols
+            .iter()
+            .zip(&arrays)
+            .map(|(c, a)| {
+                let nullable =
+                    !case.tight || a.null_count() > 0 || matches!(a.data_type(), DataType::Null);
+                Field::new(&c.name, c.ty.data_type(), nullable)
+            })
+            .collect::<Vec<_>>(),
+    ));
     let batch = RecordBatch::try_new(schema.clone(), arrays).expect("a batch");
     let file = std::fs::File::create(&*SCRATCH).expect("the scratch file");
     let props = WriterProperties::builder()
         .set_max_row_group_row_count(Some(case.row_group))
+        .set_dictionary_enabled(case.dictionary)
+        .set_statistics_enabled(if case.statistics {
+            EnabledStatistics::Chunk
+        } else {
+            EnabledStatistics::None
+        })
         .build();
     // The parquet crate refuses some types (a negative decimal scale):
     // then there is no file to read.
@@ -774,7 +829,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let table = case.table;
-    let mut pq_builder = FactsBuilder::new(&RULEBOOK, MonthFilter::All, case.trace);
+    let mut pq_builder = FactsBuilder::new(&RULEBOOK, case.months.clone(), case.trace);
     let pq = pcs_data::read_parquet(table, &SCRATCH, &mut pq_builder);
 
     // The needed columns whose type cannot hold their field.
@@ -860,7 +915,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let csv = write_csv(&case);
-    let mut csv_builder = FactsBuilder::new(&RULEBOOK, MonthFilter::All, case.trace);
+    let mut csv_builder = FactsBuilder::new(&RULEBOOK, case.months.clone(), case.trace);
     let from_csv = pcs_data::read_csv(table, "fuzz.csv".as_ref(), csv.as_slice(), &mut csv_builder);
     match (pq, from_csv) {
         (Ok(a), Ok(b)) => {

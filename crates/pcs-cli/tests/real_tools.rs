@@ -51,6 +51,19 @@ const DATASETS: &[(&str, &str)] = &[
     ("pyarrow-timestamp-ms-utc", "parquet-cpp-arrow"),
     ("pyarrow-dictionary", "parquet-cpp-arrow"),
     ("pyarrow-time-of-day", "parquet-cpp-arrow"),
+    ("pandas-by-month", "parquet-cpp-arrow"),
+    ("polars-by-month-no-statistics", "Polars"),
+    ("pyarrow-by-month-dictionary", "parquet-cpp-arrow"),
+    ("pyarrow-by-month-plain", "parquet-cpp-arrow"),
+];
+
+/// The datasets sorted by month in several row groups, whose groups of
+/// months a score does not read are read lean where the statistics allow.
+const BY_MONTH: &[&str] = &[
+    "pandas-by-month",
+    "polars-by-month-no-statistics",
+    "pyarrow-by-month-dictionary",
+    "pyarrow-by-month-plain",
 ];
 
 /// The `created_by` and key-value metadata keys of a Parquet file.
@@ -319,4 +332,48 @@ fn a_null_in_a_required_column_is_named_as_a_null() {
         &["revenue.parquet, row 2, column 5 (workload): null (no value) in a required column"],
     );
     assert!(!e.contains("value ''"), "{e}");
+}
+
+/// The counted warnings of a run's stderr, without the file names and
+/// first lines (the files hold the rows in another order than the CSV).
+fn counted(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(|l| {
+            let l = l.split_once(": ").map_or(l, |(_, rest)| rest);
+            l.split(" (first at").next().unwrap_or(l).to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn files_sorted_by_month_in_many_row_groups_score_and_warn_as_the_csv_does() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let csv = fixtures().join("source-csv");
+    let runs: &[&[&str]] = &[
+        &["--month", "2023-11", "--format", "jsonl"],
+        &["--month", "2023-12", "--format", "jsonl"],
+        &["--month", "2023-10", "--format", "csv", "--explain"],
+    ];
+    for name in BY_MONTH {
+        for table in ["revenue", "usage"] {
+            let file = std::fs::File::open(fixtures().join(name).join(format!("{table}.parquet")));
+            let groups = SerializedFileReader::new(file.unwrap())
+                .unwrap()
+                .metadata()
+                .num_row_groups();
+            assert!(groups >= 4, "{name}/{table}: {groups} row groups");
+        }
+    }
+    for args in runs {
+        let (expected, warned) = score(&csv, args);
+        let warned = counted(&warned);
+        assert!(warned.iter().any(|w| w.contains("no rate")), "{warned:?}");
+        for name in BY_MONTH {
+            let (got, stderr) = score(&fixtures().join(name), args);
+            assert_eq!(got, expected, "{name} {args:?} differs from the CSV");
+            assert_eq!(counted(&stderr), warned, "{name} {args:?}");
+        }
+    }
 }

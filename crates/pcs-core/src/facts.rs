@@ -2089,6 +2089,62 @@ impl<'r> FactsBuilder<'r> {
             .add(table, WarningKind::TimeOfDay, column, line);
     }
 
+    /// For a reader that resolves each distinct value of a column once: of
+    /// a revenue or usage row of a month this builder does not keep
+    /// ([`FactsBuilder::months`]), with partner `id` (trimmed, not empty),
+    /// adds the partner when new, as [`FactsBuilder::add_revenue`] and
+    /// [`FactsBuilder::add_usage`] do. Returns false when the builder skips
+    /// that partner's rows ([`FactsBuilder::only_partner`]): such a row then
+    /// counts no warning either.
+    pub fn note_partner(&mut self, id: &str) -> bool {
+        if self.skips(id) {
+            return false;
+        }
+        self.partner_slot(id);
+        true
+    }
+
+    /// The warning a row of `table` (revenue or usage) counts for its
+    /// workload `raw` (trimmed), as [`FactsBuilder::add_revenue`] and
+    /// [`FactsBuilder::add_usage`] count it: an unknown workload, or for
+    /// usage one with no rate. Count it per row with
+    /// [`FactsBuilder::count_warning`].
+    pub fn workload_warning(&mut self, table: Table, raw: &str) -> Option<WarningKind> {
+        let rb = self.rulebook;
+        match table {
+            Table::Revenue => cached(&mut self.revenue_workloads, raw, |r| rb.revenue_workload(r))
+                .is_none()
+                .then_some(WarningKind::UnknownWorkload),
+            Table::Usage => {
+                match cached(&mut self.usage_workloads, raw, |r| rb.usage_workload(r)) {
+                    None => Some(WarningKind::UnknownWorkload),
+                    Some(u) if rb.usage.workloads[u.workload as usize].rate.is_none() => {
+                        Some(WarningKind::NoRate)
+                    }
+                    Some(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The warning a revenue or usage row counts for its association `raw`
+    /// (trimmed): an unknown association, as [`FactsBuilder::add_revenue`]
+    /// and [`FactsBuilder::add_usage`] count it.
+    pub fn association_warning(&mut self, raw: &str) -> Option<WarningKind> {
+        let rb = self.rulebook;
+        cached(&mut self.associations, raw, |r| rb.association(r))
+            .is_none()
+            .then_some(WarningKind::UnknownAssociation)
+    }
+
+    /// Counts one row of `table` at `line` with warning `kind` about the
+    /// name `raw` (from [`FactsBuilder::workload_warning`] or
+    /// [`FactsBuilder::association_warning`]).
+    pub fn count_warning(&mut self, table: Table, kind: WarningKind, raw: &str, line: u64) {
+        self.warnings.add(table, kind, raw, line);
+    }
+
     /// Merges another builder's partial facts (from another part of the data).
     pub fn merge(&mut self, mut other: FactsBuilder<'_>) {
         self.flush_staged();
@@ -2257,6 +2313,76 @@ mod tests {
                 association: "CSP Tier 1",
                 line,
             });
+        }
+    }
+
+    /// A reader's per-value resolution of rows of months not kept
+    /// (`note_partner`, `workload_warning`, `association_warning`,
+    /// `count_warning`) leaves the builder as `add_revenue` and `add_usage`
+    /// leave it: the same partners, in the same order, and warnings.
+    #[test]
+    fn resolved_rows_of_months_not_kept_count_as_added_rows() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let kept = MonthFilter::Only(vec!["2024-07".parse().unwrap()]);
+        let rows: &[(&str, &str, &str)] = &[
+            ("P2", "Sales", "CSP Tier 1"),
+            ("P1", "No such workload", "DPOR"),
+            ("P3", "Portals", "Nope"),
+            ("P1", "Power Apps", "PAL"),
+            ("P2", "No such workload", "Nope"),
+        ];
+        for only in [None, Some("P1")] {
+            let new = || {
+                let b = FactsBuilder::new(rb, kept.clone(), false);
+                match only {
+                    Some(p) => b.only_partner(p),
+                    None => b,
+                }
+            };
+            let (mut added, mut resolved) = (new(), new());
+            for (i, &(partner, workload, association)) in rows.iter().enumerate() {
+                let line = i as u64 + 2;
+                let month = "2023-01".parse().unwrap();
+                added.add_revenue(&RevenueRow {
+                    partner_id: partner,
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    subscription_id: None,
+                    workload,
+                    month,
+                    revenue_usd: Decimal::ONE,
+                    association,
+                    line,
+                });
+                added.add_usage(&UsageRow {
+                    partner_id: partner,
+                    customer_tenant_id: "T1",
+                    customer_name: None,
+                    workload,
+                    month,
+                    quantity: Decimal::ONE,
+                    association,
+                    line,
+                });
+                for table in [Table::Revenue, Table::Usage] {
+                    if resolved.note_partner(partner) {
+                        if let Some(k) = resolved.workload_warning(table, workload) {
+                            resolved.count_warning(table, k, workload, line);
+                        }
+                        if let Some(k) = resolved.association_warning(association) {
+                            resolved.count_warning(table, k, association, line);
+                        }
+                    }
+                }
+            }
+            let (a, b) = (added.finish(), resolved.finish());
+            assert_eq!(a.warnings, b.warnings, "{only:?}");
+            assert!(a.warnings.iter().any(|w| w.kind == WarningKind::NoRate) == only.is_none());
+            assert_eq!(
+                a.partners.keys().collect::<Vec<_>>(),
+                b.partners.keys().collect::<Vec<_>>()
+            );
         }
     }
 

@@ -30,19 +30,23 @@ use std::path::Path;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ArrowPrimitiveType, Date32Type, Decimal128Type, Decimal256Type, Float16Type, Float32Type,
-    Float64Type, Int64Type,
+    Float64Type, Int32Type, Int64Type,
 };
 use arrow_array::{
-    Array, ArrayRef, Date32Array, Decimal128Array, Decimal256Array, Float16Array, Float32Array,
-    Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    Array, ArrayRef, Date32Array, Decimal128Array, Decimal256Array, DictionaryArray, Float16Array,
+    Float32Array, Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray,
+    StringViewArray,
 };
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::file::statistics::Statistics;
 use pcs_core::Decimal;
 use pcs_core::calendar::Month;
-use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
+use pcs_core::facts::{FactsBuilder, MonthFilter, Table, WarningKind};
 use pcs_core::jiff::civil::Date;
 
 use rayon::prelude::*;
@@ -50,7 +54,7 @@ use rayon::prelude::*;
 use crate::Progress;
 use crate::csv_table::header_error;
 use crate::error::{DataError, ErrorKind};
-use crate::record::{Loc, Typed, feed_typed};
+use crate::record::{Loc, Typed, feed_typed, parse_decimal, trim};
 use crate::schema::{HeaderMap, MAX_COLUMNS, ValueKind, columns, match_header};
 
 /// Reads `path` as the Parquet table `table`. Row groups are shared out
@@ -73,18 +77,16 @@ pub(crate) fn read(
     };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(format_err)?;
-    let header: Vec<String> = reader
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    // The footer is read once; every part's reader starts from it.
+    let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(format_err)?;
+    let schema = plain.schema().clone();
+    let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let map: HeaderMap =
         match_header(table, &header).map_err(|p| header_error(table, path, &header, p))?;
-    check_types(table, path, reader.schema(), &map)?;
-    let groups: Vec<u64> = reader
-        .metadata()
+    check_types(table, path, &schema, &map)?;
+    let dict = dictionary_metadata(table, &map, &plain);
+    let metadata = plain.metadata().clone();
+    let groups: Vec<u64> = metadata
         .row_groups()
         .iter()
         .map(|g| g.num_rows().max(0) as u64)
@@ -94,9 +96,69 @@ pub(crate) fn read(
     if parts.is_empty() {
         return Ok(0);
     }
-    let metadata = reader.metadata().clone();
-    let schema = reader.schema().clone();
     let months = builder.months().clone();
+    let spare = spare_month(&months);
+    let open =
+        |meta: &ArrowReaderMetadata| -> Result<ParquetRecordBatchReaderBuilder<File>, DataError> {
+            let file = File::open(path).map_err(io)?;
+            Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+                file,
+                meta.clone(),
+            ))
+        };
+    // The batches of row groups `row_groups`, of the columns `skip` does
+    // not mark, read through `meta`, and where each column lies in them.
+    let batches =
+        |meta: &ArrowReaderMetadata,
+         row_groups: Vec<usize>,
+         skip: &[bool; MAX_COLUMNS]|
+         -> Result<(ParquetRecordBatchReader, [Option<usize>; MAX_COLUMNS]), DataError> {
+            let reader = open(meta)?;
+            let leaves: Vec<usize> = map
+                .index
+                .iter()
+                .enumerate()
+                .filter(|(c, _)| !skip[*c])
+                .filter_map(|(_, i)| *i)
+                .collect();
+            let mask = ProjectionMask::roots(reader.parquet_schema(), leaves.iter().copied());
+            let batches = reader
+                .with_projection(mask)
+                .with_row_groups(row_groups)
+                .with_batch_size(8192)
+                .build()
+                .map_err(format_err)?;
+            let mut sorted = leaves.clone();
+            sorted.sort_unstable();
+            // The projected batch holds the selected columns in file order.
+            let mut pos = [None; MAX_COLUMNS];
+            for (c, idx) in map.index.iter().enumerate() {
+                if let Some(i) = idx.filter(|_| !skip[c]) {
+                    pos[c] = sorted.binary_search(&i).ok();
+                }
+            }
+            Ok((batches, pos))
+        };
+    let batch_err = |e: arrow_schema::ArrowError| {
+        DataError::new(
+            ErrorKind::Format,
+            path,
+            format!("not a readable Parquet file: {e}"),
+        )
+    };
+    let report = |rows: usize| {
+        if let Some(p) = progress
+            && total > 0
+        {
+            p.add(size * rows as u64 / total);
+        }
+    };
+    let row_of = RowOf {
+        table,
+        path,
+        map: &map,
+        spare,
+    };
     // Reads row groups `row_groups` (rows from `first_row` + 1) into
     // `part`; the columns `skip` marks are not read (see `plan`).
     let read_groups = |row_groups: Vec<usize>,
@@ -104,145 +166,153 @@ pub(crate) fn read(
                        skip: &[bool; MAX_COLUMNS],
                        part: &mut FactsBuilder<'_>|
      -> Result<u64, DataError> {
-        let file = File::open(path).map_err(io)?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(format_err)?;
-        let leaves: Vec<usize> = map
-            .index
-            .iter()
-            .enumerate()
-            .filter(|(c, _)| !skip[*c])
-            .filter_map(|(_, i)| *i)
-            .collect();
-        let mask = ProjectionMask::roots(reader.parquet_schema(), leaves.iter().copied());
-        let batches = reader
-            .with_projection(mask)
-            .with_row_groups(row_groups)
-            .with_batch_size(8192)
-            .build()
-            .map_err(format_err)?;
-        let mut sorted = leaves.clone();
-        sorted.sort_unstable();
+        let (batches, pos) = batches(&plain, row_groups, skip)?;
         let mut row = first_row;
-        // Per column, the text of the current row's cell when it is not
-        // the file's own text (a float's decimal text, or a value pcs
-        // cannot hold as the file holds it).
         let mut texts: [String; MAX_COLUMNS] = Default::default();
         for batch in batches {
-            let batch: RecordBatch = batch.map_err(|e| {
-                DataError::new(
-                    ErrorKind::Format,
-                    path,
-                    format!("not a readable Parquet file: {e}"),
-                )
-            })?;
-            // The projected batch holds the selected columns in file order.
-            let cols: Vec<Option<Cells>> = map
-                .index
-                .iter()
-                .enumerate()
-                .map(|(c, idx)| {
-                    idx.filter(|_| !skip[c])
-                        .map(|i| {
-                            let pos = sorted.binary_search(&i).expect("projected");
-                            Cells::new(batch.column(pos), path, &header[i])
-                        })
-                        .transpose()
-                })
-                .collect::<Result<_, _>>()?;
-            let n = cols.len();
+            let batch: RecordBatch = batch.map_err(batch_err)?;
+            let cols = row_of.cells(&batch, &pos, &header)?;
             for r in 0..batch.num_rows() {
                 row += 1;
-                let loc = Loc {
-                    file: path,
-                    table,
-                    header: &map,
-                    line: row,
-                    is_row: true,
-                };
-                let mut typed = [Typed::None; MAX_COLUMNS];
-                // The text each column is judged by: its own for text, else
-                // the float's decimal text, or how the file holds a value
-                // pcs cannot (shown in the error).
-                let mut own = [false; MAX_COLUMNS];
-                for (c, cells) in cols.iter().enumerate() {
-                    let Some(cells) = cells else { continue };
-                    if cells.is_null(r) {
-                        typed[c] = Typed::Null;
-                        continue;
-                    }
-                    let text = &mut texts[c];
-                    if cells.text(r).is_some() {
-                        own[c] = true;
-                        continue;
-                    }
-                    if cells.float_text(r, text) {
-                        continue;
-                    }
-                    let value = match cells {
-                        Cells::Decimal(a, scale) => decimal(a.value(r), *scale)
-                            .map(Typed::Decimal)
-                            .ok_or("number out of range"),
-                        Cells::Decimal256(a, scale) => a
-                            .value(r)
-                            .to_i128()
-                            .and_then(|m| decimal(m, *scale))
-                            .map(Typed::Decimal)
-                            .ok_or("number out of range"),
-                        Cells::Days(a) => civil(i64::from(a.value(r)))
-                            .map(Typed::Date)
-                            .ok_or("date out of range"),
-                        Cells::Instants(a, per_day, ..) => {
-                            let v = a.value(r);
-                            if v.rem_euclid(*per_day) != 0 {
-                                part.warn_time_of_day(table, columns(table)[c].name, row);
-                            }
-                            civil(v.div_euclid(*per_day))
-                                .map(Typed::Date)
-                                .ok_or("date out of range")
-                        }
-                        _ => Ok(Typed::None),
+                row_of.feed(&cols, skip, r, row, &mut texts, part)?;
+            }
+            report(batch.num_rows());
+        }
+        Ok(row - first_row)
+    };
+    // Reads row groups whose every month `outside` found well formed and
+    // not kept, without their month (and the columns `skip` marks): each
+    // distinct partner, tenant, workload and association of a dictionary
+    // is judged once, each row then looked up by its key. A row any of
+    // whose values fails (or may fail) a check is fed whole as
+    // `read_groups` feeds it, so errors are a full read's.
+    let read_lean = |row_groups: Vec<usize>,
+                     first_row: u64,
+                     skip: &[bool; MAX_COLUMNS],
+                     part: &mut FactsBuilder<'_>|
+     -> Result<u64, DataError> {
+        use crate::schema::col;
+        let (batches, pos) = batches(dict.as_ref().unwrap_or(&plain), row_groups, skip)?;
+        let [c_partner, c_tenant, c_workload, c_amount, c_association] = match table {
+            Table::Revenue => [
+                col::R_PARTNER,
+                col::R_TENANT,
+                col::R_WORKLOAD,
+                col::R_REVENUE,
+                col::R_ASSOCIATION,
+            ],
+            _ => [
+                col::U_PARTNER,
+                col::U_TENANT,
+                col::U_WORKLOAD,
+                col::U_QUANTITY,
+                col::U_ASSOCIATION,
+            ],
+        };
+        let mut partners: PerKey<Partner> = PerKey::default();
+        let mut tenants: PerKey<bool> = PerKey::default();
+        let mut workloads: PerKey<Option<Option<WarningKind>>> = PerKey::default();
+        let mut associations: PerKey<Option<Option<WarningKind>>> = PerKey::default();
+        let mut row = first_row;
+        let mut texts: [String; MAX_COLUMNS] = Default::default();
+        let mut number = String::new();
+        for batch in batches {
+            let batch: RecordBatch = batch.map_err(batch_err)?;
+            let keyed = |c: usize| -> Result<Option<Keyed>, DataError> {
+                pos[c]
+                    .map(|p| Keyed::new(batch.column(p), path, columns(table)[c].name))
+                    .transpose()
+            };
+            // Every column the lean read judges is in the file (the
+            // header holds the required ones); the tenant may be unread.
+            let (Some(partner), Some(workload), Some(association)) =
+                (keyed(c_partner)?, keyed(c_workload)?, keyed(c_association)?)
+            else {
+                unreachable!("required columns are in the file");
+            };
+            let tenant = keyed(c_tenant)?;
+            let amount = pos[c_amount]
+                .map(|p| Cells::new(batch.column(p), path, columns(table)[c_amount].name))
+                .transpose()?;
+            partners.start(&partner);
+            workloads.start(&workload);
+            associations.start(&association);
+            if let Some(t) = &tenant {
+                tenants.start(t);
+            }
+            // The batch's columns as `read_groups` reads them, made when a
+            // row needs them.
+            let mut whole: Option<Vec<Option<Cells>>> = None;
+            for r in 0..batch.num_rows() {
+                row += 1;
+                let p = partners.get(&partner, r, |id| match id.map(trim) {
+                    None | Some("") => Partner::Bad,
+                    Some(id) if part.note_partner(id) => Partner::Kept,
+                    Some(_) => Partner::Skipped,
+                });
+                let names =
+                    |part: &mut FactsBuilder<'_>,
+                     workloads: &mut PerKey<Option<Option<WarningKind>>>,
+                     associations: &mut PerKey<Option<Option<WarningKind>>>| {
+                        let w = workloads.get(&workload, r, |w| match w.map(trim) {
+                            None | Some("") => None,
+                            Some(w) => Some(part.workload_warning(table, w)),
+                        })?;
+                        let a = associations.get(&association, r, |a| match a.map(trim) {
+                            None | Some("") => None,
+                            Some(a) => Some(part.association_warning(a)),
+                        })?;
+                        Some((w, a))
                     };
-                    typed[c] = value.unwrap_or_else(|message| {
-                        text.clear();
-                        text.push_str(&cells.shown(r));
-                        Typed::Invalid(message)
-                    });
-                }
-                let mut values = [""; MAX_COLUMNS];
-                for (c, cells) in cols.iter().enumerate() {
-                    if skip[c] {
-                        values[c] = SKIPPED;
-                    } else if let Some(cells) = cells {
-                        values[c] = if own[c] {
-                            cells.text(r).unwrap_or_default()
-                        } else {
-                            &texts[c]
-                        };
+                let clean = p != Partner::Bad
+                    && tenant.as_ref().is_none_or(|t| {
+                        tenants.get(t, r, |id| id.is_some_and(|id| !trim(id).is_empty()))
+                    })
+                    && amount
+                        .as_ref()
+                        .is_none_or(|a| a.amount_ok(r, table == Table::Usage, &mut number));
+                let names = if clean {
+                    names(part, &mut workloads, &mut associations)
+                } else {
+                    None
+                };
+                let Some((w, a)) = names else {
+                    // A value fails, or may: judged as a full read judges it.
+                    if whole.is_none() {
+                        whole = Some(row_of.cells(&batch, &pos, &header)?);
+                    }
+                    let cols = whole.as_deref().unwrap_or_default();
+                    row_of.feed(cols, skip, r, row, &mut texts, part)?;
+                    continue;
+                };
+                if p == Partner::Kept {
+                    if let Some(kind) = w {
+                        part.count_warning(table, kind, trim(workload.text(r)), row);
+                    }
+                    if let Some(kind) = a {
+                        part.count_warning(table, kind, trim(association.text(r)), row);
                     }
                 }
-                feed_typed(&values[..n], &typed[..n], &loc, part).map_err(|e| {
-                    // Name the cell as the file holds it, not as it was read.
-                    let cells = e
-                        .column()
-                        .filter(|_| e.value().is_some())
-                        .and_then(|(i, _)| map.index.iter().position(|x| *x == Some(i - 1)))
-                        .and_then(|c| cols[c].as_ref());
-                    match cells {
-                        Some(cells) => e.with_value(&cells.shown(r)),
-                        None => e,
-                    }
-                })?;
             }
-            if let Some(p) = progress
-                && total > 0
-            {
-                p.add(size * batch.num_rows() as u64 / total);
-            }
+            report(batch.num_rows());
         }
         Ok(row - first_row)
     };
     let read_part = |(row_groups, first_row): &(Vec<usize>, u64)| -> Result<(FactsBuilder<'_>, u64), DataError> {
+        use crate::schema::col;
         let mut part = builder.empty_like();
+        let month_col = if table == Table::Revenue {
+            col::R_MONTH
+        } else {
+            col::U_MONTH
+        };
+        let read_run = |run: Vec<usize>, first: u64, skip: &[bool; MAX_COLUMNS], part: &mut FactsBuilder<'_>| {
+            if skip[month_col] {
+                read_lean(run, first, skip, part)
+            } else {
+                read_groups(run, first, skip, part)
+            }
+        };
         let mut row = *first_row;
         // Consecutive row groups of the same plan are read together.
         let mut run: Vec<usize> = Vec::new();
@@ -251,11 +321,11 @@ pub(crate) fn read(
         for &g in row_groups {
             let group = metadata.row_group(g);
             let skip = match plan(table, group, &schema, &map, &months) {
-                Some(skip) if outside(path, g, &map, table, &months)? => skip,
+                Some(skip) if outside(dict.as_ref().unwrap_or(&plain), path, g, &map, table, &months)? => skip,
                 _ => [false; MAX_COLUMNS],
             };
             if skip != run_skip && !run.is_empty() {
-                read_groups(std::mem::take(&mut run), run_first, &run_skip, &mut part)?;
+                read_run(std::mem::take(&mut run), run_first, &run_skip, &mut part)?;
                 run_first = row;
             }
             run_skip = skip;
@@ -263,7 +333,7 @@ pub(crate) fn read(
             row += group.num_rows().max(0) as u64;
         }
         if !run.is_empty() {
-            read_groups(run, run_first, &run_skip, &mut part)?;
+            read_run(run, run_first, &run_skip, &mut part)?;
         }
         Ok((part, row - first_row))
     };
@@ -276,6 +346,311 @@ pub(crate) fn read(
         rows += n;
     }
     Ok(rows)
+}
+
+/// A month `months` does not keep (the month a lean read feeds a row
+/// through the full checks with: such a row's month is not kept, and the
+/// builder reads no more of it than its partner and names).
+fn spare_month(months: &MonthFilter) -> Month {
+    let start = Month::new(2000, 1).expect("a month");
+    let kept = match months {
+        MonthFilter::Only(kept) => kept.len(),
+        MonthFilter::All => 0,
+    };
+    (0..=kept as u32)
+        .map(|k| start.plus(k))
+        .find(|m| !months.keeps(*m))
+        .unwrap_or(start)
+}
+
+/// The reader metadata with the text columns a lean read judges once per
+/// distinct value (partner, tenant, workload, association, month of
+/// revenue and usage) read as dictionaries (`Dictionary(Int32, Utf8)`):
+/// a column the file stores dictionary-encoded then comes with its
+/// dictionary and keys, not one string per row. `None` for other tables,
+/// or when no such column is plain text, or the reader refuses the types.
+fn dictionary_metadata(
+    table: Table,
+    map: &HeaderMap,
+    plain: &ArrowReaderMetadata,
+) -> Option<ArrowReaderMetadata> {
+    use crate::schema::col;
+    let wanted: &[usize] = match table {
+        Table::Revenue => &[
+            col::R_PARTNER,
+            col::R_TENANT,
+            col::R_WORKLOAD,
+            col::R_MONTH,
+            col::R_ASSOCIATION,
+        ],
+        Table::Usage => &[
+            col::U_PARTNER,
+            col::U_TENANT,
+            col::U_WORKLOAD,
+            col::U_MONTH,
+            col::U_ASSOCIATION,
+        ],
+        _ => return None,
+    };
+    let schema = plain.schema();
+    let mut fields: Vec<arrow_schema::FieldRef> = schema.fields().iter().cloned().collect();
+    let mut changed = false;
+    for &c in wanted {
+        let Some(i) = map.index[c] else { continue };
+        if fields[i].data_type() == &DataType::Utf8 {
+            let keyed = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+            fields[i] = std::sync::Arc::new(fields[i].as_ref().clone().with_data_type(keyed));
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let schema = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
+    ArrowReaderMetadata::try_new(
+        plain.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(std::sync::Arc::new(schema)),
+    )
+    .ok()
+}
+
+/// What a partner id resolves to in a lean read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Partner {
+    /// Null or empty: the row is judged whole (an error).
+    Bad,
+    /// The builder reads this partner's rows.
+    Kept,
+    /// The builder skips this partner's rows ([`FactsBuilder::only_partner`]).
+    Skipped,
+}
+
+/// A text column of a batch in a lean read: the keys of a dictionary,
+/// whose values are judged once each ([`PerKey`]), or cells judged row by
+/// row.
+enum Keyed {
+    /// Keys into text values.
+    Dict(DictionaryArray<Int32Type>),
+    /// Any other type (text, integers), as [`Cells`] reads it.
+    Cells(Cells),
+}
+
+impl Keyed {
+    fn new(array: &ArrayRef, path: &Path, name: &str) -> Result<Keyed, DataError> {
+        if let DataType::Dictionary(key, value) = array.data_type()
+            && **key == DataType::Int32
+            && **value == DataType::Utf8
+        {
+            return Ok(Keyed::Dict(array.as_dictionary::<Int32Type>().clone()));
+        }
+        Cells::new(array, path, name).map(Keyed::Cells)
+    }
+
+    /// Row `r`'s text (not null).
+    fn text(&self, r: usize) -> &str {
+        match self {
+            Keyed::Dict(d) => d
+                .values()
+                .as_string::<i32>()
+                .value(d.keys().values()[r] as usize),
+            Keyed::Cells(c) => c.text(r).unwrap_or_default(),
+        }
+    }
+}
+
+/// What each value of a dictionary resolved to, filled as rows first use
+/// them (so partners are met in row order), for as long as batches share
+/// the dictionary (a column chunk's dictionary is shared by its batches).
+struct PerKey<R> {
+    values: Option<ArrayRef>,
+    slots: Vec<Option<R>>,
+}
+
+impl<R> Default for PerKey<R> {
+    fn default() -> Self {
+        PerKey {
+            values: None,
+            slots: Vec::new(),
+        }
+    }
+}
+
+impl<R: Copy> PerKey<R> {
+    /// Starts a batch: forgets what was resolved unless the batch shares
+    /// the dictionary.
+    fn start(&mut self, col: &Keyed) {
+        if let Keyed::Dict(d) = col
+            && !self
+                .values
+                .as_ref()
+                .is_some_and(|v| std::sync::Arc::ptr_eq(v, d.values()))
+        {
+            self.values = Some(d.values().clone());
+            self.slots.clear();
+            self.slots.resize(d.values().len(), None);
+        }
+    }
+
+    /// What row `r` resolves to: `resolve` of its text (`None` for a
+    /// null), once per distinct dictionary value.
+    fn get(&mut self, col: &Keyed, r: usize, resolve: impl FnOnce(Option<&str>) -> R) -> R {
+        match col {
+            Keyed::Dict(d) => {
+                if d.keys().is_null(r) {
+                    return resolve(None);
+                }
+                let k = d.keys().values()[r] as usize;
+                if let Some(v) = self.slots[k] {
+                    return v;
+                }
+                let values = d.values().as_string::<i32>();
+                let v = resolve((!values.is_null(k)).then(|| values.value(k)));
+                self.slots[k] = Some(v);
+                v
+            }
+            Keyed::Cells(c) => resolve(if c.is_null(r) { None } else { c.text(r) }),
+        }
+    }
+}
+
+/// Feeding rows of a table's batches to the builder, with the checks and
+/// error messages of a full read.
+struct RowOf<'a> {
+    table: Table,
+    path: &'a Path,
+    map: &'a HeaderMap,
+    /// The month a row read without its month is fed with ([`spare_month`]).
+    spare: Month,
+}
+
+impl RowOf<'_> {
+    /// The needed columns of `batch` (`pos`: where each lies in it).
+    fn cells(
+        &self,
+        batch: &RecordBatch,
+        pos: &[Option<usize>; MAX_COLUMNS],
+        header: &[String],
+    ) -> Result<Vec<Option<Cells>>, DataError> {
+        self.map
+            .index
+            .iter()
+            .enumerate()
+            .map(|(c, idx)| {
+                pos[c]
+                    .zip(*idx)
+                    .map(|(p, i)| Cells::new(batch.column(p), self.path, &header[i]))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    /// Feeds row `r` of a batch (`cols`: its columns, `skip`: those not
+    /// read) as row number `row`. A skipped column holds a value that
+    /// passes every check in its place: a tenant or a name [`SKIPPED`], an
+    /// amount 0, a month [`RowOf::spare`] (only rows of months not kept are
+    /// read without them).
+    fn feed(
+        &self,
+        cols: &[Option<Cells>],
+        skip: &[bool; MAX_COLUMNS],
+        r: usize,
+        row: u64,
+        texts: &mut [String; MAX_COLUMNS],
+        part: &mut FactsBuilder<'_>,
+    ) -> Result<(), DataError> {
+        use crate::schema::col;
+        let table = self.table;
+        let loc = Loc {
+            file: self.path,
+            table,
+            header: self.map,
+            line: row,
+            is_row: true,
+        };
+        let mut typed = [Typed::None; MAX_COLUMNS];
+        // The text each column is judged by: its own for text, else the
+        // float's decimal text, or how the file holds a value pcs cannot
+        // (shown in the error).
+        let mut own = [false; MAX_COLUMNS];
+        for (c, cells) in cols.iter().enumerate() {
+            let Some(cells) = cells else { continue };
+            if cells.is_null(r) {
+                typed[c] = Typed::Null;
+                continue;
+            }
+            let text = &mut texts[c];
+            if cells.text(r).is_some() {
+                own[c] = true;
+                continue;
+            }
+            if cells.float_text(r, text) {
+                continue;
+            }
+            let value = match cells {
+                Cells::Decimal(a, scale) => decimal(a.value(r), *scale)
+                    .map(Typed::Decimal)
+                    .ok_or("number out of range"),
+                Cells::Decimal256(a, scale) => a
+                    .value(r)
+                    .to_i128()
+                    .and_then(|m| decimal(m, *scale))
+                    .map(Typed::Decimal)
+                    .ok_or("number out of range"),
+                Cells::Days(a) => civil(i64::from(a.value(r)))
+                    .map(Typed::Date)
+                    .ok_or("date out of range"),
+                Cells::Instants(a, per_day, ..) => {
+                    let v = a.value(r);
+                    if v.rem_euclid(*per_day) != 0 {
+                        part.warn_time_of_day(table, columns(table)[c].name, row);
+                    }
+                    civil(v.div_euclid(*per_day))
+                        .map(Typed::Date)
+                        .ok_or("date out of range")
+                }
+                _ => Ok(Typed::None),
+            };
+            typed[c] = value.unwrap_or_else(|message| {
+                text.clear();
+                text.push_str(&cells.shown(r));
+                Typed::Invalid(message)
+            });
+        }
+        let mut values = [""; MAX_COLUMNS];
+        for (c, cells) in cols.iter().enumerate() {
+            if skip[c] {
+                values[c] = SKIPPED;
+                typed[c] = match (table, c) {
+                    (Table::Revenue, col::R_REVENUE) | (Table::Usage, col::U_QUANTITY) => {
+                        Typed::Decimal(Decimal::ZERO)
+                    }
+                    (Table::Revenue, col::R_MONTH) | (Table::Usage, col::U_MONTH) => {
+                        Typed::Date(self.spare.first_day())
+                    }
+                    _ => Typed::None,
+                };
+            } else if let Some(cells) = cells {
+                values[c] = if own[c] {
+                    cells.text(r).unwrap_or_default()
+                } else {
+                    &texts[c]
+                };
+            }
+        }
+        let n = cols.len();
+        feed_typed(&values[..n], &typed[..n], &loc, part).map_err(|e| {
+            // Name the cell as the file holds it, not as it was read.
+            let cells = e
+                .column()
+                .filter(|_| e.value().is_some())
+                .and_then(|(i, _)| self.map.index.iter().position(|x| *x == Some(i - 1)))
+                .and_then(|c| cols[c].as_ref());
+            match cells {
+                Some(cells) => e.with_value(&cells.shown(r)),
+                None => e,
+            }
+        })
+    }
 }
 
 /// What a row group's skipped columns hold in their place: a value that
@@ -302,10 +677,16 @@ fn skippable(table: Table) -> &'static [usize] {
 /// every value passes the checks of a full read, as the statistics and the
 /// column type prove: the optional text columns (no text fails), and the
 /// customer's tenant id when it has no null and every value starts with a
-/// visible ASCII byte (so none is empty once trimmed), or is an integer. A
-/// malformed value is then reported just as a full read reports it; the
-/// partner, names, month and amount of every row are read (the partner
-/// list, the warnings and the errors stay a full read's).
+/// visible ASCII byte (so none is empty once trimmed), or is an integer.
+/// The month itself is not read again once [`outside`] has read it, unless
+/// it is a timestamp (whose time of day is a counted warning); then the
+/// amount may go unread too, when it cannot be null (a required column, or
+/// a null count of 0) and its type proves every value a number pcs holds
+/// (an integer, or a decimal stored as a 32- or 64-bit integer with a scale
+/// of 0 to 28), and for usage quantities the statistics' minimum is 0 or
+/// more. A malformed value is then reported just as a full read reports
+/// it; the partner and names of every row are read (the partner list, the
+/// warnings and the errors stay a full read's).
 fn plan(
     table: Table,
     group: &parquet::file::metadata::RowGroupMetaData,
@@ -321,12 +702,13 @@ fn plan(
     if skippable.is_empty() {
         return None;
     }
-    let month_col = if table == Table::Revenue {
-        col::R_MONTH
+    let (month_col, amount_col) = if table == Table::Revenue {
+        (col::R_MONTH, col::R_REVENUE)
     } else {
-        col::U_MONTH
+        (col::U_MONTH, col::U_QUANTITY)
     };
-    let stats = group.column(map.index[month_col]?).statistics()?;
+    let month_at = map.index[month_col]?;
+    let stats = group.column(month_at).statistics()?;
     let month_of = |bytes: &[u8]| -> Option<Month> {
         match stats {
             Statistics::ByteArray(_) => Month::parse_strict(std::str::from_utf8(bytes).ok()?).ok(),
@@ -362,15 +744,66 @@ fn plan(
             });
         skip[c] = safe;
     }
+    let base = |t: &DataType| match t {
+        DataType::Dictionary(_, v) => v.as_ref().clone(),
+        t => t.clone(),
+    };
+    if matches!(
+        base(schema.field(month_at).data_type()),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Date32
+    ) {
+        skip[month_col] = true;
+        if let Some(i) = map.index[amount_col] {
+            skip[amount_col] = amount_safe(group.column(i), schema.field(i).data_type(), table);
+        }
+    }
     skip.iter().any(|s| *s).then_some(skip)
+}
+
+/// Whether every value of a row group's amount column (`data_type`, as
+/// read) passes the checks of a full read, by its type and statistics:
+/// see [`plan`].
+fn amount_safe(
+    chunk: &parquet::file::metadata::ColumnChunkMetaData,
+    data_type: &DataType,
+    table: Table,
+) -> bool {
+    use parquet::basic::Type as Physical;
+    let no_null = chunk.column_descr().max_def_level() == 0
+        || chunk.statistics().and_then(|s| s.null_count_opt()) == Some(0);
+    // Usage quantities must not be negative: the statistics of a signed
+    // integer column say so (32- and 64-bit integers are compared signed).
+    let not_negative = || {
+        table != Table::Usage
+            || match chunk.statistics() {
+                Some(Statistics::Int32(s)) => s.min_opt().is_some_and(|m| *m >= 0),
+                Some(Statistics::Int64(s)) => s.min_opt().is_some_and(|m| *m >= 0),
+                _ => false,
+            }
+    };
+    let stored_as_integer = matches!(chunk.column_type(), Physical::INT32 | Physical::INT64);
+    no_null
+        && match data_type {
+            t if t.is_unsigned_integer() => true,
+            t if t.is_signed_integer() => stored_as_integer && not_negative(),
+            DataType::Decimal32(_, s)
+            | DataType::Decimal64(_, s)
+            | DataType::Decimal128(_, s)
+            | DataType::Decimal256(_, s) => {
+                stored_as_integer && (0..=28).contains(s) && not_negative()
+            }
+            _ => false,
+        }
 }
 
 /// Whether no row of row group `g` has a month the builder keeps, read
 /// from the group's `month` column (statistics only point at the groups to
 /// check: a month written with spaces around it lies outside their range).
 /// A row whose month cannot be read (null, malformed) answers no: the group
-/// is then read whole and the row reported as a full read reports it.
+/// is then read whole and the row reported as a full read reports it. A
+/// month column read as a dictionary has each distinct value parsed once.
 fn outside(
+    meta: &ArrowReaderMetadata,
     path: &Path,
     g: usize,
     map: &HeaderMap,
@@ -394,8 +827,7 @@ fn outside(
         return Ok(false);
     };
     let file = File::open(path).map_err(|e| DataError::new(ErrorKind::Io, path, e.to_string()))?;
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format_err(e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
     let mask = ProjectionMask::roots(reader.parquet_schema(), [i]);
     let batches = reader
         .with_projection(mask)
@@ -403,37 +835,27 @@ fn outside(
         .with_batch_size(8192)
         .build()
         .map_err(|e| format_err(e.to_string()))?;
-    let mut last: Option<(String, Month)> = None;
+    // Per distinct text, whether it is a well-formed month not kept.
+    let mut texts: PerKey<bool> = PerKey::default();
+    let not_kept = |m: Option<Month>| m.is_some_and(|m| !months.keeps(m));
     for batch in batches {
         let batch = batch.map_err(|e| format_err(e.to_string()))?;
-        let cells = Cells::new(batch.column(0), path, "month")?;
+        let keyed = Keyed::new(batch.column(0), path, "month")?;
+        texts.start(&keyed);
         for r in 0..batch.num_rows() {
-            if cells.is_null(r) {
-                return Ok(false);
-            }
-            let month = match &cells {
-                Cells::Days(a) => civil(i64::from(a.value(r))).map(Month::of),
-                Cells::Instants(a, per_day, ..) => {
-                    civil(a.value(r).div_euclid(*per_day)).map(Month::of)
+            let fine = match &keyed {
+                Keyed::Cells(Cells::Days(a)) => {
+                    !a.is_null(r) && not_kept(civil(i64::from(a.value(r))).map(Month::of))
                 }
-                _ => match cells.text(r) {
-                    // Rows of a month come together: one parse per run.
-                    Some(t) if last.as_ref().is_some_and(|(s, _)| s == t) => {
-                        last.as_ref().map(|(_, m)| *m)
-                    }
-                    Some(t) => {
-                        let m = Month::parse_strict(t.trim()).ok();
-                        if let Some(m) = m {
-                            last = Some((t.to_string(), m));
-                        }
-                        m
-                    }
-                    None => None,
-                },
+                Keyed::Cells(Cells::Instants(a, per_day, ..)) => {
+                    !a.is_null(r) && not_kept(civil(a.value(r).div_euclid(*per_day)).map(Month::of))
+                }
+                _ => texts.get(&keyed, r, |t| {
+                    not_kept(t.and_then(|t| Month::parse_strict(t.trim()).ok()))
+                }),
             };
-            match month {
-                Some(m) if !months.keeps(m) => {}
-                _ => return Ok(false),
+            if !fine {
+                return Ok(false);
             }
         }
     }
@@ -662,6 +1084,26 @@ impl Cells {
             Cells::Instants(a, ..) => a.is_null(r),
             Cells::Null => true,
         }
+    }
+
+    /// Whether row `r`, an amount, passes the checks of a full read: not
+    /// null, a number pcs holds, and for a usage quantity not negative
+    /// (false: it may not; the row is then judged whole). `text` holds a
+    /// float's decimal text.
+    fn amount_ok(&self, r: usize, usage: bool, text: &mut String) -> bool {
+        if self.is_null(r) {
+            return false;
+        }
+        let d = match self {
+            Cells::Decimal(a, scale) => decimal(a.value(r), *scale),
+            Cells::Decimal256(a, scale) => a.value(r).to_i128().and_then(|m| decimal(m, *scale)),
+            Cells::Utf8(_) | Cells::LargeUtf8(_) | Cells::View(_) => {
+                parse_decimal(trim(self.text(r).unwrap_or_default()))
+            }
+            _ if self.float_text(r, text) => parse_decimal(trim(text)),
+            _ => None,
+        };
+        d.is_some_and(|d| !(usage && d.is_sign_negative() && !d.is_zero()))
     }
 
     /// Row `r`'s text, for a text column (else `None`).
@@ -931,7 +1373,9 @@ mod tests {
             })
             .collect();
         let skip = plans[0].expect("months not kept");
-        assert!(skip[col::R_TENANT] && skip[col::R_CUSTOMER] && !skip[col::R_MONTH]);
+        assert!(skip[col::R_TENANT] && skip[col::R_CUSTOMER] && skip[col::R_MONTH]);
+        // The amount is text here: it may not be a number, so it is read.
+        assert!(!skip[col::R_REVENUE]);
         assert!(!skip[col::R_PARTNER] && !skip[col::R_WORKLOAD] && !skip[col::R_ASSOCIATION]);
         assert_eq!(plans[1], None, "the kept month");
         // An empty tenant id can fail: read; the customer name cannot.
@@ -972,9 +1416,218 @@ mod tests {
         );
         // The rows themselves: a kept month behind spaces is seen.
         let path = path.as_path();
-        assert!(outside(path, 0, &map, Table::Revenue, &months).unwrap());
-        assert!(!outside(path, 1, &map, Table::Revenue, &months).unwrap());
-        assert!(!outside(path, 3, &map, Table::Revenue, &months).unwrap());
+        let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::load(
+            &std::fs::File::open(path).unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        assert!(outside(&meta, path, 0, &map, Table::Revenue, &months).unwrap());
+        assert!(!outside(&meta, path, 1, &map, Table::Revenue, &months).unwrap());
+        assert!(!outside(&meta, path, 3, &map, Table::Revenue, &months).unwrap());
+    }
+
+    /// Whether a group of months not kept is read without its amount, by
+    /// the amount's type, nullability and statistics.
+    #[test]
+    fn the_amount_goes_unread_only_where_type_and_statistics_prove_it_valid() {
+        use super::{MAX_COLUMNS, plan};
+        use crate::schema::{col, match_header};
+        use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch};
+        use arrow_array::{StringArray, UInt32Array};
+        use arrow_schema::{DataType, Field, Schema};
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        use parquet::file::properties::{EnabledStatistics, WriterProperties};
+        use pcs_core::facts::{MonthFilter, Table};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        // (table, amount column, nullable, statistics) -> skipped?
+        let text = |v: &[&str]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+        let dec = |v: Vec<Option<i128>>, p: u8| -> ArrayRef {
+            Arc::new(
+                Decimal128Array::from(v)
+                    .with_precision_and_scale(p, 2)
+                    .unwrap(),
+            )
+        };
+        let cases: Vec<(Table, ArrayRef, bool, bool, bool)> = vec![
+            // Revenue may be negative: a decimal stored as int64 always passes.
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                true,
+                true,
+                true,
+            ),
+            // Without statistics, only a required column proves no null.
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                true,
+                false,
+                false,
+            ),
+            (
+                Table::Revenue,
+                dec(vec![Some(-150), Some(20)], 18),
+                false,
+                false,
+                true,
+            ),
+            // A null: read (the row's error is a full read's).
+            (
+                Table::Revenue,
+                dec(vec![None, Some(20)], 18),
+                true,
+                true,
+                false,
+            ),
+            // Fixed-size bytes (precision 38): read.
+            (
+                Table::Revenue,
+                dec(vec![Some(1), Some(20)], 38),
+                true,
+                true,
+                false,
+            ),
+            // Floats may be NaN; text may not be a number: read.
+            (
+                Table::Revenue,
+                Arc::new(Float64Array::from(vec![1.5, 2.0])),
+                true,
+                true,
+                false,
+            ),
+            (Table::Revenue, text(&["1", "2"]), true, true, false),
+            (
+                Table::Revenue,
+                Arc::new(Int64Array::from(vec![-5, 7])),
+                true,
+                true,
+                true,
+            ),
+            // Usage quantities must not be negative: the minimum decides.
+            (
+                Table::Usage,
+                dec(vec![Some(0), Some(20)], 18),
+                true,
+                true,
+                true,
+            ),
+            (
+                Table::Usage,
+                dec(vec![Some(-1), Some(20)], 18),
+                true,
+                true,
+                false,
+            ),
+            (
+                Table::Usage,
+                dec(vec![Some(0), Some(20)], 18),
+                false,
+                false,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(Int64Array::from(vec![3, 7])),
+                true,
+                true,
+                true,
+            ),
+            (
+                Table::Usage,
+                Arc::new(Int64Array::from(vec![-3, 7])),
+                true,
+                true,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(UInt32Array::from(vec![3, 7])),
+                true,
+                false,
+                false,
+            ),
+            (
+                Table::Usage,
+                Arc::new(UInt32Array::from(vec![3, 7])),
+                false,
+                false,
+                true,
+            ),
+        ];
+        let months = MonthFilter::Only(vec!["2023-10".parse().unwrap()]);
+        for (n, (table, amount, nullable, statistics, skipped)) in cases.into_iter().enumerate() {
+            let path = dir.path().join(format!("{n}.parquet"));
+            let (amount_name, amount_col) = match table {
+                Table::Revenue => ("revenue_usd", col::R_REVENUE),
+                _ => ("quantity", col::U_QUANTITY),
+            };
+            let mut fields = vec![
+                Field::new("partner_id", DataType::Utf8, false),
+                Field::new("customer_tenant_id", DataType::Utf8, false),
+                Field::new("workload", DataType::Utf8, false),
+                Field::new("month", DataType::Utf8, false),
+                Field::new("association", DataType::Utf8, false),
+            ];
+            fields.push(Field::new(
+                amount_name,
+                amount.data_type().clone(),
+                nullable,
+            ));
+            let schema = Arc::new(Schema::new(fields));
+            let mut columns = vec![
+                text(&["P1", "P2"]),
+                text(&["t1", "t2"]),
+                text(&["Sales", "x"]),
+                text(&["2022-05", "2022-05"]),
+                text(&["DPOR", "y"]),
+            ];
+            columns.push(amount);
+            let props = WriterProperties::builder()
+                .set_statistics_enabled(if statistics {
+                    EnabledStatistics::Chunk
+                } else {
+                    EnabledStatistics::None
+                })
+                // The month keeps its statistics: they select the group.
+                .set_column_statistics_enabled("month".into(), EnabledStatistics::Chunk)
+                .build();
+            let mut w = parquet::arrow::ArrowWriter::try_new(
+                std::fs::File::create(&path).unwrap(),
+                schema.clone(),
+                Some(props),
+            )
+            .unwrap();
+            w.write(&RecordBatch::try_new(schema, columns).unwrap())
+                .unwrap();
+            w.close().unwrap();
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+                    .unwrap();
+            let header: Vec<String> = reader
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let map = match_header(table, &header).unwrap();
+            let skip: [bool; MAX_COLUMNS] = plan(
+                table,
+                reader.metadata().row_group(0),
+                reader.schema(),
+                &map,
+                &months,
+            )
+            .expect("a month not kept");
+            let month = if table == Table::Revenue {
+                col::R_MONTH
+            } else {
+                col::U_MONTH
+            };
+            assert!(skip[month], "case {n}");
+            assert_eq!(skip[amount_col], skipped, "case {n}");
+        }
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub(crate) enum Typed {
 
 /// `str::trim`, without its character loop when both ends are visible
 /// ASCII (nearly every field).
-fn trim(v: &str) -> &str {
+pub(crate) fn trim(v: &str) -> &str {
     match (v.as_bytes().first(), v.as_bytes().last()) {
         (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => v,
         _ => v.trim(),
@@ -218,6 +218,8 @@ impl<'a> Fields<'a, '_> {
     /// A whole number ≥ 0 (seats, users): digits only, or a typed decimal
     /// with no fraction.
     fn count(&self, c: usize) -> Result<u64, DataError> {
+        // A null is no value (not an empty text): named as a null.
+        self.required(c)?;
         if let Typed::Decimal(d) = self.typed(c) {
             return if d.fract().is_zero() && !d.is_sign_negative() {
                 u64::try_from(d.trunc().mantissa() / 10i128.pow(d.trunc().scale()))
@@ -381,6 +383,57 @@ mod tests {
         fn trim_is_str_trim(text in "[ \t\r\n\u{a0}\u{2003}\u{85}a-z.]{0,8}|\\PC{0,8}") {
             prop_assert_eq!(trim(&text), text.trim());
         }
+    }
+
+    /// A null seat count in a typed file is a null in a required column,
+    /// shown without a value (found by the `parquet_reader` fuzz target).
+    #[test]
+    fn a_null_count_is_named_as_a_null() {
+        use super::{Loc, Typed, feed_typed};
+        use crate::schema::{col, match_header};
+        use pcs_core::facts::{FactsBuilder, MonthFilter, Table};
+        let header: Vec<String> = [
+            "partner_id",
+            "customer_tenant_id",
+            "workload",
+            "month",
+            "association",
+            "paid_seats",
+            "active_users",
+        ]
+        .map(String::from)
+        .to_vec();
+        let map = match_header(Table::Licenses, &header).unwrap();
+        let set = pcs_core::rulebook::RulebookSet::builtin();
+        let mut b = FactsBuilder::new(&set.versions()[0], MonthFilter::All, false);
+        let loc = Loc {
+            file: "licenses.parquet".as_ref(),
+            table: Table::Licenses,
+            header: &map,
+            line: 4,
+            is_row: true,
+        };
+        let mut values = [""; crate::schema::MAX_COLUMNS];
+        for (c, v) in [
+            (col::L_PARTNER, "P1"),
+            (col::L_TENANT, "t1"),
+            (col::L_WORKLOAD, "Sales"),
+            (col::L_MONTH, "2023-10"),
+            (col::L_ASSOCIATION, "DPOR"),
+            (col::L_ACTIVE, "3"),
+        ] {
+            values[c] = v;
+        }
+        let mut typed = [Typed::None; crate::schema::MAX_COLUMNS];
+        typed[col::L_PAID] = Typed::Null;
+        let n = crate::schema::columns(Table::Licenses).len();
+        let e = feed_typed(&values[..n], &typed[..n], &loc, &mut b).unwrap_err();
+        assert!(e.value().is_none(), "{e}");
+        assert!(e.to_string().contains("null (no value)"), "{e}");
+        assert!(e.to_string().contains("paid_seats"), "{e}");
+        // Text as before: an empty field is not a number.
+        let e = feed_typed(&values[..n], &[], &loc, &mut b).unwrap_err();
+        assert_eq!(e.value(), Some(""), "{e}");
     }
 
     #[test]
