@@ -275,32 +275,38 @@ pub struct ExcludedKey {
     pub reason: Exclusion,
 }
 
-/// A sum of rows with where they came from.
+/// A sum of rows: 20 bytes, aligned to 4, so that a revenue or usage
+/// pair's entry (a 12-byte key and this) is 32 bytes with no padding.
 ///
-/// Without tracing an aggregate is a fixed 32 bytes (the sum, the row count
-/// and an empty pointer): the lines and subscriptions that only explanations
-/// read live behind a box that exists only when the builder traces, so that
-/// memory follows aggregates, not rows.
-#[derive(Clone, Debug, Default)]
+/// The lines and subscriptions that only explanations read are not here:
+/// when the builder traces, they are an [`AggTrace`] in the partner's
+/// [`Traces`], under the same key (a pointer here would cost 8 bytes and
+/// its alignment 8 more in every entry, traced or not).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Agg {
     /// Sum of the amounts (USD for revenue, quantity for usage).
     pub amount: Decimal,
     /// How many rows.
     pub rows: u32,
-    /// Lines and subscriptions, when the builder traces.
-    trace: Option<Box<AggTrace>>,
 }
 
-/// What a traced [`Agg`] keeps beyond its sum.
+/// What a traced aggregate keeps beyond its sum: the lines of its rows and
+/// its amounts by subscription ([`Traces`]).
 ///
 /// Most traced aggregates hold one row (one line, one subscription): each
 /// list starts with room for exactly one entry (a `Vec` would make room for
 /// four at the first push), and grows by doubling from there.
-#[derive(Clone, Debug, Default)]
-struct AggTrace {
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AggTrace {
     lines: Vec<u64>,
     subscriptions: Vec<(CompactId, Decimal)>,
 }
+
+/// The trace of an aggregate that has none.
+static NO_TRACE: AggTrace = AggTrace {
+    lines: Vec::new(),
+    subscriptions: Vec::new(),
+};
 
 /// Pushes `item`, making room for exactly one at the first push.
 fn push_snug<T>(list: &mut Vec<T>, item: T) {
@@ -310,42 +316,36 @@ fn push_snug<T>(list: &mut Vec<T>, item: T) {
     list.push(item);
 }
 
-impl PartialEq for Agg {
-    fn eq(&self, other: &Agg) -> bool {
-        self.amount == other.amount
-            && self.rows == other.rows
-            && self.lines() == other.lines()
-            && self.subscriptions() == other.subscriptions()
+impl Agg {
+    fn add(&mut self, amount: Decimal) {
+        self.amount += amount;
+        self.rows += 1;
+    }
+
+    fn merge(&mut self, other: Agg) {
+        self.amount += other.amount;
+        self.rows += other.rows;
     }
 }
 
-impl Agg {
-    /// The rows' lines, when the builder traces (else empty).
+impl AggTrace {
+    /// The rows' lines, in the order they were read.
     pub fn lines(&self) -> &[u64] {
-        self.trace.as_deref().map_or(&[], |t| &t.lines)
+        &self.lines
     }
 
-    /// Amount by subscription, in first-seen order, when the builder
-    /// traces and rows name one.
+    /// Amount by subscription, in first-seen order, when rows name one.
     pub fn subscriptions(&self) -> &[(CompactId, Decimal)] {
-        self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
+        &self.subscriptions
     }
 
-    fn trace_mut(&mut self) -> &mut AggTrace {
-        self.trace.get_or_insert_with(Box::default)
-    }
-
-    fn add(&mut self, amount: Decimal, line: u64, trace: bool) {
-        self.amount += amount;
-        self.rows += 1;
-        if trace {
-            push_snug(&mut self.trace_mut().lines, line);
-        }
+    fn add_line(&mut self, line: u64) {
+        push_snug(&mut self.lines, line);
     }
 
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
-        let subs = &mut self.trace_mut().subscriptions;
+        let subs = &mut self.subscriptions;
         let packed = CompactId::inline(sub);
         let found = match &packed {
             Some(id) => subs.iter_mut().find(|(s, _)| s == id),
@@ -360,28 +360,111 @@ impl Agg {
         }
     }
 
-    fn merge(&mut self, other: Agg) {
-        self.amount += other.amount;
-        self.rows += other.rows;
-        let Some(theirs) = other.trace else { return };
-        match &mut self.trace {
-            None => self.trace = Some(theirs),
-            Some(mine) => {
-                mine.lines.extend(theirs.lines);
-                for (sub, amount) in theirs.subscriptions {
-                    match mine.subscriptions.iter_mut().find(|(s, _)| *s == sub) {
-                        Some((_, a)) => *a += amount,
-                        None => mine.subscriptions.push((sub, amount)),
-                    }
-                }
+    fn merge(&mut self, theirs: AggTrace) {
+        if self.lines.is_empty() && self.subscriptions.is_empty() {
+            *self = theirs;
+            return;
+        }
+        self.lines.extend(theirs.lines);
+        for (sub, amount) in theirs.subscriptions {
+            match self.subscriptions.iter_mut().find(|(s, _)| *s == sub) {
+                Some((_, a)) => *a += amount,
+                None => self.subscriptions.push((sub, amount)),
             }
         }
     }
 
     fn shift_lines(&mut self, by: u64) {
-        if let Some(t) = &mut self.trace {
-            t.lines.iter_mut().for_each(|l| *l += by);
-        }
+        self.lines.iter_mut().for_each(|l| *l += by);
+    }
+}
+
+/// The traces of a partner's aggregates ([`AggTrace`]), by the key of the
+/// aggregate in its map: held only when the builder traces (explanations),
+/// so that untraced aggregates carry nothing for them. An aggregate of a
+/// month the builder does not trace ([`FactsBuilder::trace_only`]) has none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Traces {
+    /// Of [`PartnerFacts::revenue`].
+    pub revenue: SortedMap<PairKey, AggTrace>,
+    /// Of [`PartnerFacts::usage`] (their totals).
+    pub usage: SortedMap<PairKey, AggTrace>,
+    /// Of [`PartnerFacts::acr`].
+    pub acr: SortedMap<AcrKey, AggTrace>,
+    /// Of [`PartnerFacts::excluded`].
+    pub excluded: SortedMap<ExcludedKey, AggTrace>,
+    /// The lines of [`PartnerFacts::licenses`].
+    pub licenses: SortedMap<LicenseKey, AggTrace>,
+}
+
+impl Traces {
+    /// The trace of a revenue pair (empty when it has none).
+    pub fn revenue(&self, key: &PairKey) -> &AggTrace {
+        self.revenue.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of a usage pair's total (empty when it has none).
+    pub fn usage(&self, key: &PairKey) -> &AggTrace {
+        self.usage.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of an acr aggregate (empty when it has none).
+    pub fn acr(&self, key: &AcrKey) -> &AggTrace {
+        self.acr.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of an excluded group (empty when it has none).
+    pub fn excluded(&self, key: &ExcludedKey) -> &AggTrace {
+        self.excluded.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of a licenses aggregate (empty when it has none).
+    pub fn licenses(&self, key: &LicenseKey) -> &AggTrace {
+        self.licenses.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.revenue.is_empty()
+            && self.usage.is_empty()
+            && self.acr.is_empty()
+            && self.excluded.is_empty()
+            && self.licenses.is_empty()
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        self.revenue.values_mut().for_each(|t| t.shift_lines(by));
+        self.usage.values_mut().for_each(|t| t.shift_lines(by));
+        self.acr.values_mut().for_each(|t| t.shift_lines(by));
+        self.excluded.values_mut().for_each(|t| t.shift_lines(by));
+        self.licenses.values_mut().for_each(|t| t.shift_lines(by));
+    }
+
+    fn retain_tenants(&mut self, keep: impl Fn(u32) -> bool) {
+        self.revenue.retain(|k, _| keep(k.0));
+        self.usage.retain(|k, _| keep(k.0));
+        self.acr.retain(|k, _| keep(k.0));
+        self.excluded.retain(|k, _| keep(k.tenant));
+        self.licenses.retain(|k, _| keep(k.0));
+    }
+}
+
+/// The traces of a run of staged rows ([`Staged`]), beside their sums.
+#[derive(Default)]
+struct StagedTraces {
+    revenue: Vec<(PairKey, AggTrace)>,
+    usage: Vec<(PairKey, AggTrace)>,
+    acr: Vec<(AcrKey, AggTrace)>,
+    excluded: Vec<(ExcludedKey, AggTrace)>,
+    licenses: Vec<(LicenseKey, AggTrace)>,
+}
+
+impl StagedTraces {
+    fn is_empty(&self) -> bool {
+        self.revenue.is_empty()
+            && self.usage.is_empty()
+            && self.acr.is_empty()
+            && self.excluded.is_empty()
+            && self.licenses.is_empty()
     }
 }
 
@@ -481,9 +564,9 @@ impl UsageAgg {
         self.products = (!by_product.is_empty()).then(|| Box::new(Products::of(by_product)));
     }
 
-    fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
+    fn add(&mut self, product: Option<u16>, quantity: Decimal) {
         self.add_product(product, quantity);
-        self.total.add(quantity, line, trace);
+        self.total.add(quantity);
     }
 
     /// Adds `quantity` of `product` to the quantities by product; call
@@ -697,6 +780,9 @@ pub struct PartnerFacts {
     /// When each (tenant, workload, association) of the licenses table
     /// began, over every month of the table (not only the months kept).
     pub license_starts: SortedMap<LicenseStartKey, LicenseStart>,
+    /// The lines and subscriptions of the aggregates above, when the
+    /// builder traces (boxed: absent, 8 bytes, when it does not).
+    traces: Option<Box<Traces>>,
 }
 
 /// Two partners' facts are equal when everything they hold is: the private
@@ -716,6 +802,7 @@ impl PartialEq for PartnerFacts {
             && self.acr == other.acr
             && self.licenses == other.licenses
             && self.license_starts == other.license_starts
+            && self.traces() == other.traces()
     }
 }
 
@@ -736,9 +823,9 @@ pub type LicenseStartKey = (u32, u16, u16);
 /// The offer id of an acr row whose offer is missing or not listed.
 pub const NO_OFFER: u16 = u16::MAX;
 
-/// Seats and active users of a (tenant, workload, month, association): a
-/// fixed 32 bytes without tracing (the lines are boxed, as in [`Agg`]).
-#[derive(Clone, Debug, Default)]
+/// Seats and active users of a (tenant, workload, month, association): 24
+/// bytes (its lines, when the builder traces, are in [`Traces::licenses`]).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseAgg {
     /// Paid seats, summed over rows.
     pub paid_seats: u64,
@@ -746,43 +833,13 @@ pub struct LicenseAgg {
     pub active_users: u64,
     /// How many rows.
     pub rows: u32,
-    /// Their lines, when the builder traces. Boxed on purpose: an empty
-    /// `Option<Box<_>>` is 8 bytes where a `Vec` is 24, and untraced
-    /// aggregates are the many.
-    #[allow(clippy::box_collection)]
-    lines: Option<Box<Vec<u64>>>,
-}
-
-impl PartialEq for LicenseAgg {
-    fn eq(&self, other: &LicenseAgg) -> bool {
-        self.paid_seats == other.paid_seats
-            && self.active_users == other.active_users
-            && self.rows == other.rows
-            && self.lines() == other.lines()
-    }
 }
 
 impl LicenseAgg {
-    /// The rows' lines, when the builder traces (else empty).
-    pub fn lines(&self) -> &[u64] {
-        self.lines.as_deref().map_or(&[], |l| l.as_slice())
-    }
-
     fn merge(&mut self, other: LicenseAgg) {
         self.paid_seats += other.paid_seats;
         self.active_users += other.active_users;
         self.rows += other.rows;
-        let Some(theirs) = other.lines else { return };
-        match &mut self.lines {
-            None => self.lines = Some(theirs),
-            Some(mine) => mine.extend(*theirs),
-        }
-    }
-
-    fn shift_lines(&mut self, by: u64) {
-        if let Some(l) = &mut self.lines {
-            l.iter_mut().for_each(|x| *x += by);
-        }
     }
 }
 
@@ -911,6 +968,9 @@ impl PartnerFacts {
         self.acr.retain(|k, _| k.0 != t);
         self.licenses.retain(|k, _| k.0 != t);
         self.license_starts.retain(|k, _| k.0 != t);
+        if let Some(traces) = &mut self.traces {
+            traces.retain_tenants(|k| k != t);
+        }
         true
     }
 
@@ -922,6 +982,16 @@ impl PartnerFacts {
         };
         self.certifications.retain(|c| c.person != p);
         true
+    }
+
+    /// The lines and subscriptions of the partner's aggregates (every
+    /// trace empty when the builder did not trace).
+    pub fn traces(&self) -> &Traces {
+        static NONE: LazyLock<Traces> = LazyLock::new(Traces::default);
+        match &self.traces {
+            Some(t) if !t.is_empty() => t,
+            _ => &NONE,
+        }
     }
 
     /// The index of a tenant id, if known.
@@ -973,12 +1043,10 @@ impl PartnerFacts {
             Agg::merge,
         );
         let service_map: Vec<u32> = other.services.iter().map(|s| self.service(s)).collect();
-        self.acr.merge_rekeyed(
-            other.acr,
-            same_tenants && is_identity(&service_map),
-            |(t, s, m, a, o)| (tenant(t), service_map[s as usize], m, a, o),
-            Agg::merge,
-        );
+        let same_services = same_tenants && is_identity(&service_map);
+        let acr_key = |(t, s, m, a, o): AcrKey| (tenant(t), service_map[s as usize], m, a, o);
+        self.acr
+            .merge_rekeyed(other.acr, same_services, acr_key, Agg::merge);
         self.licenses.merge_rekeyed(
             other.licenses,
             same_tenants,
@@ -991,6 +1059,33 @@ impl PartnerFacts {
             |(t, w, a)| (tenant(t), w, a),
             LicenseStart::merge,
         );
+        if let Some(theirs) = other.traces {
+            let theirs = *theirs;
+            let mine = self.traces.get_or_insert_with(Box::default);
+            let merge = AggTrace::merge;
+            let pair_key = |(t, w, m): PairKey| (tenant(t), w, m);
+            mine.revenue
+                .merge_rekeyed(theirs.revenue, same_tenants, pair_key, merge);
+            mine.usage
+                .merge_rekeyed(theirs.usage, same_tenants, pair_key, merge);
+            mine.acr
+                .merge_rekeyed(theirs.acr, same_services, acr_key, merge);
+            mine.excluded.merge_rekeyed(
+                theirs.excluded,
+                same_tenants,
+                |mut key| {
+                    key.tenant = tenant(key.tenant);
+                    key
+                },
+                merge,
+            );
+            mine.licenses.merge_rekeyed(
+                theirs.licenses,
+                same_tenants,
+                |(t, w, m, a)| (tenant(t), w, m, a),
+                merge,
+            );
+        }
         let person_map = absorb(
             &mut self.people,
             &mut self.person_index,
@@ -1406,6 +1501,8 @@ struct Staged {
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
     excluded: Vec<(ExcludedKey, Agg)>,
     certifications: Vec<CertRecord>,
+    /// The traces of the staged aggregates, when the builder traces.
+    traces: StagedTraces,
 }
 
 impl Staged {
@@ -1418,6 +1515,14 @@ impl Staged {
             + self.license_starts.len()
             + self.excluded.len()
             + self.certifications.len()
+    }
+
+    /// Stages a row of an excluded group (and its line, with `trace`).
+    fn excluded_row(&mut self, key: ExcludedKey, amount: Decimal, line: u64, trace: bool) {
+        if trace {
+            staged_entry(&mut self.traces.excluded, key.clone()).add_line(line);
+        }
+        staged_entry(&mut self.excluded, key).add(amount);
     }
 
     /// Stages the start of a (tenant, workload, association) seen on a
@@ -1638,6 +1743,19 @@ impl<'r> FactsBuilder<'r> {
         p.license_starts
             .add_run(&mut self.staged.license_starts, LicenseStart::merge);
         p.excluded.add_run(&mut self.staged.excluded, Agg::merge);
+        let staged = &mut self.staged.traces;
+        if !staged.is_empty() {
+            let traces = p.traces.get_or_insert_with(Box::default);
+            traces.revenue.add_run(&mut staged.revenue, AggTrace::merge);
+            traces.usage.add_run(&mut staged.usage, AggTrace::merge);
+            traces.acr.add_run(&mut staged.acr, AggTrace::merge);
+            traces
+                .excluded
+                .add_run(&mut staged.excluded, AggTrace::merge);
+            traces
+                .licenses
+                .add_run(&mut staged.licenses, AggTrace::merge);
+        }
         // A partner's records come in one run, usually: held with no room
         // to spare (a later run grows the vector as usual).
         if p.certifications.is_empty() {
@@ -1738,10 +1856,12 @@ impl<'r> FactsBuilder<'r> {
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
             (None, Some(w), _) => {
-                let agg = staged_entry(&mut self.staged.revenue, (t, w, row.month));
-                agg.add(row.revenue_usd, row.line, trace);
+                let key = (t, w, row.month);
+                staged_entry(&mut self.staged.revenue, key).add(row.revenue_usd);
                 if trace {
-                    agg.add_subscription(row.subscription_id, row.revenue_usd);
+                    let tr = staged_entry(&mut self.staged.traces.revenue, key);
+                    tr.add_line(row.line);
+                    tr.add_subscription(row.subscription_id, row.revenue_usd);
                 }
             }
             (Some(reason), _, Some((workload, association))) => {
@@ -1753,7 +1873,8 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.revenue_usd, row.line, trace);
+                self.staged
+                    .excluded_row(key, row.revenue_usd, row.line, trace);
             }
             (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
@@ -1818,12 +1939,11 @@ impl<'r> FactsBuilder<'r> {
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
             (None, Some(u), _) => {
-                staged_entry(&mut self.staged.usage, (t, u.workload, row.month)).add(
-                    u.product,
-                    row.quantity,
-                    row.line,
-                    trace,
-                );
+                let key = (t, u.workload, row.month);
+                staged_entry(&mut self.staged.usage, key).add(u.product, row.quantity);
+                if trace {
+                    staged_entry(&mut self.staged.traces.usage, key).add_line(row.line);
+                }
             }
             (Some(reason), _, Some((workload, association))) => {
                 let key = ExcludedKey {
@@ -1834,7 +1954,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.quantity, row.line, trace);
+                self.staged.excluded_row(key, row.quantity, row.line, trace);
             }
             (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
@@ -1931,10 +2051,12 @@ impl<'r> FactsBuilder<'r> {
         };
         match association {
             Some(a) => {
-                let agg = staged_entry(&mut self.staged.acr, (t, s, row.month, a, offer));
-                agg.add(row.acr_usd, row.line, trace);
+                let key = (t, s, row.month, a, offer);
+                staged_entry(&mut self.staged.acr, key).add(row.acr_usd);
                 if trace {
-                    agg.add_subscription(row.subscription_id, row.acr_usd);
+                    let tr = staged_entry(&mut self.staged.traces.acr, key);
+                    tr.add_line(row.line);
+                    tr.add_subscription(row.subscription_id, row.acr_usd);
                 }
             }
             None if !self.keep_excluded => {}
@@ -1947,7 +2069,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.acr_usd, row.line, trace);
+                self.staged.excluded_row(key, row.acr_usd, row.line, trace);
             }
         }
     }
@@ -1994,12 +2116,13 @@ impl<'r> FactsBuilder<'r> {
                 };
                 self.staged.start((t, w, a), start);
                 if keep {
-                    let agg = staged_entry(&mut self.staged.licenses, (t, w, row.month, a));
+                    let key = (t, w, row.month, a);
+                    let agg = staged_entry(&mut self.staged.licenses, key);
                     agg.paid_seats += row.paid_seats;
                     agg.active_users += row.active_users;
                     agg.rows += 1;
                     if trace {
-                        agg.lines.get_or_insert_with(Box::default).push(row.line);
+                        staged_entry(&mut self.staged.traces.licenses, key).add_line(row.line);
                     }
                 }
             }
@@ -2022,11 +2145,8 @@ impl<'r> FactsBuilder<'r> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                staged_entry(&mut self.staged.excluded, key).add(
-                    Decimal::from(row.paid_seats),
-                    row.line,
-                    trace,
-                );
+                self.staged
+                    .excluded_row(key, Decimal::from(row.paid_seats), row.line, trace);
             }
             _ => {}
         }
@@ -2054,12 +2174,10 @@ impl<'r> FactsBuilder<'r> {
         }
         self.flush_staged();
         for (_, p) in &mut self.partners {
-            p.revenue.values_mut().for_each(|a| a.shift_lines(by));
-            p.usage.values_mut().for_each(|u| u.total.shift_lines(by));
-            p.excluded.values_mut().for_each(|a| a.shift_lines(by));
+            if let Some(t) = &mut p.traces {
+                t.shift_lines(by);
+            }
             p.certifications.iter_mut().for_each(|c| c.line += by);
-            p.acr.values_mut().for_each(|a| a.shift_lines(by));
-            p.licenses.values_mut().for_each(|a| a.shift_lines(by));
             p.license_starts
                 .values_mut()
                 .for_each(|s| s.first_line += by);
@@ -2174,12 +2292,14 @@ mod trace_tests {
         for (k, agg) in &a.revenue {
             let kept = &s.revenue[k];
             assert_eq!((kept.amount, kept.rows), (agg.amount, agg.rows), "{k:?}");
+            let (all_trace, kept_trace) = (a.traces().revenue(k), s.traces().revenue(k));
             if k.2 == m("2023-10") {
-                assert_eq!(kept.lines(), &[3, 4]);
-                assert_eq!(kept.subscriptions(), agg.subscriptions());
+                assert_eq!(kept_trace.lines(), &[3, 4]);
+                assert_eq!(kept_trace.subscriptions(), all_trace.subscriptions());
             } else {
-                assert!(kept.lines().is_empty() && kept.subscriptions().is_empty());
-                assert_eq!(agg.lines(), &[2]);
+                assert!(kept_trace.lines().is_empty() && kept_trace.subscriptions().is_empty());
+                assert!(!s.traces().revenue.contains_key(k));
+                assert_eq!(all_trace.lines(), &[2]);
             }
         }
         // Parts read in parallel trace the same months.
@@ -2236,7 +2356,8 @@ mod trace_tests {
         assert!(one.warnings.is_empty());
         let (a, o) = (&all.partners["P1"], &one.partners["P1"]);
         assert_eq!(a.revenue, o.revenue);
-        assert_eq!(o.revenue.values().next().unwrap().lines(), &[2, 4]);
+        let k = o.revenue.keys().next().unwrap();
+        assert_eq!(o.traces().revenue(k).lines(), &[2, 4]);
     }
 }
 
@@ -2453,19 +2574,25 @@ mod tests {
         );
         let t1 = p1.tenant_index("T1").unwrap();
         let csp = vocab.association("CSP Tier 1").unwrap();
-        let may = &p1.acr[&(t1, 0, m("2024-05"), csp, NO_OFFER)];
+        let may_key = (t1, 0, m("2024-05"), csp, NO_OFFER);
+        let may = &p1.acr[&may_key];
         assert_eq!(
-            (may.amount, may.rows, may.lines()),
+            (may.amount, may.rows, p1.traces().acr(&may_key).lines()),
             (Decimal::from(7), 2, &[2, 5][..])
         );
-        let june = &p1.licenses[&(
+        let june_key = (
             t1,
             vocab.workload("Exchange").unwrap(),
             m("2024-06"),
             vocab.association("CPOR").unwrap(),
-        )];
+        );
+        let june = &p1.licenses[&june_key];
         assert_eq!(
-            (june.paid_seats, june.rows, june.lines()),
+            (
+                june.paid_seats,
+                june.rows,
+                p1.traces().licenses(&june_key).lines()
+            ),
             (11, 2, &[3, 8][..])
         );
 
@@ -2495,10 +2622,14 @@ mod tests {
 
     #[test]
     fn untraced_aggregates_are_compact() {
-        // The sum, the row count and an empty box: memory follows
-        // aggregates, not rows, when nothing is explained.
-        assert!(std::mem::size_of::<Agg>() <= 32);
-        assert!(std::mem::size_of::<LicenseAgg>() <= 32);
+        // The sum and the row count, nothing for the lines (kept aside,
+        // only when tracing): memory follows aggregates, not rows, and a
+        // pair's entry is 32 bytes with no padding.
+        assert_eq!(std::mem::size_of::<Agg>(), 20);
+        assert_eq!(std::mem::align_of::<Agg>(), 4);
+        assert_eq!(std::mem::size_of::<(PairKey, Agg)>(), 32);
+        assert!(std::mem::size_of::<(PairKey, UsageAgg)>() <= 48);
+        assert!(std::mem::size_of::<LicenseAgg>() <= 24);
         // A certification record, a person and a tenant hold no spare
         // capacity (a shared unknown name; ids and short names inline,
         // [`CompactId`]); the maps' entries are held once, in order
@@ -2507,8 +2638,8 @@ mod tests {
         assert!(std::mem::size_of::<Person>() <= 48);
         assert!(std::mem::size_of::<Tenant>() <= 48);
         assert!(std::mem::size_of::<ExcludedKey>() <= 48);
-        assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 48);
-        assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 48);
+        assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 36);
+        assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 40);
     }
 
     fn revenue(b: &mut FactsBuilder<'_>, line: u64, sub: Option<&str>, amount: &str) {
@@ -2555,6 +2686,8 @@ mod tests {
         );
         assert_eq!((x.amount, x.rows), (y.amount, y.rows));
         assert_eq!(x.amount, "86.5".parse::<Decimal>().unwrap());
+        let k = a.revenue.keys().next().unwrap();
+        let (x, y) = (a.traces().revenue(k), b.traces().revenue(k));
         assert!(x.lines().is_empty() && x.subscriptions().is_empty());
         assert_eq!(y.lines(), &[2, 3, 11, 12]);
         assert_eq!(
@@ -2564,7 +2697,8 @@ mod tests {
                 (CompactId::new("S2"), "1".parse().unwrap())
             ]
         );
-        assert_ne!(x, y);
+        // The traces are part of the facts.
+        assert_ne!(a, b);
     }
 }
 
@@ -2678,9 +2812,11 @@ mod compact_tests {
             for (&(t, w, m), a) in &p.revenue {
                 let name = rb.revenue.workloads[w as usize].name.clone();
                 let key = (0, id.clone(), tenant(t), name, m.to_string());
-                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+                let lines = p.traces().revenue(&(t, w, m)).lines().to_vec();
+                out.insert(key, (a.amount, 0, lines));
             }
-            for (&(t, s, m, _, _), a) in &p.acr {
+            for (k, a) in &p.acr {
+                let &(t, s, m, _, _) = k;
                 let key = (
                     1,
                     id.clone(),
@@ -2688,15 +2824,16 @@ mod compact_tests {
                     p.services[s as usize].clone(),
                     m.to_string(),
                 );
-                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+                out.insert(key, (a.amount, 0, p.traces().acr(k).lines().to_vec()));
             }
-            for (&(t, w, m, _), a) in &p.licenses {
+            for (k, a) in &p.licenses {
+                let &(t, w, m, _) = k;
                 let name = vocab.workloads[w as usize].clone();
                 let key = (2, id.clone(), tenant(t), name, m.to_string());
                 let value = (
                     Decimal::from(a.paid_seats),
                     a.active_users,
-                    a.lines().to_vec(),
+                    p.traces().licenses(k).lines().to_vec(),
                 );
                 out.insert(key, value);
             }

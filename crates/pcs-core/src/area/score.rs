@@ -13,8 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts,
-    SortedMap, Table,
+    AcrKey, Agg, AggTrace, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER,
+    PartnerFacts, SortedMap, Table,
 };
 use crate::name::normalize;
 use crate::rulebook::{Rulebook, Threshold};
@@ -217,8 +217,11 @@ fn merge_subscriptions(
 }
 
 /// An aggregate's amounts by subscription, the ids as written.
-fn subscription_texts(agg: &Agg) -> impl Iterator<Item = (String, Decimal)> + '_ {
-    agg.subscriptions().iter().map(|(s, a)| (s.to_string(), *a))
+fn subscription_texts(trace: &AggTrace) -> impl Iterator<Item = (String, Decimal)> + '_ {
+    trace
+        .subscriptions()
+        .iter()
+        .map(|(s, a)| (s.to_string(), *a))
 }
 
 /// Eligible ACR of one entity in one month (or revenue, or MCV with its
@@ -1138,7 +1141,8 @@ impl Ctx<'_> {
         let services: Vec<bool> = (0..self.service_keys.len() as u32)
             .map(|s| self.service_ok(b, s))
             .collect();
-        for (&(t, s, m, a, o), agg) in self.acr.of_months(months) {
+        for (&key, agg) in self.acr.of_months(months) {
+            let (t, s, m, a, o) = key;
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
             } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
@@ -1163,23 +1167,24 @@ impl Ctx<'_> {
                         counted: false,
                         reason: Some(reason),
                         rows: agg.rows,
-                        lines: agg.lines().to_vec(),
+                        lines: self.facts.traces().acr(&key).lines().to_vec(),
                         ..AreaItem::default()
                     });
                 }
                 continue;
             }
-            let key = match entity {
+            let entity_key = match entity {
                 // Validated: an acr count keys by tenant or service.
                 Entity::Tenant | Entity::TenantWorkload => t,
                 Entity::Service => s,
             };
-            let e = sums.entry((key, m)).or_default();
+            let e = sums.entry((entity_key, m)).or_default();
             e.amount += agg.amount;
             e.rows += agg.rows;
             if self.full {
-                e.lines.extend(agg.lines());
-                merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
+                let trace = self.facts.traces().acr(&key);
+                e.lines.extend(trace.lines());
+                merge_subscriptions(&mut e.subscriptions, subscription_texts(trace));
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -1215,7 +1220,7 @@ impl Ctx<'_> {
                         _ => AreaReason::UnknownAssociation,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines().to_vec(),
+                    lines: self.facts.traces().excluded(k).lines().to_vec(),
                     ..AreaItem::default()
                 }
             })
@@ -1234,6 +1239,7 @@ impl Ctx<'_> {
                        m: Month,
                        amount: Decimal,
                        agg: &crate::facts::Agg,
+                       trace: Option<&AggTrace>,
                        usage: Option<(
             &crate::rulebook::UsageWorkload,
             &crate::facts::UsageAgg,
@@ -1249,11 +1255,9 @@ impl Ctx<'_> {
             let e = sums.entry((t, w, m)).or_default();
             e.amount += amount;
             e.rows += agg.rows;
-            if !full {
-                return;
-            }
-            e.lines.extend(agg.lines());
-            merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
+            let Some(trace) = trace else { return };
+            e.lines.extend(trace.lines());
+            merge_subscriptions(&mut e.subscriptions, subscription_texts(trace));
             if let Some((wl, u)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
                 if u.by_product().iter().any(|(p, _)| p.is_some()) {
@@ -1269,11 +1273,14 @@ impl Ctx<'_> {
         };
         match source {
             Source::Revenue => {
+                let traces = full.then(|| self.facts.traces());
                 for (&(t, w, m), agg) in &self.facts.revenue {
-                    add(t, w, m, agg.amount, agg, None);
+                    let trace = traces.map(|x| x.revenue(&(t, w, m)));
+                    add(t, w, m, agg.amount, agg, trace, None);
                 }
             }
             Source::Usage => {
+                let traces = full.then(|| self.facts.traces());
                 for (&(t, w, m), agg) in &self.facts.usage {
                     let wl = &self.e.ba.usage.workloads[w as usize];
                     let rate = wl.rate.expect("only workloads with a rate are aggregated");
@@ -1283,6 +1290,7 @@ impl Ctx<'_> {
                         m,
                         agg.total.amount * rate,
                         &agg.total,
+                        traces.map(|x| x.usage(&(t, w, m))),
                         Some((wl, agg)),
                     );
                 }
@@ -1364,8 +1372,8 @@ impl Ctx<'_> {
                         exclusion: k.reason,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines().to_vec(),
-                    subscriptions: subscription_texts(agg).collect(),
+                    lines: self.facts.traces().excluded(k).lines().to_vec(),
+                    subscriptions: subscription_texts(self.facts.traces().excluded(k)).collect(),
                     ..AreaItem::default()
                 }
             })
@@ -1715,7 +1723,8 @@ impl Ctx<'_> {
         out: &mut HashMap<(u32, Month), TenantMonth>,
     ) {
         out.reserve(self.licenses.len_of_months(months));
-        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
+        for (&key, agg) in self.licenses.of_months(months) {
+            let (t, w, m, a) = key;
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
             }
@@ -1737,7 +1746,7 @@ impl Ctx<'_> {
             }
             tm.rows += agg.rows;
             if self.full {
-                tm.lines.extend(agg.lines());
+                tm.lines.extend(self.facts.traces().licenses(&key).lines());
             }
         }
     }
@@ -1779,7 +1788,8 @@ impl Ctx<'_> {
             return Vec::new();
         }
         let mut items = Vec::new();
-        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
+        for (&key, agg) in self.licenses.of_months(months) {
+            let (t, w, m, a) = key;
             let reason = if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 AreaReason::WorkloadNotEligible
             } else if !b.assocs.get(a as usize).copied().unwrap_or(false) {
@@ -1799,7 +1809,7 @@ impl Ctx<'_> {
                 counted: false,
                 reason: Some(reason),
                 rows: agg.rows,
-                lines: agg.lines().to_vec(),
+                lines: self.facts.traces().licenses(&key).lines().to_vec(),
                 ..AreaItem::default()
             });
         }
@@ -1977,7 +1987,12 @@ impl Ctx<'_> {
                                 counted: ok,
                                 reason: (!ok).then_some(AreaReason::OutsideBand),
                                 rows: agg.rows,
-                                lines: agg.lines().to_vec(),
+                                lines: self
+                                    .facts
+                                    .traces()
+                                    .licenses(&(t, w, mm, a))
+                                    .lines()
+                                    .to_vec(),
                                 ..AreaItem::default()
                             });
                         }
