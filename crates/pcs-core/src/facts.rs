@@ -471,11 +471,21 @@ impl StagedTraces {
 /// A product of a usage workload (`None`: the workload itself) and its quantity.
 pub type ProductQuantity = (Option<u16>, Decimal);
 
-/// Usage of one rate-card workload, with the products that rolled up into it.
-#[derive(Clone, Debug, Default)]
+/// Usage of one rate-card workload: 20 bytes aligned to 4, so that a usage
+/// pair's entry is 32 bytes. Its quantities by product, when a product
+/// rolled up into it, are beside it ([`PartnerFacts::by_product`]).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsageAgg {
     /// The total quantity and rows.
     pub total: Agg,
+}
+
+/// A usage aggregate with its quantities by product, while rows are staged
+/// and when maps are merged ([`PartnerFacts::usage`] and
+/// [`PartnerFacts::usage_products`] joined, then split again).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UsageRun {
+    total: Agg,
     /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
     /// while every row named the workload itself, the common case.
     products: Option<Box<Products>>,
@@ -544,26 +554,14 @@ impl Products {
     }
 }
 
-impl PartialEq for UsageAgg {
-    fn eq(&self, other: &UsageAgg) -> bool {
-        self.total == other.total && self.by_product() == other.by_product()
+/// Equal when they list the same entries.
+impl PartialEq for Products {
+    fn eq(&self, other: &Products) -> bool {
+        self.as_slice() == other.as_slice()
     }
 }
 
-impl UsageAgg {
-    /// Quantity by product (`None`: the workload itself), in first-seen
-    /// order; **empty while every row named the workload itself**, the
-    /// total then being the workload's own quantity.
-    pub fn by_product(&self) -> &[ProductQuantity] {
-        self.products.as_deref().map_or(&[], Products::as_slice)
-    }
-
-    /// Sets the quantities by product (for what-if changes to a total;
-    /// an empty list: every row named the workload itself).
-    pub fn set_by_product(&mut self, by_product: Vec<ProductQuantity>) {
-        self.products = (!by_product.is_empty()).then(|| Box::new(Products::of(by_product)));
-    }
-
+impl UsageRun {
     fn add(&mut self, product: Option<u16>, quantity: Decimal) {
         self.add_product(product, quantity);
         self.total.add(quantity);
@@ -598,7 +596,7 @@ impl UsageAgg {
         })
     }
 
-    fn merge(&mut self, mut other: UsageAgg) {
+    fn merge(&mut self, mut other: UsageRun) {
         if other.products.is_some() {
             self.spell_out();
         }
@@ -612,6 +610,60 @@ impl UsageAgg {
             mine.add(p, q);
         }
     }
+}
+
+/// The usage aggregates and their quantities by product joined again, in
+/// key order (the product lists' keys are among the aggregates').
+fn join_usage(
+    usage: SortedMap<PairKey, UsageAgg>,
+    products: SortedMap<PairKey, Products>,
+) -> Vec<(PairKey, UsageRun)> {
+    let mut products = products.into_entries().into_iter().peekable();
+    usage
+        .into_entries()
+        .into_iter()
+        .map(|(k, u)| {
+            let products = products
+                .next_if(|(pk, _)| *pk == k)
+                .map(|(_, p)| Box::new(p));
+            (
+                k,
+                UsageRun {
+                    total: u.total,
+                    products,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Adds a run of usage aggregates (in any order of keys) to a partner's
+/// usage and product lists, as [`SortedMap::add_run`] does: the maps are
+/// joined, the run merged in, and split again (when the maps are empty,
+/// the run alone is sorted and split).
+fn add_usage_run(
+    usage: &mut SortedMap<PairKey, UsageAgg>,
+    products: &mut SortedMap<PairKey, Products>,
+    run: &mut Vec<(PairKey, UsageRun)>,
+) {
+    if run.is_empty() {
+        return;
+    }
+    let mut joined =
+        SortedMap::from_entries(join_usage(std::mem::take(usage), std::mem::take(products)));
+    joined.add_run(run, UsageRun::merge);
+    let joined = joined.into_entries();
+    let mut totals = Vec::with_capacity(joined.len());
+    let mut lists = Vec::new();
+    for (k, u) in joined {
+        totals.push((k, UsageAgg { total: u.total }));
+        if let Some(p) = u.products {
+            lists.push((k, *p));
+        }
+    }
+    lists.shrink_to_fit();
+    *usage = SortedMap::from_entries(totals);
+    *products = SortedMap::from_entries(lists);
 }
 
 /// A customer tenant of a partner (48 bytes, and no heap when its id is
@@ -761,6 +813,9 @@ pub struct PartnerFacts {
     pub revenue: SortedMap<PairKey, Agg>,
     /// Eligible usage per (tenant, rate-card workload, month).
     pub usage: SortedMap<PairKey, UsageAgg>,
+    /// The quantities by product of the usage aggregates that a product
+    /// rolled up into ([`PartnerFacts::by_product`]).
+    usage_products: SortedMap<PairKey, Products>,
     /// Rows that counted for nothing, grouped.
     pub excluded: SortedMap<ExcludedKey, Agg>,
     /// People; certification records index into this.
@@ -795,6 +850,7 @@ impl PartialEq for PartnerFacts {
             && self.tenants == other.tenants
             && self.revenue == other.revenue
             && self.usage == other.usage
+            && self.usage_products == other.usage_products
             && self.excluded == other.excluded
             && self.people == other.people
             && self.certifications == other.certifications
@@ -951,9 +1007,32 @@ impl PartnerFacts {
         rows: u32,
     ) {
         let t = self.tenant(tenant, None);
-        self.usage
-            .entry_or_default((t, workload, month))
-            .add_group(None, quantity, rows);
+        let key = (t, workload, month);
+        let agg = &mut self.usage.entry_or_default(key).total;
+        agg.amount += quantity;
+        agg.rows += rows;
+        if let Some(list) = self.usage_products.get_mut(&key) {
+            list.add(None, quantity);
+        }
+    }
+
+    /// Quantity by product (`None`: the workload itself) of the usage
+    /// aggregate of `key`, in first-seen order; **empty while every row
+    /// named the workload itself**, the total then being the workload's own
+    /// quantity.
+    pub fn by_product(&self, key: &PairKey) -> &[ProductQuantity] {
+        self.usage_products.get(key).map_or(&[], Products::as_slice)
+    }
+
+    /// Sets the quantities by product of the usage aggregate of `key` (for
+    /// what-if changes to a total; an empty list: every row named the
+    /// workload itself).
+    pub fn set_by_product(&mut self, key: PairKey, by_product: Vec<ProductQuantity>) {
+        if by_product.is_empty() {
+            self.usage_products.retain(|k, _| *k != key);
+        } else {
+            self.usage_products.insert(key, Products::of(by_product));
+        }
     }
 
     /// Forgets everything about a customer tenant (for what-if scenarios).
@@ -964,6 +1043,7 @@ impl PartnerFacts {
         };
         self.revenue.retain(|k, _| k.0 != t);
         self.usage.retain(|k, _| k.0 != t);
+        self.usage_products.retain(|k, _| k.0 != t);
         self.excluded.retain(|k, _| k.tenant != t);
         self.acr.retain(|k, _| k.0 != t);
         self.licenses.retain(|k, _| k.0 != t);
@@ -1027,12 +1107,16 @@ impl PartnerFacts {
             |(t, w, m)| (tenant(t), w, m),
             Agg::merge,
         );
-        self.usage.merge_rekeyed(
-            other.usage,
-            same_tenants,
-            |(t, w, m)| (tenant(t), w, m),
-            UsageAgg::merge,
-        );
+        if self.usage.is_empty() && same_tenants {
+            self.usage = other.usage;
+            self.usage_products = other.usage_products;
+        } else {
+            let mut run = join_usage(other.usage, other.usage_products);
+            if !same_tenants {
+                run.iter_mut().for_each(|(k, _)| k.0 = tenant(k.0));
+            }
+            add_usage_run(&mut self.usage, &mut self.usage_products, &mut run);
+        }
         self.excluded.merge_rekeyed(
             other.excluded,
             same_tenants,
@@ -1495,7 +1579,7 @@ struct Staged {
     /// The partner's slot, when rows are staged.
     slot: Option<usize>,
     revenue: Vec<(PairKey, Agg)>,
-    usage: Vec<(PairKey, UsageAgg)>,
+    usage: Vec<(PairKey, UsageRun)>,
     acr: Vec<(AcrKey, Agg)>,
     licenses: Vec<(LicenseKey, LicenseAgg)>,
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
@@ -1736,7 +1820,7 @@ impl<'r> FactsBuilder<'r> {
         };
         let p = &mut self.partners[slot].1;
         p.revenue.add_run(&mut self.staged.revenue, Agg::merge);
-        p.usage.add_run(&mut self.staged.usage, UsageAgg::merge);
+        add_usage_run(&mut p.usage, &mut p.usage_products, &mut self.staged.usage);
         p.acr.add_run(&mut self.staged.acr, Agg::merge);
         p.licenses
             .add_run(&mut self.staged.licenses, LicenseAgg::merge);
@@ -2395,7 +2479,8 @@ mod tests {
         let usage = |facts: &DatasetFacts| {
             let p = &facts.partners["P1"];
             assert_eq!(p.usage.len(), 1);
-            p.usage.values().next().unwrap().clone()
+            let (k, u) = p.usage.iter().next().unwrap();
+            (u.clone(), p.by_product(k).to_vec())
         };
         let mut whole = FactsBuilder::new(rb, MonthFilter::All, false);
         usage_rows(&mut whole, rows);
@@ -2406,10 +2491,10 @@ mod tests {
         let service = rb.usage_workload("Customer Service").unwrap().product;
         assert!(ce.product.is_none() && sales.is_some() && service.is_some());
         assert_eq!(
-            whole.by_product(),
+            whole.1,
             &[(None, d("4.5")), (sales, d("3")), (service, d("0.25"))]
         );
-        assert_eq!((whole.total.amount, whole.total.rows), (d("7.75"), 5));
+        assert_eq!((whole.0.total.amount, whole.0.total.rows), (d("7.75"), 5));
         // Split into parts anywhere (as a parallel read does): the same.
         for cut in 0..=rows.len() {
             let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
@@ -2421,6 +2506,37 @@ mod tests {
             b.merge(second);
             assert_eq!(usage(&b.finish()), whole, "cut at {cut}");
         }
+        // Each row a run of its own (another partner's row between), so
+        // that every run is joined with the lists held and split again.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        for (i, row) in rows.iter().enumerate() {
+            usage_rows(&mut b, std::slice::from_ref(row));
+            b.add_usage(&UsageRow {
+                partner_id: "Q",
+                customer_tenant_id: "T1",
+                customer_name: None,
+                workload: "Sales",
+                month: "2023-10".parse().unwrap(),
+                quantity: Decimal::ONE,
+                association: "CSP Tier 1",
+                line: 100 + i as u64,
+            });
+        }
+        assert_eq!(usage(&b.finish()), whole, "one run per row");
+        // A total changed by a what-if keeps its list beside it.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        usage_rows(&mut b, rows);
+        let mut facts = b.finish();
+        let p = facts.partners.get_mut("P1").unwrap();
+        let key = *p.usage.keys().next().unwrap();
+        p.add_usage_pair("T1", key.1, key.2, d("1"), 1);
+        assert_eq!(
+            p.by_product(&key),
+            &[(None, d("5.5")), (sales, d("3")), (service, d("0.25"))]
+        );
+        p.set_by_product(key, Vec::new());
+        assert!(p.by_product(&key).is_empty());
+        assert!(p.remove_tenant("T1") && p.usage.is_empty());
         // Rows of the workload itself only: no list, the total is its own.
         let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
         usage_rows(
@@ -2431,8 +2547,8 @@ mod tests {
             ],
         );
         let only = usage(&b.finish());
-        assert!(only.by_product().is_empty());
-        assert_eq!(only.total.amount, d("3"));
+        assert!(only.1.is_empty());
+        assert_eq!(only.0.total.amount, d("3"));
     }
 
     #[test]
@@ -2628,7 +2744,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Agg>(), 20);
         assert_eq!(std::mem::align_of::<Agg>(), 4);
         assert_eq!(std::mem::size_of::<(PairKey, Agg)>(), 32);
-        assert!(std::mem::size_of::<(PairKey, UsageAgg)>() <= 48);
+        assert_eq!(std::mem::size_of::<(PairKey, UsageAgg)>(), 32);
         assert!(std::mem::size_of::<LicenseAgg>() <= 24);
         // A certification record, a person and a tenant hold no spare
         // capacity (a shared unknown name; ids and short names inline,

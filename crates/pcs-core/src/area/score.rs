@@ -1243,6 +1243,7 @@ impl Ctx<'_> {
                        usage: Option<(
             &crate::rulebook::UsageWorkload,
             &crate::facts::UsageAgg,
+            &[crate::facts::ProductQuantity],
         )>| {
             if m != l && m != bl {
                 return;
@@ -1258,10 +1259,10 @@ impl Ctx<'_> {
             let Some(trace) = trace else { return };
             e.lines.extend(trace.lines());
             merge_subscriptions(&mut e.subscriptions, subscription_texts(trace));
-            if let Some((wl, u)) = usage {
+            if let Some((wl, u, by_product)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
-                if u.by_product().iter().any(|(p, _)| p.is_some()) {
-                    for (p, q) in u.by_product() {
+                if by_product.iter().any(|(p, _)| p.is_some()) {
+                    for (p, q) in by_product {
                         let name = match p {
                             Some(i) => &wl.includes[*i as usize],
                             None => &wl.name,
@@ -1291,7 +1292,11 @@ impl Ctx<'_> {
                         agg.total.amount * rate,
                         &agg.total,
                         traces.map(|x| x.usage(&(t, w, m))),
-                        Some((wl, agg)),
+                        Some((
+                            wl,
+                            agg,
+                            traces.map_or(&[][..], |_| self.facts.by_product(&(t, w, m))),
+                        )),
                     );
                 }
             }
