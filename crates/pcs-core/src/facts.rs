@@ -3139,4 +3139,77 @@ mod compact_tests {
             prop_assert_eq!(view(&whole, rb, &vocab), want);
         }
     }
+
+    /// Usage rows of two partners: (partner, tenant, workload or product
+    /// 0..3, quantity in hundredths).
+    type UsageRowSpec = (u8, u8, u8, i64);
+
+    const USAGE_NAMES: [&str; 3] = ["Customer Engagement", "Sales", "Customer Service"];
+
+    fn feed_usage(b: &mut FactsBuilder<'_>, rows: &[UsageRowSpec]) {
+        for (i, &(p, t, w, q)) in rows.iter().enumerate() {
+            b.add_usage(&UsageRow {
+                partner_id: &format!("P{p}"),
+                customer_tenant_id: &format!("T{t}"),
+                customer_name: None,
+                workload: USAGE_NAMES[w as usize],
+                month: "2023-10".parse().unwrap(),
+                quantity: Decimal::new(q, 2),
+                association: "CSP Tier 1",
+                line: i as u64 + 2,
+            });
+        }
+    }
+
+    proptest! {
+        /// A usage aggregate's total and quantities by product (held beside
+        /// it and joined while runs and parts merge) equal the rows summed
+        /// per product in first-seen order, however the rows are split
+        /// into runs (partners interleaved) and parts.
+        #[test]
+        fn usage_totals_and_lists_equal_the_rows_grouped(
+            rows in prop::collection::vec((0u8..2, 0u8..2, 0u8..3, 0i64..100_000), 0..50),
+            cut in 0usize..50,
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let product = |w: u8| rb.usage_workload(USAGE_NAMES[w as usize]).unwrap().product;
+            let mut want: BTreeMap<(String, String), (Decimal, u32, Vec<ProductQuantity>)> =
+                BTreeMap::new();
+            for &(p, t, w, q) in &rows {
+                let e = want.entry((format!("P{p}"), format!("T{t}"))).or_default();
+                e.0 += Decimal::new(q, 2);
+                e.1 += 1;
+                match e.2.iter_mut().find(|(x, _)| *x == product(w)) {
+                    Some((_, s)) => *s += Decimal::new(q, 2),
+                    None => e.2.push((product(w), Decimal::new(q, 2))),
+                }
+            }
+            for e in want.values_mut() {
+                if e.2.iter().all(|(x, _)| x.is_none()) {
+                    e.2.clear();
+                }
+            }
+            let cut = cut.min(rows.len());
+            let mut whole = FactsBuilder::new(rb, MonthFilter::All, false);
+            feed_usage(&mut whole, &rows);
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+            let (mut first, mut second) = (b.empty_like(), b.empty_like());
+            feed_usage(&mut first, &rows[..cut]);
+            feed_usage(&mut second, &rows[cut..]);
+            b.merge(first);
+            b.merge(second);
+            for facts in [whole.finish(), b.finish()] {
+                let mut got = BTreeMap::new();
+                for (id, p) in &facts.partners {
+                    for (k, u) in &p.usage {
+                        let t = p.tenants[k.0 as usize].id.to_string();
+                        let value = (u.total.amount, u.total.rows, p.by_product(k).to_vec());
+                        got.insert((id.clone(), t), value);
+                    }
+                }
+                prop_assert_eq!(&got, &want);
+            }
+        }
+    }
 }
