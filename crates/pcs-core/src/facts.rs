@@ -1026,13 +1026,18 @@ impl PartnerFacts {
 
     /// Sets the quantities by product of the usage aggregate of `key` (for
     /// what-if changes to a total; an empty list: every row named the
-    /// workload itself).
-    pub fn set_by_product(&mut self, key: PairKey, by_product: Vec<ProductQuantity>) {
+    /// workload itself). Returns false, and sets nothing, when there is no
+    /// usage aggregate of `key`.
+    pub fn set_by_product(&mut self, key: PairKey, by_product: Vec<ProductQuantity>) -> bool {
+        if !self.usage.contains_key(&key) {
+            return false;
+        }
         if by_product.is_empty() {
             self.usage_products.retain(|k, _| *k != key);
         } else {
             self.usage_products.insert(key, Products::of(by_product));
         }
+        true
     }
 
     /// Forgets everything about a customer tenant (for what-if scenarios).
@@ -2534,8 +2539,11 @@ mod tests {
             p.by_product(&key),
             &[(None, d("5.5")), (sales, d("3")), (service, d("0.25"))]
         );
-        p.set_by_product(key, Vec::new());
+        assert!(p.set_by_product(key, Vec::new()));
         assert!(p.by_product(&key).is_empty());
+        let elsewhere = (key.0, key.1, key.2.minus(1));
+        assert!(!p.set_by_product(elsewhere, vec![(None, d("1"))]));
+        assert!(p.by_product(&elsewhere).is_empty());
         assert!(p.remove_tenant("T1") && p.usage.is_empty());
         // Rows of the workload itself only: no list, the total is its own.
         let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
