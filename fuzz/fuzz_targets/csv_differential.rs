@@ -38,11 +38,12 @@ fn summary(facts: &DatasetFacts, rows: u64) -> String {
     for (id, p) in &facts.partners {
         let revenue: pcs_core::Decimal = p.revenue.values().map(|a| a.amount).sum();
         let usage: pcs_core::Decimal = p.usage.values().map(|a| a.total.amount).sum();
-        let mut lines: Vec<u64> = p
+        let traces = p.traces();
+        let mut lines: Vec<u64> = traces
             .revenue
             .values()
-            .chain(p.excluded.values())
-            .chain(p.usage.values().map(|u| &u.total))
+            .chain(traces.excluded.values())
+            .chain(traces.usage.values())
             .flat_map(|a| a.lines().iter().copied())
             .collect();
         lines.sort_unstable();

@@ -275,32 +275,38 @@ pub struct ExcludedKey {
     pub reason: Exclusion,
 }
 
-/// A sum of rows with where they came from.
+/// A sum of rows: 20 bytes, aligned to 4, so that a revenue or usage
+/// pair's entry (a 12-byte key and this) is 32 bytes with no padding.
 ///
-/// Without tracing an aggregate is a fixed 32 bytes (the sum, the row count
-/// and an empty pointer): the lines and subscriptions that only explanations
-/// read live behind a box that exists only when the builder traces, so that
-/// memory follows aggregates, not rows.
-#[derive(Clone, Debug, Default)]
+/// The lines and subscriptions that only explanations read are not here:
+/// when the builder traces, they are an [`AggTrace`] in the partner's
+/// [`Traces`], under the same key (a pointer here would cost 8 bytes and
+/// its alignment 8 more in every entry, traced or not).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Agg {
     /// Sum of the amounts (USD for revenue, quantity for usage).
     pub amount: Decimal,
     /// How many rows.
     pub rows: u32,
-    /// Lines and subscriptions, when the builder traces.
-    trace: Option<Box<AggTrace>>,
 }
 
-/// What a traced [`Agg`] keeps beyond its sum.
+/// What a traced aggregate keeps beyond its sum: the lines of its rows and
+/// its amounts by subscription ([`Traces`]).
 ///
 /// Most traced aggregates hold one row (one line, one subscription): each
 /// list starts with room for exactly one entry (a `Vec` would make room for
 /// four at the first push), and grows by doubling from there.
-#[derive(Clone, Debug, Default)]
-struct AggTrace {
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AggTrace {
     lines: Vec<u64>,
     subscriptions: Vec<(CompactId, Decimal)>,
 }
+
+/// The trace of an aggregate that has none.
+static NO_TRACE: AggTrace = AggTrace {
+    lines: Vec::new(),
+    subscriptions: Vec::new(),
+};
 
 /// Pushes `item`, making room for exactly one at the first push.
 fn push_snug<T>(list: &mut Vec<T>, item: T) {
@@ -310,42 +316,36 @@ fn push_snug<T>(list: &mut Vec<T>, item: T) {
     list.push(item);
 }
 
-impl PartialEq for Agg {
-    fn eq(&self, other: &Agg) -> bool {
-        self.amount == other.amount
-            && self.rows == other.rows
-            && self.lines() == other.lines()
-            && self.subscriptions() == other.subscriptions()
+impl Agg {
+    fn add(&mut self, amount: Decimal) {
+        self.amount += amount;
+        self.rows += 1;
+    }
+
+    fn merge(&mut self, other: Agg) {
+        self.amount += other.amount;
+        self.rows += other.rows;
     }
 }
 
-impl Agg {
-    /// The rows' lines, when the builder traces (else empty).
+impl AggTrace {
+    /// The rows' lines, in the order they were read.
     pub fn lines(&self) -> &[u64] {
-        self.trace.as_deref().map_or(&[], |t| &t.lines)
+        &self.lines
     }
 
-    /// Amount by subscription, in first-seen order, when the builder
-    /// traces and rows name one.
+    /// Amount by subscription, in first-seen order, when rows name one.
     pub fn subscriptions(&self) -> &[(CompactId, Decimal)] {
-        self.trace.as_deref().map_or(&[], |t| &t.subscriptions)
+        &self.subscriptions
     }
 
-    fn trace_mut(&mut self) -> &mut AggTrace {
-        self.trace.get_or_insert_with(Box::default)
-    }
-
-    fn add(&mut self, amount: Decimal, line: u64, trace: bool) {
-        self.amount += amount;
-        self.rows += 1;
-        if trace {
-            push_snug(&mut self.trace_mut().lines, line);
-        }
+    fn add_line(&mut self, line: u64) {
+        push_snug(&mut self.lines, line);
     }
 
     fn add_subscription(&mut self, subscription: Option<&str>, amount: Decimal) {
         let Some(sub) = subscription else { return };
-        let subs = &mut self.trace_mut().subscriptions;
+        let subs = &mut self.subscriptions;
         let packed = CompactId::inline(sub);
         let found = match &packed {
             Some(id) => subs.iter_mut().find(|(s, _)| s == id),
@@ -360,39 +360,132 @@ impl Agg {
         }
     }
 
-    fn merge(&mut self, other: Agg) {
-        self.amount += other.amount;
-        self.rows += other.rows;
-        let Some(theirs) = other.trace else { return };
-        match &mut self.trace {
-            None => self.trace = Some(theirs),
-            Some(mine) => {
-                mine.lines.extend(theirs.lines);
-                for (sub, amount) in theirs.subscriptions {
-                    match mine.subscriptions.iter_mut().find(|(s, _)| *s == sub) {
-                        Some((_, a)) => *a += amount,
-                        None => mine.subscriptions.push((sub, amount)),
-                    }
-                }
+    fn merge(&mut self, theirs: AggTrace) {
+        if self.lines.is_empty() && self.subscriptions.is_empty() {
+            *self = theirs;
+            return;
+        }
+        self.lines.extend(theirs.lines);
+        for (sub, amount) in theirs.subscriptions {
+            match self.subscriptions.iter_mut().find(|(s, _)| *s == sub) {
+                Some((_, a)) => *a += amount,
+                None => self.subscriptions.push((sub, amount)),
             }
         }
     }
 
     fn shift_lines(&mut self, by: u64) {
-        if let Some(t) = &mut self.trace {
-            t.lines.iter_mut().for_each(|l| *l += by);
-        }
+        self.lines.iter_mut().for_each(|l| *l += by);
+    }
+}
+
+/// The traces of a partner's aggregates ([`AggTrace`]), by the key of the
+/// aggregate in its map: held only when the builder traces (explanations),
+/// so that untraced aggregates carry nothing for them. An aggregate of a
+/// month the builder does not trace ([`FactsBuilder::trace_only`]) has none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Traces {
+    /// Of [`PartnerFacts::revenue`].
+    pub revenue: SortedMap<PairKey, AggTrace>,
+    /// Of [`PartnerFacts::usage`] (their totals).
+    pub usage: SortedMap<PairKey, AggTrace>,
+    /// Of [`PartnerFacts::acr`].
+    pub acr: SortedMap<AcrKey, AggTrace>,
+    /// Of [`PartnerFacts::excluded`].
+    pub excluded: SortedMap<ExcludedKey, AggTrace>,
+    /// The lines of [`PartnerFacts::licenses`].
+    pub licenses: SortedMap<LicenseKey, AggTrace>,
+}
+
+impl Traces {
+    /// The trace of a revenue pair (empty when it has none).
+    pub fn revenue(&self, key: &PairKey) -> &AggTrace {
+        self.revenue.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of a usage pair's total (empty when it has none).
+    pub fn usage(&self, key: &PairKey) -> &AggTrace {
+        self.usage.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of an acr aggregate (empty when it has none).
+    pub fn acr(&self, key: &AcrKey) -> &AggTrace {
+        self.acr.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of an excluded group (empty when it has none).
+    pub fn excluded(&self, key: &ExcludedKey) -> &AggTrace {
+        self.excluded.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    /// The trace of a licenses aggregate (empty when it has none).
+    pub fn licenses(&self, key: &LicenseKey) -> &AggTrace {
+        self.licenses.get(key).unwrap_or(&NO_TRACE)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.revenue.is_empty()
+            && self.usage.is_empty()
+            && self.acr.is_empty()
+            && self.excluded.is_empty()
+            && self.licenses.is_empty()
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        self.revenue.values_mut().for_each(|t| t.shift_lines(by));
+        self.usage.values_mut().for_each(|t| t.shift_lines(by));
+        self.acr.values_mut().for_each(|t| t.shift_lines(by));
+        self.excluded.values_mut().for_each(|t| t.shift_lines(by));
+        self.licenses.values_mut().for_each(|t| t.shift_lines(by));
+    }
+
+    fn retain_tenants(&mut self, keep: impl Fn(u32) -> bool) {
+        self.revenue.retain(|k, _| keep(k.0));
+        self.usage.retain(|k, _| keep(k.0));
+        self.acr.retain(|k, _| keep(k.0));
+        self.excluded.retain(|k, _| keep(k.tenant));
+        self.licenses.retain(|k, _| keep(k.0));
+    }
+}
+
+/// The traces of a run of staged rows ([`Staged`]), beside their sums.
+#[derive(Default)]
+struct StagedTraces {
+    revenue: Vec<(PairKey, AggTrace)>,
+    usage: Vec<(PairKey, AggTrace)>,
+    acr: Vec<(AcrKey, AggTrace)>,
+    excluded: Vec<(ExcludedKey, AggTrace)>,
+    licenses: Vec<(LicenseKey, AggTrace)>,
+}
+
+impl StagedTraces {
+    fn is_empty(&self) -> bool {
+        self.revenue.is_empty()
+            && self.usage.is_empty()
+            && self.acr.is_empty()
+            && self.excluded.is_empty()
+            && self.licenses.is_empty()
     }
 }
 
 /// A product of a usage workload (`None`: the workload itself) and its quantity.
 pub type ProductQuantity = (Option<u16>, Decimal);
 
-/// Usage of one rate-card workload, with the products that rolled up into it.
-#[derive(Clone, Debug, Default)]
+/// Usage of one rate-card workload: 20 bytes aligned to 4, so that a usage
+/// pair's entry is 32 bytes. Its quantities by product, when a product
+/// rolled up into it, are beside it ([`PartnerFacts::by_product`]).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsageAgg {
     /// The total quantity and rows.
     pub total: Agg,
+}
+
+/// A usage aggregate with its quantities by product, while rows are staged
+/// and when maps are merged ([`PartnerFacts::usage`] and
+/// [`PartnerFacts::usage_products`] joined, then split again).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UsageRun {
+    total: Agg,
     /// Quantity by product, boxed: absent (8 bytes, no heap allocation)
     /// while every row named the workload itself, the common case.
     products: Option<Box<Products>>,
@@ -461,29 +554,17 @@ impl Products {
     }
 }
 
-impl PartialEq for UsageAgg {
-    fn eq(&self, other: &UsageAgg) -> bool {
-        self.total == other.total && self.by_product() == other.by_product()
+/// Equal when they list the same entries.
+impl PartialEq for Products {
+    fn eq(&self, other: &Products) -> bool {
+        self.as_slice() == other.as_slice()
     }
 }
 
-impl UsageAgg {
-    /// Quantity by product (`None`: the workload itself), in first-seen
-    /// order; **empty while every row named the workload itself**, the
-    /// total then being the workload's own quantity.
-    pub fn by_product(&self) -> &[ProductQuantity] {
-        self.products.as_deref().map_or(&[], Products::as_slice)
-    }
-
-    /// Sets the quantities by product (for what-if changes to a total;
-    /// an empty list: every row named the workload itself).
-    pub fn set_by_product(&mut self, by_product: Vec<ProductQuantity>) {
-        self.products = (!by_product.is_empty()).then(|| Box::new(Products::of(by_product)));
-    }
-
-    fn add(&mut self, product: Option<u16>, quantity: Decimal, line: u64, trace: bool) {
+impl UsageRun {
+    fn add(&mut self, product: Option<u16>, quantity: Decimal) {
         self.add_product(product, quantity);
-        self.total.add(quantity, line, trace);
+        self.total.add(quantity);
     }
 
     /// Adds `quantity` of `product` to the quantities by product; call
@@ -515,7 +596,7 @@ impl UsageAgg {
         })
     }
 
-    fn merge(&mut self, mut other: UsageAgg) {
+    fn merge(&mut self, mut other: UsageRun) {
         if other.products.is_some() {
             self.spell_out();
         }
@@ -529,6 +610,60 @@ impl UsageAgg {
             mine.add(p, q);
         }
     }
+}
+
+/// The usage aggregates and their quantities by product joined again, in
+/// key order (the product lists' keys are among the aggregates').
+fn join_usage(
+    usage: SortedMap<PairKey, UsageAgg>,
+    products: SortedMap<PairKey, Products>,
+) -> Vec<(PairKey, UsageRun)> {
+    let mut products = products.into_entries().into_iter().peekable();
+    usage
+        .into_entries()
+        .into_iter()
+        .map(|(k, u)| {
+            let products = products
+                .next_if(|(pk, _)| *pk == k)
+                .map(|(_, p)| Box::new(p));
+            (
+                k,
+                UsageRun {
+                    total: u.total,
+                    products,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Adds a run of usage aggregates (in any order of keys) to a partner's
+/// usage and product lists, as [`SortedMap::add_run`] does: the maps are
+/// joined, the run merged in, and split again (when the maps are empty,
+/// the run alone is sorted and split).
+fn add_usage_run(
+    usage: &mut SortedMap<PairKey, UsageAgg>,
+    products: &mut SortedMap<PairKey, Products>,
+    run: &mut Vec<(PairKey, UsageRun)>,
+) {
+    if run.is_empty() {
+        return;
+    }
+    let mut joined =
+        SortedMap::from_entries(join_usage(std::mem::take(usage), std::mem::take(products)));
+    joined.add_run(run, UsageRun::merge);
+    let joined = joined.into_entries();
+    let mut totals = Vec::with_capacity(joined.len());
+    let mut lists = Vec::new();
+    for (k, u) in joined {
+        totals.push((k, UsageAgg { total: u.total }));
+        if let Some(p) = u.products {
+            lists.push((k, *p));
+        }
+    }
+    lists.shrink_to_fit();
+    *usage = SortedMap::from_entries(totals);
+    *products = SortedMap::from_entries(lists);
 }
 
 /// A customer tenant of a partner (48 bytes, and no heap when its id is
@@ -678,6 +813,9 @@ pub struct PartnerFacts {
     pub revenue: SortedMap<PairKey, Agg>,
     /// Eligible usage per (tenant, rate-card workload, month).
     pub usage: SortedMap<PairKey, UsageAgg>,
+    /// The quantities by product of the usage aggregates that a product
+    /// rolled up into ([`PartnerFacts::by_product`]).
+    usage_products: SortedMap<PairKey, Products>,
     /// Rows that counted for nothing, grouped.
     pub excluded: SortedMap<ExcludedKey, Agg>,
     /// People; certification records index into this.
@@ -697,6 +835,9 @@ pub struct PartnerFacts {
     /// When each (tenant, workload, association) of the licenses table
     /// began, over every month of the table (not only the months kept).
     pub license_starts: SortedMap<LicenseStartKey, LicenseStart>,
+    /// The lines and subscriptions of the aggregates above, when the
+    /// builder traces (boxed: absent, 8 bytes, when it does not).
+    traces: Option<Box<Traces>>,
 }
 
 /// Two partners' facts are equal when everything they hold is: the private
@@ -709,6 +850,7 @@ impl PartialEq for PartnerFacts {
             && self.tenants == other.tenants
             && self.revenue == other.revenue
             && self.usage == other.usage
+            && self.usage_products == other.usage_products
             && self.excluded == other.excluded
             && self.people == other.people
             && self.certifications == other.certifications
@@ -716,6 +858,7 @@ impl PartialEq for PartnerFacts {
             && self.acr == other.acr
             && self.licenses == other.licenses
             && self.license_starts == other.license_starts
+            && self.traces() == other.traces()
     }
 }
 
@@ -736,9 +879,9 @@ pub type LicenseStartKey = (u32, u16, u16);
 /// The offer id of an acr row whose offer is missing or not listed.
 pub const NO_OFFER: u16 = u16::MAX;
 
-/// Seats and active users of a (tenant, workload, month, association): a
-/// fixed 32 bytes without tracing (the lines are boxed, as in [`Agg`]).
-#[derive(Clone, Debug, Default)]
+/// Seats and active users of a (tenant, workload, month, association): 24
+/// bytes (its lines, when the builder traces, are in [`Traces::licenses`]).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseAgg {
     /// Paid seats, summed over rows.
     pub paid_seats: u64,
@@ -746,43 +889,13 @@ pub struct LicenseAgg {
     pub active_users: u64,
     /// How many rows.
     pub rows: u32,
-    /// Their lines, when the builder traces. Boxed on purpose: an empty
-    /// `Option<Box<_>>` is 8 bytes where a `Vec` is 24, and untraced
-    /// aggregates are the many.
-    #[allow(clippy::box_collection)]
-    lines: Option<Box<Vec<u64>>>,
-}
-
-impl PartialEq for LicenseAgg {
-    fn eq(&self, other: &LicenseAgg) -> bool {
-        self.paid_seats == other.paid_seats
-            && self.active_users == other.active_users
-            && self.rows == other.rows
-            && self.lines() == other.lines()
-    }
 }
 
 impl LicenseAgg {
-    /// The rows' lines, when the builder traces (else empty).
-    pub fn lines(&self) -> &[u64] {
-        self.lines.as_deref().map_or(&[], |l| l.as_slice())
-    }
-
     fn merge(&mut self, other: LicenseAgg) {
         self.paid_seats += other.paid_seats;
         self.active_users += other.active_users;
         self.rows += other.rows;
-        let Some(theirs) = other.lines else { return };
-        match &mut self.lines {
-            None => self.lines = Some(theirs),
-            Some(mine) => mine.extend(*theirs),
-        }
-    }
-
-    fn shift_lines(&mut self, by: u64) {
-        if let Some(l) = &mut self.lines {
-            l.iter_mut().for_each(|x| *x += by);
-        }
     }
 }
 
@@ -894,9 +1007,37 @@ impl PartnerFacts {
         rows: u32,
     ) {
         let t = self.tenant(tenant, None);
-        self.usage
-            .entry_or_default((t, workload, month))
-            .add_group(None, quantity, rows);
+        let key = (t, workload, month);
+        let agg = &mut self.usage.entry_or_default(key).total;
+        agg.amount += quantity;
+        agg.rows += rows;
+        if let Some(list) = self.usage_products.get_mut(&key) {
+            list.add(None, quantity);
+        }
+    }
+
+    /// Quantity by product (`None`: the workload itself) of the usage
+    /// aggregate of `key`, in first-seen order; **empty while every row
+    /// named the workload itself**, the total then being the workload's own
+    /// quantity.
+    pub fn by_product(&self, key: &PairKey) -> &[ProductQuantity] {
+        self.usage_products.get(key).map_or(&[], Products::as_slice)
+    }
+
+    /// Sets the quantities by product of the usage aggregate of `key` (for
+    /// what-if changes to a total; an empty list: every row named the
+    /// workload itself). Returns false, and sets nothing, when there is no
+    /// usage aggregate of `key`.
+    pub fn set_by_product(&mut self, key: PairKey, by_product: Vec<ProductQuantity>) -> bool {
+        if !self.usage.contains_key(&key) {
+            return false;
+        }
+        if by_product.is_empty() {
+            self.usage_products.retain(|k, _| *k != key);
+        } else {
+            self.usage_products.insert(key, Products::of(by_product));
+        }
+        true
     }
 
     /// Forgets everything about a customer tenant (for what-if scenarios).
@@ -907,10 +1048,14 @@ impl PartnerFacts {
         };
         self.revenue.retain(|k, _| k.0 != t);
         self.usage.retain(|k, _| k.0 != t);
+        self.usage_products.retain(|k, _| k.0 != t);
         self.excluded.retain(|k, _| k.tenant != t);
         self.acr.retain(|k, _| k.0 != t);
         self.licenses.retain(|k, _| k.0 != t);
         self.license_starts.retain(|k, _| k.0 != t);
+        if let Some(traces) = &mut self.traces {
+            traces.retain_tenants(|k| k != t);
+        }
         true
     }
 
@@ -922,6 +1067,16 @@ impl PartnerFacts {
         };
         self.certifications.retain(|c| c.person != p);
         true
+    }
+
+    /// The lines and subscriptions of the partner's aggregates (every
+    /// trace empty when the builder did not trace).
+    pub fn traces(&self) -> &Traces {
+        static NONE: LazyLock<Traces> = LazyLock::new(Traces::default);
+        match &self.traces {
+            Some(t) if !t.is_empty() => t,
+            _ => &NONE,
+        }
     }
 
     /// The index of a tenant id, if known.
@@ -957,12 +1112,16 @@ impl PartnerFacts {
             |(t, w, m)| (tenant(t), w, m),
             Agg::merge,
         );
-        self.usage.merge_rekeyed(
-            other.usage,
-            same_tenants,
-            |(t, w, m)| (tenant(t), w, m),
-            UsageAgg::merge,
-        );
+        if self.usage.is_empty() && same_tenants {
+            self.usage = other.usage;
+            self.usage_products = other.usage_products;
+        } else {
+            let mut run = join_usage(other.usage, other.usage_products);
+            if !same_tenants {
+                run.iter_mut().for_each(|(k, _)| k.0 = tenant(k.0));
+            }
+            add_usage_run(&mut self.usage, &mut self.usage_products, &mut run);
+        }
         self.excluded.merge_rekeyed(
             other.excluded,
             same_tenants,
@@ -973,12 +1132,10 @@ impl PartnerFacts {
             Agg::merge,
         );
         let service_map: Vec<u32> = other.services.iter().map(|s| self.service(s)).collect();
-        self.acr.merge_rekeyed(
-            other.acr,
-            same_tenants && is_identity(&service_map),
-            |(t, s, m, a, o)| (tenant(t), service_map[s as usize], m, a, o),
-            Agg::merge,
-        );
+        let same_services = same_tenants && is_identity(&service_map);
+        let acr_key = |(t, s, m, a, o): AcrKey| (tenant(t), service_map[s as usize], m, a, o);
+        self.acr
+            .merge_rekeyed(other.acr, same_services, acr_key, Agg::merge);
         self.licenses.merge_rekeyed(
             other.licenses,
             same_tenants,
@@ -991,6 +1148,33 @@ impl PartnerFacts {
             |(t, w, a)| (tenant(t), w, a),
             LicenseStart::merge,
         );
+        if let Some(theirs) = other.traces {
+            let theirs = *theirs;
+            let mine = self.traces.get_or_insert_with(Box::default);
+            let merge = AggTrace::merge;
+            let pair_key = |(t, w, m): PairKey| (tenant(t), w, m);
+            mine.revenue
+                .merge_rekeyed(theirs.revenue, same_tenants, pair_key, merge);
+            mine.usage
+                .merge_rekeyed(theirs.usage, same_tenants, pair_key, merge);
+            mine.acr
+                .merge_rekeyed(theirs.acr, same_services, acr_key, merge);
+            mine.excluded.merge_rekeyed(
+                theirs.excluded,
+                same_tenants,
+                |mut key| {
+                    key.tenant = tenant(key.tenant);
+                    key
+                },
+                merge,
+            );
+            mine.licenses.merge_rekeyed(
+                theirs.licenses,
+                same_tenants,
+                |(t, w, m, a)| (tenant(t), w, m, a),
+                merge,
+            );
+        }
         let person_map = absorb(
             &mut self.people,
             &mut self.person_index,
@@ -1400,12 +1584,14 @@ struct Staged {
     /// The partner's slot, when rows are staged.
     slot: Option<usize>,
     revenue: Vec<(PairKey, Agg)>,
-    usage: Vec<(PairKey, UsageAgg)>,
+    usage: Vec<(PairKey, UsageRun)>,
     acr: Vec<(AcrKey, Agg)>,
     licenses: Vec<(LicenseKey, LicenseAgg)>,
     license_starts: Vec<(LicenseStartKey, LicenseStart)>,
     excluded: Vec<(ExcludedKey, Agg)>,
     certifications: Vec<CertRecord>,
+    /// The traces of the staged aggregates, when the builder traces.
+    traces: StagedTraces,
 }
 
 impl Staged {
@@ -1418,6 +1604,14 @@ impl Staged {
             + self.license_starts.len()
             + self.excluded.len()
             + self.certifications.len()
+    }
+
+    /// Stages a row of an excluded group (and its line, with `trace`).
+    fn excluded_row(&mut self, key: ExcludedKey, amount: Decimal, line: u64, trace: bool) {
+        if trace {
+            staged_entry(&mut self.traces.excluded, key.clone()).add_line(line);
+        }
+        staged_entry(&mut self.excluded, key).add(amount);
     }
 
     /// Stages the start of a (tenant, workload, association) seen on a
@@ -1631,13 +1825,26 @@ impl<'r> FactsBuilder<'r> {
         };
         let p = &mut self.partners[slot].1;
         p.revenue.add_run(&mut self.staged.revenue, Agg::merge);
-        p.usage.add_run(&mut self.staged.usage, UsageAgg::merge);
+        add_usage_run(&mut p.usage, &mut p.usage_products, &mut self.staged.usage);
         p.acr.add_run(&mut self.staged.acr, Agg::merge);
         p.licenses
             .add_run(&mut self.staged.licenses, LicenseAgg::merge);
         p.license_starts
             .add_run(&mut self.staged.license_starts, LicenseStart::merge);
         p.excluded.add_run(&mut self.staged.excluded, Agg::merge);
+        let staged = &mut self.staged.traces;
+        if !staged.is_empty() {
+            let traces = p.traces.get_or_insert_with(Box::default);
+            traces.revenue.add_run(&mut staged.revenue, AggTrace::merge);
+            traces.usage.add_run(&mut staged.usage, AggTrace::merge);
+            traces.acr.add_run(&mut staged.acr, AggTrace::merge);
+            traces
+                .excluded
+                .add_run(&mut staged.excluded, AggTrace::merge);
+            traces
+                .licenses
+                .add_run(&mut staged.licenses, AggTrace::merge);
+        }
         // A partner's records come in one run, usually: held with no room
         // to spare (a later run grows the vector as usual).
         if p.certifications.is_empty() {
@@ -1738,10 +1945,12 @@ impl<'r> FactsBuilder<'r> {
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
             (None, Some(w), _) => {
-                let agg = staged_entry(&mut self.staged.revenue, (t, w, row.month));
-                agg.add(row.revenue_usd, row.line, trace);
+                let key = (t, w, row.month);
+                staged_entry(&mut self.staged.revenue, key).add(row.revenue_usd);
                 if trace {
-                    agg.add_subscription(row.subscription_id, row.revenue_usd);
+                    let tr = staged_entry(&mut self.staged.traces.revenue, key);
+                    tr.add_line(row.line);
+                    tr.add_subscription(row.subscription_id, row.revenue_usd);
                 }
             }
             (Some(reason), _, Some((workload, association))) => {
@@ -1753,7 +1962,8 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.revenue_usd, row.line, trace);
+                self.staged
+                    .excluded_row(key, row.revenue_usd, row.line, trace);
             }
             (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
@@ -1818,12 +2028,11 @@ impl<'r> FactsBuilder<'r> {
         let t = p.tenant(row.customer_tenant_id, row.customer_name);
         match (reason, workload, excluded_labels) {
             (None, Some(u), _) => {
-                staged_entry(&mut self.staged.usage, (t, u.workload, row.month)).add(
-                    u.product,
-                    row.quantity,
-                    row.line,
-                    trace,
-                );
+                let key = (t, u.workload, row.month);
+                staged_entry(&mut self.staged.usage, key).add(u.product, row.quantity);
+                if trace {
+                    staged_entry(&mut self.staged.traces.usage, key).add_line(row.line);
+                }
             }
             (Some(reason), _, Some((workload, association))) => {
                 let key = ExcludedKey {
@@ -1834,7 +2043,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.quantity, row.line, trace);
+                self.staged.excluded_row(key, row.quantity, row.line, trace);
             }
             (Some(_), _, None) if !self.keep_excluded => {}
             _ => unreachable!("an eligible row has a workload; an excluded kept row has labels"),
@@ -1931,10 +2140,12 @@ impl<'r> FactsBuilder<'r> {
         };
         match association {
             Some(a) => {
-                let agg = staged_entry(&mut self.staged.acr, (t, s, row.month, a, offer));
-                agg.add(row.acr_usd, row.line, trace);
+                let key = (t, s, row.month, a, offer);
+                staged_entry(&mut self.staged.acr, key).add(row.acr_usd);
                 if trace {
-                    agg.add_subscription(row.subscription_id, row.acr_usd);
+                    let tr = staged_entry(&mut self.staged.traces.acr, key);
+                    tr.add_line(row.line);
+                    tr.add_subscription(row.subscription_id, row.acr_usd);
                 }
             }
             None if !self.keep_excluded => {}
@@ -1947,7 +2158,7 @@ impl<'r> FactsBuilder<'r> {
                     month: row.month,
                     reason: Exclusion::UnknownAssociation,
                 };
-                staged_entry(&mut self.staged.excluded, key).add(row.acr_usd, row.line, trace);
+                self.staged.excluded_row(key, row.acr_usd, row.line, trace);
             }
         }
     }
@@ -1994,12 +2205,13 @@ impl<'r> FactsBuilder<'r> {
                 };
                 self.staged.start((t, w, a), start);
                 if keep {
-                    let agg = staged_entry(&mut self.staged.licenses, (t, w, row.month, a));
+                    let key = (t, w, row.month, a);
+                    let agg = staged_entry(&mut self.staged.licenses, key);
                     agg.paid_seats += row.paid_seats;
                     agg.active_users += row.active_users;
                     agg.rows += 1;
                     if trace {
-                        agg.lines.get_or_insert_with(Box::default).push(row.line);
+                        staged_entry(&mut self.staged.traces.licenses, key).add_line(row.line);
                     }
                 }
             }
@@ -2022,11 +2234,8 @@ impl<'r> FactsBuilder<'r> {
                         Exclusion::UnknownAssociation
                     },
                 };
-                staged_entry(&mut self.staged.excluded, key).add(
-                    Decimal::from(row.paid_seats),
-                    row.line,
-                    trace,
-                );
+                self.staged
+                    .excluded_row(key, Decimal::from(row.paid_seats), row.line, trace);
             }
             _ => {}
         }
@@ -2054,12 +2263,10 @@ impl<'r> FactsBuilder<'r> {
         }
         self.flush_staged();
         for (_, p) in &mut self.partners {
-            p.revenue.values_mut().for_each(|a| a.shift_lines(by));
-            p.usage.values_mut().for_each(|u| u.total.shift_lines(by));
-            p.excluded.values_mut().for_each(|a| a.shift_lines(by));
+            if let Some(t) = &mut p.traces {
+                t.shift_lines(by);
+            }
             p.certifications.iter_mut().for_each(|c| c.line += by);
-            p.acr.values_mut().for_each(|a| a.shift_lines(by));
-            p.licenses.values_mut().for_each(|a| a.shift_lines(by));
             p.license_starts
                 .values_mut()
                 .for_each(|s| s.first_line += by);
@@ -2230,12 +2437,14 @@ mod trace_tests {
         for (k, agg) in &a.revenue {
             let kept = &s.revenue[k];
             assert_eq!((kept.amount, kept.rows), (agg.amount, agg.rows), "{k:?}");
+            let (all_trace, kept_trace) = (a.traces().revenue(k), s.traces().revenue(k));
             if k.2 == m("2023-10") {
-                assert_eq!(kept.lines(), &[3, 4]);
-                assert_eq!(kept.subscriptions(), agg.subscriptions());
+                assert_eq!(kept_trace.lines(), &[3, 4]);
+                assert_eq!(kept_trace.subscriptions(), all_trace.subscriptions());
             } else {
-                assert!(kept.lines().is_empty() && kept.subscriptions().is_empty());
-                assert_eq!(agg.lines(), &[2]);
+                assert!(kept_trace.lines().is_empty() && kept_trace.subscriptions().is_empty());
+                assert!(!s.traces().revenue.contains_key(k));
+                assert_eq!(all_trace.lines(), &[2]);
             }
         }
         // Parts read in parallel trace the same months.
@@ -2292,7 +2501,8 @@ mod trace_tests {
         assert!(one.warnings.is_empty());
         let (a, o) = (&all.partners["P1"], &one.partners["P1"]);
         assert_eq!(a.revenue, o.revenue);
-        assert_eq!(o.revenue.values().next().unwrap().lines(), &[2, 4]);
+        let k = o.revenue.keys().next().unwrap();
+        assert_eq!(o.traces().revenue(k).lines(), &[2, 4]);
     }
 }
 
@@ -2400,7 +2610,8 @@ mod tests {
         let usage = |facts: &DatasetFacts| {
             let p = &facts.partners["P1"];
             assert_eq!(p.usage.len(), 1);
-            p.usage.values().next().unwrap().clone()
+            let (k, u) = p.usage.iter().next().unwrap();
+            (u.clone(), p.by_product(k).to_vec())
         };
         let mut whole = FactsBuilder::new(rb, MonthFilter::All, false);
         usage_rows(&mut whole, rows);
@@ -2411,10 +2622,10 @@ mod tests {
         let service = rb.usage_workload("Customer Service").unwrap().product;
         assert!(ce.product.is_none() && sales.is_some() && service.is_some());
         assert_eq!(
-            whole.by_product(),
+            whole.1,
             &[(None, d("4.5")), (sales, d("3")), (service, d("0.25"))]
         );
-        assert_eq!((whole.total.amount, whole.total.rows), (d("7.75"), 5));
+        assert_eq!((whole.0.total.amount, whole.0.total.rows), (d("7.75"), 5));
         // Split into parts anywhere (as a parallel read does): the same.
         for cut in 0..=rows.len() {
             let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
@@ -2426,6 +2637,40 @@ mod tests {
             b.merge(second);
             assert_eq!(usage(&b.finish()), whole, "cut at {cut}");
         }
+        // Each row a run of its own (another partner's row between), so
+        // that every run is joined with the lists held and split again.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        for (i, row) in rows.iter().enumerate() {
+            usage_rows(&mut b, std::slice::from_ref(row));
+            b.add_usage(&UsageRow {
+                partner_id: "Q",
+                customer_tenant_id: "T1",
+                customer_name: None,
+                workload: "Sales",
+                month: "2023-10".parse().unwrap(),
+                quantity: Decimal::ONE,
+                association: "CSP Tier 1",
+                line: 100 + i as u64,
+            });
+        }
+        assert_eq!(usage(&b.finish()), whole, "one run per row");
+        // A total changed by a what-if keeps its list beside it.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        usage_rows(&mut b, rows);
+        let mut facts = b.finish();
+        let p = facts.partners.get_mut("P1").unwrap();
+        let key = *p.usage.keys().next().unwrap();
+        p.add_usage_pair("T1", key.1, key.2, d("1"), 1);
+        assert_eq!(
+            p.by_product(&key),
+            &[(None, d("5.5")), (sales, d("3")), (service, d("0.25"))]
+        );
+        assert!(p.set_by_product(key, Vec::new()));
+        assert!(p.by_product(&key).is_empty());
+        let elsewhere = (key.0, key.1, key.2.minus(1));
+        assert!(!p.set_by_product(elsewhere, vec![(None, d("1"))]));
+        assert!(p.by_product(&elsewhere).is_empty());
+        assert!(p.remove_tenant("T1") && p.usage.is_empty());
         // Rows of the workload itself only: no list, the total is its own.
         let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
         usage_rows(
@@ -2436,8 +2681,8 @@ mod tests {
             ],
         );
         let only = usage(&b.finish());
-        assert!(only.by_product().is_empty());
-        assert_eq!(only.total.amount, d("3"));
+        assert!(only.1.is_empty());
+        assert_eq!(only.0.total.amount, d("3"));
     }
 
     #[test]
@@ -2579,19 +2824,25 @@ mod tests {
         );
         let t1 = p1.tenant_index("T1").unwrap();
         let csp = vocab.association("CSP Tier 1").unwrap();
-        let may = &p1.acr[&(t1, 0, m("2024-05"), csp, NO_OFFER)];
+        let may_key = (t1, 0, m("2024-05"), csp, NO_OFFER);
+        let may = &p1.acr[&may_key];
         assert_eq!(
-            (may.amount, may.rows, may.lines()),
+            (may.amount, may.rows, p1.traces().acr(&may_key).lines()),
             (Decimal::from(7), 2, &[2, 5][..])
         );
-        let june = &p1.licenses[&(
+        let june_key = (
             t1,
             vocab.workload("Exchange").unwrap(),
             m("2024-06"),
             vocab.association("CPOR").unwrap(),
-        )];
+        );
+        let june = &p1.licenses[&june_key];
         assert_eq!(
-            (june.paid_seats, june.rows, june.lines()),
+            (
+                june.paid_seats,
+                june.rows,
+                p1.traces().licenses(&june_key).lines()
+            ),
             (11, 2, &[3, 8][..])
         );
 
@@ -2621,10 +2872,14 @@ mod tests {
 
     #[test]
     fn untraced_aggregates_are_compact() {
-        // The sum, the row count and an empty box: memory follows
-        // aggregates, not rows, when nothing is explained.
-        assert!(std::mem::size_of::<Agg>() <= 32);
-        assert!(std::mem::size_of::<LicenseAgg>() <= 32);
+        // The sum and the row count, nothing for the lines (kept aside,
+        // only when tracing): memory follows aggregates, not rows, and a
+        // pair's entry is 32 bytes with no padding.
+        assert_eq!(std::mem::size_of::<Agg>(), 20);
+        assert_eq!(std::mem::align_of::<Agg>(), 4);
+        assert_eq!(std::mem::size_of::<(PairKey, Agg)>(), 32);
+        assert_eq!(std::mem::size_of::<(PairKey, UsageAgg)>(), 32);
+        assert!(std::mem::size_of::<LicenseAgg>() <= 24);
         // A certification record, a person and a tenant hold no spare
         // capacity (a shared unknown name; ids and short names inline,
         // [`CompactId`]); the maps' entries are held once, in order
@@ -2633,8 +2888,8 @@ mod tests {
         assert!(std::mem::size_of::<Person>() <= 48);
         assert!(std::mem::size_of::<Tenant>() <= 48);
         assert!(std::mem::size_of::<ExcludedKey>() <= 48);
-        assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 48);
-        assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 48);
+        assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 36);
+        assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 40);
     }
 
     fn revenue(b: &mut FactsBuilder<'_>, line: u64, sub: Option<&str>, amount: &str) {
@@ -2681,6 +2936,8 @@ mod tests {
         );
         assert_eq!((x.amount, x.rows), (y.amount, y.rows));
         assert_eq!(x.amount, "86.5".parse::<Decimal>().unwrap());
+        let k = a.revenue.keys().next().unwrap();
+        let (x, y) = (a.traces().revenue(k), b.traces().revenue(k));
         assert!(x.lines().is_empty() && x.subscriptions().is_empty());
         assert_eq!(y.lines(), &[2, 3, 11, 12]);
         assert_eq!(
@@ -2690,7 +2947,8 @@ mod tests {
                 (CompactId::new("S2"), "1".parse().unwrap())
             ]
         );
-        assert_ne!(x, y);
+        // The traces are part of the facts.
+        assert_ne!(a, b);
     }
 }
 
@@ -2804,9 +3062,11 @@ mod compact_tests {
             for (&(t, w, m), a) in &p.revenue {
                 let name = rb.revenue.workloads[w as usize].name.clone();
                 let key = (0, id.clone(), tenant(t), name, m.to_string());
-                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+                let lines = p.traces().revenue(&(t, w, m)).lines().to_vec();
+                out.insert(key, (a.amount, 0, lines));
             }
-            for (&(t, s, m, _, _), a) in &p.acr {
+            for (k, a) in &p.acr {
+                let &(t, s, m, _, _) = k;
                 let key = (
                     1,
                     id.clone(),
@@ -2814,15 +3074,16 @@ mod compact_tests {
                     p.services[s as usize].clone(),
                     m.to_string(),
                 );
-                out.insert(key, (a.amount, 0, a.lines().to_vec()));
+                out.insert(key, (a.amount, 0, p.traces().acr(k).lines().to_vec()));
             }
-            for (&(t, w, m, _), a) in &p.licenses {
+            for (k, a) in &p.licenses {
+                let &(t, w, m, _) = k;
                 let name = vocab.workloads[w as usize].clone();
                 let key = (2, id.clone(), tenant(t), name, m.to_string());
                 let value = (
                     Decimal::from(a.paid_seats),
                     a.active_users,
-                    a.lines().to_vec(),
+                    p.traces().licenses(k).lines().to_vec(),
                 );
                 out.insert(key, value);
             }
@@ -3010,6 +3271,79 @@ mod compact_tests {
                 })
                 .collect();
             prop_assert_eq!(view(&whole, rb, &vocab), want);
+        }
+    }
+
+    /// Usage rows of two partners: (partner, tenant, workload or product
+    /// 0..3, quantity in hundredths).
+    type UsageRowSpec = (u8, u8, u8, i64);
+
+    const USAGE_NAMES: [&str; 3] = ["Customer Engagement", "Sales", "Customer Service"];
+
+    fn feed_usage(b: &mut FactsBuilder<'_>, rows: &[UsageRowSpec]) {
+        for (i, &(p, t, w, q)) in rows.iter().enumerate() {
+            b.add_usage(&UsageRow {
+                partner_id: &format!("P{p}"),
+                customer_tenant_id: &format!("T{t}"),
+                customer_name: None,
+                workload: USAGE_NAMES[w as usize],
+                month: "2023-10".parse().unwrap(),
+                quantity: Decimal::new(q, 2),
+                association: "CSP Tier 1",
+                line: i as u64 + 2,
+            });
+        }
+    }
+
+    proptest! {
+        /// A usage aggregate's total and quantities by product (held beside
+        /// it and joined while runs and parts merge) equal the rows summed
+        /// per product in first-seen order, however the rows are split
+        /// into runs (partners interleaved) and parts.
+        #[test]
+        fn usage_totals_and_lists_equal_the_rows_grouped(
+            rows in prop::collection::vec((0u8..2, 0u8..2, 0u8..3, 0i64..100_000), 0..50),
+            cut in 0usize..50,
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let product = |w: u8| rb.usage_workload(USAGE_NAMES[w as usize]).unwrap().product;
+            let mut want: BTreeMap<(String, String), (Decimal, u32, Vec<ProductQuantity>)> =
+                BTreeMap::new();
+            for &(p, t, w, q) in &rows {
+                let e = want.entry((format!("P{p}"), format!("T{t}"))).or_default();
+                e.0 += Decimal::new(q, 2);
+                e.1 += 1;
+                match e.2.iter_mut().find(|(x, _)| *x == product(w)) {
+                    Some((_, s)) => *s += Decimal::new(q, 2),
+                    None => e.2.push((product(w), Decimal::new(q, 2))),
+                }
+            }
+            for e in want.values_mut() {
+                if e.2.iter().all(|(x, _)| x.is_none()) {
+                    e.2.clear();
+                }
+            }
+            let cut = cut.min(rows.len());
+            let mut whole = FactsBuilder::new(rb, MonthFilter::All, false);
+            feed_usage(&mut whole, &rows);
+            let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+            let (mut first, mut second) = (b.empty_like(), b.empty_like());
+            feed_usage(&mut first, &rows[..cut]);
+            feed_usage(&mut second, &rows[cut..]);
+            b.merge(first);
+            b.merge(second);
+            for facts in [whole.finish(), b.finish()] {
+                let mut got = BTreeMap::new();
+                for (id, p) in &facts.partners {
+                    for (k, u) in &p.usage {
+                        let t = p.tenants[k.0 as usize].id.to_string();
+                        let value = (u.total.amount, u.total.rows, p.by_product(k).to_vec());
+                        got.insert((id.clone(), t), value);
+                    }
+                }
+                prop_assert_eq!(&got, &want);
+            }
         }
     }
 }

@@ -1092,7 +1092,8 @@ mod tests {
                 .partners
                 .iter()
                 .flat_map(|(id, p)| {
-                    p.revenue
+                    p.traces()
+                        .revenue
                         .values()
                         .flat_map(|a| a.lines().iter().map(|l| (id.clone(), *l)))
                 })
@@ -1176,11 +1177,13 @@ mod tests {
         for (id, a) in &one.partners {
             let b = &four.partners[id];
             let mut la: Vec<_> = a
+                .traces()
                 .revenue
                 .values()
                 .flat_map(|x| x.lines().to_vec())
                 .collect();
             let mut lb: Vec<_> = b
+                .traces()
                 .revenue
                 .values()
                 .flat_map(|x| x.lines().to_vec())

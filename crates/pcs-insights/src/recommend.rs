@@ -683,9 +683,8 @@ fn lowered(
                 q -= step;
             }
             let q = q.max(Decimal::ZERO).normalize();
-            let agg = facts.usage.get_mut(&(t, w, month))?;
-            agg.total.amount = q;
-            agg.set_by_product(vec![(None, q)]);
+            facts.usage.get_mut(&(t, w, month))?.total.amount = q;
+            facts.set_by_product((t, w, month), vec![(None, q)]);
         }
     }
     Some(facts)

@@ -788,28 +788,31 @@ mod tests {
         assert!(!snap.explains_areas(m("2023-11")));
         let (mut inside, mut outside) = (0, 0);
         for p in snap.facts[0].partners.values() {
+            let traces = p.traces();
             for (k, a) in &p.revenue {
+                let t = traces.revenue(k);
                 if snap.traced().ba.contains(&k.2) {
-                    assert_eq!(a.lines().len(), a.rows as usize, "{k:?}");
+                    assert_eq!(t.lines().len(), a.rows as usize, "{k:?}");
                     inside += 1;
                 } else {
                     assert!(
-                        a.lines().is_empty() && a.subscriptions().is_empty(),
+                        t.lines().is_empty() && t.subscriptions().is_empty(),
                         "{k:?}"
                     );
                     outside += 1;
                 }
             }
-            for (k, a) in &p.usage {
+            for k in p.usage.keys() {
                 if !snap.traced().ba.contains(&k.2) {
-                    assert!(a.total.lines().is_empty(), "{k:?}");
+                    assert!(traces.usage(k).lines().is_empty(), "{k:?}");
                     outside += 1;
                 }
             }
-            for (k, a) in &p.acr {
+            for k in p.acr.keys() {
                 if !snap.traced().areas.contains(&k.2) {
+                    let t = traces.acr(k);
                     assert!(
-                        a.lines().is_empty() && a.subscriptions().is_empty(),
+                        t.lines().is_empty() && t.subscriptions().is_empty(),
                         "{k:?}"
                     );
                 }
@@ -852,7 +855,11 @@ mod tests {
         for (k, a) in &lines.revenue {
             let h = &held.revenue[k];
             assert_eq!((a.amount, a.rows), (h.amount, h.rows), "{k:?}");
-            assert_eq!(a.lines().len(), a.rows as usize, "{k:?}");
+            assert_eq!(
+                lines.traces().revenue(k).lines().len(),
+                a.rows as usize,
+                "{k:?}"
+            );
             traced += usize::from(!snap.traced().ba.contains(&k.2));
         }
         assert!(traced > 0);

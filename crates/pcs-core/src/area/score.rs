@@ -13,8 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER, PartnerFacts,
-    SortedMap, Table,
+    AcrKey, Agg, AggTrace, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER,
+    PartnerFacts, SortedMap, Table,
 };
 use crate::name::normalize;
 use crate::rulebook::{Comparison, Rulebook, Threshold};
@@ -217,8 +217,11 @@ fn merge_subscriptions(
 }
 
 /// An aggregate's amounts by subscription, the ids as written.
-fn subscription_texts(agg: &Agg) -> impl Iterator<Item = (String, Decimal)> + '_ {
-    agg.subscriptions().iter().map(|(s, a)| (s.to_string(), *a))
+fn subscription_texts(trace: &AggTrace) -> impl Iterator<Item = (String, Decimal)> + '_ {
+    trace
+        .subscriptions()
+        .iter()
+        .map(|(s, a)| (s.to_string(), *a))
 }
 
 /// Eligible ACR of one entity in one month (or revenue, or MCV with its
@@ -1199,7 +1202,8 @@ impl Ctx<'_> {
         let services: Vec<bool> = (0..self.service_keys.len() as u32)
             .map(|s| self.service_ok(b, s))
             .collect();
-        for (&(t, s, m, a, o), agg) in self.acr.of_months(months) {
+        for (&key, agg) in self.acr.of_months(months) {
+            let (t, s, m, a, o) = key;
             let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
                 Some(AreaReason::AssociationNotEligible)
             } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
@@ -1224,23 +1228,24 @@ impl Ctx<'_> {
                         counted: false,
                         reason: Some(reason),
                         rows: agg.rows,
-                        lines: agg.lines().to_vec(),
+                        lines: self.facts.traces().acr(&key).lines().to_vec(),
                         ..AreaItem::default()
                     });
                 }
                 continue;
             }
-            let key = match entity {
+            let entity_key = match entity {
                 // Validated: an acr count keys by tenant or service.
                 Entity::Tenant | Entity::TenantWorkload => t,
                 Entity::Service => s,
             };
-            let e = sums.entry((key, m)).or_default();
+            let e = sums.entry((entity_key, m)).or_default();
             e.amount += agg.amount;
             e.rows += agg.rows;
             if self.full {
-                e.lines.extend(agg.lines());
-                merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
+                let trace = self.facts.traces().acr(&key);
+                e.lines.extend(trace.lines());
+                merge_subscriptions(&mut e.subscriptions, subscription_texts(trace));
             }
         }
         excluded.extend(self.unknown_groups(Table::Acr, months));
@@ -1276,7 +1281,7 @@ impl Ctx<'_> {
                         _ => AreaReason::UnknownAssociation,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines().to_vec(),
+                    lines: self.facts.traces().excluded(k).lines().to_vec(),
                     ..AreaItem::default()
                 }
             })
@@ -1295,9 +1300,11 @@ impl Ctx<'_> {
                        m: Month,
                        amount: Decimal,
                        agg: &crate::facts::Agg,
+                       trace: Option<&AggTrace>,
                        usage: Option<(
             &crate::rulebook::UsageWorkload,
             &crate::facts::UsageAgg,
+            &[crate::facts::ProductQuantity],
         )>| {
             if m != l && m != bl {
                 return;
@@ -1310,15 +1317,13 @@ impl Ctx<'_> {
             let e = sums.entry((t, w, m)).or_default();
             e.amount += amount;
             e.rows += agg.rows;
-            if !full {
-                return;
-            }
-            e.lines.extend(agg.lines());
-            merge_subscriptions(&mut e.subscriptions, subscription_texts(agg));
-            if let Some((wl, u)) = usage {
+            let Some(trace) = trace else { return };
+            e.lines.extend(trace.lines());
+            merge_subscriptions(&mut e.subscriptions, subscription_texts(trace));
+            if let Some((wl, u, by_product)) = usage {
                 *e.quantity.get_or_insert(Decimal::ZERO) += u.total.amount;
-                if u.by_product().iter().any(|(p, _)| p.is_some()) {
-                    for (p, q) in u.by_product() {
+                if by_product.iter().any(|(p, _)| p.is_some()) {
+                    for (p, q) in by_product {
                         let name = match p {
                             Some(i) => &wl.includes[*i as usize],
                             None => &wl.name,
@@ -1330,11 +1335,14 @@ impl Ctx<'_> {
         };
         match source {
             Source::Revenue => {
+                let traces = full.then(|| self.facts.traces());
                 for (&(t, w, m), agg) in &self.facts.revenue {
-                    add(t, w, m, agg.amount, agg, None);
+                    let trace = traces.map(|x| x.revenue(&(t, w, m)));
+                    add(t, w, m, agg.amount, agg, trace, None);
                 }
             }
             Source::Usage => {
+                let traces = full.then(|| self.facts.traces());
                 for (&(t, w, m), agg) in &self.facts.usage {
                     let wl = &self.e.ba.usage.workloads[w as usize];
                     let rate = wl.rate.expect("only workloads with a rate are aggregated");
@@ -1344,7 +1352,12 @@ impl Ctx<'_> {
                         m,
                         agg.total.amount * rate,
                         &agg.total,
-                        Some((wl, agg)),
+                        traces.map(|x| x.usage(&(t, w, m))),
+                        Some((
+                            wl,
+                            agg,
+                            traces.map_or(&[][..], |_| self.facts.by_product(&(t, w, m))),
+                        )),
                     );
                 }
             }
@@ -1425,8 +1438,8 @@ impl Ctx<'_> {
                         exclusion: k.reason,
                     }),
                     rows: agg.rows,
-                    lines: agg.lines().to_vec(),
-                    subscriptions: subscription_texts(agg).collect(),
+                    lines: self.facts.traces().excluded(k).lines().to_vec(),
+                    subscriptions: subscription_texts(self.facts.traces().excluded(k)).collect(),
                     ..AreaItem::default()
                 }
             })
@@ -1777,7 +1790,8 @@ impl Ctx<'_> {
     ) {
         out.reserve(self.licenses.len_of_months(months));
         let band = SeatBand::new(seats, at_most);
-        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
+        for (&key, agg) in self.licenses.of_months(months) {
+            let (t, w, m, a) = key;
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 continue;
             }
@@ -1799,7 +1813,7 @@ impl Ctx<'_> {
             }
             tm.rows += agg.rows;
             if self.full {
-                tm.lines.extend(agg.lines());
+                tm.lines.extend(self.facts.traces().licenses(&key).lines());
             }
         }
     }
@@ -1869,7 +1883,8 @@ impl Ctx<'_> {
             return Vec::new();
         }
         let mut items = Vec::new();
-        for (&(t, w, m, a), agg) in self.licenses.of_months(months) {
+        for (&key, agg) in self.licenses.of_months(months) {
+            let (t, w, m, a) = key;
             let reason = if !b.workloads.get(w as usize).copied().unwrap_or(false) {
                 AreaReason::WorkloadNotEligible
             } else if !b.assocs.get(a as usize).copied().unwrap_or(false) {
@@ -1889,7 +1904,7 @@ impl Ctx<'_> {
                 counted: false,
                 reason: Some(reason),
                 rows: agg.rows,
-                lines: agg.lines().to_vec(),
+                lines: self.facts.traces().licenses(&key).lines().to_vec(),
                 ..AreaItem::default()
             });
         }
@@ -2066,7 +2081,12 @@ impl Ctx<'_> {
                                 counted: ok,
                                 reason: (!ok).then_some(AreaReason::OutsideBand),
                                 rows: agg.rows,
-                                lines: agg.lines().to_vec(),
+                                lines: self
+                                    .facts
+                                    .traces()
+                                    .licenses(&(t, w, mm, a))
+                                    .lines()
+                                    .to_vec(),
                                 ..AreaItem::default()
                             });
                         }

@@ -4,7 +4,7 @@
 //! its plan, groups rows to the grain the scoring core needs, and hands the
 //! groups here. The builder then holds exactly what it would hold had it read
 //! the rows itself, except source lines: an engine that sums rows elsewhere
-//! cannot say which lines it summed, so [`Agg::lines`] stays empty.
+//! cannot say which lines it summed, so its facts have no [`super::Traces`].
 //!
 //! Callers feed groups in file order (by each group's first row) so that
 //! tenant order, first names and product order come out as when streaming.
