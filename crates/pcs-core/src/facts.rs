@@ -1860,13 +1860,45 @@ impl<'r> FactsBuilder<'r> {
     }
 
     fn association(&mut self, table: Table, raw: &str, line: u64) -> Option<AssociationId> {
-        let rb = self.rulebook;
-        let a = cached(&mut self.associations, raw, |r| rb.association(r));
-        if a.is_none() {
-            self.warnings
-                .add(table, WarningKind::UnknownAssociation, raw, line);
+        let (a, warning) = self.association_of(raw);
+        if let Some(kind) = warning {
+            self.warnings.add(table, kind, raw, line);
         }
         a
+    }
+
+    /// A revenue or usage row's association (`raw` as written) and the
+    /// warning the row counts for it: an unknown association. The one
+    /// decision for full rows ([`FactsBuilder::add_revenue`],
+    /// [`FactsBuilder::add_usage`]) and lean ones
+    /// ([`FactsBuilder::association_warning`]).
+    fn association_of(&mut self, raw: &str) -> (Option<AssociationId>, Option<WarningKind>) {
+        let rb = self.rulebook;
+        let a = cached(&mut self.associations, raw, |r| rb.association(r));
+        (a, a.is_none().then_some(WarningKind::UnknownAssociation))
+    }
+
+    /// A revenue row's workload (`raw` as written) and the warning the row
+    /// counts for it: an unknown workload.
+    fn revenue_workload_of(&mut self, raw: &str) -> (Option<u16>, Option<WarningKind>) {
+        let rb = self.rulebook;
+        let w = cached(&mut self.revenue_workloads, raw, |r| rb.revenue_workload(r));
+        (w, w.is_none().then_some(WarningKind::UnknownWorkload))
+    }
+
+    /// A usage row's workload (`raw` as written) and the warning the row
+    /// counts for it: an unknown workload, or one with no rate.
+    fn usage_workload_of(&mut self, raw: &str) -> (Option<UsageName>, Option<WarningKind>) {
+        let rb = self.rulebook;
+        let u = cached(&mut self.usage_workloads, raw, |r| rb.usage_workload(r));
+        let warning = match u {
+            None => Some(WarningKind::UnknownWorkload),
+            Some(u) if rb.usage.workloads[u.workload as usize].rate.is_none() => {
+                Some(WarningKind::NoRate)
+            }
+            Some(_) => None,
+        };
+        (u, warning)
     }
 
     fn association_label(&mut self, id: Option<AssociationId>, raw: &str) -> Arc<str> {
@@ -1904,16 +1936,10 @@ impl<'r> FactsBuilder<'r> {
             return;
         }
         let rb = self.rulebook;
-        let workload = cached(&mut self.revenue_workloads, row.workload, |r| {
-            rb.revenue_workload(r)
-        });
-        if workload.is_none() {
-            self.warnings.add(
-                Table::Revenue,
-                WarningKind::UnknownWorkload,
-                row.workload,
-                row.line,
-            );
+        let (workload, warning) = self.revenue_workload_of(row.workload);
+        if let Some(kind) = warning {
+            self.warnings
+                .add(Table::Revenue, kind, row.workload, row.line);
         }
         let association = self.association(Table::Revenue, row.association, row.line);
         let keep = self.months.keeps(row.month);
@@ -1976,34 +2002,23 @@ impl<'r> FactsBuilder<'r> {
             return;
         }
         let rb = self.rulebook;
-        let workload = cached(&mut self.usage_workloads, row.workload, |r| {
-            rb.usage_workload(r)
-        });
+        let (workload, warning) = self.usage_workload_of(row.workload);
+        if let Some(kind) = warning {
+            self.warnings
+                .add(Table::Usage, kind, row.workload, row.line);
+        }
         let association = self.association(Table::Usage, row.association, row.line);
-        let reason = match workload {
-            None => {
-                self.warnings.add(
-                    Table::Usage,
-                    WarningKind::UnknownWorkload,
-                    row.workload,
-                    row.line,
-                );
-                Some(Exclusion::UnknownWorkload)
-            }
-            Some(u) => {
+        let reason = match (workload, warning) {
+            (None, _) => Some(Exclusion::UnknownWorkload),
+            (Some(_), Some(_)) => Some(Exclusion::NoRate),
+            (Some(u), None) => {
                 let wl = &rb.usage.workloads[u.workload as usize];
-                if wl.rate.is_none() {
-                    self.warnings
-                        .add(Table::Usage, WarningKind::NoRate, row.workload, row.line);
-                    Some(Exclusion::NoRate)
-                } else {
-                    match association {
-                        None => Some(Exclusion::UnknownAssociation),
-                        Some(a) if !rb.usage.families[wl.family].associations.contains(a) => {
-                            Some(Exclusion::AssociationNotEligible)
-                        }
-                        Some(_) => None,
+                match association {
+                    None => Some(Exclusion::UnknownAssociation),
+                    Some(a) if !rb.usage.families[wl.family].associations.contains(a) => {
+                        Some(Exclusion::AssociationNotEligible)
                     }
+                    Some(_) => None,
                 }
             }
         };
@@ -2317,20 +2332,9 @@ impl<'r> FactsBuilder<'r> {
     /// usage one with no rate. Count it per row with
     /// [`FactsBuilder::count_warning`].
     pub fn workload_warning(&mut self, table: Table, raw: &str) -> Option<WarningKind> {
-        let rb = self.rulebook;
         match table {
-            Table::Revenue => cached(&mut self.revenue_workloads, raw, |r| rb.revenue_workload(r))
-                .is_none()
-                .then_some(WarningKind::UnknownWorkload),
-            Table::Usage => {
-                match cached(&mut self.usage_workloads, raw, |r| rb.usage_workload(r)) {
-                    None => Some(WarningKind::UnknownWorkload),
-                    Some(u) if rb.usage.workloads[u.workload as usize].rate.is_none() => {
-                        Some(WarningKind::NoRate)
-                    }
-                    Some(_) => None,
-                }
-            }
+            Table::Revenue => self.revenue_workload_of(raw).1,
+            Table::Usage => self.usage_workload_of(raw).1,
             _ => None,
         }
     }
@@ -2339,10 +2343,7 @@ impl<'r> FactsBuilder<'r> {
     /// (trimmed): an unknown association, as [`FactsBuilder::add_revenue`]
     /// and [`FactsBuilder::add_usage`] count it.
     pub fn association_warning(&mut self, raw: &str) -> Option<WarningKind> {
-        let rb = self.rulebook;
-        cached(&mut self.associations, raw, |r| rb.association(r))
-            .is_none()
-            .then_some(WarningKind::UnknownAssociation)
+        self.association_of(raw).1
     }
 
     /// Counts one row of `table` at `line` with warning `kind` about the

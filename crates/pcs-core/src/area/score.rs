@@ -1818,23 +1818,29 @@ impl Ctx<'_> {
         }
     }
 
-    /// The (tenant, month) pairs of `months` in the seat band of `filter`
-    /// ([`Ctx::license_tenants`]), sorted; computed once per partner,
-    /// period and (filter, band), as a growth's options share them.
+    /// The (tenant, month) pairs from the baseline to the latest month in
+    /// the seat band of `filter` ([`Ctx::license_tenants`]), sorted;
+    /// computed once per partner, period and (filter, band), as a growth's
+    /// options share them.
     fn growth_band(
         &self,
         filter: usize,
         seats: &Threshold,
         at_most: Option<Decimal>,
-        months: &MonthSet,
     ) -> std::rc::Rc<Vec<(u32, Month)>> {
         let key = (filter, *seats, at_most);
         if let Some((_, pairs)) = self.bands.borrow().iter().find(|(k, _)| *k == key) {
             return pairs.clone();
         }
+        let (l, bl) = (self.latest(), self.baseline());
+        let months: MonthSet = self
+            .licenses
+            .months()
+            .filter(|m| *m >= bl && *m <= l)
+            .collect();
         let mut band: HashMap<(u32, Month), TenantMonth> = HashMap::default();
         let b = &self.e.filters[filter];
-        self.license_tenants(b, seats, at_most, None, &[], months, &mut band);
+        self.license_tenants(b, seats, at_most, None, &[], &months, &mut band);
         let mut pairs: Vec<(u32, Month)> = band
             .into_iter()
             .filter(|(_, x)| x.band)
@@ -2022,13 +2028,7 @@ impl Ctx<'_> {
                     _ => agg.active_users,
                 };
                 // Band eligibility of (tenant, month), when the metric has a band.
-                let band_months: MonthSet = self
-                    .licenses
-                    .months()
-                    .filter(|mm| *mm >= bl && *mm <= l)
-                    .collect();
-                let band =
-                    seats.map(|s| self.growth_band(*filter, &s, *seats_at_most, &band_months));
+                let band = seats.map(|s| self.growth_band(*filter, &s, *seats_at_most));
                 let in_band = |t: u32, mm: Month| {
                     band.as_ref()
                         .is_none_or(|pairs| pairs.binary_search(&(t, mm)).is_ok())
