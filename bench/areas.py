@@ -4,6 +4,7 @@ rows read per CPU-second and peak RSS, for one or more pcs binaries.
 
 Usage:
     python3 bench/areas.py [--pcs target/release/pcs] [--pcs OTHER ...]
+                           [--ba-baseline OLD_PCS]
                            [--partners 20000] [--profiles default,dense] [--runs 3]
                            [--seed 1] [--month 2024-07] [--data bench/data]
 
@@ -21,6 +22,11 @@ default threads:
   - `pcs score DIR --area all`,
 all with `--month M --format jsonl -q` to /dev/null, timed by
 /usr/bin/time (wall, user + system CPU, peak RSS).
+
+`--ba-baseline OLD_PCS` adds a binary timed on the four Business
+Applications tables only, given no `--area` (builds from before every area,
+such as 8477fa9, the main of the day issue 11 was filed, have no such
+option and score Business Applications alone), alternated with the others.
 
 Rows are the data rows of the tables a run reads, from the generator's
 summary line (partners, revenue, usage, certification, acr, licenses rows);
@@ -100,6 +106,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pcs", action="append", help="a pcs binary (repeat to compare; "
                     "default target/release/pcs)")
+    ap.add_argument("--ba-baseline", help="a pcs binary timed on Business Applications' "
+                    "four tables only, without --area (an older build)")
     ap.add_argument("--partners", type=int, default=20000)
     ap.add_argument("--profiles", default="default,dense")
     ap.add_argument("--runs", type=int, default=3)
@@ -119,20 +127,25 @@ def main() -> None:
         runs.append((profile, d, ba_dir(d), rows(d)))
 
     common = ["--month", args.month, "--format", "jsonl", "-q"]
-    cases = []  # (profile, label, rows, argv tail)
+    cases = []  # (profile, label, rows, argv tail, binaries)
+    base = [args.ba_baseline] if args.ba_baseline else []
     for profile, d, b, n in runs:
         ba_rows = sum(n[t] for t in BA_TABLES)
         all_rows = sum(n[t] for t in ALL_TABLES)
+        if base:
+            cases.append((profile, "Business Applications, 4 tables (baseline build)", ba_rows,
+                          [str(b)], base))
         cases.append((profile, "Business Applications, 4 tables", ba_rows,
-                      [str(b), "--area", "business_applications"]))
+                      [str(b), "--area", "business_applications"], binaries))
         cases.append((profile, "Business Applications, 6 tables", all_rows,
-                      [str(d), "--area", "business_applications"]))
-        cases.append((profile, "every area, 6 tables", all_rows, [str(d), "--area", "all"]))
+                      [str(d), "--area", "business_applications"], binaries))
+        cases.append((profile, "every area, 6 tables", all_rows,
+                      [str(d), "--area", "all"], binaries))
 
     results: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
     for r in range(args.runs):
-        for ci, (profile, label, _, tail) in enumerate(cases):
-            for bi, pcs in enumerate(binaries):
+        for ci, (profile, label, _, tail, bins) in enumerate(cases):
+            for bi, pcs in enumerate(bins):
                 res = measure([pcs, "score"] + tail + common)
                 results.setdefault((ci, bi), []).append(res)
                 log(f"run {r + 1}: {pcs} {profile} {label}: {res[1]:.2f} s CPU, "
@@ -143,8 +156,8 @@ def main() -> None:
     print("| profile | run | binary | rows read | CPU s (user + sys) | wall s | "
           "rows per CPU-second | peak RSS MiB |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for ci, (profile, label, n, _) in enumerate(cases):
-        for bi, pcs in enumerate(binaries):
+    for ci, (profile, label, n, _, bins) in enumerate(cases):
+        for bi, pcs in enumerate(bins):
             rs = results[(ci, bi)]
             cpu = statistics.median(x[1] for x in rs)
             wall = statistics.median(x[0] for x in rs)
