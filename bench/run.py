@@ -11,8 +11,8 @@ Usage:
 1. makes bench/.venv with duckdb and polars (bench/requirements.txt) when missing;
 2. builds pcs in release (`cargo build --release -p pcs-cli`) unless --no-build;
 3. generates each dataset with `pcs generate` (partners x scale, each profile,
-   CSV; Parquet is that CSV dataset through `pcs convert`: sorted by month,
-   one month per row group) under bench/data/ unless it is already there, and beside
+   CSV; Parquet is that CSV dataset through `pcs convert`: revenue and usage
+   sorted by month, one month per row group) under bench/data/ unless it is already there, and beside
    it a directory of links to its four Business Applications tables (what the
    peers read);
 4. FIRST checks, on every dataset of scale 1, that each peer gives the same
@@ -152,8 +152,8 @@ def generate(profile: str, fmt: str, partners: int, seed: int, generated: list[P
         shutil.rmtree(tmp)
     if fmt == "parquet":
         # Parquet as `pcs convert` writes it (what a user gets from CSV):
-        # sorted by month, one month per row group, so a score reads the
-        # other months' partner and name columns only.
+        # revenue and usage sorted by month, one month per row group, so a
+        # score reads the other months' partner and name columns only.
         csv = generate(profile, "csv", partners, seed, generated)
         log(f"converting {csv.relative_to(ROOT)} to {d.relative_to(ROOT)} ...")
         r = subprocess.run([str(PCS), "convert", str(csv), str(tmp)], capture_output=True, text=True)

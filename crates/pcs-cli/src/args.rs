@@ -49,7 +49,7 @@ pub enum Command {
     /// Write a deterministic synthetic dataset (for demos, tests and benchmarks).
     #[command(after_help = "Example:\n  pcs generate /tmp/demo --partners 1000 --seed 7")]
     Generate(GenerateArgs),
-    /// Convert a CSV dataset to Parquet (sorted by month), atomically.
+    /// Convert a CSV dataset to Parquet (revenue and usage sorted by month), atomically.
     #[command(after_help = "Example:\n  pcs convert /tmp/demo /tmp/demo-parquet")]
     Convert(ConvertArgs),
     /// Turn another system's reports into a dataset (Partner Center Insights).
