@@ -25,6 +25,7 @@ use pcs_core::facts::Table;
 use crate::CsvDialect;
 use crate::csv_table::for_each_record;
 use crate::error::{DataError, ErrorKind};
+use crate::record::trim;
 use crate::write::{StagedDataset, TableWriter, WriteError};
 use crate::{Dataset, Format, columns};
 
@@ -62,13 +63,17 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
         let month_col = columns(t.table).iter().position(|c| c.name == "month");
         // A month that is not well formed stops the conversion (`pcs
         // convert` has read the dataset first, so this is a second guard).
+        // It is judged as the reader judges it: without the spaces around
+        // it, which the writer drops too.
         let check_month = |values: &[&str], line: u64| -> Result<(), DataError> {
             match month_col {
-                Some(mc) if pcs_core::calendar::Month::parse_strict(values[mc]).is_err() => Err(
-                    DataError::new(ErrorKind::Value, &t.path, "not a month (YYYY-MM)")
-                        .at_line(line)
-                        .with_value(values[mc]),
-                ),
+                Some(mc) if pcs_core::calendar::Month::parse_strict(trim(values[mc])).is_err() => {
+                    Err(
+                        DataError::new(ErrorKind::Value, &t.path, "not a month (YYYY-MM)")
+                            .at_line(line)
+                            .with_value(values[mc]),
+                    )
+                }
                 _ => Ok(()),
             }
         };
@@ -91,7 +96,8 @@ pub fn to_parquet(source: &Dataset, dest: &Path, force: bool) -> Result<ConvertS
                 let mut by_month: BTreeMap<String, (PathBuf, TableWriter)> = BTreeMap::new();
                 let rows = for_each_record(t.table, &t.path, t.dialect, |values, loc| {
                     check_month(values, loc.line)?;
-                    let month = values[mc];
+                    // Rows of ` 2023-09` and `2023-09` are one month.
+                    let month = trim(values[mc]);
                     if !by_month.contains_key(month) {
                         let p = spill.path().join(format!("{month}.csv"));
                         let w = TableWriter::create(&p, t.table, Format::Csv)
@@ -251,13 +257,48 @@ mod tests {
         std::fs::write(
             src.join("acr.csv"),
             "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n\
-             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage, 2023-09,2,CSP Tier 2,\n",
+             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage,2023-9,2,CSP Tier 2,\n",
         )
         .unwrap();
         let dest = root.path().join("pq");
         let e = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
+        assert!(e.to_string().contains("2023-9"), "{e}");
         assert!(!dest.exists());
+    }
+
+    #[test]
+    fn a_month_with_spaces_around_it_converts_as_the_reader_reads_it() {
+        // `pcs score` reads ` 2023-09 ` as 2023-09; so does the conversion,
+        // sorted (revenue) or not (acr), and the month is one row group.
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("csv");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(
+            src.join("acr.csv"),
+            "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n\
+             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage, 2023-09 ,2,CSP Tier 2,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            src.join("revenue.csv"),
+            "partner_id,customer_tenant_id,customer_name,workload,month,revenue_usd,association\n\
+             P1,T1,A,Dynamics 365 Sales,2023-10,1,CSP Tier 1\n\
+             P1,T2,B,Dynamics 365 Sales, 2023-09,2,CSP Tier 1\n\
+             P1,T3,C,Dynamics 365 Sales,2023-09 ,3,CSP Tier 1\n",
+        )
+        .unwrap();
+        let dest = root.path().join("pq");
+        let stats = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap();
+        assert_eq!(
+            column_of(&dest.join("acr.parquet"), "month"),
+            ["2023-10", "2023-09"]
+        );
+        assert_eq!(
+            column_of(&dest.join("revenue.parquet"), "month"),
+            ["2023-09", "2023-09", "2023-10"]
+        );
+        assert!(stats.tables.contains(&(Table::Revenue, 3, 2)), "{stats:?}");
     }
 
     #[test]

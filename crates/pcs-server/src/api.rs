@@ -877,6 +877,17 @@ struct WithinQuery {
     within: Option<u32>,
 }
 
+impl WithinQuery {
+    /// The days asked for (90 when absent), refused above 3660 whether or
+    /// not the report uses them: the document says what a request may be.
+    fn days(&self) -> Result<u32, ApiError> {
+        match self.within {
+            Some(d) if d > 3660 => Err(ApiError::bad_request("within: at most 3660 days")),
+            d => Ok(d.unwrap_or(90)),
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct MonthsQuery {
@@ -1207,12 +1218,13 @@ async fn skilling(
     Query(a): Query<AreasQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas();
+    let within = q.days()?;
     let r = open(&state, &access, &id, &w).await?;
     blocking(move || {
         if areas == [app::BUSINESS_APPLICATIONS] {
-            report(&r.skilling(q.within.unwrap_or(90))?)
+            report(&r.skilling(within)?)
         } else {
-            report(&r.skilling_across(&areas, q.within.unwrap_or(90))?)
+            report(&r.skilling_across(&areas, within)?)
         }
     })
     .await
@@ -1288,9 +1300,10 @@ async fn recommendations(
     Query(a): Query<AreaListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let areas = a.areas()?;
+    let within = q.days()?;
     let r = open(&state, &access, &id, &w).await?;
     blocking(move || match areas {
-        None => report(&r.recommend(q.within.unwrap_or(90))?),
+        None => report(&r.recommend(within)?),
         Some(areas) => report(&r.recommend_areas(&areas)?),
     })
     .await
