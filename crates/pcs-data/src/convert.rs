@@ -249,17 +249,26 @@ mod tests {
         assert!(!sorted_by_month(Table::Acr) && !sorted_by_month(Table::Licenses));
     }
 
-    #[test]
-    fn a_bad_acr_month_stops_the_conversion_too() {
+    /// A temporary directory holding `csv/`, a CSV dataset of `tables`
+    /// (file name, contents), and the path of `csv/`.
+    fn source(tables: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
         let root = tempfile::tempdir().unwrap();
         let src = root.path().join("csv");
         std::fs::create_dir(&src).unwrap();
-        std::fs::write(
-            src.join("acr.csv"),
-            "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n\
-             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage,2023-9,2,CSP Tier 2,\n",
-        )
-        .unwrap();
+        for (name, text) in tables {
+            std::fs::write(src.join(name), text).unwrap();
+        }
+        (root, src)
+    }
+
+    const ACR_HEADER: &str = "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n";
+
+    #[test]
+    fn a_bad_acr_month_stops_the_conversion_too() {
+        let acr = format!(
+            "{ACR_HEADER}P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage,2023-9,2,CSP Tier 2,\n"
+        );
+        let (root, src) = source(&[("acr.csv", &acr)]);
         let dest = root.path().join("pq");
         let e = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
@@ -271,23 +280,14 @@ mod tests {
     fn a_month_with_spaces_around_it_converts_as_the_reader_reads_it() {
         // `pcs score` reads ` 2023-09 ` as 2023-09; so does the conversion,
         // sorted (revenue) or not (acr), and the month is one row group.
-        let root = tempfile::tempdir().unwrap();
-        let src = root.path().join("csv");
-        std::fs::create_dir(&src).unwrap();
-        std::fs::write(
-            src.join("acr.csv"),
-            "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n\
-             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage, 2023-09 ,2,CSP Tier 2,\n",
-        )
-        .unwrap();
-        std::fs::write(
-            src.join("revenue.csv"),
-            "partner_id,customer_tenant_id,customer_name,workload,month,revenue_usd,association\n\
+        let acr = format!(
+            "{ACR_HEADER}P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage, 2023-09 ,2,CSP Tier 2,\n"
+        );
+        let revenue = "partner_id,customer_tenant_id,customer_name,workload,month,revenue_usd,association\n\
              P1,T1,A,Dynamics 365 Sales,2023-10,1,CSP Tier 1\n\
              P1,T2,B,Dynamics 365 Sales, 2023-09,2,CSP Tier 1\n\
-             P1,T3,C,Dynamics 365 Sales,2023-09 ,3,CSP Tier 1\n",
-        )
-        .unwrap();
+             P1,T3,C,Dynamics 365 Sales,2023-09 ,3,CSP Tier 1\n";
+        let (root, src) = source(&[("acr.csv", &acr), ("revenue.csv", revenue)]);
         let dest = root.path().join("pq");
         let stats = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap();
         assert_eq!(
@@ -303,14 +303,10 @@ mod tests {
 
     #[test]
     fn a_bad_month_stops_the_conversion_and_writes_nothing() {
-        let root = tempfile::tempdir().unwrap();
-        let src = root.path().join("csv");
-        std::fs::create_dir(&src).unwrap();
-        std::fs::write(
-            src.join("usage.csv"),
+        let (root, src) = source(&[(
+            "usage.csv",
             "partner_id,customer_tenant_id,workload,month,quantity,association\nP1,T1,Power BI,2023/10,3,PAL\n",
-        )
-        .unwrap();
+        )]);
         let dest = root.path().join("pq");
         let e = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
