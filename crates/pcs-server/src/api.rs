@@ -1287,7 +1287,8 @@ async fn simulate(
 
 /// Actions ranked by the points they gain or protect (`pcs recommend`).
 /// With `?area=`, actions ranked by the points they bring across the named
-/// areas, each valued once (`pcs recommend --area …`; `within` is not used).
+/// areas, each valued once (`pcs recommend --area …`; `within` is not
+/// used, but a value above its maximum is still refused).
 #[utoipa::path(get, path = "/api/v1/partners/{id}/recommendations", tag = "what-if",
     params(("id" = String, Path, description = "The partner id"), WhenQuery, WithinQuery, AreaListQuery),
     responses((status = 200, description = "Recommendations: without ?area=, RecommendationObject items (Business Applications); with ?area=, [{description, count, cost, points: [[area, points]], total_points, qualifies, and the action kind}]", body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
