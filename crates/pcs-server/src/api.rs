@@ -881,10 +881,7 @@ impl WithinQuery {
     /// The days asked for (90 when absent), refused above 3660 whether or
     /// not the report uses them: the document says what a request may be.
     fn days(&self) -> Result<u32, ApiError> {
-        match self.within {
-            Some(d) if d > 3660 => Err(ApiError::bad_request("within: at most 3660 days")),
-            d => Ok(d.unwrap_or(90)),
-        }
+        crate::reports::within_days(self.within.unwrap_or(crate::reports::WITHIN_DAYS))
     }
 }
 

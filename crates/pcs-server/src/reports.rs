@@ -20,6 +20,23 @@ use pcs_insights::{areas, customers, explain, history, plan, recommend, scenario
 
 use crate::auth::Access;
 use crate::error::ApiError;
+
+/// How many days ahead a report looks when a request names none (the
+/// CLI's `--within` default).
+pub const WITHIN_DAYS: u32 = 90;
+
+/// The most days ahead a request may ask a report to look (`within`).
+pub const MAX_WITHIN_DAYS: u32 = 3660;
+
+/// `within` as a request gives it: refused above [`MAX_WITHIN_DAYS`].
+pub fn within_days(within: u32) -> Result<u32, ApiError> {
+    if within > MAX_WITHIN_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "within: at most {MAX_WITHIN_DAYS} days"
+        )));
+    }
+    Ok(within)
+}
 use crate::state::{AppState, Snapshot, When, evaluation_date};
 
 /// A partner's reports for one period, read from one snapshot.
@@ -473,9 +490,7 @@ impl Reports {
     }
 
     fn horizon(&self, within: u32) -> Result<Date, ApiError> {
-        if within > 3660 {
-            return Err(ApiError::bad_request("within: at most 3660 days"));
-        }
+        let within = within_days(within)?;
         self.period
             .evaluation_date
             .checked_add((within as i64).days())

@@ -28,11 +28,8 @@ use super::overview::{partner_head, scorecard};
 use super::view::{Sel, enc, num, partner_href, pts, signed, value_text};
 use super::{Page, PageError, html_response};
 use crate::error::ApiError;
-use crate::reports::{Reports, blocking};
+use crate::reports::{Reports, WITHIN_DAYS, blocking};
 use crate::store::SavedScenario;
-
-/// Days ahead the recommendations look for risks (the CLI's default).
-const WITHIN_DAYS: u32 = 90;
 
 /// Empty rows offered per kind when the page works without the script.
 const MIN_ROWS: usize = 2;

@@ -11,15 +11,13 @@ use super::layout::{Tab, empty};
 use super::overview::partner_head;
 use super::view::{Sel, bar, enc, num, pts};
 use super::{Page, PageError};
+use crate::reports::{MAX_WITHIN_DAYS, WITHIN_DAYS};
 use crate::reports::{blocking, parse_areas};
 use pcs_insights::app::{self, ToCsv};
 
-/// The default horizon of "expires soon", in days (the CLI's `--within`).
-pub(crate) const WITHIN_DAYS: u32 = 90;
-
 /// `GET /partners/{id}/skilling?within=90`.
 pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
-    let within = p.number("within", WITHIN_DAYS, 3660)?;
+    let within = p.number("within", WITHIN_DAYS, MAX_WITHIN_DAYS)?;
     let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id).await?;
     let frame = p.frame(format!("Skilling · {id}"), Tab::Skilling, Some(&r));
@@ -48,7 +46,7 @@ pub(crate) async fn page(p: Page, Path(id): Path<String>) -> Result<Response, Pa
 /// `GET /partners/{id}/skilling.csv?area=&within=`: the skilling report as
 /// CSV (`pcs skilling --format csv`, with `--area` across areas).
 pub(crate) async fn download(p: Page, Path(id): Path<String>) -> Result<Response, PageError> {
-    let within = p.number("within", WITHIN_DAYS, 3660)?;
+    let within = p.number("within", WITHIN_DAYS, MAX_WITHIN_DAYS)?;
     let areas = parse_areas(p.q("area")).map_err(|e| p.error(e))?;
     let r = p.reports(&id).await?;
     let name = format!(
@@ -102,7 +100,7 @@ pub(crate) fn body(s: &PartnerScore, r: &SkillingReport, within: u32, sel: Sel) 
         section.panel aria-labelledby="soon-h" {
             h2 #soon-h { "Stops counting within " (within) " days (by " (horizon) ")" }
             form.inline method="get" action=(format!("/partners/{}/skilling", enc(&s.partner_id))) {
-                label.f { "Days ahead" input type="number" name="within" min="0" max="3660" value=(within); }
+                label.f { "Days ahead" input type="number" name="within" min="0" max=(MAX_WITHIN_DAYS) value=(within); }
                 @match sel {
                     Sel::Month(m) => { input type="hidden" name="month" value=(m.to_string()); }
                     Sel::Date(d) => { input type="hidden" name="date" value=(d.to_string()); }
