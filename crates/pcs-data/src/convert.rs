@@ -159,9 +159,7 @@ mod tests {
 
     #[test]
     fn converts_sorted_by_month_and_scores_the_same() {
-        let root = tempfile::tempdir().unwrap();
-        let src = root.path().join("csv");
-        std::fs::create_dir(&src).unwrap();
+        let (root, src) = source(&[]);
         dataset(&src);
         let dest = root.path().join("pq");
         let stats = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap();
@@ -198,6 +196,20 @@ mod tests {
         assert_eq!(left.len(), 2, "no temporary directory left: {left:?}");
     }
 
+    /// A temporary directory holding `csv/`, a CSV dataset of `tables`
+    /// (file name, contents), and the path of `csv/`.
+    fn source(tables: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("csv");
+        std::fs::create_dir(&src).unwrap();
+        for (name, text) in tables {
+            std::fs::write(src.join(name), text).unwrap();
+        }
+        (root, src)
+    }
+
+    const ACR_HEADER: &str = "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n";
+
     /// The values of column `name` of a Parquet file, in file order.
     fn column_of(path: &Path, name: &str) -> Vec<String> {
         use arrow_array::cast::AsArray;
@@ -217,17 +229,12 @@ mod tests {
 
     #[test]
     fn acr_and_licenses_keep_the_source_order_revenue_is_sorted() {
-        let root = tempfile::tempdir().unwrap();
-        let src = root.path().join("csv");
-        std::fs::create_dir(&src).unwrap();
+        let acr = format!(
+            "{ACR_HEADER}P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage,2023-09,2,CSP Tier 2,\n\
+             P2,T2,,S2,Storage,2023-10,3,CSP Tier 2,\n"
+        );
+        let (root, src) = source(&[("acr.csv", &acr)]);
         dataset(&src);
-        std::fs::write(
-            src.join("acr.csv"),
-            "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n\
-             P1,T1,,S1,Storage,2023-10,1,CSP Tier 2,\nP1,T1,,S1,Storage,2023-09,2,CSP Tier 2,\n\
-             P2,T2,,S2,Storage,2023-10,3,CSP Tier 2,\n",
-        )
-        .unwrap();
         let dest = root.path().join("pq");
         let stats = to_parquet(&Dataset::open(&src).unwrap(), &dest, false).unwrap();
         let acr = stats.tables.iter().find(|t| t.0 == Table::Acr).unwrap();
@@ -248,20 +255,6 @@ mod tests {
         assert!(sorted_by_month(Table::Revenue) && sorted_by_month(Table::Usage));
         assert!(!sorted_by_month(Table::Acr) && !sorted_by_month(Table::Licenses));
     }
-
-    /// A temporary directory holding `csv/`, a CSV dataset of `tables`
-    /// (file name, contents), and the path of `csv/`.
-    fn source(tables: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
-        let root = tempfile::tempdir().unwrap();
-        let src = root.path().join("csv");
-        std::fs::create_dir(&src).unwrap();
-        for (name, text) in tables {
-            std::fs::write(src.join(name), text).unwrap();
-        }
-        (root, src)
-    }
-
-    const ACR_HEADER: &str = "partner_id,customer_tenant_id,customer_name,subscription_id,service,month,acr_usd,association,offer\n";
 
     #[test]
     fn a_bad_acr_month_stops_the_conversion_too() {
