@@ -686,21 +686,151 @@ pub struct Person {
     pub name: Option<CompactId>,
 }
 
-/// One certification row of a person.
+/// One certification row of a person: 24 bytes (a million records hold
+/// 23 MiB), as the certification is a 4-byte reference and the line 6
+/// bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertRecord {
     /// Index in [`PartnerFacts::people`].
     pub person: u32,
-    /// The certification, or the name as written (trimmed) when the
-    /// rulebook does not know it: shared by every record of a read that
-    /// writes it alike (a name is held once, not once per record).
-    pub certification: Result<CertificationId, Arc<str>>,
+    /// The certification: a rulebook id, or an index into the partner's
+    /// names of certifications the rulebook does not know
+    /// ([`PartnerFacts::certification`] reads it).
+    certification: CertRef,
     /// When earned.
     pub earned_on: Date,
     /// When it expires.
     pub expires_on: Option<Date>,
-    /// Its line.
-    pub line: u64,
+    /// Its line, low 32 bits.
+    line_low: u32,
+    /// Its line, high 16 bits.
+    line_high: u16,
+}
+
+impl CertRecord {
+    /// The largest line a record holds (2^48 - 1): a file would need more
+    /// than 256 TiB, one byte a line, to go past it, and a read of that many
+    /// rows would take weeks; a larger line is held as this.
+    pub const MAX_LINE: u64 = (1 << 48) - 1;
+
+    fn new(
+        person: u32,
+        certification: CertRef,
+        earned_on: Date,
+        expires_on: Option<Date>,
+        line: u64,
+    ) -> Self {
+        let mut c = CertRecord {
+            person,
+            certification,
+            earned_on,
+            expires_on,
+            line_low: 0,
+            line_high: 0,
+        };
+        c.set_line(line);
+        c
+    }
+
+    /// Its line in the file (CSV) or row (Parquet).
+    pub fn line(&self) -> u64 {
+        u64::from(self.line_low) | u64::from(self.line_high) << 32
+    }
+
+    fn set_line(&mut self, line: u64) {
+        let line = line.min(Self::MAX_LINE);
+        self.line_low = line as u32;
+        self.line_high = (line >> 32) as u16;
+    }
+}
+
+/// A certification record's certification: a rulebook id ([`CertificationId`]
+/// is 16 bits), or, with the top bit set, an index into the read's
+/// [`UnknownCertifications`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CertRef(u32);
+
+impl CertRef {
+    const UNKNOWN: u32 = 1 << 31;
+
+    fn known(id: CertificationId) -> Self {
+        CertRef(u32::from(id))
+    }
+
+    fn unknown(index: u32) -> Self {
+        assert!(
+            index < Self::UNKNOWN,
+            "more than 2^31 unknown certification names"
+        );
+        CertRef(index | Self::UNKNOWN)
+    }
+
+    fn get(self) -> Result<CertificationId, u32> {
+        if self.0 & Self::UNKNOWN == 0 {
+            Ok(self.0 as CertificationId)
+        } else {
+            Err(self.0 & !Self::UNKNOWN)
+        }
+    }
+}
+
+/// The names of certifications the rulebook does not know, of one read
+/// (every partner's records), each once (trimmed, as written), with an
+/// index by name and by spelling as written: a handful of names that many
+/// records share (in a dataset of every area, most of Business
+/// Applications' records name another area's certifications).
+#[derive(Clone, Debug, Default)]
+struct UnknownCertifications {
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
+    /// Spellings as written (untrimmed) seen so far.
+    spellings: HashMap<Box<str>, u32>,
+}
+
+impl UnknownCertifications {
+    /// The index of the name written `raw` (added when new).
+    fn of(&mut self, raw: &str) -> u32 {
+        if let Some(&i) = self.spellings.get(raw) {
+            return i;
+        }
+        let i = self.of_name(raw.trim());
+        self.spellings.insert(raw.into(), i);
+        i
+    }
+
+    /// The index of a trimmed `name` (added when new).
+    fn of_name(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        let name: Arc<str> = name.into();
+        self.names.push(Arc::clone(&name));
+        self.index.insert(name, i);
+        i
+    }
+
+    /// Where each of `names` is in this table (added when new).
+    fn map_from(&mut self, names: &[Arc<str>]) -> Vec<u32> {
+        names.iter().map(|n| self.of_name(n)).collect()
+    }
+}
+
+/// A finished read's names of certifications the rulebook does not know,
+/// shared by its partners' facts.
+type UnknownNames = Arc<[Arc<str>]>;
+
+/// Gives a partner's records that refer to an unknown name their index in
+/// another table (`map`: old index to new).
+fn remap_unknown(records: &mut [CertRecord], map: &[u32]) {
+    if is_identity(map) {
+        return;
+    }
+    for c in records {
+        if let Err(i) = c.certification.get() {
+            c.certification = CertRef::unknown(map[i as usize]);
+        }
+    }
 }
 
 /// Positions of ids in a vector that holds them (tenants, people): a hash
@@ -824,6 +954,10 @@ pub struct PartnerFacts {
     person_index: IdIndex,
     /// Certification rows.
     pub certifications: Vec<CertRecord>,
+    /// The names of certifications that the rulebook does not know, that
+    /// records refer to: the read's table, shared by its partners (set
+    /// when the builder finishes; while it reads, the builder holds it).
+    unknown_names: Option<UnknownNames>,
     /// Azure services named in the acr table (display name as first written);
     /// [`AcrKey`]s index into this.
     pub services: Vec<String>,
@@ -853,7 +987,18 @@ impl PartialEq for PartnerFacts {
             && self.usage_products == other.usage_products
             && self.excluded == other.excluded
             && self.people == other.people
-            && self.certifications == other.certifications
+            && self.certifications.len() == other.certifications.len()
+            && self
+                .certifications
+                .iter()
+                .zip(&other.certifications)
+                .all(|(a, b)| {
+                    a.person == b.person
+                        && self.certification(a) == other.certification(b)
+                        && a.earned_on == b.earned_on
+                        && a.expires_on == b.expires_on
+                        && a.line() == b.line()
+                })
             && self.services == other.services
             && self.acr == other.acr
             && self.licenses == other.licenses
@@ -1059,6 +1204,29 @@ impl PartnerFacts {
         true
     }
 
+    /// A record's certification: its rulebook id, or its name as written
+    /// (trimmed) when the rulebook does not know it.
+    pub fn certification(&self, record: &CertRecord) -> Result<CertificationId, &str> {
+        record
+            .certification
+            .get()
+            .map_err(|i| &*self.unknown_certification_names()[i as usize])
+    }
+
+    /// The names of certifications that the rulebook does not know that
+    /// this partner's records refer to, by
+    /// [`PartnerFacts::unknown_certification`] (a table shared by the
+    /// partners of one read: it may hold names of other partners too).
+    pub fn unknown_certification_names(&self) -> &[Arc<str>] {
+        self.unknown_names.as_deref().unwrap_or_default()
+    }
+
+    /// The index in [`PartnerFacts::unknown_certification_names`] of a
+    /// record whose certification the rulebook does not know.
+    pub fn unknown_certification(record: &CertRecord) -> Option<u32> {
+        record.certification.get().err()
+    }
+
     /// Forgets every certification of a person (for what-if scenarios).
     /// Returns whether the person was known.
     pub fn remove_person(&mut self, id: &str) -> bool {
@@ -1087,8 +1255,23 @@ impl PartnerFacts {
             .copied()
     }
 
-    /// Merges another partial aggregate of the same partner into this one.
+    /// Merges another partial aggregate of the same partner into this one:
+    /// both finished ([`FactsBuilder::finish`]), or both of one builder.
     pub fn merge(&mut self, mut other: PartnerFacts) {
+        // Finished facts' records refer to their read's table of unknown
+        // names: the other's are given indexes in a table of both.
+        if let Some(theirs) = &other.unknown_names
+            && !self
+                .unknown_names
+                .as_ref()
+                .is_some_and(|mine| Arc::ptr_eq(mine, theirs))
+        {
+            let mut table = UnknownCertifications::default();
+            table.map_from(self.unknown_certification_names());
+            let map = table.map_from(theirs);
+            remap_unknown(&mut other.certifications, &map);
+            self.unknown_names = Some(table.names.into());
+        }
         if self.name.is_none() {
             self.name = other.name.take();
         }
@@ -1397,7 +1580,9 @@ pub struct FactsBuilder<'r> {
     certifications: Names<Option<CertificationId>>,
     /// Unknown certification names as written → the trimmed name that
     /// every record of the spelling shares.
-    unknown_certifications: HashMap<String, Arc<str>>,
+    /// Names of certifications the rulebook does not know; records refer
+    /// to them by index.
+    unknown_certifications: UnknownCertifications,
     /// The workload and association labels of excluded groups, each held once.
     labels: Labels,
     warnings: Warnings,
@@ -1639,7 +1824,7 @@ impl<'r> FactsBuilder<'r> {
             usage_workloads: Names::default(),
             associations: Names::default(),
             certifications: Names::default(),
-            unknown_certifications: HashMap::default(),
+            unknown_certifications: UnknownCertifications::default(),
             labels: Labels::default(),
             warnings: Warnings::default(),
             vocabulary: None,
@@ -1919,7 +2104,20 @@ impl<'r> FactsBuilder<'r> {
         facts: DatasetFacts,
     ) -> Self {
         let mut b = FactsBuilder::new(rulebook, months, trace);
-        for (id, p) in facts.partners {
+        // The partners' records are given indexes in the builder's table
+        // of unknown names (one map per distinct table: usually one).
+        let mut last: Option<(UnknownNames, Vec<u32>)> = None;
+        for (id, mut p) in facts.partners {
+            if let Some(names) = p.unknown_names.take() {
+                let map = match &last {
+                    Some((t, map)) if Arc::ptr_eq(t, &names) => map,
+                    _ => {
+                        let map = b.unknown_certifications.map_from(&names);
+                        &last.insert((names, map)).1
+                    }
+                };
+                remap_unknown(&mut p.certifications, map);
+            }
             b.insert_partner(id, Box::new(p));
         }
         for w in facts.warnings {
@@ -2065,17 +2263,6 @@ impl<'r> FactsBuilder<'r> {
         }
     }
 
-    /// The shared trimmed name of an unknown certification written `raw`.
-    fn unknown_certification(&mut self, raw: &str) -> Arc<str> {
-        if let Some(name) = self.unknown_certifications.get(raw) {
-            return Arc::clone(name);
-        }
-        let name: Arc<str> = raw.trim().into();
-        self.unknown_certifications
-            .insert(raw.to_string(), Arc::clone(&name));
-        name
-    }
-
     /// Adds one certification row.
     pub fn add_certification(&mut self, row: &CertificationRow<'_>) {
         if self.skips(row.partner_id) {
@@ -2094,19 +2281,19 @@ impl<'r> FactsBuilder<'r> {
             );
         }
         let certification = match cert {
-            Some(c) => Ok(c),
-            None => Err(self.unknown_certification(row.certification)),
+            Some(c) => CertRef::known(c),
+            None => CertRef::unknown(self.unknown_certifications.of(row.certification)),
         };
         let slot = self.partner_slot(row.partner_id);
         self.stage_for(slot);
         let person = self.partners[slot].1.person(row.person_id, row.person_name);
-        self.staged.certifications.push(CertRecord {
+        self.staged.certifications.push(CertRecord::new(
             person,
             certification,
-            earned_on: row.earned_on,
-            expires_on: row.expires_on,
-            line: row.line,
-        });
+            row.earned_on,
+            row.expires_on,
+            row.line,
+        ));
     }
 
     fn vocab_association(&mut self, table: Table, raw: &str, line: u64) -> Option<u16> {
@@ -2281,7 +2468,9 @@ impl<'r> FactsBuilder<'r> {
             if let Some(t) = &mut p.traces {
                 t.shift_lines(by);
             }
-            p.certifications.iter_mut().for_each(|c| c.line += by);
+            p.certifications
+                .iter_mut()
+                .for_each(|c| c.set_line(c.line() + by));
             p.license_starts
                 .values_mut()
                 .for_each(|s| s.first_line += by);
@@ -2357,7 +2546,11 @@ impl<'r> FactsBuilder<'r> {
     pub fn merge(&mut self, mut other: FactsBuilder<'_>) {
         self.flush_staged();
         other.flush_staged();
-        for (id, facts) in other.partners {
+        let unknown = self
+            .unknown_certifications
+            .map_from(&other.unknown_certifications.names);
+        for (id, mut facts) in other.partners {
+            remap_unknown(&mut facts.certifications, &unknown);
             match self.partner_index.get(&CompactId::new(&id)) {
                 Some(&i) => self.partners[i as usize].1.merge(*facts),
                 None => {
@@ -2384,6 +2577,11 @@ impl<'r> FactsBuilder<'r> {
     /// The facts, partners sorted by id, warnings sorted by table, kind and name.
     pub fn finish(mut self) -> DatasetFacts {
         self.flush_staged();
+        // Every partner refers to the one table (8 bytes each).
+        let names: UnknownNames = std::mem::take(&mut self.unknown_certifications.names).into();
+        for (_, p) in &mut self.partners {
+            p.unknown_names = Some(Arc::clone(&names));
+        }
         let mut warnings: Vec<Warning> = self.warnings.map.into_values().collect();
         warnings.sort_by(|a, b| {
             (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
@@ -2881,16 +3079,142 @@ mod tests {
         assert_eq!(std::mem::size_of::<(PairKey, Agg)>(), 32);
         assert_eq!(std::mem::size_of::<(PairKey, UsageAgg)>(), 32);
         assert!(std::mem::size_of::<LicenseAgg>() <= 24);
-        // A certification record, a person and a tenant hold no spare
-        // capacity (a shared unknown name; ids and short names inline,
-        // [`CompactId`]); the maps' entries are held once, in order
-        // ([`SortedMap`]); an excluded group's labels are shared.
-        assert!(std::mem::size_of::<CertRecord>() <= 40);
+        // A certification record is 24 bytes (its certification a 4-byte
+        // reference, its line 6 bytes); a person and a tenant hold no spare
+        // capacity (ids and short names inline, [`CompactId`]); the maps'
+        // entries are held once, in order ([`SortedMap`]); an excluded
+        // group's labels are shared.
+        assert_eq!(std::mem::size_of::<CertRecord>(), 24);
         assert!(std::mem::size_of::<Person>() <= 48);
         assert!(std::mem::size_of::<Tenant>() <= 48);
         assert!(std::mem::size_of::<ExcludedKey>() <= 48);
         assert!(std::mem::size_of::<(AcrKey, Agg)>() <= 36);
         assert!(std::mem::size_of::<(LicenseKey, LicenseAgg)>() <= 40);
+    }
+
+    #[test]
+    fn a_certification_record_keeps_its_line_to_48_bits() {
+        let d = jiff::civil::date(2024, 1, 1);
+        for line in [
+            0,
+            1,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+            CertRecord::MAX_LINE,
+        ] {
+            let c = CertRecord::new(0, CertRef::known(3), d, None, line);
+            assert_eq!(c.line(), line);
+        }
+        let c = CertRecord::new(0, CertRef::known(3), d, None, u64::MAX);
+        assert_eq!(c.line(), CertRecord::MAX_LINE);
+        let mut c = CertRecord::new(0, CertRef::known(3), d, None, u64::from(u32::MAX));
+        c.set_line(c.line() + 2);
+        assert_eq!(c.line(), u64::from(u32::MAX) + 2);
+    }
+
+    #[test]
+    fn a_certification_reference_is_a_rulebook_id_or_an_unknown_name() {
+        for id in [0, 1, CertificationId::MAX] {
+            assert_eq!(CertRef::known(id).get(), Ok(id));
+        }
+        for i in [0, 1, CertRef::UNKNOWN - 1] {
+            assert_eq!(CertRef::unknown(i).get(), Err(i));
+        }
+    }
+
+    #[test]
+    fn unknown_certification_names_are_held_once_per_read_and_merged_by_name() {
+        let set = RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let cert = |b: &mut FactsBuilder<'_>, line: u64, partner: &str, name: &str| {
+            b.add_certification(&CertificationRow {
+                partner_id: partner,
+                person_id: "U1",
+                person_name: None,
+                certification: name,
+                earned_on: jiff::civil::date(2024, 1, 1),
+                expires_on: None,
+                line,
+            })
+        };
+        let names = |f: &PartnerFacts| -> Vec<String> {
+            f.certifications
+                .iter()
+                .map(|c| match f.certification(c) {
+                    Ok(i) => rb.certifications[i as usize].id.clone(),
+                    Err(n) => format!("?{n}"),
+                })
+                .collect()
+        };
+        // One read: " X " and "X" are held once, as "X"; the partners
+        // share one table.
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        cert(&mut b, 2, "P1", " X ");
+        cert(&mut b, 3, "P1", "d365-functional-consultant-financials");
+        cert(&mut b, 4, "P1", "Y");
+        cert(&mut b, 5, "P1", "X");
+        cert(&mut b, 6, "P2", "Y");
+        let whole = b.finish();
+        let p1 = &whole.partners["P1"];
+        assert_eq!(
+            names(p1),
+            ["?X", "d365-functional-consultant-financials", "?Y", "?X"]
+        );
+        let held: Vec<&str> = p1
+            .unknown_certification_names()
+            .iter()
+            .map(|n| &**n)
+            .collect();
+        assert_eq!(held, ["X", "Y"]);
+        assert_eq!(names(&whole.partners["P2"]), ["?Y"]);
+        // The same rows read in two parts, the second with names in
+        // another order, merge into the same facts.
+        let mut a = FactsBuilder::new(rb, MonthFilter::All, false);
+        cert(&mut a, 2, "P1", " X ");
+        cert(&mut a, 3, "P1", "d365-functional-consultant-financials");
+        let mut c = a.empty_like();
+        cert(&mut c, 4, "P1", "Y");
+        cert(&mut c, 5, "P1", "X");
+        cert(&mut c, 6, "P2", "Y");
+        a.merge(c);
+        let merged = a.finish();
+        assert_eq!(names(&merged.partners["P1"]), names(p1));
+        assert!(merged.partners["P1"] == *p1);
+        assert!(merged.partners["P2"] == whole.partners["P2"]);
+        // Finished facts of two reads, whose tables differ, merge by name.
+        let mut first = FactsBuilder::new(rb, MonthFilter::All, false);
+        cert(&mut first, 2, "P1", "Z");
+        cert(&mut first, 3, "P1", "X");
+        let mut p = first.finish().partners.remove("P1").unwrap();
+        p.merge(whole.partners["P1"].clone());
+        assert_eq!(
+            names(&p),
+            [
+                "?Z",
+                "?X",
+                "?X",
+                "d365-functional-consultant-financials",
+                "?Y",
+                "?X"
+            ]
+        );
+        // A builder that continues from finished facts keeps their names
+        // and adds its own.
+        let mut more = FactsBuilder::from_facts(rb, MonthFilter::All, false, whole.clone());
+        cert(&mut more, 7, "P2", "W");
+        cert(&mut more, 8, "P1", "Y");
+        let more = more.finish();
+        assert_eq!(
+            names(&more.partners["P1"]),
+            [
+                "?X",
+                "d365-functional-consultant-financials",
+                "?Y",
+                "?X",
+                "?Y"
+            ]
+        );
+        assert_eq!(names(&more.partners["P2"]), ["?Y", "?W"]);
     }
 
     fn revenue(b: &mut FactsBuilder<'_>, line: u64, sub: Option<&str>, amount: &str) {
@@ -3089,8 +3413,8 @@ mod compact_tests {
                 out.insert(key, value);
             }
             for c in &p.certifications {
-                let name = match &c.certification {
-                    Ok(i) => rb.certifications[*i as usize].id.clone(),
+                let name = match p.certification(c) {
+                    Ok(i) => rb.certifications[i as usize].id.clone(),
                     Err(raw) => raw.to_string(),
                 };
                 let person = p.people[c.person as usize].id.to_string();
@@ -3098,7 +3422,7 @@ mod compact_tests {
                     .entry((3, id.clone(), person, name, String::new()))
                     .or_default();
                 e.0 += Decimal::ONE;
-                e.2.push(c.line);
+                e.2.push(c.line());
             }
         }
         out

@@ -795,7 +795,10 @@ mod tests {
                     .map(|c| {
                         format!(
                             "{} {:?} {} {:?}",
-                            c.person, c.certification, c.earned_on, c.expires_on
+                            c.person,
+                            f.certification(c),
+                            c.earned_on,
+                            c.expires_on
                         )
                     })
                     .collect::<Vec<_>>()

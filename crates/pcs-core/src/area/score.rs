@@ -613,17 +613,18 @@ struct Keys<'f> {
 
 impl<'f> Keys<'f> {
     fn of(facts: &'f PartnerFacts) -> Keys<'f> {
-        // A partner's people hold a few names many times: each spelling
-        // normalised once.
-        let mut spellings: HashMap<&'f str, u32> = HashMap::default();
+        // A partner's people hold a few names many times: each name
+        // normalised once (the facts hold each once, for the whole read).
+        let names = facts.unknown_certification_names();
+        let mut seen: HashMap<u32, u32> = HashMap::default();
         let mut cert_names = Vec::new();
         let certifications = facts
             .certifications
             .iter()
             .map(|c| {
-                c.certification.as_ref().err().map(|raw| {
-                    *spellings.entry(&**raw).or_insert_with(|| {
-                        cert_names.push(normalize(raw));
+                PartnerFacts::unknown_certification(c).map(|i| {
+                    *seen.entry(i).or_insert_with(|| {
+                        cert_names.push(normalize(&names[i as usize]));
                         cert_names.len() as u32 - 1
                     })
                 })
@@ -2157,8 +2158,8 @@ impl Ctx<'_> {
                 .iter()
                 .enumerate()
                 .map(|(ri, rec)| {
-                    let cert = match &rec.certification {
-                        Ok(c) => self.e.ba_certs[*c as usize],
+                    let cert = match self.facts.certification(rec) {
+                        Ok(c) => self.e.ba_certs[c as usize],
                         Err(_) => self.cert_keys[ri].and_then(|k| by_name[k as usize]),
                     };
                     let reason = match cert {
@@ -2249,8 +2250,8 @@ impl Ctx<'_> {
                             person_name: person.name.as_ref().map(CompactId::to_string),
                             certification: Some(match cert {
                                 Some(ci) => rb.certifications[*ci].id.clone(),
-                                None => match &rec.certification {
-                                    Ok(c) => self.e.ba.certifications[*c as usize].id.clone(),
+                                None => match self.facts.certification(rec) {
+                                    Ok(c) => self.e.ba.certifications[c as usize].id.clone(),
                                     Err(raw) => raw.to_string(),
                                 },
                             }),
@@ -2259,7 +2260,7 @@ impl Ctx<'_> {
                             step,
                             counted: reason.is_none(),
                             reason,
-                            lines: vec![rec.line],
+                            lines: vec![rec.line()],
                             ..AreaItem::default()
                         },
                     ));

@@ -13,8 +13,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use super::{
-    CertRecord, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table, Warning,
-    WarningKind, cached, normalize, normalized, staged_entry,
+    CertRecord, CertRef, ExcludedKey, Exclusion, FactsBuilder, LicenseStart, NO_OFFER, Table,
+    Warning, WarningKind, cached, normalize, normalized, staged_entry,
 };
 use crate::calendar::Month;
 use crate::rulebook::{CertificationId, RevenueWorkloadId, UsageName};
@@ -335,17 +335,20 @@ impl FactsBuilder<'_> {
         expires_on: Option<Date>,
         line: u64,
     ) {
-        let certification = certification.map_err(|raw| self.unknown_certification(raw));
+        let certification = match certification {
+            Ok(c) => CertRef::known(c),
+            Err(raw) => CertRef::unknown(self.unknown_certifications.of(raw)),
+        };
         let slot = self.partner_slot(partner_id);
         self.stage_for(slot);
         let person = self.partners[slot].1.person(person_id, person_name);
-        self.staged.certifications.push(CertRecord {
+        self.staged.certifications.push(CertRecord::new(
             person,
             certification,
             earned_on,
             expires_on,
             line,
-        });
+        ));
     }
 }
 
