@@ -693,7 +693,7 @@ pub struct Person {
 pub struct CertRecord {
     /// Index in [`PartnerFacts::people`].
     pub person: u32,
-    /// The certification: a rulebook id, or an index into the partner's
+    /// The certification: a rulebook id, or an index into the read's
     /// names of certifications the rulebook does not know
     /// ([`PartnerFacts::certification`] reads it).
     certification: CertRef,
@@ -821,11 +821,9 @@ impl UnknownCertifications {
 type UnknownNames = Arc<[Arc<str>]>;
 
 /// Gives a partner's records that refer to an unknown name their index in
-/// another table (`map`: old index to new).
+/// another table (`map`: old index to new; the caller skips a map that
+/// changes nothing, once per map rather than once per partner).
 fn remap_unknown(records: &mut [CertRecord], map: &[u32]) {
-    if is_identity(map) {
-        return;
-    }
     for c in records {
         if let Err(i) = c.certification.get() {
             c.certification = CertRef::unknown(map[i as usize]);
@@ -1269,7 +1267,9 @@ impl PartnerFacts {
             let mut table = UnknownCertifications::default();
             table.map_from(self.unknown_certification_names());
             let map = table.map_from(theirs);
-            remap_unknown(&mut other.certifications, &map);
+            if !is_identity(&map) {
+                remap_unknown(&mut other.certifications, &map);
+            }
             self.unknown_names = Some(table.names.into());
         }
         if self.name.is_none() {
@@ -1578,8 +1578,6 @@ pub struct FactsBuilder<'r> {
     usage_workloads: Names<Option<UsageName>>,
     associations: Names<Option<AssociationId>>,
     certifications: Names<Option<CertificationId>>,
-    /// Unknown certification names as written → the trimmed name that
-    /// every record of the spelling shares.
     /// Names of certifications the rulebook does not know; records refer
     /// to them by index.
     unknown_certifications: UnknownCertifications,
@@ -2106,17 +2104,20 @@ impl<'r> FactsBuilder<'r> {
         let mut b = FactsBuilder::new(rulebook, months, trace);
         // The partners' records are given indexes in the builder's table
         // of unknown names (one map per distinct table: usually one).
-        let mut last: Option<(UnknownNames, Vec<u32>)> = None;
+        // The map is `None` when it changes nothing.
+        let mut last: Option<(UnknownNames, Option<Vec<u32>>)> = None;
         for (id, mut p) in facts.partners {
             if let Some(names) = p.unknown_names.take() {
                 let map = match &last {
                     Some((t, map)) if Arc::ptr_eq(t, &names) => map,
                     _ => {
                         let map = b.unknown_certifications.map_from(&names);
-                        &last.insert((names, map)).1
+                        &last.insert((names, (!is_identity(&map)).then_some(map))).1
                     }
                 };
-                remap_unknown(&mut p.certifications, map);
+                if let Some(map) = map {
+                    remap_unknown(&mut p.certifications, map);
+                }
             }
             b.insert_partner(id, Box::new(p));
         }
@@ -2280,20 +2281,15 @@ impl<'r> FactsBuilder<'r> {
                 row.line,
             );
         }
-        let certification = match cert {
-            Some(c) => CertRef::known(c),
-            None => CertRef::unknown(self.unknown_certifications.of(row.certification)),
-        };
-        let slot = self.partner_slot(row.partner_id);
-        self.stage_for(slot);
-        let person = self.partners[slot].1.person(row.person_id, row.person_name);
-        self.staged.certifications.push(CertRecord::new(
-            person,
-            certification,
+        self.add_resolved_certification(
+            row.partner_id,
+            row.person_id,
+            row.person_name,
+            cert.ok_or(row.certification),
             row.earned_on,
             row.expires_on,
             row.line,
-        ));
+        );
     }
 
     fn vocab_association(&mut self, table: Table, raw: &str, line: u64) -> Option<u16> {
@@ -2549,8 +2545,11 @@ impl<'r> FactsBuilder<'r> {
         let unknown = self
             .unknown_certifications
             .map_from(&other.unknown_certifications.names);
+        let same_unknown = is_identity(&unknown);
         for (id, mut facts) in other.partners {
-            remap_unknown(&mut facts.certifications, &unknown);
+            if !same_unknown {
+                remap_unknown(&mut facts.certifications, &unknown);
+            }
             match self.partner_index.get(&CompactId::new(&id)) {
                 Some(&i) => self.partners[i as usize].1.merge(*facts),
                 None => {

@@ -322,9 +322,12 @@ impl FactsBuilder<'_> {
 
     /// Adds one certification row whose name the caller has resolved
     /// (`Err` keeps the name as written). Unlike
-    /// [`FactsBuilder::add_certification`], no warning is counted: the caller
-    /// counts them with [`FactsBuilder::add_warning_group`].
+    /// [`FactsBuilder::add_certification`] (which resolves the name, counts
+    /// its warning and then calls this), no warning is counted and the
+    /// builder's partner filter is not applied: the caller counts warnings with
+    /// [`FactsBuilder::add_warning_group`].
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn add_resolved_certification(
         &mut self,
         partner_id: &str,
