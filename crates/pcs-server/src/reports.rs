@@ -20,6 +20,7 @@ use pcs_insights::{areas, customers, explain, history, plan, recommend, scenario
 
 use crate::auth::Access;
 use crate::error::ApiError;
+use crate::state::{AppState, Snapshot, When, evaluation_date};
 
 /// How many days ahead a report looks when a request names none (the
 /// CLI's `--within` default).
@@ -37,7 +38,6 @@ pub fn within_days(within: u32) -> Result<u32, ApiError> {
     }
     Ok(within)
 }
-use crate::state::{AppState, Snapshot, When, evaluation_date};
 
 /// A partner's reports for one period, read from one snapshot.
 #[derive(Clone)]

@@ -11,8 +11,7 @@ use super::layout::{Tab, empty};
 use super::overview::partner_head;
 use super::view::{Sel, bar, enc, num, pts};
 use super::{Page, PageError};
-use crate::reports::{MAX_WITHIN_DAYS, WITHIN_DAYS};
-use crate::reports::{blocking, parse_areas};
+use crate::reports::{MAX_WITHIN_DAYS, WITHIN_DAYS, blocking, parse_areas};
 use pcs_insights::app::{self, ToCsv};
 
 /// `GET /partners/{id}/skilling?within=90`.
