@@ -96,6 +96,9 @@ pub(crate) struct Records<R: Read> {
     bom_possible: bool,
     /// The lines the current record spans.
     record_lines: u64,
+    /// Whether lines are tried with [`scan_plain_line`] first (the
+    /// delimiter is none of the bytes it looks for besides).
+    scan: bool,
 }
 
 /// The size of the blocks a CSV table is read in.
@@ -152,6 +155,7 @@ impl<R: Read> Records<R> {
             unterminated: false,
             bom_possible: file_start,
             record_lines: 0,
+            scan: !matches!(delimiter, b'\n' | b'\r' | b'"'),
         }
     }
 
@@ -227,6 +231,24 @@ impl<R: Read> Records<R> {
             self.pos += 1;
         }
         let first_line = self.line + 1;
+        // Most lines: one pass finds the line feed and the delimiters
+        // before it (the line then holds neither a quote nor a carriage
+        // return, and is split as `split_plain` splits it).
+        if self.scan
+            && let Some(len) = scan_plain_line(
+                &self.buf[self.pos..self.end],
+                self.delimiter,
+                &mut self.fields,
+            )
+        {
+            let start = self.pos;
+            self.span = (start, start + len);
+            self.line += 1;
+            self.pos = start + len + 1;
+            self.quoted = false;
+            self.record_lines = 1;
+            return Ok(Some(first_line));
+        }
         // The line: up to its line feed, or to the end of the input.
         let mut searched = self.pos;
         let feed = loop {
@@ -455,6 +477,72 @@ fn ends_in_quotes(raw: &[u8], delimiter: u8) -> bool {
         };
     }
     state == State::Quoted
+}
+
+/// Finds the first line feed of `bytes` and, before it, each `delimiter`,
+/// 32 bytes at a time: one pass instead of a search for the line feed,
+/// one for quotes and carriage returns and one for delimiters. Returns the
+/// line's length (the line feed's index), with its fields in `fields` as
+/// [`split_plain`] gives them; `None`, leaving `fields` unspecified, when a
+/// quote or a carriage return comes first or `bytes` holds no line feed
+/// (the general path reads those lines). `delimiter` is none of `\n`,
+/// `\r` and `"`.
+fn scan_plain_line(bytes: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>) -> Option<usize> {
+    use wide::{CmpEq, u8x32};
+    let (feed, quote, cr, delim) = (
+        u8x32::splat(b'\n'),
+        u8x32::splat(b'"'),
+        u8x32::splat(b'\r'),
+        u8x32::splat(delimiter),
+    );
+    fields.clear();
+    let mut start = 0;
+    let mut at = 0;
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        let v = u8x32::new(chunk.try_into().expect("32 bytes"));
+        let feeds = v.simd_eq(feed).to_bitmask();
+        let stops = (v.simd_eq(quote) | v.simd_eq(cr)).to_bitmask();
+        let mut hits = v.simd_eq(delim).to_bitmask();
+        // The bytes before the first line feed of the chunk (all of them
+        // when it has none).
+        let before = if feeds == 0 {
+            u32::MAX
+        } else {
+            (1 << feeds.trailing_zeros()) - 1
+        };
+        if stops & before != 0 {
+            return None;
+        }
+        hits &= before;
+        while hits != 0 {
+            let i = at + hits.trailing_zeros() as usize;
+            fields.push((start, i));
+            start = i + 1;
+            hits &= hits - 1;
+        }
+        if feeds != 0 {
+            let end = at + feeds.trailing_zeros() as usize;
+            fields.push((start, end));
+            return Some(end);
+        }
+        at += 32;
+    }
+    for (k, &c) in chunks.remainder().iter().enumerate() {
+        match c {
+            b'\n' => {
+                fields.push((start, at + k));
+                return Some(at + k);
+            }
+            b'"' | b'\r' => return None,
+            c if c == delimiter => {
+                fields.push((start, at + k));
+                start = at + k + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Splits a line (without its line ending) at `delimiter` into `fields`,
@@ -1026,6 +1114,49 @@ mod tests {
             expected.push((start, line.len()));
             proptest::prop_assert_eq!(fields, expected);
         }
+    }
+
+    proptest::proptest! {
+        /// The one-pass scan ends a line where a search for its line feed
+        /// does, gives way where a quote or a carriage return comes first,
+        /// and splits what it ends as `split_plain` splits the line (bytes
+        /// either side of the 32-byte steps included).
+        #[test]
+        fn a_scanned_line_is_the_line_split(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b";,a\n\r\"\xc3\xa9 ".to_vec()), 0..100),
+            delimiter in proptest::sample::select(b",;a".to_vec()),
+        ) {
+            let mut fields = Vec::new();
+            let got = scan_plain_line(&bytes, delimiter, &mut fields);
+            let feed = memchr::memchr(b'\n', &bytes);
+            let stop = memchr::memchr2(b'"', b'\r', &bytes);
+            match feed {
+                Some(f) if stop.is_none_or(|s| s > f) => {
+                    proptest::prop_assert_eq!(got, Some(f));
+                    let mut expected = Vec::new();
+                    proptest::prop_assert!(split_plain(&bytes[..f], delimiter, &mut expected));
+                    proptest::prop_assert_eq!(fields, expected);
+                }
+                _ => proptest::prop_assert_eq!(got, None),
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_scanned_across_many_steps() {
+        let line = format!("{}\n", ["x"; 200].join(","));
+        let mut fields = Vec::new();
+        assert_eq!(
+            scan_plain_line(line.as_bytes(), b',', &mut fields),
+            Some(399)
+        );
+        assert_eq!(fields.len(), 200);
+        assert_eq!(fields[199], (398, 399));
+        assert_eq!(
+            scan_plain_line(&line.as_bytes()[..399], b',', &mut fields),
+            None
+        );
     }
 
     #[test]
