@@ -818,7 +818,25 @@ impl UnknownCertifications {
 
 /// A finished read's names of certifications the rulebook does not know,
 /// shared by its partners' facts.
-type UnknownNames = Arc<[Arc<str>]>;
+type UnknownNames = Arc<UnknownNameTable>;
+
+/// The names of [`UnknownNames`], and their normalised keys, worked out
+/// once for the whole read when first asked for (each area's rulebook
+/// looks the names up by key, for every partner).
+#[derive(Debug, Default)]
+struct UnknownNameTable {
+    names: Box<[Arc<str>]>,
+    keys: std::sync::OnceLock<Box<[String]>>,
+}
+
+impl From<Vec<Arc<str>>> for UnknownNameTable {
+    fn from(names: Vec<Arc<str>>) -> Self {
+        UnknownNameTable {
+            names: names.into(),
+            keys: std::sync::OnceLock::new(),
+        }
+    }
+}
 
 /// Gives a partner's records that refer to an unknown name their index in
 /// another table (`map`: old index to new; the caller skips a map that
@@ -1216,7 +1234,17 @@ impl PartnerFacts {
     /// [`PartnerFacts::unknown_certification`] (a table shared by the
     /// partners of one read: it may hold names of other partners too).
     pub fn unknown_certification_names(&self) -> &[Arc<str>] {
-        self.unknown_names.as_deref().unwrap_or_default()
+        self.unknown_names.as_deref().map_or(&[], |t| &t.names)
+    }
+
+    /// The normalised key ([`normalize`]) of each of
+    /// [`PartnerFacts::unknown_certification_names`], in order: worked out
+    /// once per read, whichever partner asks first.
+    pub fn unknown_certification_keys(&self) -> &[String] {
+        self.unknown_names.as_deref().map_or(&[], |t| {
+            t.keys
+                .get_or_init(|| t.names.iter().map(|n| normalize(n)).collect())
+        })
     }
 
     /// The index in [`PartnerFacts::unknown_certification_names`] of a
@@ -1266,11 +1294,11 @@ impl PartnerFacts {
         {
             let mut table = UnknownCertifications::default();
             table.map_from(self.unknown_certification_names());
-            let map = table.map_from(theirs);
+            let map = table.map_from(&theirs.names);
             if !is_identity(&map) {
                 remap_unknown(&mut other.certifications, &map);
             }
-            self.unknown_names = Some(table.names.into());
+            self.unknown_names = Some(Arc::new(table.names.into()));
         }
         if self.name.is_none() {
             self.name = other.name.take();
@@ -2111,7 +2139,7 @@ impl<'r> FactsBuilder<'r> {
                 let map = match &last {
                     Some((t, map)) if Arc::ptr_eq(t, &names) => map,
                     _ => {
-                        let map = b.unknown_certifications.map_from(&names);
+                        let map = b.unknown_certifications.map_from(&names.names);
                         &last.insert((names, (!is_identity(&map)).then_some(map))).1
                     }
                 };
@@ -2577,7 +2605,8 @@ impl<'r> FactsBuilder<'r> {
     pub fn finish(mut self) -> DatasetFacts {
         self.flush_staged();
         // Every partner refers to the one table (8 bytes each).
-        let names: UnknownNames = std::mem::take(&mut self.unknown_certifications.names).into();
+        let names: UnknownNames =
+            Arc::new(std::mem::take(&mut self.unknown_certifications.names).into());
         for (_, p) in &mut self.partners {
             p.unknown_names = Some(Arc::clone(&names));
         }

@@ -16,7 +16,6 @@ use crate::facts::{
     AcrKey, Agg, AggTrace, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER,
     PartnerFacts, SortedMap, Table,
 };
-use crate::name::normalize;
 use crate::rulebook::{Comparison, Rulebook, Threshold};
 use crate::score::{Detail, Period};
 use crate::vocab::Vocabulary;
@@ -606,16 +605,16 @@ struct Keys<'f> {
     /// Per certification record: its name's index in `cert_names`.
     certifications: Vec<Option<u32>>,
     /// The distinct normalised names of the partner's records.
-    cert_names: Vec<String>,
+    cert_names: Vec<&'f str>,
     acr: ByMonth<'f, AcrKey, Agg>,
     licenses: ByMonth<'f, LicenseKey, LicenseAgg>,
 }
 
 impl<'f> Keys<'f> {
     fn of(facts: &'f PartnerFacts) -> Keys<'f> {
-        // A partner's people hold a few names many times: each name
-        // normalised once (the facts hold each once, for the whole read).
-        let names = facts.unknown_certification_names();
+        // A partner's people hold a few names many times: each name's key
+        // is looked up once per partner (and normalised once per read).
+        let names = facts.unknown_certification_keys();
         let mut seen: HashMap<u32, u32> = HashMap::default();
         let mut cert_names = Vec::new();
         let certifications = facts
@@ -624,7 +623,7 @@ impl<'f> Keys<'f> {
             .map(|c| {
                 PartnerFacts::unknown_certification(c).map(|i| {
                     *seen.entry(i).or_insert_with(|| {
-                        cert_names.push(normalize(&names[i as usize]));
+                        cert_names.push(names[i as usize].as_str());
                         cert_names.len() as u32 - 1
                     })
                 })
@@ -882,7 +881,7 @@ struct Ctx<'a> {
     full: bool,
     service_keys: &'a [std::borrow::Cow<'a, str>],
     cert_keys: &'a [Option<u32>],
-    cert_names: &'a [String],
+    cert_names: &'a [&'a str],
     acr: &'a ByMonth<'a, AcrKey, Agg>,
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
     /// The certification records judged on D ([`Ctx::judged`]).
