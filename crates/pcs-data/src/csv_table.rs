@@ -99,6 +99,9 @@ pub(crate) struct Records<R: Read> {
     /// Whether lines are tried with [`scan_plain_line`] first (the
     /// delimiter is none of the bytes it looks for besides).
     scan: bool,
+    /// Where the current record starts: its offset in the input and the
+    /// line feeds before it (counting those before the input started).
+    record_start: (u64, u64),
 }
 
 /// The size of the blocks a CSV table is read in.
@@ -156,6 +159,7 @@ impl<R: Read> Records<R> {
             bom_possible: file_start,
             record_lines: 0,
             scan: !matches!(delimiter, b'\n' | b'\r' | b'"'),
+            record_start: (0, lines_before),
         }
     }
 
@@ -174,6 +178,12 @@ impl<R: Read> Records<R> {
     /// holds what was read of it, as the csv crate's does).
     pub fn unterminated(&self) -> bool {
         self.unterminated
+    }
+
+    /// Where the current record starts: its offset in the input, and the
+    /// line feeds before it (including those before the input started).
+    pub fn record_start(&self) -> (u64, u64) {
+        self.record_start
     }
 
     /// Reads one more block, keeping `buf[keep..end]` (moved to the start
@@ -231,6 +241,7 @@ impl<R: Read> Records<R> {
             self.pos += 1;
         }
         let first_line = self.line + 1;
+        self.record_start = (self.offset(), self.line);
         // Most lines: one pass finds the line feed and the delimiters
         // before it (the line then holds neither a quote nor a carriage
         // return, and is split as `split_plain` splits it).
@@ -706,12 +717,16 @@ pub(crate) struct Split {
 ///
 /// The file is cut just after the first line feed at or after each of
 /// `threads` equal offsets, assuming that line feed ends a record, and every
-/// part is parsed at once with line numbers counted from its own start. The
-/// assumption is then checked in file order: a part that ends inside a
+/// part is parsed at once: the first straight into `builder`, the others
+/// each into a part of their own with line numbers counted from its start.
+/// The assumption is then checked in file order: a part that ends inside a
 /// quoted field shows that the next cut fell inside a multi-line value, and
-/// the file is read again from the header by one thread. Otherwise each part's
-/// line numbers (facts, warnings, the first error) are shifted by the line
-/// feeds of the parts before it, and the parts are merged in file order.
+/// the file is read again by one thread from the start of the record that
+/// cut split (the first part) or from the start of that part (a later one,
+/// after the parts before it). Otherwise each later part's line numbers
+/// (facts, warnings, the first error) are shifted by the line feeds of the
+/// parts before it, and the parts are merged in file order. On an error,
+/// `builder` may hold some of the file's records: the read is abandoned.
 pub(crate) fn read_split(
     table: Table,
     path: &Path,
@@ -724,11 +739,11 @@ pub(crate) fn read_split(
 }
 
 /// [`read_split`], also saying whether it had to read the file again serially.
-fn read_split_counted(
+fn read_split_counted<'b>(
     table: Table,
     path: &Path,
     dialect: CsvDialect,
-    builder: &mut FactsBuilder<'_>,
+    builder: &mut FactsBuilder<'b>,
     split: Split,
     progress: Option<&Progress>,
 ) -> Result<(u64, bool), DataError> {
@@ -755,8 +770,7 @@ fn read_split_counted(
         .zip(starts.iter().skip(1).chain([&size]))
         .map(|(&a, &b)| (a, b))
         .collect();
-    let read_range = |from: u64, to: u64, lines_before: u64| {
-        let mut part = builder.empty_like();
+    let read_range = |mut part: FactsBuilder<'b>, from: u64, to: u64, lines_before: u64| {
         let mut file = File::open(path).map_err(io)?;
         file.seek(SeekFrom::Start(from)).map_err(io)?;
         let input = Counted {
@@ -771,33 +785,125 @@ fn read_split_counted(
             unterminated: records.unterminated(),
         })
     };
-    let parts: Vec<Result<Part<'_>, DataError>> = ranges
-        .par_iter()
-        .map(|&(from, to)| read_range(from, to, 0))
-        .collect();
-    let mut lines_before = header_lines;
-    let mut done = Vec::with_capacity(parts.len());
-    let last = parts.len() - 1;
-    for (k, part) in parts.into_iter().enumerate() {
+    // The first part goes straight into `builder` (its lines counted from
+    // the header: nothing to shift or merge); the others into parts, at
+    // the same time.
+    let empties: Vec<FactsBuilder<'b>> = ranges[1..].iter().map(|_| builder.empty_like()).collect();
+    let (first, rest) = rayon::join(
+        || {
+            read_first_part(
+                table,
+                path,
+                dialect,
+                &header,
+                builder,
+                (header_end, ranges[0].1, header_lines),
+                block,
+                progress,
+            )
+        },
+        || {
+            ranges[1..]
+                .par_iter()
+                .zip(empties)
+                .map(|(&(from, to), part)| read_range(part, from, to, 0))
+                .collect::<Vec<Result<Part<'_>, DataError>>>()
+        },
+    );
+    let first = first?;
+    if let Some((offset, lines)) = first.resume.filter(|_| !rest.is_empty()) {
+        // The first cut fell inside a quoted value: the records before the
+        // one it cut are in `builder`; that one and the rest are read
+        // again, in order.
+        drop(rest);
+        let rows = read_range(builder.empty_like(), offset, size, lines)?;
+        let (part, n) = rows.rows?;
+        builder.merge(part);
+        return Ok((first.rows + n, true));
+    }
+    first.error.map_or(Ok(()), Err)?;
+    let mut rows = first.rows;
+    let mut lines_before = header_lines + first.lines;
+    let mut done = Vec::with_capacity(rest.len());
+    let last = rest.len().saturating_sub(1);
+    for (k, part) in rest.into_iter().enumerate() {
         let part = part?;
         if part.unterminated && k < last {
-            // A cut fell inside a quoted value: read it all again, in order.
-            let part = read_range(header_end, size, header_lines)?;
-            let (part, rows) = part.rows?;
+            // A later cut fell inside a quoted value: the parts from this
+            // one on are read again, in order, from its start (a record's
+            // start: the parts before it ended outside quotes).
+            let part = read_range(builder.empty_like(), ranges[1 + k].0, size, lines_before)?;
+            let (part, n) = part.rows?;
+            for (facts, m) in done {
+                builder.merge(facts);
+                rows += m;
+            }
             builder.merge(part);
-            return Ok((rows, true));
+            return Ok((rows + n, true));
         }
-        let (mut facts, rows) = part.rows.map_err(|e| e.shift_line(lines_before))?;
+        let (mut facts, n) = part.rows.map_err(|e| e.shift_line(lines_before))?;
         facts.shift_lines(lines_before);
         lines_before += part.lines;
-        done.push((facts, rows));
+        done.push((facts, n));
     }
-    let mut rows = 0;
     for (part, n) in done {
         builder.merge(part);
         rows += n;
     }
     Ok((rows, false))
+}
+
+/// The first part of a split file, read into the builder itself.
+struct FirstPart {
+    /// Records added.
+    rows: u64,
+    /// Line feeds read.
+    lines: u64,
+    /// The first error, if the part has one (records before it are added).
+    error: Option<DataError>,
+    /// When the part ends inside a quoted value: where the record it cut
+    /// starts (offset in the file, line feeds before it), the records
+    /// before it being added.
+    resume: Option<(u64, u64)>,
+}
+
+/// Reads the first part of a split file (`from`, `to`, and the line feeds
+/// before `from`) into `builder`.
+#[allow(clippy::too_many_arguments)]
+fn read_first_part(
+    table: Table,
+    path: &Path,
+    dialect: CsvDialect,
+    header: &Header,
+    builder: &mut FactsBuilder<'_>,
+    (from, to, lines_before): (u64, u64, u64),
+    block: usize,
+    progress: Option<&Progress>,
+) -> Result<FirstPart, DataError> {
+    let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
+    let mut file = File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(from)).map_err(io)?;
+    let input = Counted {
+        inner: file.take(to - from),
+        progress,
+    };
+    let mut records = Records::with_block(input, lines_before, dialect.delimiter, false, block);
+    let mut rows = 0;
+    let result = each_record(table, path, header, &mut records, |values, loc| {
+        feed(values, loc, builder)?;
+        rows += 1;
+        Ok(())
+    });
+    let resume = records.unterminated().then(|| {
+        let (offset, lines) = records.record_start();
+        (from + offset, lines)
+    });
+    Ok(FirstPart {
+        rows,
+        lines: records.lines() - lines_before,
+        error: result.err(),
+        resume,
+    })
 }
 
 /// One part of a file, read.
@@ -1295,6 +1401,64 @@ mod tests {
         assert!(again, "a cut inside a quoted value is detected");
         assert_eq!((rows1, lines(&one)), (rows4, lines(&four)));
         assert_eq!(lines(&four).iter().map(|(_, l)| *l).max(), Some(8000));
+        // Whichever cut falls inside a quoted value: the first (the first
+        // part, read into the builder itself, is resumed from the record
+        // it cut) or a later one (the parts from there are read again).
+        for threads in [2, 3, 5, 8] {
+            let cut = cuts(tall.path(), header_end, size, threads).unwrap();
+            let inside: Vec<bool> = cut[1..]
+                .iter()
+                .map(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1)
+                .collect();
+            let (n, rows_n, again) = read(tall.path(), threads);
+            assert_eq!(again, inside.contains(&true), "{threads} threads");
+            assert_eq!(
+                (rows1, lines(&one)),
+                (rows_n, lines(&n)),
+                "{threads} threads"
+            );
+            assert_eq!(one.partners, n.partners, "{threads} threads");
+        }
+        let first = cuts(tall.path(), header_end, size, 2).unwrap()[1] as usize;
+        assert!(
+            memchr::memchr_iter(b'"', &text[..first]).count() % 2 == 1,
+            "the sample's cut into two parts is inside quotes"
+        );
+        // Single-line records, then two-line ones: in four parts, the first
+        // cut falls between records and a later one inside quotes.
+        let mut mixed = tempfile::NamedTempFile::new().unwrap();
+        writeln!(mixed, "{HEADER}").unwrap();
+        for i in 0..12000 {
+            writeln!(
+                mixed,
+                "P{},T{},Name {i},Sales,2023-10,{i},DPOR",
+                i % 11,
+                i % 5
+            )
+            .unwrap();
+        }
+        for i in 0..2000 {
+            writeln!(
+                mixed,
+                "P{},T{},\"{long}\n{i}\",Sales,2023-10,{i},DPOR",
+                i % 7,
+                i % 3
+            )
+            .unwrap();
+        }
+        mixed.flush().unwrap();
+        let text = std::fs::read(mixed.path()).unwrap();
+        let cut = cuts(mixed.path(), header_end, text.len() as u64, 4).unwrap();
+        let inside: Vec<bool> = cut[1..]
+            .iter()
+            .map(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1)
+            .collect();
+        assert!(!inside[0] && inside[1..].contains(&true), "{inside:?}");
+        let (one, rows1, _) = read(mixed.path(), 1);
+        let (four, rows4, again) = read(mixed.path(), 4);
+        assert!(again);
+        assert_eq!((rows1, lines(&one)), (rows4, lines(&four)));
+        assert_eq!(one.partners, four.partners);
     }
 
     #[test]
