@@ -1375,41 +1375,45 @@ mod tests {
         assert!(e.to_string().contains("line 4002, column 6"), "{e}");
         // Every record spans two lines, the first much longer: cuts fall
         // inside quoted values.
+        let long = "x".repeat(300);
+        let two_line = |f: &mut tempfile::NamedTempFile, n: usize, (p, t): (usize, usize)| {
+            for i in 0..n {
+                writeln!(
+                    f,
+                    "P{},T{},\"{long}\n{i}\",Sales,2023-10,{i},DPOR",
+                    i % p,
+                    i % t
+                )
+                .unwrap();
+            }
+            f.flush().unwrap();
+        };
+        let header_end = HEADER.len() as u64 + 1;
+        // Whether each cut into `threads` parts falls inside a quoted value.
+        let cuts_inside = |path: &Path, threads: usize| -> Vec<bool> {
+            let text = std::fs::read(path).unwrap();
+            cuts(path, header_end, text.len() as u64, threads).unwrap()[1..]
+                .iter()
+                .map(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1)
+                .collect()
+        };
         let mut tall = tempfile::NamedTempFile::new().unwrap();
         writeln!(tall, "{HEADER}").unwrap();
-        let long = "x".repeat(300);
-        for i in 0..4000 {
-            writeln!(
-                tall,
-                "P{},T{},\"{long}\n{i}\",Sales,2023-10,{i},DPOR",
-                i % 11,
-                i % 5
-            )
-            .unwrap();
-        }
-        tall.flush().unwrap();
-        let text = std::fs::read(tall.path()).unwrap();
-        let size = text.len() as u64;
-        let header_end = HEADER.len() as u64 + 1;
-        let inside = cuts(tall.path(), header_end, size, 4)
-            .unwrap()
-            .iter()
-            .any(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1);
-        assert!(inside, "the sample has a cut inside a quoted value");
+        two_line(&mut tall, 4000, (11, 5));
+        assert!(
+            cuts_inside(tall.path(), 4).contains(&true),
+            "the sample has a cut inside a quoted value"
+        );
         let (one, rows1, _) = read(tall.path(), 1);
         let (four, rows4, again) = read(tall.path(), 4);
         assert!(again, "a cut inside a quoted value is detected");
         assert_eq!((rows1, lines(&one)), (rows4, lines(&four)));
         assert_eq!(lines(&four).iter().map(|(_, l)| *l).max(), Some(8000));
         // Whichever cut falls inside a quoted value: the first (the first
-        // part, read into the builder itself, is resumed from the record
-        // it cut) or a later one (the parts from there are read again).
+        // part, read into the builder itself, is resumed from the record it
+        // cut) or a later one (the parts from there are read again).
         for threads in [2, 3, 5, 8] {
-            let cut = cuts(tall.path(), header_end, size, threads).unwrap();
-            let inside: Vec<bool> = cut[1..]
-                .iter()
-                .map(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1)
-                .collect();
+            let inside = cuts_inside(tall.path(), threads);
             let (n, rows_n, again) = read(tall.path(), threads);
             assert_eq!(again, inside.contains(&true), "{threads} threads");
             assert_eq!(
@@ -1419,9 +1423,8 @@ mod tests {
             );
             assert_eq!(one.partners, n.partners, "{threads} threads");
         }
-        let first = cuts(tall.path(), header_end, size, 2).unwrap()[1] as usize;
         assert!(
-            memchr::memchr_iter(b'"', &text[..first]).count() % 2 == 1,
+            cuts_inside(tall.path(), 2)[0],
             "the sample's cut into two parts is inside quotes"
         );
         // Single-line records, then two-line ones: in four parts, the first
@@ -1437,22 +1440,8 @@ mod tests {
             )
             .unwrap();
         }
-        for i in 0..2000 {
-            writeln!(
-                mixed,
-                "P{},T{},\"{long}\n{i}\",Sales,2023-10,{i},DPOR",
-                i % 7,
-                i % 3
-            )
-            .unwrap();
-        }
-        mixed.flush().unwrap();
-        let text = std::fs::read(mixed.path()).unwrap();
-        let cut = cuts(mixed.path(), header_end, text.len() as u64, 4).unwrap();
-        let inside: Vec<bool> = cut[1..]
-            .iter()
-            .map(|&c| memchr::memchr_iter(b'"', &text[..c as usize]).count() % 2 == 1)
-            .collect();
+        two_line(&mut mixed, 2000, (7, 3));
+        let inside = cuts_inside(mixed.path(), 4);
         assert!(!inside[0] && inside[1..].contains(&true), "{inside:?}");
         let (one, rows1, _) = read(mixed.path(), 1);
         let (four, rows4, again) = read(mixed.path(), 4);
