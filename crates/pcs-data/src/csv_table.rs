@@ -771,13 +771,7 @@ fn read_split_counted<'b>(
         .map(|(&a, &b)| (a, b))
         .collect();
     let read_range = |mut part: FactsBuilder<'b>, from: u64, to: u64, lines_before: u64| {
-        let mut file = File::open(path).map_err(io)?;
-        file.seek(SeekFrom::Start(from)).map_err(io)?;
-        let input = Counted {
-            inner: file.take(to - from),
-            progress,
-        };
-        let mut records = Records::with_block(input, lines_before, dialect.delimiter, false, block);
+        let mut records = range_records(path, (from, to, lines_before), dialect, block, progress)?;
         let rows = read_records(table, path, &header, &mut records, &mut part);
         Ok::<_, DataError>(Part {
             rows: rows.map(|n| (part, n)),
@@ -853,6 +847,32 @@ fn read_split_counted<'b>(
     Ok((rows, false))
 }
 
+/// The records of the bytes `from..to` of the file at `path`, which start
+/// after `lines_before` line feeds (not at the start of the file: no byte
+/// order mark is skipped).
+fn range_records<'p>(
+    path: &Path,
+    (from, to, lines_before): (u64, u64, u64),
+    dialect: CsvDialect,
+    block: usize,
+    progress: Option<&'p Progress>,
+) -> Result<Records<Counted<'p, std::io::Take<File>>>, DataError> {
+    let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
+    let mut file = File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(from)).map_err(io)?;
+    let input = Counted {
+        inner: file.take(to - from),
+        progress,
+    };
+    Ok(Records::with_block(
+        input,
+        lines_before,
+        dialect.delimiter,
+        false,
+        block,
+    ))
+}
+
 /// The first part of a split file, read into the builder itself.
 struct FirstPart {
     /// Records added.
@@ -880,14 +900,7 @@ fn read_first_part(
     block: usize,
     progress: Option<&Progress>,
 ) -> Result<FirstPart, DataError> {
-    let io = |e: std::io::Error| DataError::new(ErrorKind::Io, path, e.to_string());
-    let mut file = File::open(path).map_err(io)?;
-    file.seek(SeekFrom::Start(from)).map_err(io)?;
-    let input = Counted {
-        inner: file.take(to - from),
-        progress,
-    };
-    let mut records = Records::with_block(input, lines_before, dialect.delimiter, false, block);
+    let mut records = range_records(path, (from, to, lines_before), dialect, block, progress)?;
     let mut rows = 0;
     let result = each_record(table, path, header, &mut records, |values, loc| {
         feed(values, loc, builder)?;
