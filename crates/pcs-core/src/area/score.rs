@@ -589,7 +589,7 @@ pub fn score_areas_with(
     detail: Detail,
 ) -> Vec<AreaScore> {
     let keys = Keys::of(facts);
-    let memo = Memo::default();
+    let memo = Memo::for_engines(engines);
     engines
         .iter()
         .map(|(e, p)| score_one(e, partner_id, facts, *p, detail, &keys, Some(&memo)))
@@ -736,9 +736,71 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
     }
 }
 
-/// Metrics already computed for one partner: (shared key, period, result).
-#[derive(Default)]
-struct Memo<'k>(std::cell::RefCell<Vec<(&'k str, Period, AreaMetric)>>);
+/// Metrics shared by several areas, for one partner: per (shared key,
+/// period), the result once computed and how many of the engines' metrics
+/// have yet to ask for it (the last one takes the result instead of a copy).
+struct Memo<'k>(std::cell::RefCell<Vec<MemoEntry<'k>>>);
+
+/// One entry of a [`Memo`].
+struct MemoEntry<'k> {
+    key: &'k str,
+    period: Period,
+    done: Option<AreaMetric>,
+    /// The engines' metrics of this key and period not yet scored (a
+    /// metric its track leaves out never asks: its entry keeps a copy).
+    left: usize,
+}
+
+impl<'k> Memo<'k> {
+    /// An entry per shared key and period of `engines`, none computed.
+    fn for_engines(engines: &'k [(AreaEngine<'_>, Period)]) -> Memo<'k> {
+        let mut entries: Vec<MemoEntry<'k>> = Vec::new();
+        for (e, p) in engines {
+            for key in e.shared_keys.iter().flatten() {
+                match entries.iter_mut().find(|x| x.key == key && x.period == *p) {
+                    Some(x) => x.left += 1,
+                    None => entries.push(MemoEntry {
+                        key,
+                        period: *p,
+                        done: None,
+                        left: 1,
+                    }),
+                }
+            }
+        }
+        Memo(std::cell::RefCell::new(entries))
+    }
+
+    /// The result of the metric of `key` in `period`, computed by `compute`
+    /// the first time; a copy for all but the last metric that asks.
+    fn get(&self, key: &str, period: Period, compute: impl FnOnce() -> AreaMetric) -> AreaMetric {
+        let mut entries = self.0.borrow_mut();
+        let Some(x) = entries
+            .iter_mut()
+            .find(|x| x.key == key && x.period == period)
+        else {
+            drop(entries);
+            return compute();
+        };
+        x.left = x.left.saturating_sub(1);
+        match (&x.done, x.left) {
+            (Some(_), 0) => return x.done.take().expect("present"),
+            (Some(done), _) => return done.clone(),
+            (None, _) => {}
+        }
+        drop(entries);
+        let done = compute();
+        let mut entries = self.0.borrow_mut();
+        if let Some(x) = entries
+            .iter_mut()
+            .find(|x| x.key == key && x.period == period)
+            && x.left > 0
+        {
+            x.done = Some(done.clone());
+        }
+        done
+    }
+}
 
 fn score_one<'k>(
     engine: &'k AreaEngine<'_>,
@@ -775,17 +837,7 @@ fn score_one<'k>(
         let (Some(memo), Some(key)) = (memo, key) else {
             return ctx.metric(m);
         };
-        if let Some((_, _, done)) = memo
-            .0
-            .borrow()
-            .iter()
-            .find(|(k, p, _)| *k == key && *p == period)
-        {
-            return done.clone();
-        }
-        let done = ctx.metric(m);
-        memo.0.borrow_mut().push((key, period, done.clone()));
-        done
+        memo.get(key, period, || ctx.metric(m))
     };
     let rb = engine.rb;
     let d = period.evaluation_date;
@@ -2399,5 +2451,77 @@ mod band_tests {
             let m = at_most.map(|(v, s)| Decimal::new(v, s));
             prop_assert_eq!(SeatBand::new(&t, m).contains(seats), passes_band(seats, &t, m));
         }
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+
+    fn metric(value: u32) -> AreaMetric {
+        AreaMetric {
+            id: "m".into(),
+            label: String::new(),
+            category: String::new(),
+            value: Some(Decimal::from(value)),
+            points: Decimal::ZERO,
+            max_points: Decimal::ZERO,
+            figures: Vec::new(),
+            options: Vec::new(),
+            chosen_option: None,
+            parts: Vec::new(),
+            detail: AreaDetail::Combined,
+            unrounded: Decimal::ZERO,
+        }
+    }
+
+    fn memo(left: usize, period: Period) -> Memo<'static> {
+        Memo(std::cell::RefCell::new(vec![MemoEntry {
+            key: "k",
+            period,
+            done: None,
+            left,
+        }]))
+    }
+
+    #[test]
+    fn a_shared_metric_is_computed_once_and_its_last_user_takes_it() {
+        let m: Month = "2024-07".parse().unwrap();
+        let period = Period {
+            month: m,
+            latest_month: m.minus(1),
+            baseline_month: m.minus(13),
+            evaluation_date: m.last_day(),
+        };
+        let computed = std::cell::Cell::new(0);
+        let compute = || {
+            computed.set(computed.get() + 1);
+            metric(computed.get())
+        };
+        // Three users: one computation, a copy kept for the second, none
+        // after the third.
+        let three = memo(3, period);
+        for _ in 0..3 {
+            assert_eq!(three.get("k", period, compute).value, Some(Decimal::ONE));
+        }
+        assert_eq!(computed.get(), 1);
+        assert!(three.0.borrow()[0].done.is_none());
+        // A fourth user (more than counted) has it computed again.
+        assert_eq!(three.get("k", period, compute).value, Some(Decimal::TWO));
+        // Another key or period is not in the memo: computed each time.
+        let other = Period {
+            month: m.minus(1),
+            ..period
+        };
+        assert_eq!(three.get("k", other, compute).value, Some(Decimal::from(3)));
+        assert_eq!(
+            three.get("j", period, compute).value,
+            Some(Decimal::from(4))
+        );
+        // One user: computed, nothing kept.
+        let one = memo(1, period);
+        one.get("k", period, compute);
+        assert!(one.0.borrow()[0].done.is_none());
+        assert_eq!(computed.get(), 5);
     }
 }
