@@ -3195,6 +3195,13 @@ mod tests {
             .collect();
         assert_eq!(held, ["X", "Y"]);
         assert_eq!(names(&whole.partners["P2"]), ["?Y"]);
+        // Their normalised keys, made once for the read: P2 sees P1's.
+        let keys = p1.unknown_certification_keys();
+        assert_eq!(keys, ["x", "y"]);
+        assert!(std::ptr::eq(
+            keys,
+            whole.partners["P2"].unknown_certification_keys()
+        ));
         // The same rows read in two parts, the second with names in
         // another order, merge into the same facts.
         let mut a = FactsBuilder::new(rb, MonthFilter::All, false);
