@@ -96,9 +96,6 @@ pub(crate) struct Records<R: Read> {
     bom_possible: bool,
     /// The lines the current record spans.
     record_lines: u64,
-    /// Whether lines are tried with [`scan_plain_line`] first (the
-    /// delimiter is none of the bytes it looks for besides).
-    scan: bool,
     /// Where the current record starts: its offset in the input and the
     /// line feeds before it (counting those before the input started).
     record_start: (u64, u64),
@@ -158,7 +155,6 @@ impl<R: Read> Records<R> {
             unterminated: false,
             bom_possible: file_start,
             record_lines: 0,
-            scan: !matches!(delimiter, b'\n' | b'\r' | b'"'),
             record_start: (0, lines_before),
         }
     }
@@ -245,7 +241,9 @@ impl<R: Read> Records<R> {
         // Most lines: one pass finds the line feed and the delimiters
         // before it (the line then holds neither a quote nor a carriage
         // return, and is split as `split_plain` splits it).
-        if self.scan
+        // (`scan_plain_line` needs a delimiter other than the bytes it
+        // looks for besides.)
+        if !matches!(self.delimiter, b'\n' | b'\r' | b'"')
             && let Some(len) = scan_plain_line(
                 &self.buf[self.pos..self.end],
                 self.delimiter,
@@ -804,16 +802,18 @@ fn read_split_counted<'b>(
                 .collect::<Vec<Result<Part<'_>, DataError>>>()
         },
     );
+    // After a cut inside a quoted value: the rest of the file from `from`
+    // (a record's start, after `lines` line feeds), by one thread, in order.
+    let read_on = |builder: &mut FactsBuilder<'b>, from: u64, lines: u64| {
+        let mut records = range_records(path, (from, size, lines), dialect, block, progress)?;
+        read_records(table, path, &header, &mut records, builder)
+    };
     let first = first?;
     if let Some((offset, lines)) = first.resume.filter(|_| !rest.is_empty()) {
         // The first cut fell inside a quoted value: the records before the
-        // one it cut are in `builder`; that one and the rest are read
-        // again, in order.
+        // one it cut are in `builder`; that one and the rest follow them.
         drop(rest);
-        let rows = read_range(builder.empty_like(), offset, size, lines)?;
-        let (part, n) = rows.rows?;
-        builder.merge(part);
-        return Ok((first.rows + n, true));
+        return Ok((first.rows + read_on(builder, offset, lines)?, true));
     }
     first.error.map_or(Ok(()), Err)?;
     let mut rows = first.rows;
@@ -823,17 +823,18 @@ fn read_split_counted<'b>(
     for (k, part) in rest.into_iter().enumerate() {
         let part = part?;
         if part.unterminated && k < last {
-            // A later cut fell inside a quoted value: the parts from this
-            // one on are read again, in order, from its start (a record's
-            // start: the parts before it ended outside quotes).
-            let part = read_range(builder.empty_like(), ranges[1 + k].0, size, lines_before)?;
-            let (part, n) = part.rows?;
+            // A later cut fell inside a quoted value: the parts before this
+            // one are merged, and the file is read on from this part's
+            // start (a record's start: the parts before it ended outside
+            // quotes).
             for (facts, m) in done {
                 builder.merge(facts);
                 rows += m;
             }
-            builder.merge(part);
-            return Ok((rows + n, true));
+            return Ok((
+                rows + read_on(builder, ranges[1 + k].0, lines_before)?,
+                true,
+            ));
         }
         let (mut facts, n) = part.rows.map_err(|e| e.shift_line(lines_before))?;
         facts.shift_lines(lines_before);

@@ -775,13 +775,14 @@ impl<'k> Memo<'k> {
     /// the first time; a copy for all but the last metric that asks.
     fn get(&self, key: &str, period: Period, compute: impl FnOnce() -> AreaMetric) -> AreaMetric {
         let mut entries = self.0.borrow_mut();
-        let Some(x) = entries
-            .iter_mut()
-            .find(|x| x.key == key && x.period == period)
+        let Some(i) = entries
+            .iter()
+            .position(|x| x.key == key && x.period == period)
         else {
             drop(entries);
             return compute();
         };
+        let x = &mut entries[i];
         x.left = x.left.saturating_sub(1);
         match (&x.done, x.left) {
             (Some(_), 0) => return x.done.take().expect("present"),
@@ -789,13 +790,10 @@ impl<'k> Memo<'k> {
             (None, _) => {}
         }
         drop(entries);
+        // (Entries are never added or removed: `i` still holds.)
         let done = compute();
-        let mut entries = self.0.borrow_mut();
-        if let Some(x) = entries
-            .iter_mut()
-            .find(|x| x.key == key && x.period == period)
-            && x.left > 0
-        {
+        let x = &mut self.0.borrow_mut()[i];
+        if x.left > 0 {
             x.done = Some(done.clone());
         }
         done
