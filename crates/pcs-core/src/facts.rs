@@ -1519,11 +1519,15 @@ pub struct DatasetFacts {
 #[derive(Default)]
 struct Warnings {
     /// Warnings by (table, kind, normalised name): a hashbrown map, so
-    /// that a row's warning is found by a borrowed key ([`WarningKey`]).
+    /// that a warning is found by a borrowed key ([`WarningKey`]). Holds
+    /// the spellings' counts once [`Warnings::settle`] has folded them in.
     map: hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>,
-    /// Each spelling met and its normalised name: a row with a spelling
-    /// seen before normalises (allocates) nothing.
-    keys: HashMap<String, Box<str>>,
+    /// Rows and first line per (table, kind, spelling as written), not yet
+    /// in `map`: a row whose name was met before costs one lookup of the
+    /// name as it is, not a normalisation and a second lookup (most of a
+    /// read's warnings are one name repeated over many rows).
+    spellings:
+        hashbrown::HashMap<(Table, WarningKind, String), (u64, u64), foldhash::fast::RandomState>,
 }
 
 /// `(table, kind, name)` with a borrowed name: hashes and compares as the
@@ -1547,22 +1551,43 @@ impl hashbrown::Equivalent<(Table, WarningKind, String)> for WarningKey<'_> {
 
 impl Warnings {
     fn add(&mut self, table: Table, kind: WarningKind, name: &str, line: u64) {
-        let key = normalized(&mut self.keys, name);
-        if let Some(w) = self.map.get_mut(&WarningKey(table, kind, key)) {
-            w.rows += 1;
-            w.first_line = w.first_line.min(line);
+        if let Some((rows, first_line)) = self.spellings.get_mut(&WarningKey(table, kind, name)) {
+            *rows += 1;
+            *first_line = (*first_line).min(line);
             return;
         }
-        self.map.insert(
-            (table, kind, key.to_string()),
-            Warning {
-                table,
-                kind,
-                name: name.trim().to_string(),
-                rows: 1,
-                first_line: line,
-            },
-        );
+        self.spellings
+            .insert((table, kind, name.to_string()), (1, line));
+    }
+
+    /// Folds the spellings' counts into `map` (by normalised name), first
+    /// lines first: a warning keeps the spelling of its first row, as if
+    /// each row had been added to `map` in order.
+    fn settle(
+        &mut self,
+    ) -> &mut hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>
+    {
+        let mut spellings: Vec<_> = self.spellings.drain().collect();
+        spellings.sort_unstable_by(|a, b| (a.1.1, &a.0).cmp(&(b.1.1, &b.0)));
+        for ((table, kind, name), (rows, first_line)) in spellings {
+            let key = normalize(&name);
+            if let Some(w) = self.map.get_mut(&WarningKey(table, kind, &key)) {
+                w.rows += rows;
+                w.first_line = w.first_line.min(first_line);
+                continue;
+            }
+            self.map.insert(
+                (table, kind, key),
+                Warning {
+                    table,
+                    kind,
+                    name: name.trim().to_string(),
+                    rows,
+                    first_line,
+                },
+            );
+        }
+        &mut self.map
     }
 }
 
@@ -2499,7 +2524,7 @@ impl<'r> FactsBuilder<'r> {
                 .values_mut()
                 .for_each(|s| s.first_line += by);
         }
-        for w in self.warnings.map.values_mut() {
+        for w in self.warnings.settle().values_mut() {
             w.first_line += by;
         }
     }
@@ -2588,14 +2613,16 @@ impl<'r> FactsBuilder<'r> {
         // Parts are merged once per table: the partners (large entries)
         // are then held without much room to spare.
         trim(&mut self.partners);
+        other.warnings.settle();
+        let map = self.warnings.settle();
         for (key, w) in other.warnings.map {
-            match self.warnings.map.get_mut(&key) {
+            match map.get_mut(&key) {
                 Some(mine) => {
                     mine.rows += w.rows;
                     mine.first_line = mine.first_line.min(w.first_line);
                 }
                 None => {
-                    self.warnings.map.insert(key, w);
+                    map.insert(key, w);
                 }
             }
         }
@@ -2610,6 +2637,7 @@ impl<'r> FactsBuilder<'r> {
         for (_, p) in &mut self.partners {
             p.unknown_names = Some(Arc::clone(&names));
         }
+        self.warnings.settle();
         let mut warnings: Vec<Warning> = self.warnings.map.into_values().collect();
         warnings.sort_by(|a, b| {
             (a.table, a.kind, normalize(&a.name)).cmp(&(b.table, b.kind, normalize(&b.name)))
@@ -2730,6 +2758,41 @@ mod trace_tests {
         assert_eq!(a.revenue, o.revenue);
         let k = o.revenue.keys().next().unwrap();
         assert_eq!(o.traces().revenue(k).lines(), &[2, 4]);
+    }
+
+    #[test]
+    fn a_warning_counts_every_spelling_of_a_name_and_keeps_its_first_rows() {
+        let set = crate::rulebook::RulebookSet::builtin();
+        let rb = &set.versions()[0];
+        let cert = |b: &mut FactsBuilder<'_>, line: u64, certification: &str| {
+            b.add_certification(&CertificationRow {
+                partner_id: "P1",
+                person_id: "E1",
+                person_name: None,
+                certification,
+                earned_on: jiff::civil::date(2023, 1, 1),
+                expires_on: None,
+                line,
+            });
+        };
+        // Two spellings of one unknown name, and another name, in one
+        // part and the next (whose lines come after).
+        let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
+        let mut part = b.empty_like();
+        cert(&mut b, 4, " No_Such-Cert");
+        cert(&mut b, 5, "no such cert");
+        cert(&mut b, 6, " No_Such-Cert");
+        cert(&mut b, 7, "Other cert");
+        cert(&mut part, 2, "NO SUCH CERT");
+        cert(&mut part, 3, "Other cert");
+        part.shift_lines(6);
+        b.merge(part);
+        let w = b.finish().warnings;
+        let got: Vec<_> = w
+            .iter()
+            .map(|w| (w.name.as_str(), w.rows, w.first_line))
+            .collect();
+        assert_eq!(got, [("No_Such-Cert", 4, 4), ("Other cert", 2, 7)]);
     }
 }
 

@@ -510,28 +510,28 @@ fn scan_plain_line(bytes: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>
     let mut chunks = bytes.chunks_exact(32);
     for chunk in &mut chunks {
         let v = u8x32::new(chunk.try_into().expect("32 bytes"));
-        let feeds = v.simd_eq(feed).to_bitmask();
-        let stops = (v.simd_eq(quote) | v.simd_eq(cr)).to_bitmask();
+        // Two masks, not three: the line feed, quote and carriage return
+        // share one, and its first byte tells which it is.
+        let specials = (v.simd_eq(feed) | v.simd_eq(quote) | v.simd_eq(cr)).to_bitmask();
         let mut hits = v.simd_eq(delim).to_bitmask();
-        // The bytes before the first line feed of the chunk (all of them
-        // when it has none).
-        let before = if feeds == 0 {
-            u32::MAX
+        let end = if specials == 0 {
+            None
         } else {
-            (1 << feeds.trailing_zeros()) - 1
+            let s = specials.trailing_zeros();
+            if chunk[s as usize] != b'\n' {
+                return None;
+            }
+            // The delimiters before the line feed only.
+            hits &= (1 << s) - 1;
+            Some(at + s as usize)
         };
-        if stops & before != 0 {
-            return None;
-        }
-        hits &= before;
         while hits != 0 {
             let i = at + hits.trailing_zeros() as usize;
             fields.push((start, i));
             start = i + 1;
             hits &= hits - 1;
         }
-        if feeds != 0 {
-            let end = at + feeds.trailing_zeros() as usize;
+        if let Some(end) = end {
             fields.push((start, end));
             return Some(end);
         }

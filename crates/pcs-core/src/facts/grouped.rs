@@ -192,7 +192,7 @@ impl FactsBuilder<'_> {
         first_line: u64,
     ) {
         let key = (table, kind, normalize(name));
-        match self.warnings.map.get_mut(&key) {
+        match self.warnings.settle().get_mut(&key) {
             Some(w) => {
                 w.rows += rows;
                 if first_line < w.first_line {
