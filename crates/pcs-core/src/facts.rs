@@ -1454,6 +1454,17 @@ pub struct Warning {
 }
 
 impl Warning {
+    /// A warning first met at `first_line`, named as written there (trimmed).
+    fn first(table: Table, kind: WarningKind, name: &str, rows: u64, first_line: u64) -> Self {
+        Warning {
+            table,
+            kind,
+            name: name.trim().to_string(),
+            rows,
+            first_line,
+        }
+    }
+
     /// A sentence such as `12 rows: workload 'Azure' is not a Business Applications workload`.
     pub fn describe(&self, area_title: &str) -> String {
         let rows = if self.rows == 1 {
@@ -1516,12 +1527,16 @@ pub struct DatasetFacts {
     pub warnings: Vec<Warning>,
 }
 
+/// Warnings by (table, kind, normalised name).
+type WarningMap =
+    hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct Warnings {
     /// Warnings by (table, kind, normalised name): a hashbrown map, so
     /// that a warning is found by a borrowed key ([`WarningKey`]). Holds
     /// the spellings' counts once [`Warnings::settle`] has folded them in.
-    map: hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>,
+    map: WarningMap,
     /// Rows and first line per (table, kind, spelling as written), not yet
     /// in `map`: a row whose name was met before costs one lookup of the
     /// name as it is, not a normalisation and a second lookup (most of a
@@ -1563,10 +1578,7 @@ impl Warnings {
     /// Folds the spellings' counts into `map` (by normalised name), first
     /// lines first: a warning keeps the spelling of its first row, as if
     /// each row had been added to `map` in order.
-    fn settle(
-        &mut self,
-    ) -> &mut hashbrown::HashMap<(Table, WarningKind, String), Warning, foldhash::fast::RandomState>
-    {
+    fn settle(&mut self) -> &mut WarningMap {
         let mut spellings: Vec<_> = self.spellings.drain().collect();
         spellings.sort_unstable_by(|a, b| (a.1.1, &a.0).cmp(&(b.1.1, &b.0)));
         for ((table, kind, name), (rows, first_line)) in spellings {
@@ -1578,13 +1590,7 @@ impl Warnings {
             }
             self.map.insert(
                 (table, kind, key),
-                Warning {
-                    table,
-                    kind,
-                    name: name.trim().to_string(),
-                    rows,
-                    first_line,
-                },
+                Warning::first(table, kind, &name, rows, first_line),
             );
         }
         &mut self.map

@@ -201,16 +201,9 @@ impl FactsBuilder<'_> {
                 }
             }
             None => {
-                self.warnings.map.insert(
-                    key,
-                    Warning {
-                        table,
-                        kind,
-                        name: name.trim().to_string(),
-                        rows,
-                        first_line,
-                    },
-                );
+                self.warnings
+                    .map
+                    .insert(key, Warning::first(table, kind, name, rows, first_line));
             }
         }
     }
