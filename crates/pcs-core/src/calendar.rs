@@ -115,8 +115,50 @@ impl fmt::Display for Month {
 
 impl Serialize for Month {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0; 10];
+        match iso_text(self.year(), self.month(), None, &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
     }
+}
+
+/// Serialises a date as its `YYYY-MM-DD` text, as `Display` writes it.
+pub fn serialize_date<S: Serializer>(date: Date, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0; 10];
+    match iso_text(date.year(), date.month(), Some(date.day()), &mut buf) {
+        Some(text) => s.serialize_str(text),
+        None => s.collect_str(&date),
+    }
+}
+
+/// `YYYY-MM` (or `YYYY-MM-DD` with a day) of a year in 1 to 9999, the
+/// bytes `Display` writes, without the formatting machinery (score objects
+/// write four dates each); `None` for a year outside.
+fn iso_text(year: i16, month: i8, day: Option<i8>, buf: &mut [u8; 10]) -> Option<&str> {
+    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) {
+        return None;
+    }
+    let two = |v: u8| [b'0' + v / 10, b'0' + v % 10];
+    let y = year as u16;
+    buf[..4].copy_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+    ]);
+    buf[4] = b'-';
+    buf[5..7].copy_from_slice(&two(month as u8));
+    let len = match day {
+        Some(d) if (1..=31).contains(&d) => {
+            buf[7] = b'-';
+            buf[8..10].copy_from_slice(&two(d as u8));
+            10
+        }
+        Some(_) => return None,
+        None => 7,
+    };
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -158,6 +200,30 @@ pub fn parse_date(text: &str) -> Result<Date, CalendarParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_and_dates_serialise_as_their_display_text() {
+        let month_json = |m: Month| serde_json::to_string(&m).unwrap();
+        let date_json = |d: Date| {
+            let mut out = Vec::new();
+            serialize_date(d, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for year in [1i16, 9, 10, 99, 100, 999, 1000, 2023, 2024, 9999] {
+            for month in 1..=12i8 {
+                let m = Month::new(year, month).unwrap();
+                assert_eq!(month_json(m), format!("\"{m}\""));
+                for day in [1, 9, 10, 28, 31] {
+                    if let Ok(d) = Date::new(year, month, day) {
+                        assert_eq!(date_json(d), format!("\"{d}\""));
+                    }
+                }
+            }
+        }
+        // A month moved outside 1 to 9999 is still written as `Display` does.
+        let early = Month::new(1, 1).unwrap().minus(1);
+        assert_eq!(month_json(early), format!("\"{early}\""));
+    }
 
     #[test]
     fn month_arithmetic_crosses_years() {

@@ -12,7 +12,6 @@
 //! which writes whole floats as integers as [`tidy_numbers`] would.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::ser::{
     Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant, SerializeTuple,
     SerializeTupleStruct, SerializeTupleVariant, Serializer,
@@ -36,15 +35,53 @@ pub struct Num(pub Decimal);
 
 impl Serialize for Num {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0.normalize();
-        if d.scale() == 0
-            && let Some(i) = d.to_i64()
-        {
+        // Whole without normalising (trailing zeros divide out); a
+        // fraction's float is the same with or without trailing zeros.
+        let d = self.0;
+        if let Some(i) = whole_i64(d) {
             return s.serialize_i64(i);
         }
-        num_with(d, decimal_f64(d), s)
+        // Only the text, written when no finite float exists, needs the
+        // normal form.
+        let float = decimal_f64(d);
+        match float {
+            Some(f) if f.is_finite() => s.serialize_f64(f),
+            _ => num_with(d.normalize(), float, s),
+        }
     }
 }
+
+/// The decimal as an `i64` when it is whole and in range, as
+/// `normalize().to_i64()` with a scale of 0 gives it; without 128-bit
+/// division when the mantissa fits 64 bits (nearly always).
+fn whole_i64(d: Decimal) -> Option<i64> {
+    let (m, scale) = (d.mantissa(), d.scale());
+    if scale == 0 {
+        return i64::try_from(m).ok();
+    }
+    match (i64::try_from(m), POW10_I64.get(scale as usize)) {
+        (Ok(m), Some(&p)) => (m % p == 0).then_some(m / p),
+        _ => {
+            let n = d.normalize();
+            if n.scale() == 0 {
+                i64::try_from(n.mantissa()).ok()
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Powers of ten that fit an `i64`, for a decimal's scale.
+const POW10_I64: [i64; 19] = {
+    let mut p = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
 
 /// A decimal that is not a whole `i64`: `float` (its text's `f64`) when
 /// finite, else the text.
@@ -367,12 +404,12 @@ impl<S: SerializeMap> SerializeMap for TidySer<S> {
     }
 }
 
-/// A value written as its `Display` text (months and dates).
-struct Text<T>(T);
+/// A date written as its `YYYY-MM-DD` text.
+struct DateText(jiff::civil::Date);
 
-impl<T: std::fmt::Display> Serialize for Text<T> {
+impl Serialize for DateText {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        crate::calendar::serialize_date(self.0, s)
     }
 }
 
@@ -418,10 +455,10 @@ fn head<M: SerializeMap>(
     }
     o.serialize_entry("solution_area", solution_area)?;
     o.serialize_entry("rulebook", rulebook)?;
-    o.serialize_entry("month", &Text(period.month))?;
-    o.serialize_entry("latest_month", &Text(period.latest_month))?;
-    o.serialize_entry("baseline_month", &Text(period.baseline_month))?;
-    o.serialize_entry("evaluation_date", &Text(period.evaluation_date))
+    o.serialize_entry("month", &period.month)?;
+    o.serialize_entry("latest_month", &period.latest_month)?;
+    o.serialize_entry("baseline_month", &period.baseline_month)?;
+    o.serialize_entry("evaluation_date", &DateText(period.evaluation_date))
 }
 
 /// The score object of Business Applications: the contract's fields plus
@@ -710,6 +747,7 @@ mod tests {
     // ------------------------------------------------ the Value path, as it was
 
     fn old_number(d: Decimal) -> Value {
+        use rust_decimal::prelude::ToPrimitive;
         let d = d.normalize();
         if d.scale() == 0
             && let Some(i) = d.to_i64()
@@ -997,6 +1035,20 @@ mod tests {
                 prop_assert_eq!(
                     serde_json::to_string(&Num(small)).unwrap(),
                     old_number(small).to_string()
+                );
+            }
+            // Whole values written with trailing zeros (`1500.000`), in and
+            // past the range of an `i64`.
+            for bits in [20, 40, 62, 63, 64, 70] {
+                // A mantissa within 2^95, as a decimal's must be.
+                let zeros = scale.min((95 - bits) * 3 / 10);
+                let whole = Decimal::from_i128_with_scale(
+                    (m % (1i128 << bits)) * 10i128.pow(zeros),
+                    zeros,
+                );
+                prop_assert_eq!(
+                    serde_json::to_string(&Num(whole)).unwrap(),
+                    old_number(whole).to_string()
                 );
             }
         }
