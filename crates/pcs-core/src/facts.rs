@@ -852,14 +852,40 @@ fn remap_unknown(records: &mut [CertRecord], map: &[u32]) {
 /// Positions of ids in a vector that holds them (tenants, people): a hash
 /// table of `u32` positions, so that each id is stored once (a map keyed by
 /// the id would hold every id a second time, with its own allocation).
+/// Each position is held with its id's [`id_hash`]: the table grows
+/// without reading an id again (a GUID held as 16 bytes would be written
+/// out as text to be hashed), and a lookup compares ids only when their
+/// hashes agree.
 #[derive(Clone, Debug, Default)]
-struct IdIndex(hashbrown::HashTable<u32>);
+struct IdIndex(hashbrown::HashTable<(u32, u32)>);
+
+impl IdIndex {
+    /// The position of the id of hash `hash` for which `is` holds.
+    fn find(&self, hash: u32, is: impl Fn(u32) -> bool) -> Option<u32> {
+        self.0
+            .find(table_hash(hash), |&(i, h)| h == hash && is(i))
+            .map(|&(i, _)| i)
+    }
+
+    /// Adds position `i` of an id of hash `hash` that the index lacks.
+    fn insert(&mut self, hash: u32, i: u32) {
+        self.0
+            .insert_unique(table_hash(hash), (i, hash), |&(_, h)| table_hash(h));
+    }
+}
 
 /// The hash of an id in an [`IdIndex`]: foldhash with a per-process random
-/// seed, as the facts' hash maps.
-fn id_hash(id: &str) -> u64 {
+/// seed, as the facts' hash maps, kept to 32 bits.
+fn id_hash(id: &str) -> u32 {
     static STATE: LazyLock<foldhash::fast::RandomState> = LazyLock::new(Default::default);
-    STATE.hash_one(id)
+    STATE.hash_one(id) as u32
+}
+
+/// The table's 64-bit hash of an id's [`id_hash`] (the hash table takes
+/// its top bits as a tag and its low bits as a position: a multiply by an
+/// odd constant spreads the 32 bits over both).
+fn table_hash(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// An entry of a list an [`IdIndex`] indexes: an id and the first
@@ -899,7 +925,7 @@ named!(Person);
 fn intern<E: Named>(list: &mut Vec<E>, index: &mut IdIndex, id: &str, name: Option<&str>) -> u32 {
     let name = name.filter(|n| !n.is_empty());
     let hash = id_hash(id);
-    if let Some(&i) = index.0.find(hash, |&i| list[i as usize].id().is(id)) {
+    if let Some(i) = index.find(hash, |i| list[i as usize].id().is(id)) {
         let slot = list[i as usize].name_mut();
         if slot.is_none()
             && let Some(n) = name
@@ -910,9 +936,7 @@ fn intern<E: Named>(list: &mut Vec<E>, index: &mut IdIndex, id: &str, name: Opti
     }
     let i = list.len() as u32;
     list.push(E::new(id.into(), name.map(CompactId::new)));
-    index
-        .0
-        .insert_unique(hash, i, |&j| list[j as usize].id().with_text(id_hash));
+    index.insert(hash, i);
     i
 }
 
@@ -931,12 +955,27 @@ fn absorb<E: Named>(
         *index = their_index;
         return (0..list.len() as u32).collect();
     }
+    // Their ids' hashes, by position, from their index (ids are equal
+    // exactly when their compact forms are: one id text has one form).
+    let mut hashes = vec![0u32; theirs.len()];
+    for &(i, h) in their_index.0.iter() {
+        hashes[i as usize] = h;
+    }
     theirs
-        .iter()
-        .map(|e| {
-            let name = e.name().map(CompactId::as_str);
-            e.id()
-                .with_text(|id| intern(list, index, id, name.as_deref()))
+        .into_iter()
+        .zip(hashes)
+        .map(|(e, hash)| {
+            if let Some(i) = index.find(hash, |i| list[i as usize].id() == e.id()) {
+                let slot = list[i as usize].name_mut();
+                if slot.is_none() {
+                    *slot = e.name().cloned();
+                }
+                return i;
+            }
+            let i = list.len() as u32;
+            list.push(e);
+            index.insert(hash, i);
+            i
         })
         .collect()
 }
@@ -1138,9 +1177,7 @@ impl PartnerFacts {
 
     fn person_of(&self, id: &str) -> Option<u32> {
         self.person_index
-            .0
-            .find(id_hash(id), |&i| self.people[i as usize].id.is(id))
-            .copied()
+            .find(id_hash(id), |i| self.people[i as usize].id.is(id))
     }
 
     /// Adds eligible revenue directly (for engines that aggregate elsewhere).
@@ -1276,9 +1313,7 @@ impl PartnerFacts {
     /// The index of a tenant id, if known.
     pub fn tenant_index(&self, id: &str) -> Option<u32> {
         self.tenant_index
-            .0
-            .find(id_hash(id), |&i| self.tenants[i as usize].id.is(id))
-            .copied()
+            .find(id_hash(id), |i| self.tenants[i as usize].id.is(id))
     }
 
     /// Merges another partial aggregate of the same partner into this one:
@@ -2987,7 +3022,11 @@ mod tests {
         let rb = &set.versions()[0];
         let mut b = FactsBuilder::new(rb, MonthFilter::All, false);
         let mut part = b.empty_like();
-        for (i, tenant) in ["T1", "T2", "T1", "T3"].iter().enumerate() {
+        // GUIDs are held as 16 bytes: found again as written, in either
+        // case, and a name first seen in a later part fills the entry.
+        let guid = "41fe43dd-f276-44a7-8c91-f079e99017b2";
+        let upper = "41FE43DD-F276-44A7-8C91-F079E99017B2";
+        for (i, tenant) in ["T1", "T2", "T1", "T3", guid].iter().enumerate() {
             part.add_revenue(&RevenueRow {
                 partner_id: "P1",
                 customer_tenant_id: tenant,
@@ -3001,11 +3040,11 @@ mod tests {
             });
         }
         let mut other = b.empty_like();
-        for tenant in ["T4", "T2"] {
+        for tenant in ["T4", "T2", guid, upper] {
             other.add_revenue(&RevenueRow {
                 partner_id: "P1",
                 customer_tenant_id: tenant,
-                customer_name: None,
+                customer_name: (tenant == guid).then_some("Name of the GUID"),
                 subscription_id: None,
                 workload: "Power BI",
                 month: "2023-10".parse().unwrap(),
@@ -3018,7 +3057,7 @@ mod tests {
         b.merge(other);
         let mut facts = b.finish().partners.remove("P1").unwrap();
         let ids: Vec<String> = facts.tenants.iter().map(|t| t.id.to_string()).collect();
-        assert_eq!(ids, ["T1", "T2", "T3", "T4"]);
+        assert_eq!(ids, ["T1", "T2", "T3", guid, "T4", upper]);
         assert!(
             facts.tenants[0]
                 .name
@@ -3028,11 +3067,19 @@ mod tests {
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(facts.tenant_index(id), Some(i as u32));
         }
+        assert!(
+            facts.tenants[3]
+                .name
+                .as_ref()
+                .is_some_and(|n| n.is("Name of the GUID"))
+        );
+        assert!(facts.tenants[5].name.is_none());
         assert_eq!(facts.tenant_index("T5"), None);
-        assert_eq!(facts.revenue.len(), 4);
+        assert_eq!(facts.tenant_index(&guid.replace('4', "5")), None);
+        assert_eq!(facts.revenue.len(), 6);
         assert!(facts.remove_tenant("T2"));
         assert!(!facts.remove_tenant("T9"));
-        assert_eq!(facts.revenue.len(), 3);
+        assert_eq!(facts.revenue.len(), 5);
         assert!(!facts.remove_person("nobody"));
     }
 
