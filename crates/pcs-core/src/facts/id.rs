@@ -55,11 +55,14 @@ impl CompactId {
         if text.len() != HYPHENATED {
             return None;
         }
+        // 36 bytes that parse are the hyphenated form (the simple, braced
+        // and URN forms have other lengths): it reads back as written when
+        // its hex digits are all of one case.
         let u = Uuid::try_parse(text).ok()?;
-        let mut buf = [0u8; HYPHENATED];
-        if *u.hyphenated().encode_lower(&mut buf) == *text {
+        let b = text.as_bytes();
+        if !b.iter().any(|c| matches!(c, b'A'..=b'F')) {
             Some(CompactId(Repr::Lower(*u.as_bytes())))
-        } else if *u.hyphenated().encode_upper(&mut buf) == *text {
+        } else if !b.iter().any(|c| matches!(c, b'a'..=b'f')) {
             Some(CompactId(Repr::Upper(*u.as_bytes())))
         } else {
             None
@@ -104,10 +107,9 @@ impl CompactId {
         match &self.0 {
             Repr::Short(n, b) => b[..usize::from(*n)] == *text.as_bytes(),
             Repr::Long(t) => **t == *text,
-            _ => {
-                let mut buf = [0u8; HYPHENATED];
-                text.len() == HYPHENATED && self.text(&mut buf) == text
-            }
+            // A GUID's text is equal exactly when it has the same compact
+            // form (one text has one form).
+            _ => text.len() == HYPHENATED && CompactId::inline(text).is_some_and(|c| c == *self),
         }
     }
 
