@@ -31,6 +31,8 @@ impl Loc<'_> {
         self.err(c, value, message)
     }
 
+    #[cold]
+    #[inline(never)]
     fn err(&self, c: usize, value: &str, message: impl Into<String>) -> DataError {
         self.at(c, message).with_value(value)
     }
@@ -52,6 +54,8 @@ impl Loc<'_> {
 
     /// The error for a required column `c` that holds no value (a null in
     /// a typed file): no value is shown, as the file has none.
+    #[cold]
+    #[inline(never)]
     fn null(&self, c: usize) -> DataError {
         self.at(c, "null (no value) in a required column")
     }
@@ -119,6 +123,31 @@ pub(crate) enum Typed {
     Invalid(&'static str),
 }
 
+/// A count's text: digits, optionally after a `+`; else the message of
+/// what is wrong with it (not digits is told before out of range).
+fn parse_count(v: &str) -> Result<u64, &'static str> {
+    let digits = v.strip_prefix('+').unwrap_or(v);
+    // Digits and range in one pass.
+    let (mut n, mut overflow) = (0u64, false);
+    for b in digits.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Err("not a whole number of 0 or more");
+        }
+        match n.checked_mul(10).and_then(|x| x.checked_add(u64::from(d))) {
+            Some(x) => n = x,
+            None => overflow = true,
+        }
+    }
+    if digits.is_empty() {
+        Err("not a whole number of 0 or more")
+    } else if overflow {
+        Err("number out of range")
+    } else {
+        Ok(n)
+    }
+}
+
 /// `str::trim`, without its character loop when both ends are visible
 /// ASCII (nearly every field).
 pub(crate) fn trim(v: &str) -> &str {
@@ -135,16 +164,19 @@ pub(crate) struct Fields<'a, 'l> {
 }
 
 impl<'a> Fields<'a, '_> {
+    #[inline(always)]
     fn raw(&self, c: usize) -> &'a str {
         trim(self.values.get(c).copied().unwrap_or(""))
     }
 
+    #[inline(always)]
     fn typed(&self, c: usize) -> Typed {
         self.typed.get(c).copied().unwrap_or_default()
     }
 
     /// An error if column `c` holds a null (the caller requires a value)
     /// or a typed value pcs cannot hold.
+    #[inline(always)]
     fn required(&self, c: usize) -> Result<(), DataError> {
         match self.typed(c) {
             Typed::Null => Err(self.loc.null(c)),
@@ -153,6 +185,7 @@ impl<'a> Fields<'a, '_> {
     }
 
     /// An error if column `c` holds a typed value pcs cannot hold.
+    #[inline(always)]
     fn valid(&self, c: usize) -> Result<(), DataError> {
         match self.typed(c) {
             Typed::Invalid(message) => {
@@ -163,6 +196,7 @@ impl<'a> Fields<'a, '_> {
         }
     }
 
+    #[inline(always)]
     fn id(&self, c: usize) -> Result<&'a str, DataError> {
         self.required(c)?;
         let v = self.raw(c);
@@ -172,6 +206,7 @@ impl<'a> Fields<'a, '_> {
         Ok(v)
     }
 
+    #[inline(always)]
     fn name(&self, c: usize) -> Result<&'a str, DataError> {
         self.required(c)?;
         let v = self.raw(c);
@@ -181,10 +216,12 @@ impl<'a> Fields<'a, '_> {
         Ok(v)
     }
 
+    #[inline(always)]
     fn opt(&self, c: usize) -> Option<&'a str> {
         Some(self.raw(c)).filter(|v| !v.is_empty())
     }
 
+    #[inline(always)]
     fn month(&self, c: usize) -> Result<Month, DataError> {
         self.required(c)?;
         if let Typed::Date(d) = self.typed(c) {
@@ -194,6 +231,7 @@ impl<'a> Fields<'a, '_> {
         Month::parse_strict(v).map_err(|_| self.loc.err(c, v, "not a month (YYYY-MM)"))
     }
 
+    #[inline(always)]
     fn date(&self, c: usize) -> Result<Date, DataError> {
         self.required(c)?;
         if let Typed::Date(d) = self.typed(c) {
@@ -203,6 +241,7 @@ impl<'a> Fields<'a, '_> {
         parse_date(v).map_err(|_| self.loc.err(c, v, "not a date (YYYY-MM-DD)"))
     }
 
+    #[inline(always)]
     fn opt_date(&self, c: usize) -> Result<Option<Date>, DataError> {
         self.valid(c)?;
         if let Typed::Date(d) = self.typed(c) {
@@ -217,6 +256,7 @@ impl<'a> Fields<'a, '_> {
 
     /// A whole number ≥ 0 (seats, users): digits only, or a typed decimal
     /// with no fraction.
+    #[inline(always)]
     fn count(&self, c: usize) -> Result<u64, DataError> {
         // A null is no value (not an empty text): named as a null.
         self.required(c)?;
@@ -231,15 +271,10 @@ impl<'a> Fields<'a, '_> {
             };
         }
         let v = self.raw(c);
-        let digits = v.strip_prefix('+').unwrap_or(v);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(self.loc.err(c, v, "not a whole number of 0 or more"));
-        }
-        digits
-            .parse::<u64>()
-            .map_err(|_| self.loc.err(c, v, "number out of range"))
+        parse_count(v).map_err(|message| self.loc.err(c, v, message))
     }
 
+    #[inline(always)]
     fn decimal(&self, c: usize) -> Result<Decimal, DataError> {
         self.required(c)?;
         if let Typed::Decimal(d) = self.typed(c) {
@@ -345,7 +380,7 @@ pub(crate) fn feed_typed(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_decimal, trim};
+    use super::{parse_count, parse_decimal, trim};
     use pcs_core::Decimal;
     use proptest::prelude::*;
     use std::str::FromStr;
@@ -380,9 +415,40 @@ mod tests {
         }
 
         #[test]
+        fn a_count_is_read_as_the_standard_parser_reads_it(
+            text in "\\+?[0-9]{0,22}|[+0-9a -]{0,5}|[0-9]{19,21}"
+        ) {
+            // The reader before its one-pass loop.
+            let reference = |v: &str| {
+                let digits = v.strip_prefix('+').unwrap_or(v);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err("not a whole number of 0 or more");
+                }
+                digits.parse::<u64>().map_err(|_| "number out of range")
+            };
+            prop_assert_eq!(parse_count(&text), reference(&text));
+        }
+
+        #[test]
         fn trim_is_str_trim(text in "[ \t\r\n\u{a0}\u{2003}\u{85}a-z.]{0,8}|\\PC{0,8}") {
             prop_assert_eq!(trim(&text), text.trim());
         }
+    }
+
+    #[test]
+    fn a_count_ends_at_the_largest_u64() {
+        assert_eq!(parse_count("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_count("+018446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_count("18446744073709551616"),
+            Err("number out of range")
+        );
+        assert_eq!(
+            parse_count("99999999999999999999x"),
+            Err("not a whole number of 0 or more")
+        );
+        assert_eq!(parse_count("+"), Err("not a whole number of 0 or more"));
+        assert_eq!(parse_count("-0"), Err("not a whole number of 0 or more"));
     }
 
     /// A null seat count in a typed file is a null in a required column,
