@@ -492,10 +492,12 @@ fn ends_in_quotes(raw: &[u8], delimiter: u8) -> bool {
 /// 32 bytes at a time: one pass instead of a search for the line feed,
 /// one for quotes and carriage returns and one for delimiters. Returns the
 /// line's length (the line feed's index), with its fields in `fields` as
-/// [`split_plain`] gives them; `None`, leaving `fields` unspecified, when a
-/// quote or a carriage return comes first or `bytes` holds no line feed
-/// (the general path reads those lines). `delimiter` is none of `\n`,
-/// `\r` and `"`.
+/// [`split_plain`] gives them, quoted fields included (`"Contoso, Ltd"`,
+/// as [`split_quoted`] reads them); `None`, leaving `fields` unspecified,
+/// for a line `split_plain` leaves to the general parser (a carriage
+/// return, any other quote) or when `bytes` holds no line feed (the
+/// general path reads those lines). `delimiter` is none of `\n`, `\r`
+/// and `"`.
 fn scan_plain_line(bytes: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>) -> Option<usize> {
     use wide::{CmpEq, u8x32};
     let (feed, quote, cr, delim) = (
@@ -505,53 +507,106 @@ fn scan_plain_line(bytes: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>
         u8x32::splat(delimiter),
     );
     fields.clear();
-    let mut start = 0;
+    let mut scan = Quotes {
+        start: 0,
+        open: None,
+        closed: None,
+    };
     let mut at = 0;
     let mut chunks = bytes.chunks_exact(32);
     for chunk in &mut chunks {
         let v = u8x32::new(chunk.try_into().expect("32 bytes"));
         // Two masks, not three: the line feed, quote and carriage return
-        // share one, and its first byte tells which it is.
+        // share one.
         let specials = (v.simd_eq(feed) | v.simd_eq(quote) | v.simd_eq(cr)).to_bitmask();
         let mut hits = v.simd_eq(delim).to_bitmask();
-        let end = if specials == 0 {
-            None
-        } else {
-            let s = specials.trailing_zeros();
-            if chunk[s as usize] != b'\n' {
-                return None;
+        if specials == 0 && scan.open.is_none() && scan.closed.is_none() {
+            // Most steps: delimiters only.
+            while hits != 0 {
+                let i = at + hits.trailing_zeros() as usize;
+                fields.push((scan.start, i));
+                scan.start = i + 1;
+                hits &= hits - 1;
             }
-            // The delimiters before the line feed only.
-            hits &= (1 << s) - 1;
-            Some(at + s as usize)
-        };
-        while hits != 0 {
-            let i = at + hits.trailing_zeros() as usize;
-            fields.push((start, i));
-            start = i + 1;
-            hits &= hits - 1;
-        }
-        if let Some(end) = end {
-            fields.push((start, end));
-            return Some(end);
+        } else if specials != 0 || scan.open.is_none() {
+            // Every special byte and delimiter in order (inside a quoted
+            // field, only its closing quote counts).
+            let mut events = specials | hits;
+            while events != 0 {
+                let k = events.trailing_zeros() as usize;
+                if let Some(end) = scan.byte(bytes, at + k, chunk[k], delimiter, fields)? {
+                    return Some(end);
+                }
+                events &= events - 1;
+            }
         }
         at += 32;
     }
     for (k, &c) in chunks.remainder().iter().enumerate() {
-        match c {
-            b'\n' => {
-                fields.push((start, at + k));
-                return Some(at + k);
+        if matches!(c, b'\n' | b'"' | b'\r') || c == delimiter {
+            if let Some(end) = scan.byte(bytes, at + k, c, delimiter, fields)? {
+                return Some(end);
             }
-            b'"' | b'\r' => return None,
-            c if c == delimiter => {
-                fields.push((start, at + k));
-                start = at + k + 1;
-            }
-            _ => {}
         }
     }
     None
+}
+
+/// Where [`scan_plain_line`] stands in a line: the current field's start,
+/// and whether it is a quoted field still open (its first byte after the
+/// quote) or closed (its range, which the next byte must end).
+struct Quotes {
+    start: usize,
+    open: Option<usize>,
+    closed: Option<(usize, usize)>,
+}
+
+impl Quotes {
+    /// Takes special byte or delimiter `c` at `i`: `Some(Some(end))` at the
+    /// line feed that ends the line, `Some(None)` to go on, `None` when the
+    /// line is left to the general parser.
+    #[inline(always)]
+    fn byte(
+        &mut self,
+        bytes: &[u8],
+        i: usize,
+        c: u8,
+        delimiter: u8,
+        fields: &mut Vec<(usize, usize)>,
+    ) -> Option<Option<usize>> {
+        if c == b'\r' {
+            return None;
+        }
+        if let Some(from) = self.open {
+            // Inside a quoted field: a line feed or a delimiter is text;
+            // the next quote closes it, and must be followed by the end of
+            // the field.
+            match c {
+                b'"' => match bytes.get(i + 1) {
+                    Some(&n) if n == delimiter || n == b'\n' => {
+                        self.open = None;
+                        self.closed = Some((from, i));
+                    }
+                    _ => return None,
+                },
+                b'\n' => return None,
+                _ => {}
+            }
+            return Some(None);
+        }
+        match c {
+            b'"' if i == self.start => {
+                self.open = Some(i + 1);
+                Some(None)
+            }
+            b'"' => None,
+            _ => {
+                fields.push(self.closed.take().unwrap_or((self.start, i)));
+                self.start = i + 1;
+                Some((c == b'\n').then_some(i))
+            }
+        }
+    }
 }
 
 /// Splits a line (without its line ending) at `delimiter` into `fields`,
@@ -1238,8 +1293,9 @@ mod tests {
 
     proptest::proptest! {
         /// The one-pass scan ends a line where a search for its line feed
-        /// does, gives way where a quote or a carriage return comes first,
-        /// and splits what it ends as `split_plain` splits the line (bytes
+        /// does, gives way on the lines `split_plain` gives way on (a
+        /// carriage return, a quote other than around a whole field), and
+        /// splits what it ends as `split_plain` splits the line (bytes
         /// either side of the 32-byte steps included).
         #[test]
         fn a_scanned_line_is_the_line_split(
@@ -1250,15 +1306,51 @@ mod tests {
             let mut fields = Vec::new();
             let got = scan_plain_line(&bytes, delimiter, &mut fields);
             let feed = memchr::memchr(b'\n', &bytes);
-            let stop = memchr::memchr2(b'"', b'\r', &bytes);
+            let mut expected = Vec::new();
             match feed {
-                Some(f) if stop.is_none_or(|s| s > f) => {
+                Some(f) if split_plain(&bytes[..f], delimiter, &mut expected) => {
                     proptest::prop_assert_eq!(got, Some(f));
-                    let mut expected = Vec::new();
-                    proptest::prop_assert!(split_plain(&bytes[..f], delimiter, &mut expected));
                     proptest::prop_assert_eq!(fields, expected);
                 }
                 _ => proptest::prop_assert_eq!(got, None),
+            }
+        }
+
+        /// Lines of quoted and plain fields (quotes, delimiters, line
+        /// feeds and carriage returns inside them too, at any offset from
+        /// the 32-byte steps) are scanned as `split_plain` splits them.
+        #[test]
+        fn a_line_of_quoted_fields_is_scanned_as_it_is_split(
+            lead in 0usize..40,
+            cells in proptest::collection::vec(
+                (proptest::bool::ANY, "[a-z ,;\"\r\né]{0,12}"), 1..8),
+            tail in "[a-z,\"\n]{0,6}",
+        ) {
+            let mut line = "x".repeat(lead);
+            for (i, (quoted, text)) in cells.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                if *quoted {
+                    line.push('"');
+                    line.push_str(text);
+                    line.push('"');
+                } else {
+                    line.push_str(text);
+                }
+            }
+            line.push('\n');
+            line.push_str(&tail);
+            let bytes = line.as_bytes();
+            let mut fields = Vec::new();
+            let got = scan_plain_line(bytes, b',', &mut fields);
+            let f = memchr::memchr(b'\n', bytes).expect("a line feed");
+            let mut expected = Vec::new();
+            if split_plain(&bytes[..f], b',', &mut expected) {
+                proptest::prop_assert_eq!(got, Some(f));
+                proptest::prop_assert_eq!(fields, expected);
+            } else {
+                proptest::prop_assert_eq!(got, None);
             }
         }
     }
