@@ -13,8 +13,8 @@ use super::{
 };
 use crate::calendar::Month;
 use crate::facts::{
-    AcrKey, Agg, AggTrace, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, NO_OFFER,
-    PartnerFacts, SortedMap, Table,
+    AcrKey, Agg, AggTrace, CompactId, Exclusion, HashMap, LicenseAgg, LicenseKey, LicenseStart,
+    LicenseStartKey, NO_OFFER, PartnerFacts, SortedMap, Table,
 };
 use crate::rulebook::{Comparison, Rulebook, Threshold};
 use crate::score::{Detail, Period};
@@ -427,6 +427,8 @@ pub struct AreaEngine<'a> {
     /// reads no certification; equal keys in two engines of one vocabulary
     /// give equal results ([`score_areas_with`] computes them once).
     shared_keys: Vec<Option<String>>,
+    /// `rb.id()`, written once for every score.
+    rulebook_id: String,
 }
 
 struct Bound {
@@ -538,6 +540,7 @@ impl<'a> AreaEngine<'a> {
             filters,
             measure_sets,
             shared_keys: vec![None; rb.metrics.len()],
+            rulebook_id: rb.id(),
         }
     }
 }
@@ -736,6 +739,46 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
     }
 }
 
+/// Association starts looked up in the order a month's licenses entries
+/// come in ((tenant, workload, association) ascending, as the starts are
+/// sorted): a cursor that moves forward, not a search per entry; a key
+/// that comes before the previous one is searched for.
+struct StartCursor<'f> {
+    starts: &'f [(LicenseStartKey, LicenseStart)],
+    at: usize,
+    last: Option<LicenseStartKey>,
+}
+
+impl<'f> StartCursor<'f> {
+    fn new(starts: &'f [(LicenseStartKey, LicenseStart)]) -> Self {
+        StartCursor {
+            starts,
+            at: 0,
+            last: None,
+        }
+    }
+
+    /// The start of `key`, if any.
+    fn find(&mut self, key: LicenseStartKey) -> Option<&'f LicenseStart> {
+        if self.last.is_some_and(|l| key < l) {
+            self.at = 0;
+        }
+        self.last = Some(key);
+        let rest = &self.starts[self.at..];
+        // Most keys are a few entries ahead: step, then search the rest.
+        let ahead = rest.iter().take(8).take_while(|(k, _)| *k < key).count();
+        self.at += if ahead < 8 {
+            ahead
+        } else {
+            rest.partition_point(|(k, _)| *k < key)
+        };
+        self.starts
+            .get(self.at)
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+}
+
 /// Metrics shared by several areas, for one partner: per (shared key,
 /// period), the result once computed and how many of the engines' metrics
 /// have yet to ask for it (the last one takes the result instead of a copy).
@@ -912,7 +955,7 @@ fn score_one<'k>(
         partner_id: partner_id.to_string(),
         partner_name: facts.name.clone(),
         solution_area: rb.solution_area.clone(),
-        rulebook: rb.id(),
+        rulebook: engine.rulebook_id.clone(),
         period,
         classification,
         classifier,
@@ -2088,6 +2131,7 @@ impl Ctx<'_> {
                 // association that started in the last 12 months starts in,
                 // have a role.
                 let role_months: MonthSet = (0..12).map(|k| l.minus(k)).chain([bl]).collect();
+                let mut starts = StartCursor::new(self.facts.license_starts.as_slice());
                 for (&(t, w, mm, a), agg) in self.licenses.of_months(&role_months) {
                     if !b.workloads.get(w as usize).copied().unwrap_or(false)
                         || !set.get(a as usize).copied().unwrap_or(false)
@@ -2095,7 +2139,7 @@ impl Ctx<'_> {
                         continue;
                     }
                     let start = association_start_baseline
-                        .then(|| self.facts.license_starts.get(&(t, w, a)).map(|s| s.month()))
+                        .then(|| starts.find((t, w, a)).map(|s| s.month()))
                         .flatten();
                     let is_new = start.is_some_and(|s| s >= l.minus(11) && s <= l);
                     // At most two roles (latest, and start or baseline),
@@ -2152,12 +2196,13 @@ impl Ctx<'_> {
             GrowthKind::Percent => percent(latest, baseline, *decimals),
             GrowthKind::Absolute => Some((latest - baseline).normalize()),
         };
+        // The figures' names: latest_ and baseline_ and the unit.
         let unit = match measure {
-            Measure::Acr => "acr",
-            Measure::ActiveUsers => "active_users",
-            Measure::ProtectedUsers => "protected_users",
-            Measure::Revenue => "revenue",
-            Measure::Mcv => "mcv",
+            Measure::Acr => ("latest_acr", "baseline_acr"),
+            Measure::ActiveUsers => ("latest_active_users", "baseline_active_users"),
+            Measure::ProtectedUsers => ("latest_protected_users", "baseline_protected_users"),
+            Measure::Revenue => ("latest_revenue", "baseline_revenue"),
+            Measure::Mcv => ("latest_mcv", "baseline_mcv"),
         };
         if self.full {
             items.sort_by(|a, b| {
@@ -2170,8 +2215,8 @@ impl Ctx<'_> {
             });
         }
         let figures = vec![
-            (format!("latest_{unit}"), latest.normalize()),
-            (format!("baseline_{unit}"), baseline.normalize()),
+            (unit.0.to_string(), latest.normalize()),
+            (unit.1.to_string(), baseline.normalize()),
         ];
         (
             value,
@@ -2454,6 +2499,42 @@ mod band_tests {
 
 #[cfg(test)]
 mod memo_tests {
+
+    proptest::proptest! {
+        /// The cursor finds what a search of the starts finds, for keys in
+        /// runs that ascend and for keys that go back.
+        #[test]
+        fn the_start_cursor_finds_what_a_search_finds(
+            keys in proptest::collection::btree_set((0u32..30, 0u16..3, 0u16..2), 0..40),
+            asked in proptest::collection::vec((0u32..32, 0u16..3, 0u16..2), 0..60),
+            runs in proptest::bool::ANY,
+        ) {
+            let m: Month = "2024-01".parse().unwrap();
+            let starts: Vec<(LicenseStartKey, LicenseStart)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    (k, LicenseStart { associated_on: None, first_month: m, first_line: i as u64 })
+                })
+                .collect();
+            let mut asked = asked;
+            if runs {
+                // Ascending runs, as a month's entries come.
+                for chunk in asked.chunks_mut(10) {
+                    chunk.sort_unstable();
+                }
+            }
+            let mut cursor = StartCursor::new(&starts);
+            for key in asked {
+                let want = starts
+                    .binary_search_by_key(&key, |(k, _)| *k)
+                    .ok()
+                    .map(|i| starts[i].1.first_line);
+                proptest::prop_assert_eq!(cursor.find(key).map(|s| s.first_line), want);
+            }
+        }
+    }
+
     use super::*;
 
     fn metric(value: u32) -> AreaMetric {
