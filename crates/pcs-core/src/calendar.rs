@@ -85,18 +85,17 @@ impl Month {
     }
 
     /// Parses exactly `YYYY-MM` (four-digit year, two-digit month).
+    #[inline]
     pub fn parse_strict(text: &str) -> Result<Month, CalendarParseError> {
-        let err = || CalendarParseError {
-            text: text.to_string(),
-            expected: "month (YYYY-MM)",
-        };
         let b = text.as_bytes();
-        if b.len() != 7 || b[4] != b'-' {
-            return Err(err());
+        if b.len() == 7 && b[4] == b'-' {
+            if let (Some(year), Some(month)) = (digits4(&b[0..4]), digits2(&b[5..7])) {
+                if let Some(m) = Month::new(year as i16, month as i8) {
+                    return Ok(m);
+                }
+            }
         }
-        let year = digits(&b[0..4]).ok_or_else(err)?;
-        let month = digits(&b[5..7]).ok_or_else(err)?;
-        Month::new(year as i16, month as i8).ok_or_else(err)
+        Err(parse_error(text, "month (YYYY-MM)"))
     }
 }
 
@@ -161,15 +160,39 @@ fn iso_text(year: i16, month: i8, day: Option<i8>, buf: &mut [u8; 10]) -> Option
     std::str::from_utf8(&buf[..len]).ok()
 }
 
-fn digits(b: &[u8]) -> Option<u32> {
-    let mut v = 0u32;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + u32::from(c - b'0');
+/// The error of a text that is not the `expected` form (out of line: the
+/// parsers are inlined where records are read).
+#[cold]
+#[inline(never)]
+fn parse_error(text: &str, expected: &'static str) -> CalendarParseError {
+    CalendarParseError {
+        text: text.to_string(),
+        expected,
     }
-    Some(v)
+}
+
+/// Four ASCII digits as a number, checked and converted a word at a time.
+#[inline(always)]
+fn digits4(b: &[u8]) -> Option<u32> {
+    let x = u32::from_le_bytes(b.try_into().ok()?);
+    // Every byte 0x30..=0x3f, and none above 0x39 (adding 6 carries it
+    // into 0x40; no byte carries into the next).
+    if x & 0xf0f0_f0f0 != 0x3030_3030 || (x + 0x0606_0606) & 0xf0f0_f0f0 != 0x3030_3030 {
+        return None;
+    }
+    let d = x - 0x3030_3030;
+    // Bytes 0 and 2: the first and the second pair of digits as numbers.
+    let pairs = (d * 10 + (d >> 8)) & 0x00ff_00ff;
+    Some((pairs * 100 + (pairs >> 16)) & 0xffff)
+}
+
+/// Two ASCII digits as a number.
+#[inline(always)]
+fn digits2(b: &[u8]) -> Option<u32> {
+    match *b {
+        [a @ b'0'..=b'9', z @ b'0'..=b'9'] => Some(u32::from(a - b'0') * 10 + u32::from(z - b'0')),
+        _ => None,
+    }
 }
 
 /// Parses exactly `YYYY-MM-DD`, rejecting impossible days such as `2023-02-30`.
@@ -179,27 +202,87 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// assert_eq!(d.to_string(), "2024-02-29");
 /// assert!(pcs_core::calendar::parse_date("2023-02-29").is_err());
 /// ```
+#[inline]
 pub fn parse_date(text: &str) -> Result<Date, CalendarParseError> {
-    let err = || CalendarParseError {
-        text: text.to_string(),
-        expected: "date (YYYY-MM-DD)",
-    };
     let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(err());
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(year @ 1..), Some(month), Some(day)) =
+            (digits4(&b[0..4]), digits2(&b[5..7]), digits2(&b[8..10]))
+        {
+            if let Ok(d) = Date::new(year as i16, month as i8, day as i8) {
+                return Ok(d);
+            }
+        }
     }
-    let year = digits(&b[0..4]).ok_or_else(err)?;
-    let month = digits(&b[5..7]).ok_or_else(err)?;
-    let day = digits(&b[8..10]).ok_or_else(err)?;
-    if year == 0 {
-        return Err(err());
-    }
-    Date::new(year as i16, month as i8, day as i8).map_err(|_| err())
+    Err(parse_error(text, "date (YYYY-MM-DD)"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parsers before their word-at-a-time digits: a digit loop, then
+    /// the same range checks.
+    fn reference_digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    }
+
+    fn reference_month(text: &str) -> Option<Month> {
+        let b = text.as_bytes();
+        if b.len() != 7 || b[4] != b'-' {
+            return None;
+        }
+        Month::new(
+            reference_digits(&b[0..4])? as i16,
+            reference_digits(&b[5..7])? as i8,
+        )
+    }
+
+    fn reference_date(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let year = reference_digits(&b[0..4])?;
+        let month = reference_digits(&b[5..7])?;
+        let day = reference_digits(&b[8..10])?;
+        if year == 0 {
+            return None;
+        }
+        Date::new(year as i16, month as i8, day as i8).ok()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn months_and_dates_parse_as_a_digit_loop_parses_them(
+            text in "[0-9]{4}-[0-9]{2}(-[0-9]{2})?|[0-9:/@-]{7,10}|[0-9]{4}-[0-9]{2}-[0-9]{2}|\\PC{0,10}",
+        ) {
+            proptest::prop_assert_eq!(Month::parse_strict(&text).ok(), reference_month(&text));
+            proptest::prop_assert_eq!(parse_date(&text).ok(), reference_date(&text));
+        }
+    }
+
+    #[test]
+    fn every_byte_next_to_the_digits_is_told_from_a_digit() {
+        // Each byte in each place of a valid month and date.
+        for (valid, place_count) in [("2024-07", 7), ("2024-07-31", 10)] {
+            for place in 0..place_count {
+                for byte in 0u8..=127 {
+                    let mut b = valid.as_bytes().to_vec();
+                    b[place] = byte;
+                    let text = String::from_utf8(b).unwrap();
+                    assert_eq!(
+                        Month::parse_strict(&text).ok(),
+                        reference_month(&text),
+                        "{text:?}"
+                    );
+                    assert_eq!(parse_date(&text).ok(), reference_date(&text), "{text:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn months_and_dates_serialise_as_their_display_text() {

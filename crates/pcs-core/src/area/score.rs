@@ -429,6 +429,11 @@ pub struct AreaEngine<'a> {
     shared_keys: Vec<Option<String>>,
     /// `rb.id()`, written once for every score.
     rulebook_id: String,
+    /// Each certification set of the rules' certified-people metrics and
+    /// their steps (known by where the rulebook holds it, and its length),
+    /// with which of `rb.certifications` it holds: marked once per engine,
+    /// not once per partner and metric.
+    members: Vec<((usize, usize), Vec<bool>)>,
 }
 
 struct Bound {
@@ -541,8 +546,46 @@ impl<'a> AreaEngine<'a> {
             measure_sets,
             shared_keys: vec![None; rb.metrics.len()],
             rulebook_id: rb.id(),
+            members: certification_sets(rb),
         }
     }
+}
+
+/// [`AreaEngine`]'s `members`: every set of certifications that a
+/// certified-people metric (an option or part included) or one of its
+/// steps names, marked over the rulebook's certifications.
+fn certification_sets(rb: &AreaRulebook) -> Vec<((usize, usize), Vec<bool>)> {
+    fn walk<'r>(m: &'r AreaMetricRule, out: &mut Vec<&'r [String]>) {
+        match &m.shape {
+            AreaShape::CertifiedPeople {
+                certifications,
+                prerequisites,
+            } => {
+                out.push(certifications);
+                out.extend(prerequisites.iter().map(|s| &s.certifications[..]));
+            }
+            AreaShape::BestOf { options } => options.iter().for_each(|o| walk(o, out)),
+            AreaShape::SumCapped { parts, .. } => parts.iter().for_each(|p| walk(p, out)),
+            _ => {}
+        }
+    }
+    let mut sets = Vec::new();
+    rb.metrics.iter().for_each(|m| walk(m, &mut sets));
+    sets.into_iter()
+        .map(|ids| {
+            let member = rb
+                .certifications
+                .iter()
+                .map(|c| ids.contains(&c.id))
+                .collect();
+            (set_key(ids), member)
+        })
+        .collect()
+}
+
+/// Where a rulebook holds a set of certification ids, and its length.
+fn set_key(ids: &[String]) -> (usize, usize) {
+    (ids.as_ptr() as usize, ids.len())
 }
 
 /// Scores one partner in one area with the full explanation.
@@ -2289,11 +2332,18 @@ impl Ctx<'_> {
         // Distinct people holding, on D, one of `ids`: the area's
         // certifications marked once, the people counted sorted.
         let holders = |ids: &[String]| -> usize {
-            let member: Vec<bool> = rb
-                .certifications
-                .iter()
-                .map(|c| ids.contains(&c.id))
-                .collect();
+            let marked;
+            let member: &[bool] = match self.e.members.iter().find(|(k, _)| *k == set_key(ids)) {
+                Some((_, m)) => m,
+                None => {
+                    marked = rb
+                        .certifications
+                        .iter()
+                        .map(|c| ids.contains(&c.id))
+                        .collect::<Vec<bool>>();
+                    &marked
+                }
+            };
             let mut people: Vec<u32> = judged
                 .iter()
                 .filter(|(_, c, r, _)| r.is_none() && c.is_some_and(|ci| member[ci]))
