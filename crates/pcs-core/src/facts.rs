@@ -818,13 +818,13 @@ impl UnknownCertifications {
 
 /// A finished read's names of certifications the rulebook does not know,
 /// shared by its partners' facts.
-type UnknownNames = Arc<UnknownNameTable>;
+pub(crate) type UnknownNames = Arc<UnknownNameTable>;
 
 /// The names of [`UnknownNames`], and their normalised keys, worked out
 /// once for the whole read when first asked for (each area's rulebook
 /// looks the names up by key, for every partner).
 #[derive(Debug, Default)]
-struct UnknownNameTable {
+pub(crate) struct UnknownNameTable {
     names: Box<[Arc<str>]>,
     keys: std::sync::OnceLock<Box<[String]>>,
 }
@@ -1284,6 +1284,12 @@ impl PartnerFacts {
         })
     }
 
+    /// The read's table of [`PartnerFacts::unknown_certification_names`]
+    /// (shared by its partners), for a cache of what its names resolve to.
+    pub(crate) fn unknown_table(&self) -> Option<&UnknownNames> {
+        self.unknown_names.as_ref()
+    }
+
     /// The index in [`PartnerFacts::unknown_certification_names`] of a
     /// record whose certification the rulebook does not know.
     pub fn unknown_certification(record: &CertRecord) -> Option<u32> {
@@ -1732,9 +1738,13 @@ impl<T> Default for Last<T> {
 
 impl<T: Copy> Last<T> {
     /// The value of `name` in `slot`, when it was the last one set.
+    #[inline(always)]
     fn get(&self, slot: usize, name: &str) -> Option<T> {
-        self.value
-            .filter(|_| self.slot == slot && same(&self.name, name))
+        if self.slot == slot && same(&self.name, name) {
+            self.value
+        } else {
+            None
+        }
     }
 
     fn set(&mut self, slot: usize, name: &str, value: T) {
@@ -1765,9 +1775,10 @@ impl<T> Default for Names<T> {
 /// Whether two texts are equal, compared in place: the names and ids a
 /// row is checked against its previous row's are short, and a call to
 /// `memcmp` for each cost more than the comparison (texts of 4 to 16
-/// bytes: two overlapping words each).
+/// bytes: two overlapping words each; longer ones, such as GUIDs, are
+/// compared by `memcmp`).
 #[inline(always)]
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {
@@ -3042,9 +3053,9 @@ mod tests {
         /// Texts compared in place are equal exactly when they are.
         #[test]
         fn same_is_equality(
-            a in "[ab]{0,20}|\\PC{0,20}",
-            b in "[ab]{0,20}|\\PC{0,20}",
-            flip in 0usize..20,
+            a in "[ab]{0,70}|\\PC{0,40}",
+            b in "[ab]{0,70}|\\PC{0,40}",
+            flip in 0usize..70,
         ) {
             proptest::prop_assert_eq!(same(&a, &b), a == b);
             proptest::prop_assert!(same(&a, &a));

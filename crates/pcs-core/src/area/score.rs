@@ -434,6 +434,11 @@ pub struct AreaEngine<'a> {
     /// with which of `rb.certifications` it holds: marked once per engine,
     /// not once per partner and metric.
     members: Vec<((usize, usize), Vec<bool>)>,
+    /// What the names of a read's table of certifications unknown to
+    /// Business Applications resolve to in `rb`, by their index in it:
+    /// looked up once per run, not once per partner (the table is held,
+    /// so that another table is never taken for it).
+    unknown_certs: std::sync::OnceLock<(crate::facts::UnknownNames, Vec<Option<usize>>)>,
 }
 
 struct Bound {
@@ -547,6 +552,7 @@ impl<'a> AreaEngine<'a> {
             shared_keys: vec![None; rb.metrics.len()],
             rulebook_id: rb.id(),
             members: certification_sets(rb),
+            unknown_certs: std::sync::OnceLock::new(),
         }
     }
 }
@@ -863,7 +869,7 @@ impl<'k> Memo<'k> {
         let mut entries = self.0.borrow_mut();
         let Some(i) = entries
             .iter()
-            .position(|x| x.key == key && x.period == period)
+            .position(|x| x.period == period && crate::facts::same(x.key, key))
         else {
             drop(entries);
             return compute();
@@ -2284,12 +2290,27 @@ impl Ctx<'_> {
             let rb = self.e.rb;
             let d = self.period.evaluation_date;
             // A name Business Applications does not know, resolved once
-            // per distinct name of the partner, not once per record.
-            let by_name: Vec<Option<usize>> = self
-                .cert_names
-                .iter()
-                .map(|n| rb.certification_by_key(n))
-                .collect();
+            // per name of the read's table (or, for a partner whose table
+            // is another, once per distinct name of the partner), not once
+            // per record.
+            let by_table: Option<&[Option<usize>]> = self.facts.unknown_table().and_then(|t| {
+                let (held, resolved) = self.e.unknown_certs.get_or_init(|| {
+                    let keys = self.facts.unknown_certification_keys();
+                    (
+                        t.clone(),
+                        keys.iter().map(|n| rb.certification_by_key(n)).collect(),
+                    )
+                });
+                std::sync::Arc::ptr_eq(held, t).then_some(&resolved[..])
+            });
+            let by_name: Vec<Option<usize>> = match by_table {
+                Some(_) => Vec::new(),
+                None => self
+                    .cert_names
+                    .iter()
+                    .map(|n| rb.certification_by_key(n))
+                    .collect(),
+            };
             self.facts
                 .certifications
                 .iter()
@@ -2297,7 +2318,11 @@ impl Ctx<'_> {
                 .map(|(ri, rec)| {
                     let cert = match self.facts.certification(rec) {
                         Ok(c) => self.e.ba_certs[c as usize],
-                        Err(_) => self.cert_keys[ri].and_then(|k| by_name[k as usize]),
+                        Err(_) => self.cert_keys[ri].and_then(|k| match by_table {
+                            Some(resolved) => PartnerFacts::unknown_certification(rec)
+                                .and_then(|i| resolved[i as usize]),
+                            None => by_name[k as usize],
+                        }),
                     };
                     let reason = match cert {
                         None => Some(AreaReason::UnknownCertification),
