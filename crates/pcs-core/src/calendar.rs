@@ -88,12 +88,12 @@ impl Month {
     #[inline]
     pub fn parse_strict(text: &str) -> Result<Month, CalendarParseError> {
         let b = text.as_bytes();
-        if b.len() == 7 && b[4] == b'-' {
-            if let (Some(year), Some(month)) = (digits4(&b[0..4]), digits2(&b[5..7])) {
-                if let Some(m) = Month::new(year as i16, month as i8) {
-                    return Ok(m);
-                }
-            }
+        if b.len() == 7
+            && b[4] == b'-'
+            && let (Some(year), Some(month)) = (digits4(&b[0..4]), digits2(&b[5..7]))
+            && let Some(m) = Month::new(year as i16, month as i8)
+        {
+            return Ok(m);
         }
         Err(parse_error(text, "month (YYYY-MM)"))
     }
@@ -205,14 +205,14 @@ fn digits2(b: &[u8]) -> Option<u32> {
 #[inline]
 pub fn parse_date(text: &str) -> Result<Date, CalendarParseError> {
     let b = text.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(year @ 1..), Some(month), Some(day)) =
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(year @ 1..), Some(month), Some(day)) =
             (digits4(&b[0..4]), digits2(&b[5..7]), digits2(&b[8..10]))
-        {
-            if let Ok(d) = Date::new(year as i16, month as i8, day as i8) {
-                return Ok(d);
-            }
-        }
+        && let Ok(d) = Date::new(year as i16, month as i8, day as i8)
+    {
+        return Ok(d);
     }
     Err(parse_error(text, "date (YYYY-MM-DD)"))
 }

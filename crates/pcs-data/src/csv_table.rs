@@ -543,10 +543,10 @@ fn scan_plain_line(bytes: &[u8], delimiter: u8, fields: &mut Vec<(usize, usize)>
         at += 32;
     }
     for (k, &c) in chunks.remainder().iter().enumerate() {
-        if matches!(c, b'\n' | b'"' | b'\r') || c == delimiter {
-            if let Some(end) = scan.byte(bytes, at + k, c, delimiter, fields)? {
-                return Some(end);
-            }
+        if (matches!(c, b'\n' | b'"' | b'\r') || c == delimiter)
+            && let Some(end) = scan.byte(bytes, at + k, c, delimiter, fields)?
+        {
+            return Some(end);
         }
     }
     None
