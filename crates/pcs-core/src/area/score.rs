@@ -2574,42 +2574,6 @@ mod band_tests {
 
 #[cfg(test)]
 mod memo_tests {
-
-    proptest::proptest! {
-        /// The cursor finds what a search of the starts finds, for keys in
-        /// runs that ascend and for keys that go back.
-        #[test]
-        fn the_start_cursor_finds_what_a_search_finds(
-            keys in proptest::collection::btree_set((0u32..30, 0u16..3, 0u16..2), 0..40),
-            asked in proptest::collection::vec((0u32..32, 0u16..3, 0u16..2), 0..60),
-            runs in proptest::bool::ANY,
-        ) {
-            let m: Month = "2024-01".parse().unwrap();
-            let starts: Vec<(LicenseStartKey, LicenseStart)> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| {
-                    (k, LicenseStart { associated_on: None, first_month: m, first_line: i as u64 })
-                })
-                .collect();
-            let mut asked = asked;
-            if runs {
-                // Ascending runs, as a month's entries come.
-                for chunk in asked.chunks_mut(10) {
-                    chunk.sort_unstable();
-                }
-            }
-            let mut cursor = StartCursor::new(&starts);
-            for key in asked {
-                let want = starts
-                    .binary_search_by_key(&key, |(k, _)| *k)
-                    .ok()
-                    .map(|i| starts[i].1.first_line);
-                proptest::prop_assert_eq!(cursor.find(key).map(|s| s.first_line), want);
-            }
-        }
-    }
-
     use super::*;
 
     fn metric(value: u32) -> AreaMetric {
@@ -2677,5 +2641,45 @@ mod memo_tests {
         one.get("k", period, compute);
         assert!(one.0.borrow()[0].done.is_none());
         assert_eq!(computed.get(), 5);
+    }
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The cursor finds what a search of the starts finds, for keys in
+        /// runs that ascend and for keys that go back.
+        #[test]
+        fn the_start_cursor_finds_what_a_search_finds(
+            keys in proptest::collection::btree_set((0u32..30, 0u16..3, 0u16..2), 0..40),
+            asked in proptest::collection::vec((0u32..32, 0u16..3, 0u16..2), 0..60),
+            runs in proptest::bool::ANY,
+        ) {
+            let m: Month = "2024-01".parse().unwrap();
+            let starts: Vec<(LicenseStartKey, LicenseStart)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    (k, LicenseStart { associated_on: None, first_month: m, first_line: i as u64 })
+                })
+                .collect();
+            let mut asked = asked;
+            if runs {
+                // Ascending runs, as a month's entries come.
+                for chunk in asked.chunks_mut(10) {
+                    chunk.sort_unstable();
+                }
+            }
+            let mut cursor = StartCursor::new(&starts);
+            for key in asked {
+                let want = starts
+                    .binary_search_by_key(&key, |(k, _)| *k)
+                    .ok()
+                    .map(|i| starts[i].1.first_line);
+                proptest::prop_assert_eq!(cursor.find(key).map(|s| s.first_line), want);
+            }
+        }
     }
 }
