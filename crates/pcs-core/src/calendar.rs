@@ -140,12 +140,8 @@ fn iso_text(year: i16, month: i8, day: Option<i8>, buf: &mut [u8; 10]) -> Option
     }
     let two = |v: u8| [b'0' + v / 10, b'0' + v % 10];
     let y = year as u16;
-    buf[..4].copy_from_slice(&[
-        b'0' + (y / 1000) as u8,
-        b'0' + (y / 100 % 10) as u8,
-        b'0' + (y / 10 % 10) as u8,
-        b'0' + (y % 10) as u8,
-    ]);
+    buf[0..2].copy_from_slice(&two((y / 100) as u8));
+    buf[2..4].copy_from_slice(&two((y % 100) as u8));
     buf[4] = b'-';
     buf[5..7].copy_from_slice(&two(month as u8));
     let len = match day {

@@ -578,14 +578,15 @@ fn certification_sets(rb: &AreaRulebook) -> Vec<((usize, usize), Vec<bool>)> {
     let mut sets = Vec::new();
     rb.metrics.iter().for_each(|m| walk(m, &mut sets));
     sets.into_iter()
-        .map(|ids| {
-            let member = rb
-                .certifications
-                .iter()
-                .map(|c| ids.contains(&c.id))
-                .collect();
-            (set_key(ids), member)
-        })
+        .map(|ids| (set_key(ids), mark(rb, ids)))
+        .collect()
+}
+
+/// Which of the rulebook's certifications the set `ids` holds.
+fn mark(rb: &AreaRulebook, ids: &[String]) -> Vec<bool> {
+    rb.certifications
+        .iter()
+        .map(|c| ids.contains(&c.id))
         .collect()
 }
 
@@ -2361,11 +2362,7 @@ impl Ctx<'_> {
             let member: &[bool] = match self.e.members.iter().find(|(k, _)| *k == set_key(ids)) {
                 Some((_, m)) => m,
                 None => {
-                    marked = rb
-                        .certifications
-                        .iter()
-                        .map(|c| ids.contains(&c.id))
-                        .collect::<Vec<bool>>();
+                    marked = mark(rb, ids);
                     &marked
                 }
             };
