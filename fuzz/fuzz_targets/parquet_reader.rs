@@ -17,7 +17,8 @@
 //!   a float's shortest round-trip text, a decimal with its scale, a date or
 //!   timestamp in ISO 8601);
 //! - differential: the same rows written as CSV text (what each typed value
-//!   means: a date as `YYYY-MM-DD`, a float as its shortest decimal text)
+//!   means: a date as `YYYY-MM-DD`, a float as its shortest decimal text,
+//!   a whole decimal as its digits)
 //!   and read with `pcs_data::read_csv` give the same facts, row counts and
 //!   warnings (lines shifted by the CSV header), or an error at the same row
 //!   and column; the only extra Parquet warnings are the counted times of
@@ -499,8 +500,33 @@ fn as_csv(cell: &Cell, ty: Ty, kind: ValueKind) -> String {
             Some(d) => d.to_string(),
             None => shown(cell, ty).unwrap(),
         },
+        // A whole decimal means its digits (`200.0` at scale 1 is 200), as
+        // a whole float does and as the xlsx reader writes a whole number:
+        // a count column reads the typed value, so its text must be whole.
+        Cell::Decimal(m, s) if *s > 0 => match whole(m, *s) {
+            Some(digits) => digits,
+            None => shown(cell, ty).unwrap(),
+        },
         other => shown(other, ty).unwrap(),
     }
+}
+
+/// The digits of the mantissa `m` at a positive scale `s` when it has no
+/// fraction (its last `s` digits are zeros), else `None`.
+fn whole(m: &str, s: i8) -> Option<String> {
+    let (sign, digits) = match m.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", m),
+    };
+    let s = usize::from(s.unsigned_abs());
+    if !digits.bytes().rev().take(s).all(|b| b == b'0') {
+        return None;
+    }
+    Some(if digits.len() > s {
+        format!("{sign}{}", &digits[..digits.len() - s])
+    } else {
+        "0".to_string()
+    })
 }
 
 /// The column as an Arrow array (`None`: a type Arrow refuses to build).

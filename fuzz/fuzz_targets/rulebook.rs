@@ -8,6 +8,8 @@ use pcs_core::rulebook::Rulebook;
 use pcs_core::score::score_partner;
 
 #[path = "example.rs"]
+// The area helpers serve the scenario target.
+#[allow(dead_code)]
 mod example;
 
 fuzz_target!(|data: &[u8]| {
