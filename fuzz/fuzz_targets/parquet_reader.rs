@@ -367,8 +367,13 @@ fn cell(v: &Val, ty: Ty, kind: ValueKind) -> Cell {
                 .unwrap_or(i128::MAX);
             let m = m % limit;
             let digits = if matches!(ty, Ty::Dec256(..)) && p > 38 && int % 3 == 0 {
-                // A 256-bit mantissa beyond 128 bits.
-                format!("{m}{}", "9".repeat(usize::from(p) - 39))
+                // A 256-bit mantissa beyond 128 bits (no leading zero).
+                let nines = "9".repeat(usize::from(p) - 39);
+                if m == 0 && !nines.is_empty() {
+                    nines
+                } else {
+                    format!("{m}{nines}")
+                }
             } else {
                 m.to_string()
             };
