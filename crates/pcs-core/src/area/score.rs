@@ -714,20 +714,20 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
     where
         K: Ord,
     {
-        let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
         // The months of a partner's aggregates lie close together (the
-        // months a read keeps): a counting sort by month in two passes.
-        let span = entries.iter().map(|(k, _)| month(k)).fold(
-            None,
-            |r: Option<(Month, Month)>, m| match r {
+        // months a read keeps): a counting sort by month, in two passes
+        // over the map, straight into one vector.
+        let span = map
+            .iter()
+            .map(|(k, _)| month(k))
+            .fold(None, |r: Option<(Month, Month)>, m| match r {
                 None => Some((m, m)),
                 Some((lo, hi)) => Some((lo.min(m), hi.max(m))),
-            },
-        );
-        match span {
-            Some((lo, hi)) if hi.months_since(lo) < 64 => {
+            });
+        let entries: Vec<(K, &'f V)> = match (span, map.iter().next()) {
+            (Some((lo, hi)), Some((k0, v0))) if hi.months_since(lo) < 64 => {
                 let mut counts = [0usize; 64];
-                for (k, _) in &entries {
+                for (k, _) in map.iter() {
                     counts[month(k).months_since(lo) as usize] += 1;
                 }
                 let mut start = [0usize; 64];
@@ -736,16 +736,20 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
                     *s = at;
                     at += c;
                 }
-                let mut sorted = entries.clone();
-                for e in &entries {
-                    let slot = &mut start[month(&e.0).months_since(lo) as usize];
-                    sorted[*slot] = *e;
+                let mut sorted = vec![(*k0, v0); map.len()];
+                for (k, v) in map.iter() {
+                    let slot = &mut start[month(k).months_since(lo) as usize];
+                    sorted[*slot] = (*k, v);
                     *slot += 1;
                 }
-                entries = sorted;
+                sorted
             }
-            _ => entries.sort_unstable_by_key(|(k, _)| month(k)),
-        }
+            _ => {
+                let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
+                entries.sort_unstable_by_key(|(k, _)| month(k));
+                entries
+            }
+        };
         let mut months: Vec<(Month, std::ops::Range<usize>)> = Vec::new();
         for (i, (k, _)) in entries.iter().enumerate() {
             let m = month(k);
