@@ -619,8 +619,7 @@ pub fn score_area_with(
         // certification names as the facts' rulebook did.
         Keys {
             services: Vec::new(),
-            certifications: vec![None; facts.certifications.len()],
-            cert_names: Vec::new(),
+            resolves_unknown: false,
             acr: ByMonth::empty(),
             licenses: ByMonth::empty(),
         }
@@ -655,37 +654,19 @@ pub fn score_areas_with(
 /// months it needs, not the whole table, once per option and area.
 struct Keys<'f> {
     services: Vec<std::borrow::Cow<'f, str>>,
-    /// Per certification record: its name's index in `cert_names`.
-    certifications: Vec<Option<u32>>,
-    /// The distinct normalised names of the partner's records.
-    cert_names: Vec<&'f str>,
+    /// Whether the names of certifications the facts' rulebook does not
+    /// know are looked up in the area's (not by Business Applications' own
+    /// shapes, which know what the facts' rulebook knows).
+    resolves_unknown: bool,
     acr: ByMonth<'f, AcrKey, Agg>,
     licenses: ByMonth<'f, LicenseKey, LicenseAgg>,
 }
 
 impl<'f> Keys<'f> {
     fn of(facts: &'f PartnerFacts) -> Keys<'f> {
-        // A partner's people hold a few names many times: each name's key
-        // is looked up once per partner (and normalised once per read).
-        let names = facts.unknown_certification_keys();
-        let mut seen: HashMap<u32, u32> = HashMap::default();
-        let mut cert_names = Vec::new();
-        let certifications = facts
-            .certifications
-            .iter()
-            .map(|c| {
-                PartnerFacts::unknown_certification(c).map(|i| {
-                    *seen.entry(i).or_insert_with(|| {
-                        cert_names.push(names[i as usize].as_str());
-                        cert_names.len() as u32 - 1
-                    })
-                })
-            })
-            .collect();
         Keys {
             services: facts.service_keys(),
-            certifications,
-            cert_names,
+            resolves_unknown: true,
             acr: ByMonth::new(&facts.acr, |k| k.2),
             licenses: ByMonth::new(&facts.licenses, |k| k.2),
         }
@@ -912,8 +893,7 @@ fn score_one<'k>(
         period,
         full: detail == Detail::Full,
         service_keys: &keys.services,
-        cert_keys: &keys.certifications,
-        cert_names: &keys.cert_names,
+        resolves_unknown: keys.resolves_unknown,
         acr: &keys.acr,
         licenses: &keys.licenses,
         judged: std::cell::OnceCell::new(),
@@ -1027,8 +1007,8 @@ struct Ctx<'a> {
     period: Period,
     full: bool,
     service_keys: &'a [std::borrow::Cow<'a, str>],
-    cert_keys: &'a [Option<u32>],
-    cert_names: &'a [&'a str],
+    /// [`Keys`]'s `resolves_unknown`.
+    resolves_unknown: bool,
     acr: &'a ByMonth<'a, AcrKey, Agg>,
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
     /// The certification records judged on D ([`Ctx::judged`]).
@@ -2295,12 +2275,12 @@ impl Ctx<'_> {
             let rb = self.e.rb;
             let d = self.period.evaluation_date;
             // A name Business Applications does not know, resolved once
-            // per name of the read's table (or, for a partner whose table
-            // is another, once per distinct name of the partner), not once
+            // per name of the read's table (or, for facts whose table is
+            // another, once per distinct name of their records), not once
             // per record.
+            let keys = self.facts.unknown_certification_keys();
             let by_table: Option<&[Option<usize>]> = self.facts.unknown_table().and_then(|t| {
                 let (held, resolved) = self.e.unknown_certs.get_or_init(|| {
-                    let keys = self.facts.unknown_certification_keys();
                     (
                         t.clone(),
                         keys.iter().map(|n| rb.certification_by_key(n)).collect(),
@@ -2308,14 +2288,7 @@ impl Ctx<'_> {
                 });
                 std::sync::Arc::ptr_eq(held, t).then_some(&resolved[..])
             });
-            let by_name: Vec<Option<usize>> = match by_table {
-                Some(_) => Vec::new(),
-                None => self
-                    .cert_names
-                    .iter()
-                    .map(|n| rb.certification_by_key(n))
-                    .collect(),
-            };
+            let mut by_name: HashMap<u32, Option<usize>> = HashMap::default();
             self.facts
                 .certifications
                 .iter()
@@ -2323,11 +2296,15 @@ impl Ctx<'_> {
                 .map(|(ri, rec)| {
                     let cert = match self.facts.certification(rec) {
                         Ok(c) => self.e.ba_certs[c as usize],
-                        Err(_) => self.cert_keys[ri].and_then(|k| match by_table {
-                            Some(resolved) => PartnerFacts::unknown_certification(rec)
-                                .and_then(|i| resolved[i as usize]),
-                            None => by_name[k as usize],
-                        }),
+                        Err(_) if !self.resolves_unknown => None,
+                        Err(_) => {
+                            PartnerFacts::unknown_certification(rec).and_then(|i| match by_table {
+                                Some(resolved) => resolved[i as usize],
+                                None => *by_name
+                                    .entry(i)
+                                    .or_insert_with(|| rb.certification_by_key(&keys[i as usize])),
+                            })
+                        }
                     };
                     let reason = match cert {
                         None => Some(AreaReason::UnknownCertification),
