@@ -519,16 +519,14 @@ fn as_csv(cell: &Cell, ty: Ty, kind: ValueKind) -> String {
 /// The digits of the mantissa `m` at a positive scale `s` when it has no
 /// fraction (its last `s` digits are zeros), else `None`.
 fn whole(m: &str, s: i8) -> Option<String> {
-    let (sign, digits) = match m.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", m),
-    };
     let s = usize::from(s.unsigned_abs());
+    let digits = m.trim_start_matches('-');
     if !digits.bytes().rev().take(s).all(|b| b == b'0') {
         return None;
     }
+    // The sign stays: only zeros after it are cut.
     Some(if digits.len() > s {
-        format!("{sign}{}", &digits[..digits.len() - s])
+        m[..m.len() - s].to_string()
     } else {
         "0".to_string()
     })
