@@ -10,7 +10,7 @@ use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_area
 use pcs_core::contract::{AreaObject, ScoreObject};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
 use pcs_core::rulebook::Rulebook;
-use pcs_core::score::{Detail, Period, score_partner_with};
+use pcs_core::score::{BaEngine, Detail, Period};
 use pcs_core::summary::AreaRead;
 use pcs_data::{Dataset, LoadOptions};
 use pcs_insights::app::AnyScore;
@@ -188,6 +188,8 @@ fn write_all(
         _ => {}
     }
     let mut first = true;
+    // Business Applications' rules bound once for every partner.
+    let ba = BaEngine::new(plan.ba);
     for chunk in partners.chunks(CHUNK) {
         let rendered: Vec<Vec<u8>> = chunk
             .par_iter()
@@ -195,8 +197,7 @@ fn write_all(
             .map(|(i, (id, f))| {
                 let mut scores = Vec::new();
                 if plan.with_ba {
-                    scores.push(Scored::Ba(Box::new(score_partner_with(
-                        plan.ba,
+                    scores.push(Scored::Ba(Box::new(ba.score(
                         id,
                         f,
                         plan.ba_period,

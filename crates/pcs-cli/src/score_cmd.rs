@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::anyhow;
 use pcs_core::facts::{DatasetFacts, MonthFilter, Table};
 use pcs_core::rulebook::{Rulebook, RulebookSet};
-use pcs_core::score::{Detail, Period, score_partner_with};
+use pcs_core::score::{BaEngine, Detail, Period};
 use pcs_data::{Dataset, LoadOptions};
 
 use crate::args::{ScoreArgs, ScoreFormat, WhenArgs};
@@ -196,12 +196,14 @@ fn write_scores(
         Detail::Totals
     };
     output::begin(out, format, rb)?;
+    // The rules bound once for every partner.
+    let engine = BaEngine::new(rb);
     for (c, chunk) in partners.chunks(CHUNK).enumerate() {
         let rendered: Vec<Vec<u8>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, (id, f))| {
-                let score = score_partner_with(rb, id, f, period, detail);
+                let score = engine.score(id, f, period, detail);
                 output::render(format, rb, &score, explain, c == 0 && i == 0)
             })
             .collect::<anyhow::Result<_>>()?;

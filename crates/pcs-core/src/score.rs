@@ -391,9 +391,47 @@ pub fn score_partner_with(
     period: Period,
     detail: Detail,
 ) -> PartnerScore {
-    let engine = AreaEngine::business_applications(rb);
-    let area = score_area_with(&engine, partner_id, facts, period, detail);
-    from_shapes(rb, area)
+    BaEngine::new(rb).score(partner_id, facts, period, detail)
+}
+
+/// Business Applications' rules bound once ([`AreaEngine::business_applications`])
+/// for scoring many partners: [`score_partner_with`] without binding the
+/// rules again for every partner.
+///
+/// ```
+/// # use pcs_core::{facts::PartnerFacts, rulebook::RulebookSet, score::{BaEngine, Detail, Period}};
+/// let set = RulebookSet::builtin();
+/// let rb = &set.versions()[0];
+/// let engine = BaEngine::new(rb);
+/// let period = Period::for_month(rb, "2023-11".parse().unwrap());
+/// let s = engine.score("P1", &PartnerFacts::default(), period, Detail::Totals);
+/// assert_eq!(s.total_points, rust_decimal::Decimal::ZERO);
+/// ```
+pub struct BaEngine<'a> {
+    rb: &'a Rulebook,
+    engine: AreaEngine<'a>,
+}
+
+impl<'a> BaEngine<'a> {
+    /// Binds `rb`'s rules.
+    pub fn new(rb: &'a Rulebook) -> BaEngine<'a> {
+        BaEngine {
+            rb,
+            engine: AreaEngine::business_applications(rb),
+        }
+    }
+
+    /// Scores one partner, as [`score_partner_with`] does.
+    pub fn score(
+        &self,
+        partner_id: &str,
+        facts: &PartnerFacts,
+        period: Period,
+        detail: Detail,
+    ) -> PartnerScore {
+        let area = score_area_with(&self.engine, partner_id, facts, period, detail);
+        from_shapes(self.rb, area)
+    }
 }
 
 /// A Business Applications [`AreaScore`] as a [`PartnerScore`].
