@@ -215,6 +215,22 @@ fn merge_subscriptions(
     }
 }
 
+/// Why a filter leaves an acr aggregate out (its association, its offer or
+/// its service, `services` being [`Ctx::acr_services`]), or `None` when it
+/// counts.
+fn acr_exclusion(b: &Bound, services: &[bool], key: &AcrKey) -> Option<AreaReason> {
+    let &(_, s, _, a, o) = key;
+    if !b.assocs.get(a as usize).copied().unwrap_or(false) {
+        Some(AreaReason::AssociationNotEligible)
+    } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
+        Some(AreaReason::OfferExcluded)
+    } else if !services[s as usize] {
+        Some(AreaReason::ServiceNotEligible)
+    } else {
+        None
+    }
+}
+
 /// An aggregate's amounts by subscription, the ids as written.
 fn subscription_texts(trace: &AggTrace) -> impl Iterator<Item = (String, Decimal)> + '_ {
     trace
@@ -673,9 +689,10 @@ impl<'f> Keys<'f> {
     }
 }
 
-/// The entries of a hash map of aggregates grouped by month (in no other
-/// order: every explanation is sorted by [`tidy`], and sums do not depend
-/// on order).
+/// The entries of a sorted map of aggregates grouped by month, months
+/// ascending, each month's entries in the map's key order (so that the
+/// entries of one month that share the key's first field, the tenant, lie
+/// together: [`Ctx::license_tenants`] merges them as they come).
 struct ByMonth<'f, K, V> {
     entries: Vec<(K, &'f V)>,
     /// Each month present and its range of `entries`, months ascending.
@@ -727,7 +744,8 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
             }
             _ => {
                 let mut entries: Vec<(K, &'f V)> = map.iter().map(|(k, v)| (*k, v)).collect();
-                entries.sort_unstable_by_key(|(k, _)| month(k));
+                // Stable: the map's key order kept within a month.
+                entries.sort_by_key(|(k, _)| month(k));
                 entries
             }
         };
@@ -1314,33 +1332,33 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether each of the partner's services is eligible under the
+    /// filter: judged once, not once per entry.
+    fn acr_services(&self, b: &Bound) -> Vec<bool> {
+        (0..self.service_keys.len() as u32)
+            .map(|s| self.service_ok(b, s))
+            .collect()
+    }
+
     /// Eligible ACR of a filter per (entity, month), for the months given,
-    /// and the row groups the filter left out (explanations only).
+    /// entities ascending, then months; and the row groups the filter left
+    /// out (explanations only).
     fn acr_sums(
         &self,
         b: &Bound,
         entity: Entity,
         months: &MonthSet,
         excluded: &mut Vec<AreaItem>,
-    ) -> HashMap<(u32, Month), AcrSum> {
-        let mut sums: HashMap<(u32, Month), AcrSum> = HashMap::default();
-        sums.reserve(self.acr.len_of_months(months));
-        // Each of the partner's services judged once, not once per entry.
-        let services: Vec<bool> = (0..self.service_keys.len() as u32)
-            .map(|s| self.service_ok(b, s))
-            .collect();
+    ) -> Vec<((u32, Month), AcrSum)> {
+        // Each eligible entry under its (entity, month), in the order read;
+        // then sorted by (entity, month), stably (an entity's entries of a
+        // month merge in the order read), and merged.
+        let mut counted: Vec<((u32, Month), AcrKey, &Agg)> =
+            Vec::with_capacity(self.acr.len_of_months(months));
+        let services = self.acr_services(b);
         for (&key, agg) in self.acr.of_months(months) {
             let (t, s, m, a, o) = key;
-            let reason = if !b.assocs.get(a as usize).copied().unwrap_or(false) {
-                Some(AreaReason::AssociationNotEligible)
-            } else if o != NO_OFFER && b.excluded_offers.get(o as usize).copied().unwrap_or(false) {
-                Some(AreaReason::OfferExcluded)
-            } else if !services[s as usize] {
-                Some(AreaReason::ServiceNotEligible)
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
+            if let Some(reason) = acr_exclusion(b, &services, &key) {
                 if self.full {
                     let (tenant_id, customer_name) = self.tenant(t);
                     excluded.push(AreaItem {
@@ -1366,7 +1384,15 @@ impl Ctx<'_> {
                 Entity::Tenant | Entity::TenantWorkload => t,
                 Entity::Service => s,
             };
-            let e = sums.entry((entity_key, m)).or_default();
+            counted.push(((entity_key, m), key, agg));
+        }
+        counted.sort_by_key(|(k, _, _)| *k);
+        let mut sums: Vec<((u32, Month), AcrSum)> = Vec::new();
+        for (k, key, agg) in counted {
+            if sums.last().is_none_or(|(last, _)| *last != k) {
+                sums.push((k, AcrSum::default()));
+            }
+            let e = &mut sums.last_mut().expect("pushed").1;
             e.amount += agg.amount;
             e.rows += agg.rows;
             if self.full {
@@ -1728,11 +1754,16 @@ impl Ctx<'_> {
                     .collect();
                 let mut excluded = Vec::new();
                 let sums = self.acr_sums(b, *entity, &months, &mut excluded);
-                let entities: BTreeMap<u32, ()> = sums.keys().map(|(e, _)| (*e, ())).collect();
                 for (pi, (label, x)) in periods.iter().enumerate() {
                     let ms = window_months(*window, *x);
-                    for &ent in entities.keys() {
-                        let get = |m: Month| sums.get(&(ent, m));
+                    // Entities ascending, each one's months ascending.
+                    for run in sums.chunk_by(|a, b| a.0.0 == b.0.0) {
+                        let ent = run[0].0.0;
+                        let get = |m: Month| {
+                            run.binary_search_by_key(&m, |((_, mm), _)| *mm)
+                                .ok()
+                                .map(|i| &run[i].1)
+                        };
                         let (amount, passed, rows, lines, subscriptions) = match window {
                             Window::Month | Window::Ttm => {
                                 let mut total = Decimal::ZERO;
@@ -1814,8 +1845,7 @@ impl Ctx<'_> {
                 let ratio_set = self.measure_set(b, measure_associations);
                 // Per (tenant, month): band passed, and the pooled ratio sums.
                 let months: MonthSet = periods.iter().map(|(_, x)| *x).collect();
-                let mut tenants: HashMap<(u32, Month), TenantMonth> = HashMap::default();
-                self.license_tenants(
+                let tenants = self.license_tenants(
                     b,
                     &seat_test,
                     *seats_at_most,
@@ -1824,7 +1854,6 @@ impl Ctx<'_> {
                         .filter(|_| *ratio_scope == RatioScope::Workload),
                     ratio_set,
                     &months,
-                    &mut tenants,
                 );
                 let starts = if exclude_new_above.is_some() {
                     self.option_starts(b, ratio_set)
@@ -1834,7 +1863,7 @@ impl Ctx<'_> {
                 for (pi, (label, x)) in periods.iter().enumerate() {
                     // In no order: counts do not depend on it, and
                     // explained items are sorted by tenant ([`tidy`]).
-                    for (&(t, mm), tm) in &tenants {
+                    for &((t, mm), ref tm) in &tenants {
                         if mm != *x {
                             continue;
                         }
@@ -1903,8 +1932,8 @@ impl Ctx<'_> {
     /// Per (tenant, month) of `months`: whether some (workload, association)
     /// of the filter is in the seat band (and, with `workload_ratio`, has
     /// that share active), and active users and paid seats pooled over the
-    /// filter's workloads with the `ratio_set` associations.
-    #[allow(clippy::too_many_arguments)]
+    /// filter's workloads with the `ratio_set` associations; months
+    /// ascending, then tenants.
     fn license_tenants(
         &self,
         b: &Bound,
@@ -1913,10 +1942,12 @@ impl Ctx<'_> {
         workload_ratio: Option<&Threshold>,
         ratio_set: &[bool],
         months: &MonthSet,
-        out: &mut HashMap<(u32, Month), TenantMonth>,
-    ) {
-        out.reserve(self.licenses.len_of_months(months));
+    ) -> Vec<((u32, Month), TenantMonth)> {
+        let mut out: Vec<((u32, Month), TenantMonth)> = Vec::new();
         let band = SeatBand::new(seats, at_most);
+        // Months ascending, each month's entries by tenant first
+        // ([`ByMonth`]): a (tenant, month)'s entries come one after another,
+        // so each is merged into the last pair or starts a new one.
         for (&key, agg) in self.licenses.of_months(months) {
             let (t, w, m, a) = key;
             if !b.workloads.get(w as usize).copied().unwrap_or(false) {
@@ -1927,7 +1958,11 @@ impl Ctx<'_> {
             if !in_filter && !in_ratio {
                 continue;
             }
-            let tm = out.entry((t, m)).or_default();
+            if out.last().is_none_or(|(k, _)| *k != (t, m)) {
+                debug_assert!(out.last().is_none_or(|(k, _)| (k.1, k.0) < (m, t)));
+                out.push(((t, m), TenantMonth::default()));
+            }
+            let tm = &mut out.last_mut().expect("pushed").1;
             if in_filter
                 && band.contains(agg.paid_seats)
                 && workload_ratio.is_none_or(|r| ratio_passes(agg.active_users, agg.paid_seats, r))
@@ -1943,6 +1978,7 @@ impl Ctx<'_> {
                 tm.lines.extend(self.facts.traces().licenses(&key).lines());
             }
         }
+        out
     }
 
     /// The (tenant, month) pairs from the baseline to the latest month in
@@ -1965,9 +2001,8 @@ impl Ctx<'_> {
             .months()
             .filter(|m| *m >= bl && *m <= l)
             .collect();
-        let mut band: HashMap<(u32, Month), TenantMonth> = HashMap::default();
         let b = &self.e.filters[filter];
-        self.license_tenants(b, seats, at_most, None, &[], &months, &mut band);
+        let band = self.license_tenants(b, seats, at_most, None, &[], &months);
         let mut pairs: Vec<(u32, Month)> = band
             .into_iter()
             .filter(|(_, x)| x.band)
@@ -2099,6 +2134,30 @@ impl Ctx<'_> {
                 items.extend(self.pair_left_out(b.source, &months));
                 (lt, bt)
             }
+            Source::Acr if !self.full => {
+                // The two sums alone: each eligible aggregate added to the
+                // window (or both windows) its month is in.
+                let lm: MonthSet = window_months(*window, l).into_iter().collect();
+                let bm: MonthSet = window_months(*window, bl).into_iter().collect();
+                let months: MonthSet = window_months(*window, l)
+                    .into_iter()
+                    .chain(window_months(*window, bl))
+                    .collect();
+                let services = self.acr_services(b);
+                let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
+                for (key, agg) in self.acr.of_months(&months) {
+                    if acr_exclusion(b, &services, key).is_some() {
+                        continue;
+                    }
+                    if lm.contains(&key.2) {
+                        lt += agg.amount;
+                    }
+                    if bm.contains(&key.2) {
+                        bt += agg.amount;
+                    }
+                }
+                (lt, bt)
+            }
             Source::Acr => {
                 let lm = window_months(*window, l);
                 let bm = window_months(*window, bl);
@@ -2107,7 +2166,7 @@ impl Ctx<'_> {
                 let sums = self.acr_sums(b, Entity::Tenant, &months, &mut excluded);
                 let mut per_tenant: BTreeMap<(u32, usize), AcrSum> = BTreeMap::new();
                 let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
-                for (&(t, mm), v) in &sums {
+                for &((t, mm), ref v) in &sums {
                     for (pi, set) in [&lm, &bm].into_iter().enumerate() {
                         if set.contains(&mm) {
                             if pi == 0 {

@@ -106,10 +106,36 @@ fn score(area: &str, month: &str, date: &str, data: &Data<'_>) -> AreaScore {
     let full = score_with(area, month, date, data, Detail::Full);
     let totals = score_with(area, month, date, data, Detail::Totals);
     assert_eq!(full.total_points, totals.total_points);
-    for (a, b) in full.metrics.iter().zip(&totals.metrics) {
-        assert_eq!((a.value, a.points), (b.value, b.points), "{}", a.id);
+    assert_eq!(full.qualified, totals.qualified);
+    assert_eq!(full.classification, totals.classification);
+    assert_eq!(numbers(&full.metrics), numbers(&totals.metrics));
+    assert_eq!(full.tracks.len(), totals.tracks.len());
+    for (a, b) in full.tracks.iter().zip(&totals.tracks) {
+        assert_eq!((a.total_points, a.qualified), (b.total_points, b.qualified));
+        assert_eq!(numbers(&a.metrics), numbers(&b.metrics));
     }
     full
+}
+
+/// Every number of metrics, their options and their parts (each with its
+/// id, value, points, figures and the option chosen), without the items
+/// that only full detail holds.
+fn numbers(metrics: &[AreaMetric]) -> Vec<String> {
+    metrics
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {:?} {} {:?} {:?} options {:?} parts {:?}",
+                m.id,
+                m.value,
+                m.points,
+                m.figures,
+                m.chosen_option,
+                numbers(&m.options),
+                numbers(&m.parts)
+            )
+        })
+        .collect()
 }
 
 fn vp(s: &AreaScore, id: &str) -> (Option<Decimal>, Decimal) {
