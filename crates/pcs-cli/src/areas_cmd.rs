@@ -9,6 +9,7 @@ use pcs_core::Decimal;
 use pcs_core::area::{AreaEngine, AreaMetric, AreaRulebook, AreaScore, score_areas_with};
 use pcs_core::contract::{AreaObject, ScoreObject};
 use pcs_core::facts::{MonthFilter, PartnerFacts, WarningKind};
+use pcs_core::json::write_compact;
 use pcs_core::rulebook::Rulebook;
 use pcs_core::score::{BaEngine, Detail, Period};
 use pcs_core::summary::AreaRead;
@@ -240,11 +241,11 @@ fn write_all(
 /// or pretty.
 fn write_object(out: &mut Vec<u8>, s: &Scored, explain: bool, pretty: bool) -> anyhow::Result<()> {
     match (s, pretty) {
-        (Scored::Ba(b), false) => serde_json::to_writer(out, &ScoreObject::explained(b, explain))?,
+        (Scored::Ba(b), false) => write_compact(out, &ScoreObject::explained(b, explain))?,
         (Scored::Ba(b), true) => {
             serde_json::to_writer_pretty(out, &ScoreObject::explained(b, explain))?
         }
-        (Scored::Area(a), false) => serde_json::to_writer(out, &AreaObject::explained(a, explain))?,
+        (Scored::Area(a), false) => write_compact(out, &AreaObject::explained(a, explain))?,
         (Scored::Area(a), true) => {
             serde_json::to_writer_pretty(out, &AreaObject::explained(a, explain))?
         }

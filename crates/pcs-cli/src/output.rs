@@ -47,7 +47,7 @@ pub fn render(
     let mut out = Vec::with_capacity(1024);
     match format {
         ScoreFormat::Jsonl => {
-            serde_json::to_writer(&mut out, &ScoreObject::explained(s, explain))?;
+            pcs_core::json::write_compact(&mut out, &ScoreObject::explained(s, explain))?;
             out.push(b'\n');
         }
         ScoreFormat::Json => {

@@ -928,10 +928,17 @@ mod tests {
         o
     }
 
-    /// The bytes of `new` equal those of `old`, compact and pretty.
+    /// The bytes of `new` equal those of `old`, compact (by serde_json and
+    /// by [`crate::json::write_compact`]) and pretty.
     fn same_bytes(new: &impl Serialize, old: &Value) {
         assert_eq!(
             serde_json::to_string(new).unwrap(),
+            serde_json::to_string(old).unwrap()
+        );
+        let mut compact = Vec::new();
+        crate::json::write_compact(&mut compact, new).unwrap();
+        assert_eq!(
+            String::from_utf8(compact).unwrap(),
             serde_json::to_string(old).unwrap()
         );
         assert_eq!(

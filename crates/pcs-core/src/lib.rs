@@ -34,6 +34,7 @@ pub mod calendar;
 pub mod contract;
 pub mod display;
 pub mod facts;
+pub mod json;
 pub mod name;
 pub mod num;
 pub mod rulebook;
