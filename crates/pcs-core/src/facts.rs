@@ -1453,6 +1453,44 @@ fn trim<T>(v: &mut Vec<T>) {
     }
 }
 
+/// Merges `theirs[i]`, where present, into the facts of `mine[i]`, on up to
+/// `threads` threads taking slices of partners in turn.
+fn merge_partners(
+    mine: &mut [(String, Box<PartnerFacts>)],
+    theirs: &mut [Option<Box<PartnerFacts>>],
+    threads: usize,
+) {
+    let merge = |mine: &mut [(String, Box<PartnerFacts>)],
+                 theirs: &mut [Option<Box<PartnerFacts>>]| {
+        for ((_, m), t) in mine.iter_mut().zip(theirs) {
+            if let Some(t) = t.take() {
+                m.merge(*t);
+            }
+        }
+    };
+    let n = theirs.len().min(mine.len());
+    if threads <= 1 || n < 2 * threads {
+        merge(&mut mine[..n], &mut theirs[..n]);
+        return;
+    }
+    // Several slices a thread, so that one slice of large partners does
+    // not leave the other threads waiting.
+    let size = n.div_ceil(8 * threads);
+    let slices =
+        std::sync::Mutex::new(mine[..n].chunks_mut(size).zip(theirs[..n].chunks_mut(size)));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let next = slices.lock().expect("no thread panics holding it").next();
+                    let Some((m, t)) = next else { break };
+                    merge(m, t);
+                }
+            });
+        }
+    });
+}
+
 /// Whether an index map sends every index to itself.
 fn is_identity(map: &[u32]) -> bool {
     map.iter().enumerate().all(|(i, &j)| j as usize == i)
@@ -2666,23 +2704,51 @@ impl<'r> FactsBuilder<'r> {
     }
 
     /// Merges another builder's partial facts (from another part of the data).
-    pub fn merge(&mut self, mut other: FactsBuilder<'_>) {
-        self.flush_staged();
-        other.flush_staged();
+    pub fn merge(&mut self, other: FactsBuilder<'_>) {
+        self.merge_on(other, 1);
+    }
+
+    /// [`FactsBuilder::merge`] on up to `threads` threads: the two
+    /// builders' staged rows flushed at the same time, and the partners both
+    /// hold merged in parallel (each partner's facts by one thread, as
+    /// [`PartnerFacts::merge`] merges them); the partners only `other` holds
+    /// are added after, in its order. The result is the same whatever
+    /// `threads` is.
+    pub fn merge_on(&mut self, mut other: FactsBuilder<'_>, threads: usize) {
+        if threads > 1 {
+            std::thread::scope(|s| {
+                s.spawn(|| other.flush_staged());
+                self.flush_staged();
+            });
+        } else {
+            self.flush_staged();
+            other.flush_staged();
+        }
         let unknown = self
             .unknown_certifications
             .map_from(&other.unknown_certifications.names);
         let same_unknown = is_identity(&unknown);
+        // The other's facts of each partner both hold, by slot; the
+        // partners new to this builder, in the other's order.
+        let mut theirs: Vec<Option<Box<PartnerFacts>>> = Vec::new();
+        let mut new = Vec::new();
         for (id, mut facts) in other.partners {
             if !same_unknown {
                 remap_unknown(&mut facts.certifications, &unknown);
             }
             match self.partner_index.get(&CompactId::new(&id)) {
-                Some(&i) => self.partners[i as usize].1.merge(*facts),
-                None => {
-                    self.insert_partner(id, facts);
+                Some(&i) => {
+                    if theirs.is_empty() {
+                        theirs.resize_with(self.partners.len(), || None);
+                    }
+                    theirs[i as usize] = Some(facts);
                 }
+                None => new.push((id, facts)),
             }
+        }
+        merge_partners(&mut self.partners, &mut theirs, threads);
+        for (id, facts) in new {
+            self.insert_partner(id, facts);
         }
         // Parts are merged once per table: the partners (large entries)
         // are then held without much room to spare.
@@ -3801,6 +3867,53 @@ mod compact_tests {
                 })
                 .collect();
             prop_assert_eq!(view(&whole, rb, &vocab), want);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Parts merged on several threads give what one thread gives:
+        /// partners the builder holds already (merged in parallel) and
+        /// partners new to it (added in the part's order).
+        #[test]
+        fn parts_merged_on_threads_equal_parts_merged_on_one(
+            rows in prop::collection::vec(
+                (0u8..4, 0u8..3, 0u8..4, 0u8..3, 0u8..3, -50_000i64..50_000), 0..120),
+            partners in prop::collection::vec(0u8..24, 120),
+            cuts in (0usize..120, 0usize..120),
+            threads in 2usize..5,
+        ) {
+            let set = RulebookSet::builtin();
+            let rb = &set.versions()[0];
+            let d = jiff::civil::Date::constant(2024, 7, 31);
+            let vocab = Vocabulary::new(&[rb], &set.areas_in_force(d)).unwrap();
+            // Up to 24 partners, so that the parallel merge has slices.
+            let rows: Vec<Row> = rows
+                .iter()
+                .zip(&partners)
+                .map(|(&(t, _, x, n, m, c), &p)| (t, p, x, n, m, c))
+                .collect();
+            let lines: Vec<u64> = (2..rows.len() as u64 + 2).collect();
+            let (a, b) = (cuts.0.min(rows.len()), cuts.1.min(rows.len()));
+            let (a, b) = (a.min(b), a.max(b));
+            let read = |threads: usize| {
+                let mut whole = FactsBuilder::new(rb, MonthFilter::All, true)
+                    .with_areas(&vocab, MonthFilter::All);
+                let mut first = whole.empty_like();
+                let mut second = whole.empty_like();
+                feed(&mut whole, &rows[..a], &lines[..a]);
+                feed(&mut first, &rows[a..b], &lines[a..b]);
+                feed(&mut second, &rows[b..], &lines[b..]);
+                whole.merge_on(first, threads);
+                whole.merge_on(second, threads);
+                whole.finish()
+            };
+            let (one, many) = (read(1), read(threads));
+            prop_assert_eq!(one.partners.len(), many.partners.len());
+            for (id, p) in &one.partners {
+                prop_assert_eq!(p, &many.partners[id], "{}", id);
+            }
+            prop_assert_eq!(format!("{:?}", one.warnings), format!("{:?}", many.warnings));
         }
     }
 

@@ -883,7 +883,7 @@ fn read_split_counted<'b>(
             // start (a record's start: the parts before it ended outside
             // quotes).
             for (facts, m) in done {
-                builder.merge(facts);
+                builder.merge_on(facts, threads);
                 rows += m;
             }
             return Ok((
@@ -897,7 +897,7 @@ fn read_split_counted<'b>(
         done.push((facts, n));
     }
     for (part, n) in done {
-        builder.merge(part);
+        builder.merge_on(part, threads);
         rows += n;
     }
     Ok((rows, false))

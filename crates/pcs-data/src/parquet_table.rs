@@ -342,7 +342,7 @@ pub(crate) fn read(
     let mut rows = 0;
     for r in results {
         let (part, n) = r?; // the first error in file order
-        builder.merge(part);
+        builder.merge_on(part, rayon::current_num_threads());
         rows += n;
     }
     Ok(rows)
