@@ -692,7 +692,8 @@ impl<'f> Keys<'f> {
 /// The entries of a sorted map of aggregates grouped by month, months
 /// ascending, each month's entries in the map's key order (so that the
 /// entries of one month that share the key's first field, the tenant, lie
-/// together: [`Ctx::license_tenants`] merges them as they come).
+/// together: [`Ctx::license_tenants`] merges them as they come; and one
+/// entry of a month is found by a binary search).
 struct ByMonth<'f, K, V> {
     entries: Vec<(K, &'f V)>,
     /// Each month present and its range of `entries`, months ascending.
@@ -2220,21 +2221,65 @@ impl Ctx<'_> {
                         .is_none_or(|pairs| pairs.binary_search(&(t, mm)).is_ok())
                 };
                 let (mut lt, mut bt) = (0u64, 0u64);
-                // Only the latest and baseline months, and the months an
+                let eligible = |w: u16, a: u16| {
+                    b.workloads.get(w as usize).copied().unwrap_or(false)
+                        && set.get(a as usize).copied().unwrap_or(false)
+                };
+                let new_since = l.minus(11);
+                // One role of an entry: summed (when in the band) and
+                // explained.
+                let mut take = |role: &'static str,
+                                (t, w, mm, a): LicenseKey,
+                                agg: &crate::facts::LicenseAgg| {
+                    let ok = in_band(t, mm);
+                    let v = value_of(agg);
+                    if ok {
+                        if role == "latest" {
+                            lt += v;
+                        } else {
+                            bt += v;
+                        }
+                    }
+                    if self.full {
+                        let (tenant_id, customer_name) = self.tenant(t);
+                        items.push(AreaItem {
+                            period: Some(role),
+                            tenant_id,
+                            customer_name,
+                            workload: Some(self.e.vocab.workloads[w as usize].clone()),
+                            association: Some(self.e.vocab.associations[a as usize].clone()),
+                            month: Some(mm),
+                            amount: Some(Decimal::from(v)),
+                            paid_seats: Some(agg.paid_seats),
+                            active_users: Some(agg.active_users),
+                            counted: ok,
+                            reason: (!ok).then_some(AreaReason::OutsideBand),
+                            rows: agg.rows,
+                            lines: self
+                                .facts
+                                .traces()
+                                .licenses(&(t, w, mm, a))
+                                .lines()
+                                .to_vec(),
+                            ..AreaItem::default()
+                        });
+                    }
+                };
+                // Only the latest and baseline months, and the month an
                 // association that started in the last 12 months starts in,
-                // have a role.
-                let role_months: MonthSet = (0..12).map(|k| l.minus(k)).chain([bl]).collect();
+                // have a role: the entries of the latest and baseline months
+                // first, then each such association's start month's (the
+                // others).
+                let ends: MonthSet = [l, bl].into_iter().collect();
                 let mut starts = StartCursor::new(self.facts.license_starts.as_slice());
-                for (&(t, w, mm, a), agg) in self.licenses.of_months(&role_months) {
-                    if !b.workloads.get(w as usize).copied().unwrap_or(false)
-                        || !set.get(a as usize).copied().unwrap_or(false)
-                    {
+                for (&(t, w, mm, a), agg) in self.licenses.of_months(&ends) {
+                    if !eligible(w, a) {
                         continue;
                     }
                     let start = association_start_baseline
                         .then(|| starts.find((t, w, a)).map(|s| s.month()))
                         .flatten();
-                    let is_new = start.is_some_and(|s| s >= l.minus(11) && s <= l);
+                    let is_new = start.is_some_and(|s| s >= new_since && s <= l);
                     // At most two roles (latest, and start or baseline),
                     // without a vector per row.
                     let first = (mm == l).then_some("latest");
@@ -2244,38 +2289,19 @@ impl Ctx<'_> {
                         (mm == bl).then_some("baseline")
                     };
                     for role in first.into_iter().chain(second) {
-                        let ok = in_band(t, mm);
-                        let v = value_of(agg);
-                        if ok {
-                            if role == "latest" {
-                                lt += v;
-                            } else {
-                                bt += v;
-                            }
+                        take(role, (t, w, mm, a), agg);
+                    }
+                }
+                if *association_start_baseline {
+                    for &((t, w, a), ref s) in self.facts.license_starts.as_slice() {
+                        let sm = s.month();
+                        if sm < new_since || sm > l || ends.contains(&sm) || !eligible(w, a) {
+                            continue;
                         }
-                        if self.full {
-                            let (tenant_id, customer_name) = self.tenant(t);
-                            items.push(AreaItem {
-                                period: Some(role),
-                                tenant_id,
-                                customer_name,
-                                workload: Some(self.e.vocab.workloads[w as usize].clone()),
-                                association: Some(self.e.vocab.associations[a as usize].clone()),
-                                month: Some(mm),
-                                amount: Some(Decimal::from(v)),
-                                paid_seats: Some(agg.paid_seats),
-                                active_users: Some(agg.active_users),
-                                counted: ok,
-                                reason: (!ok).then_some(AreaReason::OutsideBand),
-                                rows: agg.rows,
-                                lines: self
-                                    .facts
-                                    .traces()
-                                    .licenses(&(t, w, mm, a))
-                                    .lines()
-                                    .to_vec(),
-                                ..AreaItem::default()
-                            });
+                        // A month's entries are in key order ([`ByMonth`]).
+                        let month = self.licenses.of_month(sm);
+                        if let Ok(i) = month.binary_search_by(|(k, _)| k.cmp(&(t, w, sm, a))) {
+                            take("start", (t, w, sm, a), month[i].1);
                         }
                     }
                 }
