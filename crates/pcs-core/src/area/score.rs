@@ -786,11 +786,6 @@ impl<'f, K: Copy, V> ByMonth<'f, K, V> {
             Err(_) => &[],
         }
     }
-
-    /// The months present, ascending.
-    fn months(&self) -> impl Iterator<Item = Month> + '_ {
-        self.months.iter().map(|(m, _)| *m)
-    }
 }
 
 /// Association starts looked up in the order a month's licenses entries
@@ -916,7 +911,6 @@ fn score_one<'k>(
         acr: &keys.acr,
         licenses: &keys.licenses,
         judged: std::cell::OnceCell::new(),
-        bands: std::cell::RefCell::new(Vec::new()),
     };
     // A top-level metric through the memo when its definition is shared.
     let top = |m: &AreaMetricRule| -> AreaMetric {
@@ -1032,17 +1026,7 @@ struct Ctx<'a> {
     licenses: &'a ByMonth<'a, LicenseKey, LicenseAgg>,
     /// The certification records judged on D ([`Ctx::judged`]).
     judged: std::cell::OnceCell<Vec<Judged>>,
-    /// The (tenant, month) pairs in a growth's seat band, per (filter,
-    /// band) ([`Ctx::growth_band`]): the options of one filter share them.
-    bands: std::cell::RefCell<Vec<BandMemo>>,
 }
-
-/// A seat band's (tenant, month) pairs, sorted, and the filter and band
-/// they are for.
-type BandMemo = (
-    (usize, Threshold, Option<Decimal>),
-    std::rc::Rc<Vec<(u32, Month)>>,
-);
 
 /// A certification record judged: person, area certification, why it does
 /// not count (none: it does), index in the facts' records.
@@ -1982,37 +1966,26 @@ impl Ctx<'_> {
         out
     }
 
-    /// The (tenant, month) pairs from the baseline to the latest month in
-    /// the seat band of `filter` ([`Ctx::license_tenants`]), sorted;
-    /// computed once per partner, period and (filter, band), as a growth's
-    /// options share them.
-    fn growth_band(
-        &self,
-        filter: usize,
-        seats: &Threshold,
-        at_most: Option<Decimal>,
-    ) -> std::rc::Rc<Vec<(u32, Month)>> {
-        let key = (filter, *seats, at_most);
-        if let Some((_, pairs)) = self.bands.borrow().iter().find(|(k, _)| *k == key) {
-            return pairs.clone();
+    /// Whether the tenant `t` is in the seat band of `b` in month `m`, a
+    /// month from the baseline to the latest: as [`Ctx::license_tenants`]
+    /// decides it for that (tenant, month) without a ratio, some entry of
+    /// the filter's workloads and associations having its paid seats in the
+    /// band. A month's entries are in key order, tenant first ([`ByMonth`]):
+    /// the tenant's are found by a binary search.
+    fn in_seat_band(&self, b: &Bound, band: &SeatBand, t: u32, m: Month) -> bool {
+        if m < self.baseline() || m > self.latest() {
+            return false;
         }
-        let (l, bl) = (self.latest(), self.baseline());
-        let months: MonthSet = self
-            .licenses
-            .months()
-            .filter(|m| *m >= bl && *m <= l)
-            .collect();
-        let b = &self.e.filters[filter];
-        let band = self.license_tenants(b, seats, at_most, None, &[], &months);
-        let mut pairs: Vec<(u32, Month)> = band
-            .into_iter()
-            .filter(|(_, x)| x.band)
-            .map(|(k, _)| k)
-            .collect();
-        pairs.sort_unstable();
-        let pairs = std::rc::Rc::new(pairs);
-        self.bands.borrow_mut().push((key, pairs.clone()));
-        pairs
+        let month = self.licenses.of_month(m);
+        let from = month.partition_point(|(k, _)| k.0 < t);
+        month[from..]
+            .iter()
+            .take_while(|(k, _)| k.0 == t)
+            .any(|&((_, w, _, a), agg)| {
+                b.workloads.get(w as usize).copied().unwrap_or(false)
+                    && b.assocs.get(a as usize).copied().unwrap_or(false)
+                    && band.contains(agg.paid_seats)
+            })
     }
 
     /// Active users and paid seats of a tenant in a month, pooled over the
@@ -2215,10 +2188,10 @@ impl Ctx<'_> {
                     _ => agg.active_users,
                 };
                 // Band eligibility of (tenant, month), when the metric has a band.
-                let band = seats.map(|s| self.growth_band(*filter, &s, *seats_at_most));
+                let band = seats.map(|s| SeatBand::new(&s, *seats_at_most));
                 let in_band = |t: u32, mm: Month| {
                     band.as_ref()
-                        .is_none_or(|pairs| pairs.binary_search(&(t, mm)).is_ok())
+                        .is_none_or(|band| self.in_seat_band(b, band, t, mm))
                 };
                 let (mut lt, mut bt) = (0u64, 0u64);
                 let eligible = |w: u16, a: u16| {
