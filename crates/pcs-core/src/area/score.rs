@@ -466,6 +466,17 @@ struct Bound {
     exclude_services: Vec<String>,
 }
 
+impl Bound {
+    /// Whether a licenses entry of workload `w` and association `a`, with
+    /// `paid_seats`, is of the filter and in the seat band: the one test of
+    /// [`Ctx::license_tenants`] and [`Ctx::in_seat_band`].
+    fn passes_seat_band(&self, band: &SeatBand, w: u16, a: u16, paid_seats: u64) -> bool {
+        self.workloads.get(w as usize).copied().unwrap_or(false)
+            && self.assocs.get(a as usize).copied().unwrap_or(false)
+            && band.contains(paid_seats)
+    }
+}
+
 /// The vocabulary of an engine that reads no acr or licenses row.
 static NO_VOCABULARY: std::sync::LazyLock<Vocabulary> =
     std::sync::LazyLock::new(Vocabulary::default);
@@ -1948,8 +1959,7 @@ impl Ctx<'_> {
                 out.push(((t, m), TenantMonth::default()));
             }
             let tm = &mut out.last_mut().expect("pushed").1;
-            if in_filter
-                && band.contains(agg.paid_seats)
+            if b.passes_seat_band(&band, w, a, agg.paid_seats)
                 && workload_ratio.is_none_or(|r| ratio_passes(agg.active_users, agg.paid_seats, r))
             {
                 tm.band = true;
@@ -1981,11 +1991,7 @@ impl Ctx<'_> {
         month[from..]
             .iter()
             .take_while(|(k, _)| k.0 == t)
-            .any(|&((_, w, _, a), agg)| {
-                b.workloads.get(w as usize).copied().unwrap_or(false)
-                    && b.assocs.get(a as usize).copied().unwrap_or(false)
-                    && band.contains(agg.paid_seats)
-            })
+            .any(|&((_, w, _, a), agg)| b.passes_seat_band(band, w, a, agg.paid_seats))
     }
 
     /// Active users and paid seats of a tenant in a month, pooled over the
@@ -2111,12 +2117,10 @@ impl Ctx<'_> {
             Source::Acr if !self.full => {
                 // The two sums alone: each eligible aggregate added to the
                 // window (or both windows) its month is in.
-                let lm: MonthSet = window_months(*window, l).into_iter().collect();
-                let bm: MonthSet = window_months(*window, bl).into_iter().collect();
-                let months: MonthSet = window_months(*window, l)
-                    .into_iter()
-                    .chain(window_months(*window, bl))
-                    .collect();
+                let (lw, bw) = (window_months(*window, l), window_months(*window, bl));
+                let lm: MonthSet = lw.iter().copied().collect();
+                let bm: MonthSet = bw.iter().copied().collect();
+                let months: MonthSet = lw.into_iter().chain(bw).collect();
                 let services = self.acr_services(b);
                 let (mut lt, mut bt) = (Decimal::ZERO, Decimal::ZERO);
                 for (key, agg) in self.acr.of_months(&months) {
